@@ -1,0 +1,27 @@
+//! The Connect Cases adapter of [`aws_server_errors`]: classifies the errors of every operation of
+//! `aws-sdk-connectcases` and registers the policy on its clients.
+//!
+//! ```no_run
+//! # async fn example(sdk_config: aws_config::SdkConfig) -> Result<(), aws_server_errors::ConfigError> {
+//! use aws_server_errors_connectcases::ServerErrorPolicyExt as _;
+//!
+//! let policy = aws_server_errors::PolicyConfig::builder().build()?;
+//! let config = aws_sdk_connectcases::config::Builder::from(&sdk_config).server_error_policy(&policy).build();
+//! let client = aws_sdk_connectcases::Client::from_conf(config);
+//! # let _ = client; Ok(()) }
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod generated;
+
+use aws_server_errors::adapter::{ClassifiedError, ErrorClass};
+
+aws_server_errors::define_adapter!(CONNECTCASES, aws_sdk_connectcases);
+
+/// Connect Cases' `InternalServerException` carries `retryAfterSeconds`, bound to the `Retry-After`
+/// header (whole seconds): the server's retry hint. A negative value is ignored.
+pub(crate) fn internal_error(x: &aws_sdk_connectcases::types::error::InternalServerException) -> ClassifiedError<'_> {
+    let hint = x.retry_after_seconds().and_then(|s| u64::try_from(s).ok()).map(std::time::Duration::from_secs);
+    ClassifiedError::modeled(x, ErrorClass::InternalServerError, "InternalServerException").with_retry_hint(hint)
+}

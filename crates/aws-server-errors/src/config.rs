@@ -1,0 +1,617 @@
+//! The policy's configuration: one struct, loadable with serde or built in code, validated once.
+//!
+//! Durations are written as humantime strings in serialized form (`"100ms"`, `"5s"`).
+//! See `docs/configuration.md` for a full reference with examples.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::catalog::ServiceCatalog;
+use crate::policy::ServerErrorPolicy;
+
+/// How the backoff before a retry is randomised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Jitter {
+    /// "Full jitter": the delay is drawn uniformly from `[0, cap)`, where
+    /// `cap = min(initial_backoff * 2^(n-1), max_backoff)` for the n-th internal-server error of
+    /// the call. The SDK's own standard retry mode uses the same formula. The default.
+    #[default]
+    Full,
+    /// No randomisation: the delay is `cap`. Meant for tests and simulations.
+    None,
+}
+
+/// How the server's retry hint is honoured.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetryHintConfig {
+    /// Whether to wait as the server asks (Connect Cases' `Retry-After`, or `x-amz-retry-after`)
+    /// instead of the computed backoff. Default `true`.
+    pub honour: bool,
+    /// The longest hint honoured; a longer hint is cut to this. Default 20 s (the SDK's own
+    /// `max_backoff`). Must be greater than zero.
+    #[serde(with = "humantime_serde")]
+    pub max: Duration,
+}
+
+impl Default for RetryHintConfig {
+    fn default() -> Self {
+        Self { honour: true, max: Duration::from_secs(20) }
+    }
+}
+
+/// The retry budget kept per service: a token bucket that limits retries of internal-server
+/// errors to a share of the calls made.
+///
+/// Every call deposits `ratio` tokens (up to `capacity`); every retry of an internal-server error
+/// takes one token, and is refused when none is left. In steady state retries are at most `ratio`
+/// times the calls; a burst of `capacity` retries is always allowed. While a service fails
+/// everything, the budget empties and the policy stops adding retries on top of the outage (a
+/// retry circuit breaker); first attempts are never blocked, and they refill it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetryBudgetConfig {
+    /// Whether the budget applies. Default `true`.
+    pub enabled: bool,
+    /// Tokens the bucket holds when full (and at start). Default 20. Must be at least 1.
+    pub capacity: u32,
+    /// Tokens each call deposits (a ratio of retries to calls). Default 0.2. Must be in `0..=1`.
+    pub ratio: f64,
+}
+
+impl Default for RetryBudgetConfig {
+    fn default() -> Self {
+        Self { enabled: true, capacity: 20, ratio: 0.2 }
+    }
+}
+
+/// Overrides for one operation. Every field is optional; unset fields inherit from the service,
+/// then from the top level of [`PolicyConfig`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OperationConfig {
+    /// See [`PolicyConfig::max_attempts`].
+    pub max_attempts: Option<u32>,
+    /// See [`PolicyConfig::initial_backoff`].
+    #[serde(with = "humantime_serde")]
+    pub initial_backoff: Option<Duration>,
+    /// See [`PolicyConfig::max_backoff`].
+    #[serde(with = "humantime_serde")]
+    pub max_backoff: Option<Duration>,
+    /// See [`PolicyConfig::time_budget`].
+    #[serde(with = "humantime_serde")]
+    pub time_budget: Option<Duration>,
+    /// See [`PolicyConfig::retry_non_idempotent`].
+    pub retry_non_idempotent: Option<bool>,
+}
+
+/// Settings for one service, keyed in [`PolicyConfig::services`] by the crate name without
+/// `aws-sdk-`: `signer`, `pinpoint`, `account`, `backupgateway`, `connectcases`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// Whether the policy acts on this service's clients. Default `true`. When `false`, a client
+    /// with the policy registered behaves exactly like a plain SDK client: no classification,
+    /// no retry changes, no logs, no metrics.
+    pub enabled: bool,
+    /// See [`PolicyConfig::max_attempts`].
+    pub max_attempts: Option<u32>,
+    /// See [`PolicyConfig::initial_backoff`].
+    #[serde(with = "humantime_serde")]
+    pub initial_backoff: Option<Duration>,
+    /// See [`PolicyConfig::max_backoff`].
+    #[serde(with = "humantime_serde")]
+    pub max_backoff: Option<Duration>,
+    /// See [`PolicyConfig::time_budget`].
+    #[serde(with = "humantime_serde")]
+    pub time_budget: Option<Duration>,
+    /// See [`PolicyConfig::retry_non_idempotent`].
+    pub retry_non_idempotent: Option<bool>,
+    /// Per-operation overrides, keyed by operation name as the SDK spells it (`"SendMessages"`).
+    pub operations: BTreeMap<String, OperationConfig>,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_attempts: None,
+            initial_backoff: None,
+            max_backoff: None,
+            time_budget: None,
+            retry_non_idempotent: None,
+            operations: BTreeMap::new(),
+        }
+    }
+}
+
+impl ServiceConfig {
+    fn as_overrides(&self) -> OperationConfig {
+        OperationConfig {
+            max_attempts: self.max_attempts,
+            initial_backoff: self.initial_backoff,
+            max_backoff: self.max_backoff,
+            time_budget: self.time_budget,
+            retry_non_idempotent: self.retry_non_idempotent,
+        }
+    }
+}
+
+/// The policy for internal-server errors. Everything else (throttling, client errors, transport
+/// errors) keeps the SDK client's own retry configuration.
+///
+/// Build it with [`PolicyConfig::builder`], or deserialize it (for example from a TOML or YAML
+/// application config) and pass it to [`ServerErrorPolicy::new`]. Either way it is validated
+/// before a [`ServerErrorPolicy`] exists.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// Attempts a call may make while it fails with internal-server errors, the first included.
+    /// Default 3 (the SDK's own default). Must be in `1..=20`.
+    pub max_attempts: u32,
+    /// The backoff cap before the first retry. Default 100 ms. Must be greater than zero.
+    #[serde(with = "humantime_serde")]
+    pub initial_backoff: Duration,
+    /// The largest backoff cap. Default 5 s. Must not be below `initial_backoff`.
+    #[serde(with = "humantime_serde")]
+    pub max_backoff: Duration,
+    /// How the backoff is randomised. Default [`Jitter::Full`].
+    pub jitter: Jitter,
+    /// The most time one call may spend, from its first attempt, before the policy stops retrying:
+    /// a retry whose delay would end past the budget is not made. Default: none. When set, must be
+    /// greater than zero.
+    #[serde(with = "humantime_serde")]
+    pub time_budget: Option<Duration>,
+    /// Whether to retry an internal-server error on an operation that is not retry-safe (see
+    /// [`RetrySafety`](crate::catalog::RetrySafety)). Default `false`: such a call is sent once,
+    /// because the server may have applied it before failing.
+    pub retry_non_idempotent: bool,
+    /// How the server's retry hint is honoured.
+    pub retry_hint: RetryHintConfig,
+    /// The per-service retry budget.
+    pub retry_budget: RetryBudgetConfig,
+    /// Per-service settings. A service not listed here is enabled with the top-level settings.
+    pub services: BTreeMap<String, ServiceConfig>,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+            jitter: Jitter::Full,
+            time_budget: None,
+            retry_non_idempotent: false,
+            retry_hint: RetryHintConfig::default(),
+            retry_budget: RetryBudgetConfig::default(),
+            services: BTreeMap::new(),
+        }
+    }
+}
+
+/// The highest `max_attempts` accepted: beyond it a retry storm is more likely than a success.
+pub const MAX_ATTEMPTS_LIMIT: u32 = 20;
+
+/// A rejected configuration. Every variant names the offending field by its path in the
+/// serialized form, e.g. `services.pinpoint.operations.SendMessages.max_attempts`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// `max_attempts` is 0 or above [`MAX_ATTEMPTS_LIMIT`].
+    #[error("{field}: {value} is not in 1..={MAX_ATTEMPTS_LIMIT}")]
+    AttemptsOutOfRange {
+        /// The field's path.
+        field: String,
+        /// The rejected value.
+        value: u32,
+    },
+    /// A duration that must be positive is zero.
+    #[error("{field}: must be greater than zero")]
+    ZeroDuration {
+        /// The field's path.
+        field: String,
+    },
+    /// `max_backoff` is below `initial_backoff` (after inheritance).
+    #[error("{field}: max backoff {max_backoff:?} is below initial backoff {initial_backoff:?}")]
+    BackoffOrder {
+        /// The path of the `max_backoff` or `initial_backoff` that was set last.
+        field: String,
+        /// The effective initial backoff.
+        initial_backoff: Duration,
+        /// The effective max backoff.
+        max_backoff: Duration,
+    },
+    /// A ratio is outside `0..=1` (or not a number).
+    #[error("{field}: {value} is not in 0..=1")]
+    RatioOutOfRange {
+        /// The field's path.
+        field: String,
+        /// The rejected value.
+        value: f64,
+    },
+    /// A count that must be positive is zero.
+    #[error("{field}: must be at least 1")]
+    ZeroCount {
+        /// The field's path.
+        field: String,
+    },
+    /// `services` names a service this crate has no adapter for.
+    #[error("{field}: unknown service; expected one of signer, pinpoint, account, backupgateway, connectcases")]
+    UnknownService {
+        /// The field's path.
+        field: String,
+    },
+    /// `operations` names an operation the service's SDK crate does not have.
+    #[error("{field}: {service} has no such operation")]
+    UnknownOperation {
+        /// The field's path.
+        field: String,
+        /// The service key.
+        service: String,
+    },
+}
+
+impl ConfigError {
+    /// The path of the offending field, e.g. `"retry_budget.ratio"`.
+    pub fn field(&self) -> &str {
+        match self {
+            Self::AttemptsOutOfRange { field, .. }
+            | Self::ZeroDuration { field }
+            | Self::BackoffOrder { field, .. }
+            | Self::RatioOutOfRange { field, .. }
+            | Self::ZeroCount { field }
+            | Self::UnknownService { field }
+            | Self::UnknownOperation { field, .. } => field,
+        }
+    }
+}
+
+/// The settings that apply to one operation, after inheritance. Internal, resolved once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Settings {
+    pub max_attempts: u32,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    pub jitter: Jitter,
+    pub time_budget: Option<Duration>,
+    pub retry_non_idempotent: bool,
+    pub honour_retry_hint: bool,
+    pub max_retry_hint: Duration,
+}
+
+/// A setting and the path of the layer it came from.
+struct Layered<T> {
+    value: T,
+    field: String,
+    /// 0 for the top level, 1 for a service, 2 for an operation.
+    depth: usize,
+}
+
+impl<T: Copy> Layered<T> {
+    fn top(value: T, name: &str) -> Self {
+        Self { value, field: name.to_owned(), depth: 0 }
+    }
+
+    fn apply(&mut self, value: Option<T>, prefix: &str, name: &str, depth: usize) {
+        if let Some(value) = value {
+            self.value = value;
+            self.field = format!("{prefix}.{name}");
+            self.depth = depth;
+        }
+    }
+}
+
+impl PolicyConfig {
+    /// A builder starting from the defaults.
+    pub fn builder() -> PolicyConfigBuilder {
+        PolicyConfigBuilder { config: Self::default() }
+    }
+
+    /// Checks the configuration and resolves the settings of every operation of `catalog`.
+    /// Returns `None` for a service the config disables.
+    pub(crate) fn resolve(&self, catalog: &ServiceCatalog) -> Result<Option<Vec<Settings>>, ConfigError> {
+        let key = catalog.key();
+        let service = self.services.get(key).cloned().unwrap_or_default();
+        if !service.enabled {
+            return Ok(None);
+        }
+        let service_prefix = format!("services.{key}");
+        catalog
+            .operations
+            .iter()
+            .map(|op| {
+                let op_prefix = format!("{service_prefix}.operations.{}", op.name);
+                let layers = [
+                    (service.as_overrides(), service_prefix.as_str()),
+                    (service.operations.get(op.name).cloned().unwrap_or_default(), op_prefix.as_str()),
+                ];
+                self.resolve_layers(&layers)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    fn resolve_layers(&self, layers: &[(OperationConfig, &str)]) -> Result<Settings, ConfigError> {
+        let mut max_attempts = Layered::top(self.max_attempts, "max_attempts");
+        let mut initial = Layered::top(self.initial_backoff, "initial_backoff");
+        let mut max = Layered::top(self.max_backoff, "max_backoff");
+        let mut budget = Layered::top(self.time_budget, "time_budget");
+        let mut non_idempotent = self.retry_non_idempotent;
+        for (depth, (layer, prefix)) in (1..).zip(layers) {
+            max_attempts.apply(layer.max_attempts, prefix, "max_attempts", depth);
+            initial.apply(layer.initial_backoff, prefix, "initial_backoff", depth);
+            max.apply(layer.max_backoff, prefix, "max_backoff", depth);
+            budget.apply(layer.time_budget.map(Some), prefix, "time_budget", depth);
+            non_idempotent = layer.retry_non_idempotent.unwrap_or(non_idempotent);
+        }
+        if !(1..=MAX_ATTEMPTS_LIMIT).contains(&max_attempts.value) {
+            return Err(ConfigError::AttemptsOutOfRange { field: max_attempts.field, value: max_attempts.value });
+        }
+        if initial.value.is_zero() {
+            return Err(ConfigError::ZeroDuration { field: initial.field });
+        }
+        if max.value < initial.value {
+            // Name the layer that set one of the two last: that is where the mistake is.
+            let field = if max.depth >= initial.depth { max.field } else { initial.field };
+            return Err(ConfigError::BackoffOrder { field, initial_backoff: initial.value, max_backoff: max.value });
+        }
+        if budget.value.is_some_and(|b| b.is_zero()) {
+            return Err(ConfigError::ZeroDuration { field: budget.field });
+        }
+        Ok(Settings {
+            max_attempts: max_attempts.value,
+            initial_backoff: initial.value,
+            max_backoff: max.value,
+            jitter: self.jitter,
+            time_budget: budget.value,
+            retry_non_idempotent: non_idempotent,
+            honour_retry_hint: self.retry_hint.honour,
+            max_retry_hint: self.retry_hint.max,
+        })
+    }
+
+    /// Checks what does not depend on one service: the retry hint, the retry budget, and that
+    /// every key under `services` names a known service and operation.
+    pub(crate) fn validate_global(&self) -> Result<(), ConfigError> {
+        if self.retry_hint.honour && self.retry_hint.max.is_zero() {
+            return Err(ConfigError::ZeroDuration { field: "retry_hint.max".into() });
+        }
+        let budget = &self.retry_budget;
+        if budget.enabled {
+            if !(0.0..=1.0).contains(&budget.ratio) {
+                return Err(ConfigError::RatioOutOfRange { field: "retry_budget.ratio".into(), value: budget.ratio });
+            }
+            if budget.capacity == 0 {
+                return Err(ConfigError::ZeroCount { field: "retry_budget.capacity".into() });
+            }
+        }
+        for (key, service) in &self.services {
+            let Some(catalog) = ServiceCatalog::by_key(key) else {
+                return Err(ConfigError::UnknownService { field: format!("services.{key}") });
+            };
+            for op in service.operations.keys() {
+                if catalog.operation(op).is_none() {
+                    return Err(ConfigError::UnknownOperation {
+                        field: format!("services.{key}.operations.{op}"),
+                        service: key.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Builds a [`PolicyConfig`] in code. [`build`](Self::build) validates it.
+#[derive(Debug, Clone)]
+pub struct PolicyConfigBuilder {
+    config: PolicyConfig,
+}
+
+impl PolicyConfigBuilder {
+    /// Sets [`PolicyConfig::max_attempts`].
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.config.max_attempts = attempts;
+        self
+    }
+
+    /// Sets [`PolicyConfig::initial_backoff`].
+    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
+        self.config.initial_backoff = backoff;
+        self
+    }
+
+    /// Sets [`PolicyConfig::max_backoff`].
+    pub fn max_backoff(mut self, backoff: Duration) -> Self {
+        self.config.max_backoff = backoff;
+        self
+    }
+
+    /// Sets [`PolicyConfig::jitter`].
+    pub fn jitter(mut self, jitter: Jitter) -> Self {
+        self.config.jitter = jitter;
+        self
+    }
+
+    /// Sets [`PolicyConfig::time_budget`].
+    pub fn time_budget(mut self, budget: Duration) -> Self {
+        self.config.time_budget = Some(budget);
+        self
+    }
+
+    /// Sets [`PolicyConfig::retry_non_idempotent`].
+    pub fn retry_non_idempotent(mut self, retry: bool) -> Self {
+        self.config.retry_non_idempotent = retry;
+        self
+    }
+
+    /// Sets [`PolicyConfig::retry_hint`].
+    pub fn retry_hint(mut self, hint: RetryHintConfig) -> Self {
+        self.config.retry_hint = hint;
+        self
+    }
+
+    /// Sets [`PolicyConfig::retry_budget`].
+    pub fn retry_budget(mut self, budget: RetryBudgetConfig) -> Self {
+        self.config.retry_budget = budget;
+        self
+    }
+
+    /// Changes the settings of one service (by key, e.g. `"pinpoint"`), starting from what is
+    /// there already.
+    pub fn service(mut self, key: &str, edit: impl FnOnce(&mut ServiceConfig)) -> Self {
+        edit(self.config.services.entry(key.to_owned()).or_default());
+        self
+    }
+
+    /// Disables the policy for one service: its clients behave like plain SDK clients.
+    pub fn disable_service(self, key: &str) -> Self {
+        self.service(key, |s| s.enabled = false)
+    }
+
+    /// Changes the overrides of one operation of one service.
+    pub fn operation(self, service: &str, operation: &str, edit: impl FnOnce(&mut OperationConfig)) -> Self {
+        self.service(service, |s| edit(s.operations.entry(operation.to_owned()).or_default()))
+    }
+
+    /// The configuration as built so far, unvalidated.
+    pub fn config(&self) -> &PolicyConfig {
+        &self.config
+    }
+
+    /// Validates the configuration and creates the policy.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first offending field.
+    pub fn build(self) -> Result<ServerErrorPolicy, ConfigError> {
+        ServerErrorPolicy::new(self.config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(config: PolicyConfig) -> ConfigError {
+        ServerErrorPolicy::new(config).expect_err("config should be rejected")
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        ServerErrorPolicy::new(PolicyConfig::default()).unwrap();
+    }
+
+    #[test]
+    fn zero_attempts_is_rejected_with_its_field() {
+        let e = err(PolicyConfig { max_attempts: 0, ..Default::default() });
+        assert_eq!(e, ConfigError::AttemptsOutOfRange { field: "max_attempts".into(), value: 0 });
+        let e = PolicyConfig::builder()
+            .operation("pinpoint", "SendMessages", |o| o.max_attempts = Some(0))
+            .build()
+            .unwrap_err();
+        assert_eq!(e.field(), "services.pinpoint.operations.SendMessages.max_attempts");
+        assert!(e.to_string().starts_with("services.pinpoint.operations.SendMessages.max_attempts: 0"));
+    }
+
+    #[test]
+    fn too_many_attempts_is_rejected() {
+        let e = err(PolicyConfig { max_attempts: MAX_ATTEMPTS_LIMIT + 1, ..Default::default() });
+        assert_eq!(e.field(), "max_attempts");
+    }
+
+    #[test]
+    fn max_backoff_below_initial_is_rejected_naming_the_layer_that_set_it() {
+        let e = PolicyConfig::builder().max_backoff(Duration::from_millis(50)).build().unwrap_err();
+        assert!(matches!(e, ConfigError::BackoffOrder { ref field, .. } if field == "max_backoff"), "{e}");
+        let e = PolicyConfig::builder()
+            .service("signer", |s| s.initial_backoff = Some(Duration::from_secs(10)))
+            .build()
+            .unwrap_err();
+        assert_eq!(e.field(), "services.signer.initial_backoff");
+    }
+
+    #[test]
+    fn ratio_outside_unit_interval_is_rejected() {
+        for ratio in [-0.1, 1.5, f64::NAN] {
+            let e = PolicyConfig::builder()
+                .retry_budget(RetryBudgetConfig { ratio, ..Default::default() })
+                .build()
+                .unwrap_err();
+            assert_eq!(e.field(), "retry_budget.ratio");
+        }
+    }
+
+    #[test]
+    fn zero_durations_and_counts_are_rejected() {
+        assert_eq!(
+            err(PolicyConfig { initial_backoff: Duration::ZERO, ..Default::default() }).field(),
+            "initial_backoff"
+        );
+        assert_eq!(
+            err(PolicyConfig { time_budget: Some(Duration::ZERO), ..Default::default() }).field(),
+            "time_budget"
+        );
+        let hint = RetryHintConfig { honour: true, max: Duration::ZERO };
+        assert_eq!(err(PolicyConfig { retry_hint: hint, ..Default::default() }).field(), "retry_hint.max");
+        let budget = RetryBudgetConfig { capacity: 0, ..Default::default() };
+        assert_eq!(err(PolicyConfig { retry_budget: budget, ..Default::default() }).field(), "retry_budget.capacity");
+    }
+
+    #[test]
+    fn unknown_service_and_operation_are_rejected() {
+        let e = PolicyConfig::builder().disable_service("pinponit").build().unwrap_err();
+        assert_eq!(e.field(), "services.pinponit");
+        let e = PolicyConfig::builder().operation("pinpoint", "SendMesages", |_| {}).build().unwrap_err();
+        assert_eq!(e.field(), "services.pinpoint.operations.SendMesages");
+    }
+
+    #[test]
+    fn deserializes_from_toml_with_humantime_durations() {
+        let config: PolicyConfig = toml::from_str(
+            r#"
+            max_attempts = 5
+            initial_backoff = "20ms"
+            max_backoff = "2s"
+            jitter = "none"
+            time_budget = "30s"
+            [retry_budget]
+            ratio = 0.5
+            [services.pinpoint]
+            retry_non_idempotent = false
+            [services.pinpoint.operations.SendMessages]
+            max_attempts = 2
+            retry_non_idempotent = true
+            [services.account]
+            enabled = false
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.max_attempts, 5);
+        assert_eq!(config.initial_backoff, Duration::from_millis(20));
+        assert_eq!(config.jitter, Jitter::None);
+        assert_eq!(config.time_budget, Some(Duration::from_secs(30)));
+        assert_eq!(config.retry_budget.capacity, 20, "unset fields keep their defaults");
+        assert!(!config.services["account"].enabled);
+        let settings = config.resolve(&crate::catalog::PINPOINT).unwrap().unwrap();
+        let send = crate::catalog::PINPOINT.operation_index("SendMessages").unwrap();
+        assert_eq!(settings[send].max_attempts, 2);
+        assert!(settings[send].retry_non_idempotent);
+        let get_app = crate::catalog::PINPOINT.operation_index("GetApp").unwrap();
+        assert_eq!(settings[get_app].max_attempts, 5);
+        assert!(!settings[get_app].retry_non_idempotent);
+        assert_eq!(config.resolve(&crate::catalog::ACCOUNT).unwrap(), None);
+        ServerErrorPolicy::new(config).unwrap();
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected_by_serde() {
+        let e = toml::from_str::<PolicyConfig>("max_attempt = 3").unwrap_err();
+        assert!(e.to_string().contains("max_attempt"), "{e}");
+        let e = toml::from_str::<PolicyConfig>("[services.pinpoint]\nenable = false").unwrap_err();
+        assert!(e.to_string().contains("enable"), "{e}");
+    }
+}
