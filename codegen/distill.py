@@ -74,7 +74,9 @@ def smithy_facts(path: pathlib.Path) -> tuple[str, dict, dict]:
             "source": "smithy",
         }
     protocol = protocols[0].split("#")[1] if protocols else None
-    return {"model_protocol": protocol, "service_shape": local(next(k for k, v in shapes.items() if v["type"] == "service"))}, ops, errors
+    service_id = next(k for k, v in shapes.items() if v["type"] == "service")
+    facts = {"model_protocol": protocol, "service_shape": local(service_id), "namespace": service_id.split("#")[0]}
+    return facts, ops, errors
 
 
 def botocore_facts(path: pathlib.Path) -> tuple[dict, dict]:

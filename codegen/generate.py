@@ -69,13 +69,17 @@ def sdk_crate_dirs() -> dict[str, tuple[pathlib.Path, str]]:
 
 META_RE = re.compile(r'Metadata::new\(\s*"(\w+)",\s*"([^"]+)",?\s*\)')
 ENUM_RE = re.compile(r"pub enum (\w+)Error \{(.*?)\n\}", re.S)
+SIGNING_RE = re.compile(r'SigningName::from_static\("([^"]+)"\)')
 VARIANT_RE = re.compile(r"^\s+(\w+)\(crate::types::error::(\w+)\),", re.M)
 
 
 def parse_crate(crate_dir: pathlib.Path) -> tuple[str, str, list[dict]]:
-    """Return (metadata service name, protocol, operations) read from a service crate."""
+    """Return (metadata service name, signing name, protocol, operations) read from a service crate."""
     cargo_toml = (crate_dir / "Cargo.toml").read_text()
     protocol = "RpcV2Cbor" if "aws-smithy-cbor" in cargo_toml else "RestJson1"
+    signing = set(SIGNING_RE.findall("\n".join(p.read_text() for p in (crate_dir / "src").rglob("*.rs"))))
+    if len(signing) != 1:
+        sys.exit(f"error: {crate_dir}: expected one SigV4 signing name, found {signing}")
     ops = []
     service_names = set()
     for module in sorted((crate_dir / "src" / "operation").glob("*.rs")):
@@ -100,7 +104,7 @@ def parse_crate(crate_dir: pathlib.Path) -> tuple[str, str, list[dict]]:
         })
     if len(service_names) != 1:
         sys.exit(f"error: {crate_dir}: expected one service name, found {service_names}")
-    return service_names.pop(), protocol, sorted(ops, key=lambda o: o["name"])
+    return service_names.pop(), signing.pop(), protocol, sorted(ops, key=lambda o: o["name"])
 
 
 def retry_safety(op: dict, facts: dict | None, protocol: str) -> tuple[str, str]:
@@ -164,7 +168,7 @@ def generate() -> dict[pathlib.Path, str]:
     for service, info in SERVICES.items():
         crate_dir, version = crates[service]
         facts = json.loads((FACTS / f"{service}.json").read_text())
-        sdk_service, protocol, ops = parse_crate(crate_dir)
+        sdk_service, signing_name, protocol, ops = parse_crate(crate_dir)
         sources.append(f"aws-sdk-{service} {version}")
         const = service.upper()
         rows = []
@@ -192,6 +196,9 @@ def generate() -> dict[pathlib.Path, str]:
             f"    sdk_crate: \"aws-sdk-{service}\",\n"
             f"    sdk_version: {rust_str(version)},\n"
             f"    protocol: Protocol::{protocol},\n"
+            f"    signing_name: {rust_str(signing_name)},\n"
+            f"    model_namespace: {rust_str(facts['namespace'])},\n"
+            f"    model_service: {rust_str(facts['service_shape'])},\n"
             f"    internal_error_shape: {rust_str(info['internal'])},\n"
             f"    throttling_shape: {rust_str(info['throttling'])},\n"
             f"    operations: &[\n        " + "\n        ".join(rows) + "\n    ],\n};\n"

@@ -1,1 +1,436 @@
-//! placeholder
+//! Wire-exact failures of Signer, Pinpoint, Account, Backup Gateway and Connect Cases, for
+//! testing code that calls them.
+//!
+//! A [`FaultPlan`] says which requests fail and how ("the first N attempts", "a fraction p",
+//! "operation X only"); a [`FaultInjector`] carries it out and records every request. It comes in
+//! two forms that share one plan and one record:
+//!
+//! - an in-process SDK HTTP client, [`FaultInjector::http_client`], for
+//!   `config::Builder::http_client`: no sockets, no I/O;
+//! - a loopback HTTP server, [`FaultServer`], for `endpoint_url`: the SDK's real HTTP stack.
+//!
+//! Failures are what each service sends (see [`wire`]): restJson1 for Signer, Pinpoint, Account
+//! and Connect Cases, Smithy RPC v2 CBOR for Backup Gateway, so the SDK's own deserializers parse
+//! them into the service's typed errors. Requests the plan does not fail go to a [`Responder`]
+//! (by default an empty `200`) or, for the HTTP client, to a real HTTP client of your choice.
+//!
+//! ```
+//! use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, Rule, Service};
+//!
+//! let injector = FaultInjector::new(
+//!     FaultPlan::new().rule(Rule::new(Fault::InternalError).operation("GetApp").first(2)),
+//! );
+//! let http_client = injector.http_client(Service::Pinpoint);
+//! // aws_sdk_pinpoint::config::Builder::from(&sdk_config).http_client(http_client) ...
+//! # let _ = http_client;
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod client;
+pub mod route;
+mod server;
+pub mod wire;
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use aws_server_errors::catalog::{self, ServiceCatalog};
+use bytes::Bytes;
+use http::Response;
+
+pub use client::FaultInjectingClient;
+pub use server::FaultServer;
+
+/// One of the five services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    /// AWS Signer (`aws-sdk-signer`).
+    Signer,
+    /// Amazon Pinpoint (`aws-sdk-pinpoint`).
+    Pinpoint,
+    /// AWS Account Management (`aws-sdk-account`).
+    Account,
+    /// AWS Backup Gateway (`aws-sdk-backupgateway`).
+    BackupGateway,
+    /// Amazon Connect Cases (`aws-sdk-connectcases`).
+    ConnectCases,
+}
+
+impl Service {
+    /// All five.
+    pub const ALL: [Service; 5] =
+        [Service::Signer, Service::Pinpoint, Service::Account, Service::BackupGateway, Service::ConnectCases];
+
+    /// The service's catalog in `aws-server-errors`.
+    pub fn catalog(self) -> &'static ServiceCatalog {
+        match self {
+            Self::Signer => &catalog::SIGNER,
+            Self::Pinpoint => &catalog::PINPOINT,
+            Self::Account => &catalog::ACCOUNT,
+            Self::BackupGateway => &catalog::BACKUPGATEWAY,
+            Self::ConnectCases => &catalog::CONNECTCASES,
+        }
+    }
+}
+
+/// A failure to inject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// The service's internal-server error shape, status 500, with its service-specific members.
+    InternalError,
+    /// The internal-server error with a `Retry-After` header of this exact value (Connect Cases
+    /// models it as `retryAfterSeconds`; a value that is not an integer makes the SDK fail to parse
+    /// the error, as it would with the real service).
+    InternalErrorWithRetryAfter(String),
+    /// The service's throttling shape, status 429.
+    Throttling,
+    /// A 500 with an HTML body and no error type, as a load balancer sends.
+    Malformed,
+}
+
+impl Fault {
+    /// A short name for records and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::InternalError => "internal_error",
+            Self::InternalErrorWithRetryAfter(_) => "internal_error_retry_after",
+            Self::Throttling => "throttling",
+            Self::Malformed => "malformed",
+        }
+    }
+}
+
+/// When a [`Rule`] fires, counted over the requests that match its filters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Schedule {
+    /// Every matching request.
+    Always,
+    /// The first `n` matching requests, then none.
+    FirstN(u32),
+    /// Each matching request independently with probability `p` (from the plan's seeded RNG).
+    Fraction(f64),
+}
+
+/// One line of a [`FaultPlan`]: a fault, when it fires, and which requests it applies to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    fault: Fault,
+    schedule: Schedule,
+    service: Option<Service>,
+    operation: Option<String>,
+}
+
+impl Rule {
+    /// A rule that injects `fault` into every request.
+    pub fn new(fault: Fault) -> Self {
+        Self { fault, schedule: Schedule::Always, service: None, operation: None }
+    }
+
+    /// Fires for the first `n` matching requests only.
+    pub fn first(mut self, n: u32) -> Self {
+        self.schedule = Schedule::FirstN(n);
+        self
+    }
+
+    /// Fires for each matching request with probability `p` (clamped to `0..=1`).
+    pub fn fraction(mut self, p: f64) -> Self {
+        self.schedule = Schedule::Fraction(p.clamp(0.0, 1.0));
+        self
+    }
+
+    /// Applies to requests for `operation` only (the SDK's name, e.g. `"SendMessages"`).
+    pub fn operation(mut self, operation: impl Into<String>) -> Self {
+        self.operation = Some(operation.into());
+        self
+    }
+
+    /// Applies to requests for `service` only.
+    pub fn service(mut self, service: Service) -> Self {
+        self.service = Some(service);
+        self
+    }
+
+    fn matches(&self, service: Service, operation: Option<&str>) -> bool {
+        self.service.is_none_or(|s| s == service) && self.operation.as_deref().is_none_or(|op| operation == Some(op))
+    }
+}
+
+/// An ordered list of [`Rule`]s; the first rule that matches a request and fires decides it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultPlan {
+    rules: Vec<Rule>,
+    seed: u64,
+}
+
+impl Default for FaultPlan {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FaultPlan {
+    /// A plan that fails nothing, with RNG seed 0.
+    pub fn new() -> Self {
+        Self { rules: Vec::new(), seed: 0 }
+    }
+
+    /// Sets the seed of the RNG behind [`Schedule::Fraction`]: the same seed and the same request
+    /// sequence give the same faults.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Adds a rule after the existing ones.
+    pub fn rule(mut self, rule: Rule) -> Self {
+        self.rules.push(rule);
+        self
+    }
+
+    /// Fails the first `n` requests (of any service and operation) with `fault`.
+    pub fn fail_first(self, n: u32, fault: Fault) -> Self {
+        self.rule(Rule::new(fault).first(n))
+    }
+
+    /// Fails each request with probability `p`.
+    pub fn fail_fraction(self, p: f64, fault: Fault) -> Self {
+        self.rule(Rule::new(fault).fraction(p))
+    }
+
+    /// Fails every request.
+    pub fn fail_always(self, fault: Fault) -> Self {
+        self.rule(Rule::new(fault))
+    }
+}
+
+/// What a request looked like and what was done with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    /// The service, if the request could be attributed to one.
+    pub service: Option<Service>,
+    /// The operation, if the request matched one of the service's HTTP bindings.
+    pub operation: Option<&'static str>,
+    /// The fault injected, or `None` if the request was passed through.
+    pub fault: Option<Fault>,
+    /// The request id the response carried (injected responses only).
+    pub request_id: Option<String>,
+}
+
+/// What a request looks like to a [`Responder`].
+#[derive(Debug, Clone, Copy)]
+pub struct RequestInfo<'a> {
+    /// The service, if known.
+    pub service: Option<Service>,
+    /// The operation, if known.
+    pub operation: Option<&'static str>,
+    /// The HTTP method.
+    pub method: &'a str,
+    /// The path and query.
+    pub path_and_query: &'a str,
+    /// The request body.
+    pub body: &'a [u8],
+}
+
+/// Answers the requests a plan does not fail.
+pub trait Responder: Send + Sync + fmt::Debug + 'static {
+    /// The response to `request`.
+    fn respond(&self, request: &RequestInfo<'_>) -> Response<Bytes>;
+}
+
+/// The default [`Responder`]: `200` with an empty JSON object (restJson1) or CBOR map
+/// (RPC v2 CBOR), which the SDK parses into an output with default members; `404` when the
+/// service is unknown.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EmptySuccess;
+
+impl Responder for EmptySuccess {
+    fn respond(&self, request: &RequestInfo<'_>) -> Response<Bytes> {
+        match request.service {
+            Some(service) => wire::empty_success(service, "passthrough"),
+            None => Response::builder().status(404).body(Bytes::new()).expect("static response is valid"),
+        }
+    }
+}
+
+/// Carries out a [`FaultPlan`] and records every request. Cheap to clone; clones share the plan's
+/// counters, the RNG and the record.
+#[derive(Debug, Clone)]
+pub struct FaultInjector {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    plan: FaultPlan,
+    responder: Arc<dyn Responder>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    matched: Vec<u32>,
+    rng: fastrand::Rng,
+    next_request_id: u64,
+    records: Vec<RequestRecord>,
+}
+
+impl FaultInjector {
+    /// An injector for `plan` that answers other requests with [`EmptySuccess`].
+    pub fn new(plan: FaultPlan) -> Self {
+        Self::with_responder(plan, EmptySuccess)
+    }
+
+    /// An injector for `plan` that answers other requests with `responder`.
+    pub fn with_responder(plan: FaultPlan, responder: impl Responder) -> Self {
+        let state = State {
+            matched: vec![0; plan.rules.len()],
+            rng: fastrand::Rng::with_seed(plan.seed),
+            next_request_id: 1,
+            records: Vec::new(),
+        };
+        Self { inner: Arc::new(Inner { plan, responder: Arc::new(responder), state: Mutex::new(state) }) }
+    }
+
+    /// The in-process SDK HTTP client form, for clients of `service`.
+    pub fn http_client(&self, service: Service) -> FaultInjectingClient {
+        FaultInjectingClient::new(self.clone(), Some(service))
+    }
+
+    /// Every request seen so far, in order.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.state().records.clone()
+    }
+
+    /// How many requests for `operation` of `service` were seen (injected or passed through).
+    pub fn attempts(&self, service: Service, operation: &str) -> usize {
+        self.state().records.iter().filter(|r| r.service == Some(service) && r.operation == Some(operation)).count()
+    }
+
+    /// Forgets the record and restarts every rule's count (the RNG keeps its position).
+    pub fn reset(&self) {
+        let mut state = self.state();
+        state.records.clear();
+        state.matched.iter_mut().for_each(|m| *m = 0);
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves only counters behind: keep going.
+        self.inner.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Decides one request: the injected response, or `None` to pass it through. Records it.
+    fn decide(&self, service: Option<Service>, operation: Option<&'static str>) -> Option<Response<Bytes>> {
+        let mut state = self.state();
+        let mut chosen = None;
+        if let Some(service) = service {
+            for (i, rule) in self.inner.plan.rules.iter().enumerate() {
+                if !rule.matches(service, operation) {
+                    continue;
+                }
+                let seen = state.matched[i];
+                state.matched[i] += 1;
+                let fires = match rule.schedule {
+                    Schedule::Always => true,
+                    Schedule::FirstN(n) => seen < n,
+                    Schedule::Fraction(p) => state.rng.f64() < p,
+                };
+                if fires {
+                    chosen = Some(rule.fault.clone());
+                    break;
+                }
+            }
+        }
+        let request_id = chosen.as_ref().map(|_| {
+            let n = state.next_request_id;
+            state.next_request_id += 1;
+            format!("00000000-0000-4000-8000-{n:012x}")
+        });
+        let response = match (&chosen, service, &request_id) {
+            (Some(fault), Some(service), Some(id)) => Some(wire::error_response(service, fault, id)),
+            _ => None,
+        };
+        state.records.push(RequestRecord { service, operation, fault: chosen, request_id });
+        response
+    }
+
+    /// Handles one request end to end: attribute it, decide, and answer it unless it passes
+    /// through (`passthrough` says whether the caller has somewhere else to send it).
+    fn handle(&self, info: RequestInfoOwned<'_>, passthrough: bool) -> Option<Response<Bytes>> {
+        let service = info.service.or_else(|| route::service_of(info.path(), info.authorization));
+        let operation =
+            service.and_then(|s| route::operation_of(s.catalog(), info.method, info.path_and_query)).map(|op| op.name);
+        if let Some(response) = self.decide(service, operation) {
+            return Some(response);
+        }
+        if passthrough {
+            return None;
+        }
+        let request = RequestInfo {
+            service,
+            operation,
+            method: info.method,
+            path_and_query: info.path_and_query,
+            body: info.body,
+        };
+        Some(self.inner.responder.respond(&request))
+    }
+}
+
+/// A request as both forms see it.
+struct RequestInfoOwned<'a> {
+    service: Option<Service>,
+    method: &'a str,
+    path_and_query: &'a str,
+    authorization: Option<&'a str>,
+    body: &'a [u8],
+}
+
+impl RequestInfoOwned<'_> {
+    fn path(&self) -> &str {
+        self.path_and_query.split('?').next().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(injector: &FaultInjector, op_path: &str) -> u16 {
+        let info = RequestInfoOwned {
+            service: Some(Service::Pinpoint),
+            method: "GET",
+            path_and_query: op_path,
+            authorization: None,
+            body: b"",
+        };
+        injector.handle(info, false).unwrap().status().as_u16()
+    }
+
+    #[test]
+    fn first_n_then_pass_through() {
+        let injector = FaultInjector::new(FaultPlan::new().fail_first(2, Fault::InternalError));
+        let statuses: Vec<_> = (0..4).map(|_| request(&injector, "/v1/apps/a")).collect();
+        assert_eq!(statuses, [500, 500, 200, 200]);
+        assert_eq!(injector.attempts(Service::Pinpoint, "GetApp"), 4);
+    }
+
+    #[test]
+    fn operation_filter_leaves_others_alone() {
+        let injector = FaultInjector::new(FaultPlan::new().rule(Rule::new(Fault::Throttling).operation("GetApps")));
+        assert_eq!(request(&injector, "/v1/apps/a"), 200);
+        assert_eq!(request(&injector, "/v1/apps"), 429);
+    }
+
+    #[test]
+    fn fraction_is_reproducible_with_a_seed() {
+        let run = |seed| {
+            let injector = FaultInjector::new(FaultPlan::new().seed(seed).fail_fraction(0.3, Fault::InternalError));
+            (0..1000).map(|_| request(&injector, "/v1/apps/a")).collect::<Vec<_>>()
+        };
+        let a = run(7);
+        assert_eq!(a, run(7));
+        let failures = a.iter().filter(|s| **s == 500).count();
+        assert!((250..350).contains(&failures), "{failures} of 1000 at p = 0.3");
+    }
+}

@@ -226,7 +226,7 @@ macro_rules! define_adapter {
             $crate::adapter::TableAdapter::new(&$crate::catalog::$catalog, &generated::CLASSIFIERS);
 
         #[doc = concat!("Registers a [`ServerErrorPolicy`](", stringify!($crate), "::ServerErrorPolicy) on a `",
-                    stringify!($sdk), "` client config in one call.")]
+                            stringify!($sdk), "` client config in one call.")]
         pub trait ServerErrorPolicyExt: Sized {
             /// Adds the policy's interceptor for this service to the client config. The same policy
             /// may be registered on clients of every service; each service keeps its own state.

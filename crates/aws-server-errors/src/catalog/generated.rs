@@ -9,6 +9,9 @@ pub static SIGNER: ServiceCatalog = ServiceCatalog {
     sdk_crate: "aws-sdk-signer",
     sdk_version: "1.120.0",
     protocol: Protocol::RestJson1,
+    signing_name: "signer",
+    model_namespace: "com.amazonaws.signer",
+    model_service: "WallabyService",
     internal_error_shape: "InternalServiceErrorException",
     throttling_shape: "TooManyRequestsException",
     operations: &[
@@ -135,6 +138,9 @@ pub static PINPOINT: ServiceCatalog = ServiceCatalog {
     sdk_crate: "aws-sdk-pinpoint",
     sdk_version: "1.121.0",
     protocol: Protocol::RestJson1,
+    signing_name: "mobiletargeting",
+    model_namespace: "com.amazonaws.pinpoint",
+    model_service: "Pinpoint",
     internal_error_shape: "InternalServerErrorException",
     throttling_shape: "TooManyRequestsException",
     operations: &[
@@ -269,6 +275,9 @@ pub static ACCOUNT: ServiceCatalog = ServiceCatalog {
     sdk_crate: "aws-sdk-account",
     sdk_version: "1.126.0",
     protocol: Protocol::RestJson1,
+    signing_name: "account",
+    model_namespace: "com.amazonaws.account",
+    model_service: "Account",
     internal_error_shape: "InternalServerException",
     throttling_shape: "TooManyRequestsException",
     operations: &[
@@ -389,6 +398,9 @@ pub static BACKUPGATEWAY: ServiceCatalog = ServiceCatalog {
     sdk_crate: "aws-sdk-backupgateway",
     sdk_version: "1.122.0",
     protocol: Protocol::RpcV2Cbor,
+    signing_name: "backup-gateway",
+    model_namespace: "com.amazonaws.backupgateway",
+    model_service: "BackupOnPremises_v20210101",
     internal_error_shape: "InternalServerException",
     throttling_shape: "ThrottlingException",
     operations: &[
@@ -551,6 +563,9 @@ pub static CONNECTCASES: ServiceCatalog = ServiceCatalog {
     sdk_crate: "aws-sdk-connectcases",
     sdk_version: "1.134.0",
     protocol: Protocol::RestJson1,
+    signing_name: "cases",
+    model_namespace: "com.amazonaws.connectcases",
+    model_service: "AmazonConnectCases",
     internal_error_shape: "InternalServerException",
     throttling_shape: "ThrottlingException",
     operations: &[

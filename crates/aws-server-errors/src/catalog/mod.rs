@@ -90,6 +90,12 @@ pub struct ServiceCatalog {
     pub sdk_version: &'static str,
     /// The protocol the crate speaks on the wire.
     pub protocol: Protocol,
+    /// The SigV4 signing name, e.g. `"mobiletargeting"` for Pinpoint.
+    pub signing_name: &'static str,
+    /// The Smithy namespace of the service's shapes, e.g. `"com.amazonaws.signer"`.
+    pub model_namespace: &'static str,
+    /// The Smithy service shape's name, e.g. `"BackupOnPremises_v20210101"` (the RPC path segment).
+    pub model_service: &'static str,
     /// The name of the service's internal-server error shape, e.g. `"InternalServiceErrorException"`.
     pub internal_error_shape: &'static str,
     /// The name of the service's throttling error shape, e.g. `"TooManyRequestsException"`.

@@ -1,0 +1,117 @@
+//! Which service and operation an HTTP request is for, read from the request as a server would.
+
+use aws_server_errors::catalog::{OperationSpec, Protocol, ServiceCatalog};
+
+use crate::Service;
+
+/// The service a request is for: from the RPC v2 path (`/service/<Service>/operation/<Op>`), else
+/// from the SigV4 credential scope in `Authorization` (`Credential=AKID/date/region/<name>/...`).
+pub fn service_of(path: &str, authorization: Option<&str>) -> Option<Service> {
+    if let Some(rest) = path.strip_prefix("/service/") {
+        let name = rest.split('/').next()?;
+        return Service::ALL.into_iter().find(|s| s.catalog().model_service == name);
+    }
+    let scope = authorization?.split("Credential=").nth(1)?;
+    let signing_name = scope.split([',', ' ']).next()?.split('/').nth(3)?;
+    Service::ALL.into_iter().find(|s| s.catalog().signing_name == signing_name)
+}
+
+/// The operation a request is for, by the catalog's HTTP bindings. Among several matching URI
+/// templates, the one with the most literal path segments and query literals wins.
+pub fn operation_of(catalog: &ServiceCatalog, method: &str, path_and_query: &str) -> Option<&'static OperationSpec> {
+    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    if catalog.protocol == Protocol::RpcV2Cbor {
+        let name = path.rsplit('/').next()?;
+        return catalog.operation(name);
+    }
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let query_keys: Vec<&str> = query.split('&').filter(|q| !q.is_empty()).collect();
+    catalog
+        .operations
+        .iter()
+        .filter(|op| op.http_method.eq_ignore_ascii_case(method))
+        .filter_map(|op| score(op.uri, &segments, &query_keys).map(|s| (s, op)))
+        .max_by_key(|(s, _)| *s)
+        .map(|(_, op)| op)
+}
+
+/// `Some(literal count)` when `template` matches; `None` otherwise.
+fn score(template: &str, segments: &[&str], query: &[&str]) -> Option<usize> {
+    let (tpath, tquery) = template.split_once('?').unwrap_or((template, ""));
+    let tsegs: Vec<&str> = tpath.trim_start_matches('/').split('/').collect();
+    let mut literals = 0;
+    for (i, t) in tsegs.iter().enumerate() {
+        if t.starts_with('{') && t.ends_with("+}") {
+            // A greedy label takes the rest of the path, at least one segment.
+            return (segments.len() > i).then_some(literals);
+        }
+        let s = segments.get(i)?;
+        if t.starts_with('{') {
+            if s.is_empty() {
+                return None;
+            }
+        } else if t != s {
+            return None;
+        } else {
+            literals += 1;
+        }
+    }
+    if segments.len() != tsegs.len() {
+        return None;
+    }
+    for literal in tquery.split('&').filter(|q| !q.is_empty()) {
+        let present = query.iter().any(|q| *q == literal || q.split('=').next() == Some(literal));
+        if !present {
+            return None;
+        }
+        literals += 1;
+    }
+    Some(literals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_server_errors::catalog::{BACKUPGATEWAY, PINPOINT, SIGNER};
+
+    #[test]
+    fn rest_paths_resolve_to_operations() {
+        let op = |c, m, p| operation_of(c, m, p).map(|o: &OperationSpec| o.name);
+        assert_eq!(op(&SIGNER, "GET", "/signing-profiles/my-profile"), Some("GetSigningProfile"));
+        assert_eq!(op(&SIGNER, "GET", "/signing-profiles"), Some("ListSigningProfiles"));
+        assert_eq!(op(&PINPOINT, "POST", "/v1/apps/abc/messages"), Some("SendMessages"));
+        assert_eq!(op(&PINPOINT, "GET", "/v1/apps/abc"), Some("GetApp"));
+        assert_eq!(op(&PINPOINT, "GET", "/v1/apps/abc/settings"), Some("GetApplicationSettings"));
+        assert_eq!(
+            op(&BACKUPGATEWAY, "POST", "/service/BackupOnPremises_v20210101/operation/GetGateway"),
+            Some("GetGateway")
+        );
+        assert_eq!(op(&SIGNER, "PATCH", "/signing-profiles/x"), None);
+    }
+
+    #[test]
+    fn every_rest_operation_routes_to_itself() {
+        for service in Service::ALL {
+            let catalog = service.catalog();
+            for op in catalog.operations {
+                // Fill each label with a sample value and each query literal with itself.
+                let (path, query) = op.uri.split_once('?').unwrap_or((op.uri, ""));
+                let path: Vec<String> =
+                    path.split('/').map(|s| if s.starts_with('{') { "x".to_owned() } else { s.to_owned() }).collect();
+                let uri = if query.is_empty() { path.join("/") } else { format!("{}?{query}", path.join("/")) };
+                assert_eq!(operation_of(catalog, op.http_method, &uri).map(|o| o.name), Some(op.name), "{uri}");
+            }
+        }
+    }
+
+    #[test]
+    fn service_comes_from_the_credential_scope_or_rpc_path() {
+        let auth = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/mobiletargeting/aws4_request, SignedHeaders=host, Signature=abc";
+        assert_eq!(service_of("/v1/apps", Some(auth)), Some(Service::Pinpoint));
+        assert_eq!(
+            service_of("/service/BackupOnPremises_v20210101/operation/GetGateway", None),
+            Some(Service::BackupGateway)
+        );
+        assert_eq!(service_of("/v1/apps", None), None);
+    }
+}

@@ -1,0 +1,90 @@
+//! The loopback form: an HTTP/1.1 server on 127.0.0.1 that answers from the plan.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::{FaultInjector, RequestInfoOwned};
+
+/// A loopback HTTP server that serves all five services from one [`FaultInjector`].
+///
+/// Point a client at it with `endpoint_url(server.url())`. The service of each request is read
+/// from its SigV4 credential scope (or, for Backup Gateway, its RPC path), as a real front end
+/// would route it. The server stops when dropped.
+///
+/// Limitation: Signer's `GetRevocationStatus` has the endpoint host prefix `data-`, so against
+/// `http://127.0.0.1:PORT` the SDK asks for host `data-127.0.0.1`, which does not resolve. Use
+/// the in-process [`FaultInjectingClient`](crate::FaultInjectingClient) for that operation.
+#[derive(Debug)]
+pub struct FaultServer {
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl FaultServer {
+    /// Binds `127.0.0.1` on a free port and starts serving on the current Tokio runtime.
+    ///
+    /// # Errors
+    /// The I/O error if the socket cannot be bound.
+    pub async fn start(injector: FaultInjector) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let injector = injector.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| {
+                        let injector = injector.clone();
+                        async move { Ok::<_, Infallible>(serve(&injector, request).await) }
+                    });
+                    if let Err(error) =
+                        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await
+                    {
+                        tracing::debug!(%error, "fault server connection ended");
+                    }
+                });
+            }
+        });
+        Ok(Self { addr, task })
+    }
+
+    /// The socket address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL to use as an `endpoint_url`, e.g. `http://127.0.0.1:43121`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for FaultServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(injector: &FaultInjector, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let info = RequestInfoOwned {
+        service: None,
+        method: parts.method.as_str(),
+        path_and_query,
+        authorization: parts.headers.get("authorization").and_then(|v| v.to_str().ok()),
+        body: &body,
+    };
+    let response = injector.handle(info, false).expect("without passthrough every request is answered");
+    response.map(Full::new)
+}

@@ -1,0 +1,122 @@
+//! The bytes each service puts on the wire for a failure, and for a bare success.
+//!
+//! Sources: the Smithy models (status codes, members and their HTTP bindings) and the protocols'
+//! specifications. restJson1: the error shape's name goes in `x-amzn-ErrorType` (AWS appends
+//! `:<namespace URL>`, which the SDK strips), members in a JSON body unless bound to a header.
+//! Smithy RPC v2 CBOR: the shape id goes in the body's `__type`, members beside it, with the
+//! `smithy-protocol: rpc-v2-cbor` header.
+
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode};
+
+use crate::{Fault, Service};
+use aws_server_errors::catalog::Protocol;
+
+/// The message every injected error carries.
+pub const MESSAGE: &str = "Injected by aws-server-errors-fault";
+/// The service-specific code member of injected errors (Signer `code`, Backup Gateway `ErrorCode`).
+pub const ERROR_CODE: &str = "InjectedFault";
+
+/// The response a service sends for `fault`, with `request_id` in `x-amzn-RequestId` (and, for
+/// Pinpoint, in the body's `RequestID`).
+pub fn error_response(service: Service, fault: &Fault, request_id: &str) -> Response<Bytes> {
+    let catalog = service.catalog();
+    let (status, shape) = match fault {
+        Fault::Throttling => (StatusCode::TOO_MANY_REQUESTS, catalog.throttling_shape),
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, catalog.internal_error_shape),
+    };
+    let mut builder = Response::builder().status(status).header("x-amzn-RequestId", request_id);
+    if let Fault::Malformed = fault {
+        // What a load balancer in front of a service sends: no error type, not JSON.
+        return builder
+            .header("Content-Type", "text/html")
+            .body(Bytes::from_static(b"<html><body><h1>500 Internal Server Error</h1></body></html>"))
+            .expect("static response parts are valid");
+    }
+    if let Fault::InternalErrorWithRetryAfter(value) = fault {
+        builder = builder.header("Retry-After", HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static("")));
+    }
+    let body = match catalog.protocol {
+        Protocol::RestJson1 => {
+            builder = builder.header("Content-Type", "application/json").header(
+                "x-amzn-ErrorType",
+                format!("{shape}:http://internal.amazon.com/coral/{}/", catalog.model_namespace),
+            );
+            let body = match service {
+                // Signer's error shapes carry `message` and `code`.
+                Service::Signer => serde_json::json!({ "message": MESSAGE, "code": ERROR_CODE }),
+                // Pinpoint's error shapes capitalise their members: `Message`, `RequestID`.
+                Service::Pinpoint => serde_json::json!({ "Message": MESSAGE, "RequestID": request_id }),
+                // Account's `errorType` is bound to the x-amzn-ErrorType header; Connect Cases'
+                // `retryAfterSeconds` to Retry-After. Both bodies hold only the message.
+                Service::Account | Service::ConnectCases | Service::BackupGateway => {
+                    serde_json::json!({ "message": MESSAGE })
+                }
+            };
+            Bytes::from(body.to_string())
+        }
+        Protocol::RpcV2Cbor => {
+            builder = builder.header("Content-Type", "application/cbor").header("smithy-protocol", "rpc-v2-cbor");
+            let shape_id = format!("{}#{shape}", catalog.model_namespace);
+            cbor(&[("__type", shape_id.as_str()), ("ErrorCode", ERROR_CODE), ("Message", MESSAGE)])
+        }
+    };
+    builder.body(body).expect("response parts are valid")
+}
+
+/// A minimal success: `200` with an empty JSON object or CBOR map. The SDK fills the output's
+/// required members with defaults (client-side error correction).
+pub fn empty_success(service: Service, request_id: &str) -> Response<Bytes> {
+    let builder = Response::builder().status(StatusCode::OK).header("x-amzn-RequestId", request_id);
+    match service.catalog().protocol {
+        Protocol::RestJson1 => builder.header("Content-Type", "application/json").body(Bytes::from_static(b"{}")),
+        Protocol::RpcV2Cbor => {
+            builder.header("Content-Type", "application/cbor").header("smithy-protocol", "rpc-v2-cbor").body(cbor(&[]))
+        }
+    }
+    .expect("static response parts are valid")
+}
+
+/// A CBOR map of text keys to text values, encoded with `ciborium`.
+fn cbor(entries: &[(&str, &str)]) -> Bytes {
+    let map = ciborium::Value::Map(
+        entries.iter().map(|(k, v)| (ciborium::Value::Text((*k).into()), ciborium::Value::Text((*v).into()))).collect(),
+    );
+    let mut out = Vec::new();
+    ciborium::into_writer(&map, &mut out).expect("writing CBOR to a Vec cannot fail");
+    Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backup_gateway_errors_are_cbor_with_a_shape_id() {
+        let response = error_response(Service::BackupGateway, &Fault::InternalError, "req-1");
+        assert_eq!(response.status(), 500);
+        assert_eq!(response.headers()["smithy-protocol"], "rpc-v2-cbor");
+        let value: ciborium::Value = ciborium::from_reader(response.body().as_ref()).unwrap();
+        let map = value.as_map().unwrap();
+        let get = |k: &str| map.iter().find(|(key, _)| key.as_text() == Some(k)).and_then(|(_, v)| v.as_text());
+        assert_eq!(get("__type"), Some("com.amazonaws.backupgateway#InternalServerException"));
+        assert_eq!(get("ErrorCode"), Some(ERROR_CODE));
+    }
+
+    #[test]
+    fn pinpoint_errors_carry_the_request_id_in_the_body() {
+        let response = error_response(Service::Pinpoint, &Fault::InternalError, "req-2");
+        let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+        assert_eq!(body["RequestID"], "req-2");
+        assert!(response.headers()["x-amzn-ErrorType"].to_str().unwrap().starts_with("InternalServerErrorException:"));
+    }
+
+    #[test]
+    fn throttling_uses_each_service_shape_and_429() {
+        let response = error_response(Service::Signer, &Fault::Throttling, "r");
+        assert_eq!(response.status(), 429);
+        assert!(response.headers()["x-amzn-ErrorType"].to_str().unwrap().starts_with("TooManyRequestsException"));
+        let response = error_response(Service::ConnectCases, &Fault::Throttling, "r");
+        assert!(response.headers()["x-amzn-ErrorType"].to_str().unwrap().starts_with("ThrottlingException"));
+    }
+}
