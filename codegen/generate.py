@@ -230,11 +230,16 @@ def generate() -> dict[pathlib.Path, str]:
                 else:
                     arms.append(f"E::{shape}(_) => ClassifiedError::modeled(e, ErrorClass::{cls}, {rust_str(shape)}),")
             arms.append("_ => ClassifiedError::unmodeled(e, &CATALOG),")
+            if len(arms) == 1:
+                body = "    // The model lists no errors for this operation: all arrive as `Unhandled`.\n" \
+                       "    Some(ClassifiedError::unmodeled(e, &CATALOG))\n"
+            else:
+                body = "    Some(match e {\n        " + "\n        ".join(arms) + "\n    })\n"
             fns.append(
                 f"fn {fn_name}(err: &OperationError) -> Option<ClassifiedError<'_>> {{\n"
                 f"    use {crate_name}::operation::{op['module']}::{op['name']}Error as E;\n"
                 f"    let e = err.downcast_ref::<E>()?;\n"
-                f"    Some(match e {{\n        " + "\n        ".join(arms) + "\n    })\n}\n"
+                + body + "}\n"
             )
         adapter = (
             HEADER.format(sources=f"aws-sdk-{service} {version} and codegen/model-facts/{service}.json")

@@ -1,1 +1,404 @@
-//! Shared helpers for the integration tests.
+//! Shared helpers for the end-to-end tests: a loopback fault server, an `SdkConfig` with fake
+//! credentials and virtual time, log and metric capture, and one [`Case`] per service.
+#![allow(async_fn_in_trait)]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use aws_server_errors::ServerErrorPolicy;
+use aws_server_errors_fault::{FaultInjector, FaultPlan, FaultServer, Service};
+use aws_smithy_async::rt::sleep::SharedAsyncSleep;
+use aws_smithy_async::test_util::{instant_time_and_sleep, InstantSleep, ManualTimeSource};
+use aws_smithy_async::time::SharedTimeSource;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
+use tracing_subscriber::layer::SubscriberExt;
+
+/// The fake secret key every test client signs with; it must never reach a log.
+pub const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYFAKEKEYTEST";
+/// The fake access key id.
+pub const ACCESS_KEY: &str = "AKIAFAKEKEYFORTESTS0";
+
+/// A loopback fault server, and an `SdkConfig` pointed at it with virtual time.
+pub struct Env {
+    /// The injector behind the server: its plan and its record of requests.
+    pub injector: FaultInjector,
+    /// The server; stops when dropped.
+    pub server: FaultServer,
+    /// The config every client of the test is built from.
+    pub sdk: SdkConfig,
+    /// Every sleep the SDK asked for, in order; none of them waits.
+    pub sleep: InstantSleep,
+    /// The virtual clock, advanced by the sleeps.
+    pub time: ManualTimeSource,
+}
+
+impl Env {
+    /// Starts a server for `plan` on the current runtime. Clients get the SDK's default HTTP
+    /// client, SigV4 with fake credentials, standard retries (3 attempts), and an instant sleep on
+    /// a manual clock. Timeouts and stalled-stream protection are off: both run timers on the
+    /// SDK's sleep, which the instant sleep would fire at once (stalled-stream protection ticks
+    /// every 100 ms of a response body, which would fill the sleep log).
+    pub async fn start(plan: FaultPlan) -> Self {
+        let injector = FaultInjector::new(plan);
+        let server = FaultServer::start(injector.clone()).await.expect("bind loopback");
+        let (time, sleep) = instant_time_and_sleep(SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600));
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                ACCESS_KEY, SECRET_KEY, None, None, "test",
+            )))
+            .endpoint_url(server.url())
+            .retry_config(RetryConfig::standard())
+            .timeout_config(TimeoutConfig::disabled())
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
+            .sleep_impl(SharedAsyncSleep::new(sleep.clone()))
+            .time_source(SharedTimeSource::new(time.clone()))
+            .build();
+        Self { injector, server, sdk, sleep, time }
+    }
+
+    /// Requests the server saw for `op` of `service`.
+    pub fn attempts(&self, service: Service, op: &str) -> usize {
+        self.injector.attempts(service, op)
+    }
+}
+
+/// One captured log event: its fields as strings, the message under `message`.
+pub type Event = BTreeMap<String, String>;
+
+/// Captures the events of target `aws_server_errors`, and the metrics, on the current thread.
+/// Use with a current-thread runtime (`#[tokio::test]`'s default).
+pub struct Capture {
+    events: Arc<Mutex<Vec<Event>>>,
+    all_text: Arc<Mutex<String>>,
+    snapshotter: Snapshotter,
+    /// Snapshots drain counters and histograms, so every snapshot is folded in here.
+    metrics: Mutex<Vec<Series>>,
+    _log_guard: tracing::subscriber::DefaultGuard,
+    _metrics_guard: metrics::LocalRecorderGuard<'static>,
+}
+
+impl Capture {
+    /// Starts capturing; stops when dropped.
+    pub fn start() -> Self {
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let all_text = Arc::new(Mutex::new(String::new()));
+        let layer = CaptureLayer { events: events.clone(), all_text: all_text.clone() };
+        let subscriber = tracing_subscriber::registry().with(layer);
+        let log_guard = tracing::subscriber::set_default(subscriber);
+        // The local recorder must outlive its guard; a leaked one per test is a few bytes.
+        let recorder: &'static DebuggingRecorder = Box::leak(Box::new(DebuggingRecorder::new()));
+        let snapshotter = recorder.snapshotter();
+        let metrics_guard = metrics::set_default_local_recorder(recorder);
+        Self {
+            events,
+            all_text,
+            snapshotter,
+            metrics: Mutex::new(Vec::new()),
+            _log_guard: log_guard,
+            _metrics_guard: metrics_guard,
+        }
+    }
+
+    /// The captured events of this crate's target.
+    pub fn events(&self) -> Vec<Event> {
+        self.events.lock().unwrap().clone()
+    }
+
+    /// The events whose message is `message`.
+    pub fn events_with(&self, message: &str) -> Vec<Event> {
+        self.events().into_iter().filter(|e| e["message"] == message).collect()
+    }
+
+    /// Every field of every event of this crate's target, as one string, for leak checks. (The
+    /// SDK's own debug events are not ours to police; at trace level they show signing details.)
+    pub fn all_text(&self) -> String {
+        self.all_text.lock().unwrap().clone()
+    }
+
+    /// The sum of a counter over the series whose labels include `labels`.
+    pub fn counter(&self, name: &str, labels: &[(&str, &str)]) -> u64 {
+        self.series(name, labels).iter().map(|s| s.counter).sum()
+    }
+
+    /// All histogram samples (seconds) over the series whose labels include `labels`.
+    pub fn histogram(&self, name: &str, labels: &[(&str, &str)]) -> Vec<f64> {
+        self.series(name, labels).into_iter().flat_map(|s| s.samples).collect()
+    }
+
+    /// Every label set recorded for `name`.
+    pub fn label_sets(&self, name: &str) -> Vec<Vec<(String, String)>> {
+        self.series(name, &[]).into_iter().map(|s| s.labels).collect()
+    }
+
+    fn series(&self, name: &str, labels: &[(&str, &str)]) -> Vec<Series> {
+        let mut all = self.metrics.lock().unwrap();
+        for (key, _, _, value) in self.snapshotter.snapshot().into_vec() {
+            let key = key.key();
+            let key_labels: Vec<_> = key.labels().map(|l| (l.key().to_owned(), l.value().to_owned())).collect();
+            let index = match all.iter().position(|s| s.name == key.name() && s.labels == key_labels) {
+                Some(i) => i,
+                None => {
+                    all.push(Series {
+                        name: key.name().to_owned(),
+                        labels: key_labels,
+                        counter: 0,
+                        samples: Vec::new(),
+                    });
+                    all.len() - 1
+                }
+            };
+            match value {
+                DebugValue::Counter(c) => all[index].counter += c,
+                DebugValue::Histogram(h) => all[index].samples.extend(h.into_iter().map(|x| x.into_inner())),
+                DebugValue::Gauge(_) => {}
+            }
+        }
+        all.iter()
+            .filter(|s| {
+                s.name == name && labels.iter().all(|(k, v)| s.labels.iter().any(|(lk, lv)| lk == k && lv == v))
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+/// One metric series, accumulated over snapshots.
+#[derive(Debug, Clone)]
+struct Series {
+    name: String,
+    labels: Vec<(String, String)>,
+    counter: u64,
+    samples: Vec<f64>,
+}
+
+struct CaptureLayer {
+    events: Arc<Mutex<Vec<Event>>>,
+    all_text: Arc<Mutex<String>>,
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CaptureLayer {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: tracing_subscriber::layer::Context<'_, S>) {
+        if event.metadata().target() != aws_server_errors::telemetry::LOG_TARGET {
+            return;
+        }
+        let mut fields = Visitor(Event::new());
+        event.record(&mut fields);
+        let mut text = self.all_text.lock().unwrap();
+        for (k, v) in &fields.0 {
+            text.push_str(&format!("{k}={v}\n"));
+        }
+        fields.0.insert("level".into(), event.metadata().level().to_string());
+        self.events.lock().unwrap().push(fields.0);
+    }
+}
+
+struct Visitor(Event);
+
+impl tracing::field::Visit for Visitor {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.0.insert(field.name().into(), value.into());
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.insert(field.name().into(), format!("{value:?}"));
+    }
+}
+
+/// How a call ended, read through the service's own typed error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Success.
+    Ok,
+    /// `into_service_error()` gave the service's internal-server error variant.
+    InternalServerError,
+    /// `into_service_error()` gave the service's throttling variant.
+    Throttling,
+    /// Anything else, described.
+    Other(String),
+}
+
+/// One service under test: how to build its client, and one retry-safe and one
+/// non-retry-safe operation.
+pub trait Case: Sized {
+    /// The service.
+    const SERVICE: Service;
+    /// A retry-safe operation.
+    const SAFE_OP: &'static str;
+    /// An operation that is not retry-safe.
+    const UNSAFE_OP: &'static str;
+    /// The service-specific member the internal error carries in the fault kit's responses, as
+    /// the log field `error.detail` shows it (`None` when the shape has none besides the hint).
+    const DETAIL_MEMBER: Option<&'static str>;
+    /// A client built from `sdk`, with `policy` registered if given.
+    fn client(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>) -> Self;
+    /// Calls [`Self::SAFE_OP`].
+    async fn call_safe(&self) -> Outcome;
+    /// Calls [`Self::UNSAFE_OP`].
+    async fn call_unsafe(&self) -> Outcome;
+}
+
+/// Reads a result through the service error's `is_*` methods, as caller code does.
+macro_rules! outcome {
+    ($result:expr, $internal:ident, $throttling:ident) => {
+        match $result {
+            Ok(_) => Outcome::Ok,
+            Err(err) => {
+                let err = err.into_service_error();
+                if err.$internal() {
+                    Outcome::InternalServerError
+                } else if err.$throttling() {
+                    Outcome::Throttling
+                } else {
+                    Outcome::Other(format!("{err:?}"))
+                }
+            }
+        }
+    };
+}
+
+/// Builds a service's client config, with or without the policy.
+macro_rules! client {
+    ($sdk_crate:ident, $adapter:ident, $sdk:expr, $policy:expr) => {{
+        use $adapter::ServerErrorPolicyExt as _;
+        let builder = $sdk_crate::config::Builder::from($sdk);
+        let builder = match $policy {
+            Some(policy) => builder.server_error_policy(policy),
+            None => builder,
+        };
+        $sdk_crate::Client::from_conf(builder.build())
+    }};
+}
+
+/// Signer: GetSigningProfile (GET), AddProfilePermission (POST).
+pub struct Signer(pub aws_sdk_signer::Client);
+
+impl Case for Signer {
+    const SERVICE: Service = Service::Signer;
+    const SAFE_OP: &'static str = "GetSigningProfile";
+    const UNSAFE_OP: &'static str = "AddProfilePermission";
+    const DETAIL_MEMBER: Option<&'static str> = Some("code");
+    fn client(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>) -> Self {
+        Self(client!(aws_sdk_signer, aws_server_errors_signer, sdk, policy))
+    }
+    async fn call_safe(&self) -> Outcome {
+        let result = self.0.get_signing_profile().profile_name("profile").send().await;
+        outcome!(result, is_internal_service_error_exception, is_too_many_requests_exception)
+    }
+    async fn call_unsafe(&self) -> Outcome {
+        let result = self
+            .0
+            .add_profile_permission()
+            .profile_name("profile")
+            .action("signer:StartSigningJob")
+            .principal("123456789012")
+            .statement_id("s1")
+            .send()
+            .await;
+        outcome!(result, is_internal_service_error_exception, is_too_many_requests_exception)
+    }
+}
+
+/// Pinpoint: GetApp (GET), SendMessages (POST).
+pub struct Pinpoint(pub aws_sdk_pinpoint::Client);
+
+impl Case for Pinpoint {
+    const SERVICE: Service = Service::Pinpoint;
+    const SAFE_OP: &'static str = "GetApp";
+    const UNSAFE_OP: &'static str = "SendMessages";
+    const DETAIL_MEMBER: Option<&'static str> = Some("RequestID");
+    fn client(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>) -> Self {
+        Self(client!(aws_sdk_pinpoint, aws_server_errors_pinpoint, sdk, policy))
+    }
+    async fn call_safe(&self) -> Outcome {
+        let result = self.0.get_app().application_id("app").send().await;
+        outcome!(result, is_internal_server_error_exception, is_too_many_requests_exception)
+    }
+    async fn call_unsafe(&self) -> Outcome {
+        let request = aws_sdk_pinpoint::types::MessageRequest::builder().build();
+        let result = self.0.send_messages().application_id("app").message_request(request).send().await;
+        outcome!(result, is_internal_server_error_exception, is_too_many_requests_exception)
+    }
+}
+
+/// Account: GetContactInformation (`@readonly`), StartPrimaryEmailUpdate (POST, no trait).
+pub struct Account(pub aws_sdk_account::Client);
+
+impl Case for Account {
+    const SERVICE: Service = Service::Account;
+    const SAFE_OP: &'static str = "GetContactInformation";
+    const UNSAFE_OP: &'static str = "StartPrimaryEmailUpdate";
+    const DETAIL_MEMBER: Option<&'static str> = Some("errorType");
+    fn client(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>) -> Self {
+        Self(client!(aws_sdk_account, aws_server_errors_account, sdk, policy))
+    }
+    async fn call_safe(&self) -> Outcome {
+        let result = self.0.get_contact_information().send().await;
+        outcome!(result, is_internal_server_exception, is_too_many_requests_exception)
+    }
+    async fn call_unsafe(&self) -> Outcome {
+        let result =
+            self.0.start_primary_email_update().account_id("123456789012").primary_email("a@example.com").send().await;
+        outcome!(result, is_internal_server_exception, is_too_many_requests_exception)
+    }
+}
+
+/// Backup Gateway (RPC v2 CBOR): GetGateway (`@readonly`), CreateGateway (no trait).
+pub struct BackupGateway(pub aws_sdk_backupgateway::Client);
+
+impl Case for BackupGateway {
+    const SERVICE: Service = Service::BackupGateway;
+    const SAFE_OP: &'static str = "GetGateway";
+    const UNSAFE_OP: &'static str = "CreateGateway";
+    const DETAIL_MEMBER: Option<&'static str> = Some("ErrorCode");
+    fn client(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>) -> Self {
+        Self(client!(aws_sdk_backupgateway, aws_server_errors_backupgateway, sdk, policy))
+    }
+    async fn call_safe(&self) -> Outcome {
+        let arn = "arn:aws:backup-gateway:us-east-1:123456789012:gateway/bgw-1";
+        let result = self.0.get_gateway().gateway_arn(arn).send().await;
+        outcome!(result, is_internal_server_exception, is_throttling_exception)
+    }
+    async fn call_unsafe(&self) -> Outcome {
+        let result = self
+            .0
+            .create_gateway()
+            .activation_key("KEY")
+            .gateway_display_name("gw")
+            .gateway_type(aws_sdk_backupgateway::types::GatewayType::BackupVm)
+            .send()
+            .await;
+        outcome!(result, is_internal_server_exception, is_throttling_exception)
+    }
+}
+
+/// Connect Cases: GetDomain (`@readonly`), CreateLayout (POST, no trait).
+pub struct ConnectCases(pub aws_sdk_connectcases::Client);
+
+impl Case for ConnectCases {
+    const SERVICE: Service = Service::ConnectCases;
+    const SAFE_OP: &'static str = "GetDomain";
+    const UNSAFE_OP: &'static str = "CreateLayout";
+    const DETAIL_MEMBER: Option<&'static str> = None;
+    fn client(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>) -> Self {
+        Self(client!(aws_sdk_connectcases, aws_server_errors_connectcases, sdk, policy))
+    }
+    async fn call_safe(&self) -> Outcome {
+        let result = self.0.get_domain().domain_id("domain").send().await;
+        outcome!(result, is_internal_server_exception, is_throttling_exception)
+    }
+    async fn call_unsafe(&self) -> Outcome {
+        use aws_sdk_connectcases::types::{BasicLayout, LayoutContent};
+        let content = LayoutContent::Basic(BasicLayout::builder().build());
+        let result = self.0.create_layout().domain_id("domain").name("layout").content(content).send().await;
+        outcome!(result, is_internal_server_exception, is_throttling_exception)
+    }
+}

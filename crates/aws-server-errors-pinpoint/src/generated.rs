@@ -1900,9 +1900,8 @@ fn list_journeys(err: &OperationError) -> Option<ClassifiedError<'_>> {
 fn list_tags_for_resource(err: &OperationError) -> Option<ClassifiedError<'_>> {
     use aws_sdk_pinpoint::operation::list_tags_for_resource::ListTagsForResourceError as E;
     let e = err.downcast_ref::<E>()?;
-    Some(match e {
-        _ => ClassifiedError::unmodeled(e, &CATALOG),
-    })
+    // The model lists no errors for this operation: all arrive as `Unhandled`.
+    Some(ClassifiedError::unmodeled(e, &CATALOG))
 }
 
 fn list_template_versions(err: &OperationError) -> Option<ClassifiedError<'_>> {
@@ -2093,17 +2092,15 @@ fn send_users_messages(err: &OperationError) -> Option<ClassifiedError<'_>> {
 fn tag_resource(err: &OperationError) -> Option<ClassifiedError<'_>> {
     use aws_sdk_pinpoint::operation::tag_resource::TagResourceError as E;
     let e = err.downcast_ref::<E>()?;
-    Some(match e {
-        _ => ClassifiedError::unmodeled(e, &CATALOG),
-    })
+    // The model lists no errors for this operation: all arrive as `Unhandled`.
+    Some(ClassifiedError::unmodeled(e, &CATALOG))
 }
 
 fn untag_resource(err: &OperationError) -> Option<ClassifiedError<'_>> {
     use aws_sdk_pinpoint::operation::untag_resource::UntagResourceError as E;
     let e = err.downcast_ref::<E>()?;
-    Some(match e {
-        _ => ClassifiedError::unmodeled(e, &CATALOG),
-    })
+    // The model lists no errors for this operation: all arrive as `Unhandled`.
+    Some(ClassifiedError::unmodeled(e, &CATALOG))
 }
 
 fn update_adm_channel(err: &OperationError) -> Option<ClassifiedError<'_>> {

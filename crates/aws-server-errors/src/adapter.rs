@@ -105,12 +105,7 @@ impl<'a> ClassifiedError<'a> {
     /// [`ErrorClass::Throttling`], anything else, including no code, [`ErrorClass::Unknown`].
     pub fn unmodeled<E: ProvideErrorMetadata>(error: &'a E, catalog: &ServiceCatalog) -> Self {
         let code = error.code();
-        let class = match code {
-            Some(c) if c == catalog.internal_error_shape => ErrorClass::InternalServerError,
-            Some(c) if c == catalog.throttling_shape => ErrorClass::Throttling,
-            _ => ErrorClass::Unknown,
-        };
-        Self::new(class, code, false, error.message())
+        Self::new(class_of_code(code, catalog), code, false, error.message())
     }
 
     /// A record with no error-specific data, for failures that are not a service error.
@@ -154,14 +149,33 @@ impl<'a> ClassifiedError<'a> {
         self
     }
 
-    /// The `error.type` value for logs and metrics: the shape name when modeled, otherwise the
-    /// class name (never an arbitrary server-sent code, which would be unbounded as a label).
+    /// The `error.type` value for logs and metrics: the shape name when modeled or when the code
+    /// matched one of the service's known shapes, otherwise the class name (never an arbitrary
+    /// server-sent code, which would be unbounded as a label).
     pub fn error_type(&self) -> &'a str {
         match self.shape {
-            Some(shape) if self.modeled => shape,
+            Some(shape) if self.modeled || self.class != ErrorClass::Unknown => shape,
             _ => self.class.as_str(),
         }
     }
+}
+
+/// The class an error code names: the service's internal-server error shape, its throttling
+/// shape, or [`ErrorClass::Unknown`] for anything else.
+pub fn class_of_code(code: Option<&str>, catalog: &ServiceCatalog) -> ErrorClass {
+    match code {
+        Some(c) if c == catalog.internal_error_shape => ErrorClass::InternalServerError,
+        Some(c) if c == catalog.throttling_shape => ErrorClass::Throttling,
+        _ => ErrorClass::Unknown,
+    }
+}
+
+/// The shape name in an `x-amzn-ErrorType` value, as the SDK's restJson1 parser reads it: what
+/// precedes `:` and follows `#` (e.g. `"InternalServerException"` from
+/// `"com.amazonaws.x#InternalServerException:http://internal.amazon.com/..."`).
+pub fn sanitize_error_code(raw: &str) -> &str {
+    let before_colon = raw.split(':').next().unwrap_or(raw);
+    before_colon.rsplit('#').next().unwrap_or(before_colon).trim()
 }
 
 /// Classifies the `OperationError` of one operation. Returns `None` when the error is not that
@@ -225,8 +239,8 @@ macro_rules! define_adapter {
         pub static ADAPTER: $crate::adapter::TableAdapter =
             $crate::adapter::TableAdapter::new(&$crate::catalog::$catalog, &generated::CLASSIFIERS);
 
-        #[doc = concat!("Registers a [`ServerErrorPolicy`](", stringify!($crate), "::ServerErrorPolicy) on a `",
-                            stringify!($sdk), "` client config in one call.")]
+        /// Registers a [`ServerErrorPolicy`](aws_server_errors::ServerErrorPolicy) on this service's
+        /// client config in one call.
         pub trait ServerErrorPolicyExt: Sized {
             /// Adds the policy's interceptor for this service to the client config. The same policy
             /// may be registered on clients of every service; each service keeps its own state.
@@ -240,4 +254,19 @@ macro_rules! define_adapter {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_are_sanitized_like_the_sdk_does() {
+        assert_eq!(sanitize_error_code("InternalServerException"), "InternalServerException");
+        assert_eq!(
+            sanitize_error_code("InternalServerException:http://internal.amazon.com/coral/x/"),
+            "InternalServerException"
+        );
+        assert_eq!(sanitize_error_code("aws.protocoltests#FooError:http://x"), "FooError");
+    }
 }

@@ -32,7 +32,7 @@ use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use aws_smithy_types::retry::RetryConfig;
 use tracing::{event, Level};
 
-use crate::adapter::{ClassifiedError, ErrorClass, OperationError, ServiceAdapter};
+use crate::adapter::{class_of_code, sanitize_error_code, ClassifiedError, ErrorClass, OperationError, ServiceAdapter};
 use crate::catalog::OperationSpec;
 use crate::policy::{decide, Decision, DecisionInput, GiveUpReason, ServiceState};
 use crate::telemetry::{self, LOG_TARGET};
@@ -91,6 +91,7 @@ impl ServerErrorInterceptor {
         error: &'a OrchestratorError<OperationError>,
         response: Option<&'a HttpResponse>,
     ) -> ClassifiedError<'a> {
+        let catalog = self.adapter.catalog();
         let mut record = if let Some(error) = error.as_operation_error() {
             self.adapter.classify(operation, error).unwrap_or_else(|| ClassifiedError::bare(ErrorClass::Unknown))
         } else if error.is_timeout_error() || error.as_connector_error().is_some_and(|e| e.is_io() || e.is_timeout()) {
@@ -99,7 +100,7 @@ impl ServerErrorInterceptor {
             ClassifiedError::bare(ErrorClass::Unknown)
         };
         let spec = self.operation(operation);
-        record.service = self.adapter.catalog().service;
+        record.service = catalog.service;
         record.operation = spec.name;
         record.retry_safety = spec.retry_safety;
         if let Some(response) = response {
@@ -107,6 +108,14 @@ impl ServerErrorInterceptor {
             record.http_status = Some(response.status().as_u16());
             if record.request_id.is_none() {
                 record.request_id = headers.get("x-amzn-requestid").or_else(|| headers.get("x-amz-request-id"));
+            }
+            // An error the SDK could not parse (e.g. Connect Cases with a non-integer Retry-After)
+            // reaches us as `Unhandled` without a code; the restJson1 header still names it.
+            if record.class == ErrorClass::Unknown && record.shape.is_none() {
+                if let Some(code) = headers.get("x-amzn-errortype").map(sanitize_error_code) {
+                    record.class = class_of_code(Some(code), catalog);
+                    record.shape = Some(code);
+                }
             }
             if record.retry_hint.is_none() {
                 record.retry_hint =
@@ -176,7 +185,7 @@ impl Intercept for ServerErrorInterceptor {
             }
         };
         let settings = &all_settings[operation];
-        let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts() as u32);
+        let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
         let now = runtime_components.time_source().unwrap_or_default().now();
         let record = self.classify(operation, error, context.response());
 
@@ -275,7 +284,7 @@ impl Intercept for ServerErrorInterceptor {
         let Some(state) = cfg.load::<CallState>() else { return Ok(()) };
         let service = self.adapter.catalog().service;
         let operation = self.operation(state.operation).name;
-        let attempts = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts() as u32);
+        let attempts = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
         let failed = matches!(context.output_or_error(), Some(Err(_)));
         if !failed {
             event!(

@@ -1,0 +1,362 @@
+//! End to end: real SDK clients of the five services, the SDK's default HTTP client, SigV4 with
+//! fake credentials, over HTTP to the loopback fault server. Time is virtual: the SDK's sleep is
+//! `InstantSleep` on a `ManualTimeSource`, so a backoff is recorded, not waited for.
+//!
+//! Scenarios (a) to (f) of the middleware issue run for every service; the rest cover the edges.
+
+use std::time::Duration;
+
+use aws_server_errors::telemetry::{ATTEMPT_ERRORS, GIVE_UPS, RETRIES, RETRY_DELAY};
+use aws_server_errors::{Jitter, PolicyConfig, RetryBudgetConfig, RetryHintConfig, ServerErrorPolicy};
+use aws_server_errors_fault::{wire, Fault, FaultPlan, Rule, Service};
+use aws_server_errors_integration_tests::*;
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// Attempts for internal errors as given, backoff 10 ms doubling to 40 ms, no jitter.
+fn policy(max_attempts: u32) -> ServerErrorPolicy {
+    PolicyConfig::builder()
+        .max_attempts(max_attempts)
+        .initial_backoff(ms(10))
+        .max_backoff(ms(40))
+        .jitter(Jitter::None)
+        .build()
+        .unwrap()
+}
+
+fn labels<C: Case>(op: &'static str) -> [(&'static str, &'static str); 2] {
+    [("rpc.service", C::SERVICE.catalog().service), ("rpc.method", op)]
+}
+
+/// (a) Internal error twice, then success: two retries with the policy's backoff, one log event
+/// per failed attempt with the OpenTelemetry fields, one for the outcome, and the metrics.
+async fn internal_error_then_success<C: Case>() {
+    let env = Env::start(FaultPlan::new().rule(Rule::new(Fault::InternalError).operation(C::SAFE_OP).first(2))).await;
+    let capture = Capture::start();
+    let client = C::client(&env.sdk, Some(&policy(3)));
+
+    assert_eq!(client.call_safe().await, Outcome::Ok);
+    assert_eq!(env.attempts(C::SERVICE, C::SAFE_OP), 3);
+    assert_eq!(env.sleep.logs(), [ms(10), ms(20)], "the policy's backoff, not the SDK's");
+
+    let catalog = C::SERVICE.catalog();
+    let sent_ids: Vec<_> = env.injector.requests().into_iter().filter_map(|r| r.request_id).collect();
+    let failed = capture.events_with("attempt failed");
+    assert_eq!(failed.len(), 2, "{failed:#?}");
+    for (i, event) in failed.iter().enumerate() {
+        assert_eq!(event["rpc.system"], "aws-api");
+        assert_eq!(event["rpc.service"], catalog.service);
+        assert_eq!(event["rpc.method"], C::SAFE_OP);
+        assert_eq!(event["error.type"], catalog.internal_error_shape);
+        assert_eq!(event["error.class"], "internal_server_error");
+        assert_eq!(event["http.response.status_code"], "500");
+        assert_eq!(event["aws.request_id"], sent_ids[i]);
+        assert_eq!(event["attempt"], (i + 1).to_string());
+        assert_eq!(event["max_attempts"], "3");
+        assert_eq!(event["decision"], "retry");
+        assert_eq!(event["delay_ms"], ["10", "20"][i]);
+        assert!(!event.contains_key("reason"));
+        match C::DETAIL_MEMBER {
+            Some(member) => assert!(event["error.detail"].starts_with(&format!("{member}=")), "{event:?}"),
+            None => assert!(!event.contains_key("error.detail")),
+        }
+    }
+    let done = capture.events_with("call succeeded after retries");
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0]["attempts"], "3");
+
+    let l = labels::<C>(C::SAFE_OP);
+    assert_eq!(capture.counter(ATTEMPT_ERRORS, &[l[0], l[1], ("error.class", "internal_server_error")]), 2);
+    assert_eq!(capture.counter(RETRIES, &l), 2);
+    assert_eq!(capture.histogram(RETRY_DELAY, &l), [0.01, 0.02], "delay measured on the client's clock");
+    assert_eq!(capture.counter(GIVE_UPS, &l), 0);
+}
+
+/// (b) A persistent internal error: exactly `max_attempts` (4, not the SDK's 3) attempts, and the
+/// service's typed error reaches the caller.
+async fn persistent_internal_error<C: Case>() {
+    let env = Env::start(FaultPlan::new().fail_always(Fault::InternalError)).await;
+    let capture = Capture::start();
+    let client = C::client(&env.sdk, Some(&policy(4)));
+
+    assert_eq!(client.call_safe().await, Outcome::InternalServerError);
+    assert_eq!(env.attempts(C::SERVICE, C::SAFE_OP), 4);
+    assert_eq!(env.sleep.logs(), [ms(10), ms(20), ms(40)]);
+
+    let failed = capture.events_with("attempt failed");
+    assert_eq!(failed.len(), 4);
+    assert_eq!(failed[3]["decision"], "give_up");
+    assert_eq!(failed[3]["reason"], "max_attempts");
+    assert_eq!(failed[3]["level"], "WARN");
+    let done = capture.events_with("call failed");
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0]["reason"], "max_attempts");
+    assert_eq!(done[0]["attempts"], "4");
+    let l = labels::<C>(C::SAFE_OP);
+    assert_eq!(capture.counter(GIVE_UPS, &[l[0], l[1], ("reason", "max_attempts")]), 1);
+    assert_eq!(capture.counter(RETRIES, &l), 3);
+}
+
+/// (c) A non-retry-safe operation is sent once, and the final log says why; a plain client
+/// would have sent it three times.
+async fn not_retry_safe_is_sent_once<C: Case>() {
+    let env = Env::start(FaultPlan::new().fail_always(Fault::InternalError)).await;
+    let capture = Capture::start();
+    let client = C::client(&env.sdk, Some(&policy(3)));
+
+    assert_eq!(client.call_unsafe().await, Outcome::InternalServerError);
+    assert_eq!(env.attempts(C::SERVICE, C::UNSAFE_OP), 1);
+    assert!(env.sleep.logs().is_empty());
+    let failed = capture.events_with("attempt failed");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["retry_safety"], "not_retry_safe");
+    assert_eq!(failed[0]["reason"], "not_retry_safe");
+    let done = capture.events_with("call failed");
+    assert_eq!(done[0]["reason"], "not_retry_safe");
+    assert_eq!(capture.counter(GIVE_UPS, &[("rpc.method", C::UNSAFE_OP), ("reason", "not_retry_safe")]), 1);
+
+    let plain = C::client(&env.sdk, None);
+    assert_eq!(plain.call_unsafe().await, Outcome::InternalServerError);
+    assert_eq!(env.attempts(C::SERVICE, C::UNSAFE_OP), 1 + 3, "the SDK alone resends it");
+
+    // Allowed per operation, it is retried.
+    let allowed = PolicyConfig::builder()
+        .initial_backoff(ms(10))
+        .operation(C::SERVICE.catalog().key(), C::UNSAFE_OP, |o| o.retry_non_idempotent = Some(true))
+        .build()
+        .unwrap();
+    let client = C::client(&env.sdk, Some(&allowed));
+    assert_eq!(client.call_unsafe().await, Outcome::InternalServerError);
+    assert_eq!(env.attempts(C::SERVICE, C::UNSAFE_OP), 4 + 3);
+}
+
+/// (d) Raising the internal-error attempts leaves throttling to the client's own retry config
+/// (standard: 3 attempts), and internal-error attempts do not eat into it.
+async fn throttling_keeps_client_behaviour<C: Case>() {
+    let env = Env::start(FaultPlan::new().fail_always(Fault::Throttling)).await;
+    let capture = Capture::start();
+    let client = C::client(&env.sdk, Some(&policy(6)));
+
+    assert_eq!(client.call_safe().await, Outcome::Throttling);
+    assert_eq!(env.attempts(C::SERVICE, C::SAFE_OP), 3);
+    let failed = capture.events_with("attempt failed");
+    assert!(failed.iter().all(|e| e["error.class"] == "throttling" && e["decision"] == "client_policy"), "{failed:?}");
+    assert_eq!(capture.events_with("call failed")[0]["reason"], "client_policy");
+
+    let plain = C::client(&env.sdk, None);
+    assert_eq!(plain.call_safe().await, Outcome::Throttling);
+    assert_eq!(env.attempts(C::SERVICE, C::SAFE_OP), 3 + 3, "same as a plain client");
+
+    // Two internal errors first, then throttling: throttling still gets its own 3 attempts.
+    let mixed =
+        Env::start(FaultPlan::new().rule(Rule::new(Fault::InternalError).first(2)).rule(Rule::new(Fault::Throttling)))
+            .await;
+    let client = C::client(&mixed.sdk, Some(&policy(6)));
+    assert_eq!(client.call_safe().await, Outcome::Throttling);
+    assert_eq!(mixed.attempts(C::SERVICE, C::SAFE_OP), 2 + 3);
+}
+
+/// (f) A service disabled in the policy behaves exactly like a plain SDK client: same attempts,
+/// same number of backoffs, no events, no metrics, even for a non-retry-safe operation.
+async fn disabled_service_is_plain<C: Case>() {
+    let disabled = PolicyConfig::builder().max_attempts(5).disable_service(C::SERVICE.catalog().key()).build().unwrap();
+    assert!(!disabled.is_enabled(C::SERVICE.catalog()));
+    let mut runs = Vec::new();
+    for policy in [Some(&disabled), None] {
+        let env = Env::start(FaultPlan::new().fail_always(Fault::InternalError)).await;
+        let capture = Capture::start();
+        let client = C::client(&env.sdk, policy);
+        let outcomes = (client.call_safe().await, client.call_unsafe().await);
+        runs.push((
+            outcomes,
+            env.attempts(C::SERVICE, C::SAFE_OP),
+            env.attempts(C::SERVICE, C::UNSAFE_OP),
+            env.sleep.logs().len(),
+            capture.events().len(),
+            capture.label_sets(ATTEMPT_ERRORS).len(),
+        ));
+    }
+    let expected = ((Outcome::InternalServerError, Outcome::InternalServerError), 3, 3, 4, 0, 0);
+    assert_eq!(runs[0], expected, "disabled");
+    assert_eq!(runs[1], expected, "plain");
+}
+
+macro_rules! per_service {
+    ($($module:ident: $case:ty),* $(,)?) => {$(
+        mod $module {
+            use super::*;
+
+            #[tokio::test]
+            async fn a_internal_error_then_success() {
+                internal_error_then_success::<$case>().await;
+            }
+
+            #[tokio::test]
+            async fn b_persistent_internal_error_gives_up_after_max_attempts() {
+                persistent_internal_error::<$case>().await;
+            }
+
+            #[tokio::test]
+            async fn c_not_retry_safe_operation_is_sent_once() {
+                not_retry_safe_is_sent_once::<$case>().await;
+            }
+
+            #[tokio::test]
+            async fn d_throttling_keeps_the_client_retry_behaviour() {
+                throttling_keeps_client_behaviour::<$case>().await;
+            }
+
+            #[tokio::test]
+            async fn f_disabled_service_behaves_like_a_plain_client() {
+                disabled_service_is_plain::<$case>().await;
+            }
+        }
+    )*};
+}
+
+per_service!(
+    signer: Signer,
+    pinpoint: Pinpoint,
+    account: Account,
+    backupgateway: BackupGateway,
+    connectcases: ConnectCases,
+);
+
+/// (e) Connect Cases' `Retry-After` is honoured, cut to `retry_hint.max`; an unparseable one
+/// still counts as an internal error (the SDK returns `Unhandled` with its code) and falls back
+/// to the policy's backoff.
+#[tokio::test]
+async fn e_connect_cases_retry_after_is_honoured_within_bounds() {
+    let plan = FaultPlan::new()
+        .rule(Rule::new(Fault::InternalErrorWithRetryAfter("1".into())).first(1))
+        .rule(Rule::new(Fault::InternalErrorWithRetryAfter("30".into())).first(1))
+        .rule(Rule::new(Fault::InternalErrorWithRetryAfter("soon".into())).first(1));
+    let env = Env::start(plan).await;
+    let capture = Capture::start();
+    let policy = PolicyConfig::builder()
+        .max_attempts(4)
+        .initial_backoff(ms(10))
+        .max_backoff(ms(40))
+        .jitter(Jitter::None)
+        .retry_hint(RetryHintConfig { honour: true, max: Duration::from_secs(2) })
+        .build()
+        .unwrap();
+    let client = ConnectCases::client(&env.sdk, Some(&policy));
+
+    assert_eq!(client.call_safe().await, Outcome::Ok);
+    assert_eq!(env.attempts(Service::ConnectCases, "GetDomain"), 4);
+    assert_eq!(env.sleep.logs(), [Duration::from_secs(1), Duration::from_secs(2), ms(40)]);
+    let failed = capture.events_with("attempt failed");
+    assert_eq!(failed.iter().map(|e| e["delay_ms"].as_str()).collect::<Vec<_>>(), ["1000", "2000", "40"]);
+    assert!(failed.iter().all(|e| e["error.type"] == "InternalServerException"), "{failed:?}");
+
+    // A plain client ignores Retry-After (the SDK reads only x-amz-retry-after).
+    let env = Env::start(FaultPlan::new().fail_first(1, Fault::InternalErrorWithRetryAfter("7".into()))).await;
+    let plain = ConnectCases::client(&env.sdk, None);
+    assert_eq!(plain.call_safe().await, Outcome::Ok);
+    assert!(env.sleep.logs()[0] < Duration::from_secs(7), "{:?}", env.sleep.logs());
+}
+
+/// A retry hint that would run past the call's time budget ends the call instead.
+#[tokio::test]
+async fn e_retry_after_past_the_time_budget_gives_up() {
+    let env = Env::start(FaultPlan::new().fail_always(Fault::InternalErrorWithRetryAfter("1".into()))).await;
+    let capture = Capture::start();
+    let policy = PolicyConfig::builder().max_attempts(5).time_budget(ms(1500)).build().unwrap();
+    let client = ConnectCases::client(&env.sdk, Some(&policy));
+
+    assert_eq!(client.call_safe().await, Outcome::InternalServerError);
+    assert_eq!(env.attempts(Service::ConnectCases, "GetDomain"), 2, "retry at 1 s, then 2 s > 1.5 s");
+    assert_eq!(env.sleep.logs(), [Duration::from_secs(1)]);
+    assert_eq!(capture.events_with("call failed")[0]["reason"], "time_budget");
+}
+
+/// Pinpoint's tag operations model no errors: their internal error arrives as `Unhandled` and is
+/// classified by its code. ListTagsForResource (GET) is retried; TagResource (POST) is not.
+#[tokio::test]
+async fn pinpoint_tag_operations_classify_unhandled_internal_errors() {
+    let env = Env::start(FaultPlan::new().rule(Rule::new(Fault::InternalError).first(2))).await;
+    let capture = Capture::start();
+    let client = Pinpoint::client(&env.sdk, Some(&policy(3))).0;
+
+    client.list_tags_for_resource().resource_arn("arn:aws:mobiletargeting:x").send().await.unwrap();
+    assert_eq!(env.attempts(Service::Pinpoint, "ListTagsForResource"), 3);
+    let failed = capture.events_with("attempt failed");
+    assert!(failed.iter().all(|e| e["error.class"] == "internal_server_error"), "{failed:?}");
+    assert!(failed.iter().all(|e| e["error.type"] == "InternalServerErrorException"), "{failed:?}");
+
+    let env = Env::start(FaultPlan::new().fail_always(Fault::InternalError)).await;
+    let client = Pinpoint::client(&env.sdk, Some(&policy(3))).0;
+    let err = client
+        .tag_resource()
+        .resource_arn("arn")
+        .tags_model(aws_sdk_pinpoint::types::TagsModel::builder().tags("k", "v").build())
+        .send()
+        .await
+        .unwrap_err();
+    use aws_sdk_pinpoint::error::ProvideErrorMetadata;
+    assert_eq!(err.into_service_error().code(), Some("InternalServerErrorException"));
+    assert_eq!(env.attempts(Service::Pinpoint, "TagResource"), 1);
+}
+
+/// A 500 without an error type and with an HTML body is classified as unknown, left to the
+/// client's retry config, and reaches the caller as the SDK's own unhandled error: no panic.
+#[tokio::test]
+async fn malformed_error_response_is_classified_unknown() {
+    let env = Env::start(FaultPlan::new().fail_always(Fault::Malformed)).await;
+    let capture = Capture::start();
+    let client = Signer::client(&env.sdk, Some(&policy(5)));
+
+    let outcome = client.call_safe().await;
+    assert!(matches!(outcome, Outcome::Other(ref s) if s.contains("Unhandled")), "{outcome:?}");
+    assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 3, "the client's 3, not the policy's 5");
+    let failed = capture.events_with("attempt failed");
+    assert!(failed.iter().all(|e| e["error.class"] == "unknown" && e["error.type"] == "unknown"), "{failed:?}");
+}
+
+/// Logs carry request ids but never credentials, signatures or bodies.
+#[tokio::test]
+async fn logs_never_contain_credentials_signatures_or_bodies() {
+    let env = Env::start(FaultPlan::new().fail_always(Fault::InternalError)).await;
+    let capture = Capture::start();
+    let _ = Pinpoint::client(&env.sdk, Some(&policy(2))).call_safe().await;
+    let _ = Pinpoint::client(&env.sdk, Some(&policy(2))).call_unsafe().await;
+    let text = capture.all_text();
+    assert!(text.contains("aws.request_id="), "events were captured: {text}");
+    for secret in [SECRET_KEY, ACCESS_KEY, "Signature", "AWS4-HMAC-SHA256", wire::MESSAGE, "{\"", "Authorization"] {
+        assert!(!text.contains(secret), "log contains {secret:?}: {text}");
+    }
+}
+
+/// One policy on all five clients keeps its retry budget per service: exhausting Signer's budget
+/// does not touch Pinpoint's.
+#[tokio::test]
+async fn one_policy_on_five_clients_keeps_state_per_service() {
+    let env = Env::start(FaultPlan::new().fail_always(Fault::InternalError)).await;
+    let capture = Capture::start();
+    let policy = PolicyConfig::builder()
+        .initial_backoff(ms(10))
+        .retry_budget(RetryBudgetConfig { enabled: true, capacity: 2, ratio: 0.0 })
+        .build()
+        .unwrap();
+    let signer = Signer::client(&env.sdk, Some(&policy));
+    let pinpoint = Pinpoint::client(&env.sdk, Some(&policy));
+    let _others = (
+        Account::client(&env.sdk, Some(&policy)),
+        BackupGateway::client(&env.sdk, Some(&policy)),
+        ConnectCases::client(&env.sdk, Some(&policy)),
+    );
+
+    signer.call_safe().await;
+    signer.call_safe().await;
+    assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 3 + 1, "second call: budget empty");
+    assert_eq!(capture.events_with("call failed")[1]["reason"], "retry_budget");
+    assert_eq!(policy.retry_budget_tokens(Service::Signer.catalog()), Some(0.0));
+
+    pinpoint.call_safe().await;
+    assert_eq!(env.attempts(Service::Pinpoint, "GetApp"), 3, "Pinpoint's budget is its own");
+    assert_eq!(policy.retry_budget_tokens(Service::Pinpoint.catalog()), Some(0.0));
+    assert_eq!(policy.retry_budget_tokens(Service::Account.catalog()), Some(2.0));
+}
