@@ -1,0 +1,188 @@
+//! Shared set-up of the examples: where the clients point, logs, metrics, and one module per
+//! service with the calls it demonstrates.
+//!
+//! By default every example starts the embedded fault-injecting server on loopback, with fake
+//! credentials, and scripts it: each service's retry-safe operation fails twice with the
+//! service's internal error and then succeeds; its non-retry-safe operation always fails.
+//! With `--endpoint-url URL`, or `AWS_ENDPOINT_URL` in the environment, the same code talks to
+//! that endpoint with the standard AWS credential and region chain instead.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use aws_server_errors::telemetry::{ATTEMPT_ERRORS, GIVE_UPS, RETRIES};
+use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, FaultServer, Rule, Service};
+use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
+
+pub mod account;
+pub mod backupgateway;
+pub mod connectcases;
+pub mod pinpoint;
+pub mod signer;
+
+/// The operations each example calls: (service, retry-safe operation, non-retry-safe operation).
+pub const OPERATIONS: [(Service, &str, &str); 5] = [
+    (Service::Signer, signer::SAFE, signer::UNSAFE),
+    (Service::Pinpoint, pinpoint::SAFE, pinpoint::UNSAFE),
+    (Service::Account, account::SAFE, account::UNSAFE),
+    (Service::BackupGateway, backupgateway::SAFE, backupgateway::UNSAFE),
+    (Service::ConnectCases, connectcases::SAFE, connectcases::UNSAFE),
+];
+
+/// A metric series: its name and labels.
+type SeriesKey = (String, Vec<(String, String)>);
+
+/// The result of one call, described for a person.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// The operation called.
+    pub operation: &'static str,
+    /// `"ok"`, or the typed error variant the caller matched.
+    pub outcome: String,
+}
+
+/// What the examples run against, and the metrics recorder they read.
+pub struct Setup {
+    /// The config every client is built from.
+    pub sdk: SdkConfig,
+    /// The embedded server, when no endpoint was given.
+    pub server: Option<FaultServer>,
+    snapshotter: Snapshotter,
+    totals: Mutex<BTreeMap<SeriesKey, u64>>,
+}
+
+impl Setup {
+    /// Reads `--endpoint-url URL` from the arguments (or `AWS_ENDPOINT_URL`), installs a log
+    /// subscriber (`RUST_LOG`, default `aws_server_errors=info`, to stderr) and a metrics
+    /// recorder, and builds the `SdkConfig`.
+    ///
+    /// # Panics
+    /// On an unknown argument, or if the loopback server cannot bind.
+    pub async fn start() -> Self {
+        let mut args = std::env::args().skip(1);
+        let mut endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--endpoint-url" => endpoint = Some(args.next().expect("--endpoint-url needs a URL")),
+                other => panic!("unknown argument {other:?}; usage: [--endpoint-url URL]"),
+            }
+        }
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("aws_server_errors=info"));
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).compact().init();
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        recorder.install().expect("no other metrics recorder is installed");
+        aws_server_errors::telemetry::describe_metrics();
+
+        let (sdk, server) = match endpoint {
+            Some(url) => {
+                println!("talking to {url} with the standard credential chain");
+                (aws_config::defaults(BehaviorVersion::latest()).endpoint_url(url).load().await, None)
+            }
+            None => {
+                let server = FaultServer::start(FaultInjector::new(embedded_plan())).await.expect("bind loopback");
+                println!("talking to the embedded fault server at {}", server.url());
+                let sdk = SdkConfig::builder()
+                    .behavior_version(BehaviorVersion::latest())
+                    .region(Region::new("us-east-1"))
+                    .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                        "AKIDEXAMPLE",
+                        "example-secret-key",
+                        None,
+                        None,
+                        "example",
+                    )))
+                    .endpoint_url(server.url())
+                    .build();
+                (sdk, Some(server))
+            }
+        };
+        Self { sdk, server, snapshotter, totals: Mutex::new(BTreeMap::new()) }
+    }
+
+    /// One line for a service: what each call returned, how many retries it took, and why the
+    /// policy gave up where it did.
+    pub fn report(&self, service: Service, calls: &[Call]) -> String {
+        let name = service.catalog().service;
+        let parts: Vec<String> = calls
+            .iter()
+            .map(|call| {
+                let labels = [("rpc.service", name), ("rpc.method", call.operation)];
+                let retries = self.total(RETRIES, &labels);
+                let mut part = format!("{} -> {} after {retries} retries", call.operation, call.outcome);
+                for reason in ["not_retry_safe", "max_attempts", "retry_budget", "time_budget", "client_policy"] {
+                    if self.total(GIVE_UPS, &[labels[0], labels[1], ("reason", reason)]) > 0 {
+                        part.push_str(&format!(" (gave up: {reason})"));
+                    }
+                }
+                part
+            })
+            .collect();
+        format!("{name:<15} {}", parts.join("; "))
+    }
+
+    /// The metrics summary: classified errors, retries and give-ups per service.
+    pub fn metrics_summary(&self) -> String {
+        let mut out = String::from("metrics (aws.server_errors.*):\n");
+        for catalog in aws_server_errors::catalog::ALL {
+            let service = [("rpc.service", catalog.service)];
+            out.push_str(&format!(
+                "  {:<15} attempt_errors={} retries={} give_ups={}\n",
+                catalog.service,
+                self.total(ATTEMPT_ERRORS, &service),
+                self.total(RETRIES, &service),
+                self.total(GIVE_UPS, &service),
+            ));
+        }
+        out
+    }
+
+    /// The sum of a counter over series whose labels include `labels`. Snapshots drain the
+    /// recorder, so every snapshot is folded into running totals first.
+    fn total(&self, name: &str, labels: &[(&str, &str)]) -> u64 {
+        let mut totals = self.totals.lock().unwrap();
+        for (key, _, _, value) in self.snapshotter.snapshot().into_vec() {
+            if let DebugValue::Counter(n) = value {
+                let key = key.key();
+                let labels = key.labels().map(|l| (l.key().to_owned(), l.value().to_owned())).collect();
+                *totals.entry((key.name().to_owned(), labels)).or_default() += n;
+            }
+        }
+        totals
+            .iter()
+            .filter(|((n, ls), _)| {
+                n == name && labels.iter().all(|(k, v)| ls.iter().any(|(lk, lv)| lk == k && lv == v))
+            })
+            .map(|(_, count)| count)
+            .sum()
+    }
+}
+
+/// The embedded server's script: each safe operation fails twice, each unsafe one always.
+pub fn embedded_plan() -> FaultPlan {
+    OPERATIONS.iter().fold(FaultPlan::new(), |plan, (service, safe, unsafe_)| {
+        plan.rule(Rule::new(Fault::InternalError).service(*service).operation(*safe).first(2))
+            .rule(Rule::new(Fault::InternalError).service(*service).operation(*unsafe_))
+    })
+}
+
+/// Describes a call's result through the service's typed error, as caller code would match it.
+#[macro_export]
+macro_rules! describe {
+    ($operation:expr, $result:expr, $is_internal:ident, $shape:literal) => {
+        $crate::Call {
+            operation: $operation,
+            outcome: match $result {
+                Ok(_) => "ok".to_owned(),
+                Err(err) => match err.into_service_error() {
+                    err if err.$is_internal() => concat!($shape, " (typed)").to_owned(),
+                    err => format!("{err}"),
+                },
+            },
+        }
+    };
+}
