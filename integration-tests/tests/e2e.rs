@@ -70,7 +70,7 @@ async fn internal_error_then_success<C: Case>() {
     let l = labels::<C>(C::SAFE_OP);
     assert_eq!(capture.counter(ATTEMPT_ERRORS, &[l[0], l[1], ("error.class", "internal_server_error")]), 2);
     assert_eq!(capture.counter(RETRIES, &l), 2);
-    assert_eq!(capture.histogram(RETRY_DELAY, &l), [0.01, 0.02], "delay measured on the client's clock");
+    assert_eq!(capture.histogram(RETRY_DELAY, &l), [0.01, 0.02], "the delays the policy chose");
     assert_eq!(capture.counter(GIVE_UPS, &l), 0);
 }
 

@@ -242,15 +242,17 @@ macro_rules! define_adapter {
         /// Registers a [`ServerErrorPolicy`](aws_server_errors::ServerErrorPolicy) on this service's
         /// client config in one call.
         pub trait ServerErrorPolicyExt: Sized {
-            /// Adds the policy's interceptor for this service to the client config. The same policy
-            /// may be registered on clients of every service; each service keeps its own state.
+            /// Adds the policy's interceptor for this service to the client config (as a permanent
+            /// interceptor: see `ServerErrorPolicy::shared_interceptor`). The same policy may be
+            /// registered on clients of every service; each service keeps its own state.
             /// Registering it twice on one config applies it twice: don't.
             fn server_error_policy(self, policy: &$crate::ServerErrorPolicy) -> Self;
         }
 
         impl ServerErrorPolicyExt for $sdk::config::Builder {
-            fn server_error_policy(self, policy: &$crate::ServerErrorPolicy) -> Self {
-                self.interceptor(policy.interceptor(&ADAPTER))
+            fn server_error_policy(mut self, policy: &$crate::ServerErrorPolicy) -> Self {
+                self.push_interceptor(policy.shared_interceptor(&ADAPTER));
+                self
             }
         }
     };

@@ -44,13 +44,14 @@ impl Default for RetryHintConfig {
 }
 
 /// The retry budget kept per service: a token bucket that limits retries of internal-server
-/// errors to a share of the calls made.
+/// errors to a share of the calls that succeed (the rule of gRPC's retry throttling).
 ///
-/// Every call deposits `ratio` tokens (up to `capacity`); every retry of an internal-server error
-/// takes one token, and is refused when none is left. In steady state retries are at most `ratio`
-/// times the calls; a burst of `capacity` retries is always allowed. While a service fails
-/// everything, the budget empties and the policy stops adding retries on top of the outage (a
-/// retry circuit breaker); first attempts are never blocked, and they refill it.
+/// Every successful call deposits `ratio` tokens (up to `capacity`); every retry of an
+/// internal-server error takes one token, and is refused when none is left. In steady state
+/// retries are at most `ratio` times the successful calls; a burst of `capacity` retries is always
+/// allowed. While a service fails everything, the budget empties and the policy stops adding
+/// retries on top of the outage (a retry circuit breaker); first attempts are never blocked, and
+/// once they succeed again they refill it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RetryBudgetConfig {
@@ -58,7 +59,8 @@ pub struct RetryBudgetConfig {
     pub enabled: bool,
     /// Tokens the bucket holds when full (and at start). Default 20. Must be at least 1.
     pub capacity: u32,
-    /// Tokens each call deposits (a ratio of retries to calls). Default 0.2. Must be in `0..=1`.
+    /// Tokens each successful call deposits (a ratio of retries to successful calls). Default 0.2.
+    /// Must be in `0..=1`.
     pub ratio: f64,
 }
 

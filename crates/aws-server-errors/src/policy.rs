@@ -4,6 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
+
 use crate::adapter::{ClassifiedError, ErrorClass, ServiceAdapter};
 use crate::catalog::{self, ServiceCatalog};
 use crate::config::{ConfigError, Jitter, PolicyConfig, Settings};
@@ -83,6 +85,15 @@ impl ServerErrorPolicy {
     /// wrap this in their one-call registration (`.server_error_policy(&policy)`).
     pub fn interceptor(&self, adapter: &'static dyn ServiceAdapter) -> ServerErrorInterceptor {
         ServerErrorInterceptor::new(adapter, self.service(adapter.catalog()).clone())
+    }
+
+    /// The interceptor wrapped for a client config's `push_interceptor`, registered as
+    /// *permanent*: the SDK then skips the per-hook `DisableInterceptor` lookup in the config bag,
+    /// which is most of what the policy costs on the success path. Consequently it cannot be
+    /// switched off per call with the SDK's `disable_interceptor` (debug builds panic if you try);
+    /// switch a service off with [`ServiceConfig::enabled`](crate::ServiceConfig::enabled).
+    pub fn shared_interceptor(&self, adapter: &'static dyn ServiceAdapter) -> SharedInterceptor {
+        SharedInterceptor::permanent(self.interceptor(adapter))
     }
 
     fn service(&self, catalog: &ServiceCatalog) -> &Arc<ServiceState> {

@@ -21,8 +21,10 @@ pub const ATTEMPT_ERRORS: &str = "aws.server_errors.attempt_errors";
 pub const RETRIES: &str = "aws.server_errors.retries";
 /// Counter: calls that ended in an error. Labels: `rpc.service`, `rpc.method`, `reason`.
 pub const GIVE_UPS: &str = "aws.server_errors.give_ups";
-/// Histogram, seconds: time between a failed attempt and its retry, as measured on the client's
-/// time source. Labels: `rpc.service`, `rpc.method`.
+/// Histogram, seconds: the delay before each retry of an internal-server error, as the policy
+/// chose it (the SDK waits exactly that). Retries the client's own retry config decides (throttling,
+/// ...) are counted in [`RETRIES`] but have no sample here: their jitter is the SDK's and not
+/// visible to an interceptor. Labels: `rpc.service`, `rpc.method`.
 pub const RETRY_DELAY: &str = "aws.server_errors.retry_delay";
 
 /// Registers descriptions and units of the metrics with the installed recorder. Optional: call
@@ -40,9 +42,11 @@ pub(crate) fn record_attempt_error(service: &'static str, method: &'static str, 
     .increment(1);
 }
 
-pub(crate) fn record_retry(service: &'static str, method: &'static str, class: &'static str, delay: Duration) {
+pub(crate) fn record_retry(service: &'static str, method: &'static str, class: &'static str, delay: Option<Duration>) {
     counter!(RETRIES, "rpc.service" => service, "rpc.method" => method, "error.class" => class).increment(1);
-    histogram!(RETRY_DELAY, "rpc.service" => service, "rpc.method" => method).record(delay.as_secs_f64());
+    if let Some(delay) = delay {
+        histogram!(RETRY_DELAY, "rpc.service" => service, "rpc.method" => method).record(delay.as_secs_f64());
+    }
 }
 
 pub(crate) fn record_give_up(service: &'static str, method: &'static str, reason: &'static str) {

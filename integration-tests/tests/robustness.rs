@@ -1,0 +1,104 @@
+//! Arbitrary error responses, parsed by the SDK's own deserializers, never make the middleware
+//! panic: the caller gets the SDK's error and every failed attempt is classified into the
+//! taxonomy. In-process (the fault kit's HTTP client with a custom responder), so no sockets.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use aws_server_errors::{Jitter, PolicyConfig};
+use aws_server_errors_fault::{FaultInjector, FaultPlan, RequestInfo, Responder, Service};
+use aws_server_errors_integration_tests::*;
+use aws_smithy_async::rt::sleep::SharedAsyncSleep;
+use aws_smithy_async::test_util::instant_time_and_sleep;
+use aws_smithy_async::time::SharedTimeSource;
+use bytes::Bytes;
+use proptest::prelude::*;
+
+/// Answers every request with the same arbitrary response.
+#[derive(Debug, Clone)]
+struct Arbitrary {
+    status: u16,
+    error_type: Option<String>,
+    content_type: &'static str,
+    body: Vec<u8>,
+}
+
+impl Responder for Arbitrary {
+    fn respond(&self, _request: &RequestInfo<'_>) -> http::Response<Bytes> {
+        let mut response = http::Response::builder().status(self.status).header("content-type", self.content_type);
+        if let Some(error_type) = &self.error_type {
+            response = response.header("x-amzn-ErrorType", error_type.as_str());
+        }
+        response.body(Bytes::from(self.body.clone())).unwrap()
+    }
+}
+
+fn arbitrary_response() -> impl Strategy<Value = Arbitrary> {
+    let status = prop_oneof![Just(500u16), Just(503), Just(429), Just(400), 400u16..600];
+    let error_type = proptest::option::of(prop_oneof![
+        Just("InternalServerException".to_owned()),
+        Just("InternalServiceErrorException:http://internal.amazon.com/".to_owned()),
+        Just("InternalServerErrorException".to_owned()),
+        Just("ThrottlingException".to_owned()),
+        Just("TooManyRequestsException".to_owned()),
+        "[A-Za-z#:/. ]{0,40}",
+    ]);
+    let body = prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..256),
+        "\\{(\"[a-zA-Z_]{1,12}\": ?(\"[^\"\\\\]{0,20}\"|[0-9]{1,5}|null|\\{\\}),? ?){0,4}\\}"
+            .prop_map(String::into_bytes),
+        Just(b"{\"__type\": \"InternalServerException\", \"message\": 42}".to_vec()),
+        Just(vec![0xa2, 0x66, b'_', b'_', b't', b'y', b'p', b'e', 0x01, 0x61, b'x', 0xf6]),
+    ];
+    let content_type = prop_oneof![Just("application/json"), Just("application/cbor"), Just("text/html")];
+    (status, error_type, content_type, body).prop_map(|(status, error_type, content_type, body)| Arbitrary {
+        status,
+        error_type,
+        content_type,
+        body,
+    })
+}
+
+async fn call_each_service(response: Arbitrary) {
+    let capture = Capture::start();
+    let policy = PolicyConfig::builder().max_attempts(3).jitter(Jitter::None).build().unwrap();
+    for service in Service::ALL {
+        let injector = FaultInjector::with_responder(FaultPlan::new(), response.clone());
+        let (time, sleep) = instant_time_and_sleep(std::time::SystemTime::UNIX_EPOCH);
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new("AKID", "SECRET", None, None, "t")))
+            .http_client(injector.http_client(service))
+            .sleep_impl(SharedAsyncSleep::new(sleep))
+            .time_source(SharedTimeSource::new(time))
+            .build();
+        let outcome = match service {
+            Service::Signer => Signer::client(&sdk, Some(&policy)).call_safe().await,
+            Service::Pinpoint => Pinpoint::client(&sdk, Some(&policy)).call_safe().await,
+            Service::Account => Account::client(&sdk, Some(&policy)).call_safe().await,
+            Service::BackupGateway => BackupGateway::client(&sdk, Some(&policy)).call_safe().await,
+            Service::ConnectCases => ConnectCases::client(&sdk, Some(&policy)).call_safe().await,
+        };
+        assert_ne!(outcome, Outcome::Ok, "{service:?}: a {} must reach the caller as an error", response.status);
+        let attempts = injector.requests().len();
+        assert!((1..=3).contains(&attempts), "{service:?}: {attempts} attempts");
+    }
+    let classes = ["internal_server_error", "throttling", "server_error", "transient", "client_error", "unknown"];
+    let events = capture.events_with("attempt failed");
+    assert!(!events.is_empty());
+    for event in events {
+        assert!(classes.contains(&event["error.class"].as_str()), "{event:?}");
+        assert_eq!(event["http.response.status_code"], response.status.to_string());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_error_responses_are_classified_without_panic(response in arbitrary_response()) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(call_each_service(response));
+    }
+}
