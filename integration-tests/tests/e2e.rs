@@ -360,3 +360,25 @@ async fn one_policy_on_five_clients_keeps_state_per_service() {
     assert_eq!(policy.retry_budget_tokens(Service::Pinpoint.catalog()), Some(0.0));
     assert_eq!(policy.retry_budget_tokens(Service::Account.catalog()), Some(2.0));
 }
+
+/// The in-process client injects the plan's faults and forwards everything else to the HTTP
+/// client it wraps (here a second injector, standing in for the SDK's default client).
+#[tokio::test]
+async fn in_process_client_passes_unfaulted_requests_through() {
+    use aws_server_errors_fault::FaultInjector;
+    use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
+    let upstream = FaultInjector::new(FaultPlan::new());
+    let injector = FaultInjector::new(FaultPlan::new().fail_first(2, Fault::InternalError));
+    let http_client =
+        injector.http_client(Service::Signer).passthrough(SharedHttpClient::new(upstream.http_client(Service::Signer)));
+    let env = Env::start(FaultPlan::new()).await;
+    let sdk = env.sdk.to_builder().http_client(http_client).build();
+
+    assert_eq!(Signer::client(&sdk, Some(&policy(3))).call_safe().await, Outcome::Ok);
+    assert_eq!(injector.attempts(Service::Signer, "GetSigningProfile"), 3, "all attempts seen in process");
+    let faults: Vec<_> = injector.requests().into_iter().map(|r| r.fault.is_some()).collect();
+    assert_eq!(faults, [true, true, false]);
+    assert_eq!(upstream.attempts(Service::Signer, "GetSigningProfile"), 1, "only the third went through");
+    assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 0, "nothing reached the network");
+}

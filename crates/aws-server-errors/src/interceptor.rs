@@ -67,7 +67,6 @@ struct CallState {
     last_class: ErrorClass,
     last_error_type: String,
     last_decision: Decision,
-    last_failure_at: SystemTime,
 }
 
 impl Storable for CallState {
@@ -209,7 +208,6 @@ impl Intercept for ServerErrorInterceptor {
             last_class: record.class,
             last_error_type: String::new(),
             last_decision: Decision::ClientPolicy,
-            last_failure_at: now,
         });
         let internal = record.class == ErrorClass::InternalServerError;
         if internal {
@@ -282,7 +280,6 @@ impl Intercept for ServerErrorInterceptor {
         state.last_class = record.class;
         state.last_error_type = record.error_type().to_owned();
         state.last_decision = decision;
-        state.last_failure_at = now;
         cfg.interceptor_state().store_put(state);
         Ok(())
     }
