@@ -382,3 +382,26 @@ async fn in_process_client_passes_unfaulted_requests_through() {
     assert_eq!(upstream.attempts(Service::Signer, "GetSigningProfile"), 1, "only the third went through");
     assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 0, "nothing reached the network");
 }
+
+/// When the policy allows a retry but the SDK's own retry quota is empty, the SDK does not
+/// retry, and the call's give-up reason says so.
+#[tokio::test]
+async fn a_retry_the_sdk_refuses_is_reported_as_sdk_refused() {
+    use aws_sdk_signer::config::retry::{RetryPartition, TokenBucket};
+    use aws_server_errors_signer::ServerErrorPolicyExt as _;
+
+    let env = Env::start(FaultPlan::new().fail_always(Fault::InternalError)).await;
+    let capture = Capture::start();
+    let empty_quota = RetryPartition::custom("empty-quota").token_bucket(TokenBucket::new(0)).build();
+    let config = aws_sdk_signer::config::Builder::from(&env.sdk)
+        .retry_partition(empty_quota)
+        .server_error_policy(&policy(3))
+        .build();
+    let client = Signer(aws_sdk_signer::Client::from_conf(config));
+
+    assert_eq!(client.call_safe().await, Outcome::InternalServerError);
+    assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 1);
+    assert_eq!(capture.events_with("attempt failed")[0]["decision"], "retry");
+    assert_eq!(capture.events_with("call failed")[0]["reason"], "sdk_refused");
+    assert_eq!(capture.counter(GIVE_UPS, &[("reason", "sdk_refused")]), 1);
+}
