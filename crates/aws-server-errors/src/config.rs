@@ -610,6 +610,15 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_is_valid() {
+        let config: PolicyConfig = toml::from_str(include_str!("../../../docs/example-policy.toml")).unwrap();
+        assert_eq!(config.max_attempts, 4);
+        assert!(!config.services["account"].enabled);
+        let policy = ServerErrorPolicy::new(config).unwrap();
+        assert!(!policy.is_enabled(&crate::catalog::ACCOUNT));
+    }
+
+    #[test]
     fn unknown_fields_are_rejected_by_serde() {
         let e = toml::from_str::<PolicyConfig>("max_attempt = 3").unwrap_err();
         assert!(e.to_string().contains("max_attempt"), "{e}");
