@@ -208,8 +208,8 @@ impl TableAdapter {
     /// Pairs a catalog with its classifiers.
     ///
     /// # Panics
-    /// In a `const` context (compile time) when the two tables differ in length, which means the
-    /// generated code is out of step with the catalog.
+    /// When the two tables differ in length, which means the generated code is out of step with
+    /// the catalog. Adapter crates build it in a `static`, where that panic is a compile error.
     pub const fn new(catalog: &'static ServiceCatalog, classifiers: &'static [ClassifyFn]) -> Self {
         assert!(catalog.operations.len() == classifiers.len(), "classifier table and catalog differ in length");
         Self { catalog, classifiers }

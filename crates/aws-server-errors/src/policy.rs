@@ -70,21 +70,32 @@ impl ServerErrorPolicy {
         &self.inner.config
     }
 
-    /// Whether the policy acts on `catalog`'s service.
+    /// Whether the policy acts on `catalog`'s service (`false` for a service it does not know).
     pub fn is_enabled(&self, catalog: &ServiceCatalog) -> bool {
-        self.service(catalog).settings.is_some()
+        self.service(catalog).is_some_and(|s| s.settings.is_some())
     }
 
-    /// The tokens left in a service's retry budget (`None` if the budget is off or the service
-    /// disabled). For dashboards and tests.
+    /// The tokens left in a service's retry budget (`None` if the budget is off, the service
+    /// disabled or unknown). For dashboards and tests.
     pub fn retry_budget_tokens(&self, catalog: &ServiceCatalog) -> Option<f64> {
-        self.service(catalog).budget.as_ref().map(RetryBudget::tokens)
+        self.service(catalog)?.budget.as_ref().map(RetryBudget::tokens)
     }
 
     /// The interceptor that applies this policy to clients of `adapter`'s service. Adapter crates
     /// wrap this in their one-call registration (`.server_error_policy(&policy)`).
+    ///
+    /// An adapter whose catalog is not one of [`catalog::ALL`] gets an interceptor that does
+    /// nothing (the policy has no settings for that service), and a warning is logged.
     pub fn interceptor(&self, adapter: &'static dyn ServiceAdapter) -> ServerErrorInterceptor {
-        ServerErrorInterceptor::new(adapter, self.service(adapter.catalog()).clone())
+        let state = self.service(adapter.catalog()).cloned().unwrap_or_else(|| {
+            tracing::warn!(
+                target: crate::telemetry::LOG_TARGET,
+                sdk_crate = adapter.catalog().sdk_crate,
+                "the policy knows no such service; its clients are left as they are"
+            );
+            Arc::new(ServiceState { settings: None, budget: None, any_time_budget: false })
+        });
+        ServerErrorInterceptor::new(adapter, state)
     }
 
     /// The interceptor wrapped for a client config's `push_interceptor`, registered as
@@ -96,12 +107,9 @@ impl ServerErrorPolicy {
         SharedInterceptor::permanent(self.interceptor(adapter))
     }
 
-    fn service(&self, catalog: &ServiceCatalog) -> &Arc<ServiceState> {
-        let index = catalog::ALL
-            .iter()
-            .position(|c| std::ptr::eq(*c, catalog) || c.sdk_crate == catalog.sdk_crate)
-            .expect("every ServiceCatalog is one of catalog::ALL");
-        &self.inner.services[index]
+    fn service(&self, catalog: &ServiceCatalog) -> Option<&Arc<ServiceState>> {
+        let index = catalog::ALL.iter().position(|c| c.sdk_crate == catalog.sdk_crate)?;
+        self.inner.services.get(index)
     }
 }
 
@@ -354,5 +362,50 @@ mod tests {
         let e = internal(RetrySafety::NotRetrySafe);
         decide(&settings(), &e, &input(1), Some(&budget));
         assert_eq!(budget.tokens(), 1.0);
+    }
+}
+
+#[cfg(test)]
+mod registration_tests {
+    use super::*;
+    use crate::adapter::{ClassifiedError, OperationError};
+    use crate::catalog::{Protocol, ServiceCatalog};
+    use aws_smithy_runtime_api::client::interceptors::Intercept;
+
+    static UNKNOWN: ServiceCatalog = ServiceCatalog {
+        service: "sixth",
+        sdk_crate: "aws-sdk-sixth",
+        sdk_version: "0.0.0",
+        protocol: Protocol::RestJson1,
+        signing_name: "sixth",
+        model_namespace: "com.example",
+        model_service: "Sixth",
+        internal_error_shape: "InternalServerException",
+        throttling_shape: "ThrottlingException",
+        operations: &[],
+    };
+
+    #[derive(Debug)]
+    struct SixthAdapter;
+
+    impl ServiceAdapter for SixthAdapter {
+        fn catalog(&self) -> &'static ServiceCatalog {
+            &UNKNOWN
+        }
+        fn classify<'a>(&self, _: usize, _: &'a OperationError) -> Option<ClassifiedError<'a>> {
+            None
+        }
+    }
+
+    #[test]
+    fn an_adapter_for_an_unknown_service_gets_a_no_op_interceptor() {
+        let policy = ServerErrorPolicy::with_defaults();
+        assert!(!policy.is_enabled(&UNKNOWN));
+        assert_eq!(policy.retry_budget_tokens(&UNKNOWN), None);
+        let interceptor = policy.interceptor(&SixthAdapter);
+        assert_eq!(
+            interceptor.overridden_hooks(),
+            aws_smithy_runtime_api::client::interceptors::OverriddenHooks::none()
+        );
     }
 }
