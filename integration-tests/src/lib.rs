@@ -13,7 +13,7 @@ use aws_credential_types::Credentials;
 use aws_server_errors::ServerErrorPolicy;
 use aws_server_errors_fault::{FaultInjector, FaultPlan, FaultServer, Service};
 use aws_smithy_async::rt::sleep::SharedAsyncSleep;
-use aws_smithy_async::test_util::{instant_time_and_sleep, InstantSleep, ManualTimeSource};
+use aws_smithy_async::test_util::{instant_time_and_sleep, InstantSleep};
 use aws_smithy_async::time::SharedTimeSource;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
@@ -33,10 +33,9 @@ pub struct Env {
     pub server: FaultServer,
     /// The config every client of the test is built from.
     pub sdk: SdkConfig,
-    /// Every sleep the SDK asked for, in order; none of them waits.
+    /// Every sleep the SDK asked for, in order; none of them waits (each advances the client's
+    /// manual clock instead).
     pub sleep: InstantSleep,
-    /// The virtual clock, advanced by the sleeps.
-    pub time: ManualTimeSource,
 }
 
 impl Env {
@@ -60,9 +59,9 @@ impl Env {
             .timeout_config(TimeoutConfig::disabled())
             .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .sleep_impl(SharedAsyncSleep::new(sleep.clone()))
-            .time_source(SharedTimeSource::new(time.clone()))
+            .time_source(SharedTimeSource::new(time))
             .build();
-        Self { injector, server, sdk, sleep, time }
+        Self { injector, server, sdk, sleep }
     }
 
     /// Requests the server saw for `op` of `service`.

@@ -8,7 +8,7 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 
-use crate::{FaultInjector, RequestInfoOwned, Service};
+use crate::{FaultInjector, RawRequest, Service};
 
 /// An SDK HTTP client that injects the plan's faults and answers or forwards everything else.
 ///
@@ -53,7 +53,7 @@ struct FaultConnector {
 
 impl HttpConnector for FaultConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let info = RequestInfoOwned {
+        let info = RawRequest {
             service: self.service,
             method: request.method(),
             path_and_query: path_and_query(request.uri()),

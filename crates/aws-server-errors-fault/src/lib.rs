@@ -356,7 +356,7 @@ impl FaultInjector {
 
     /// Handles one request end to end: attribute it, decide, and answer it unless it passes
     /// through (`passthrough` says whether the caller has somewhere else to send it).
-    fn handle(&self, info: RequestInfoOwned<'_>, passthrough: bool) -> Option<Response<Bytes>> {
+    fn handle(&self, info: RawRequest<'_>, passthrough: bool) -> Option<Response<Bytes>> {
         let service = info.service.or_else(|| route::service_of(info.path(), info.authorization));
         let operation =
             service.and_then(|s| route::operation_of(s.catalog(), info.method, info.path_and_query)).map(|op| op.name);
@@ -377,8 +377,8 @@ impl FaultInjector {
     }
 }
 
-/// A request as both forms see it.
-struct RequestInfoOwned<'a> {
+/// A request as both forms receive it, before it is attributed to a service and operation.
+struct RawRequest<'a> {
     service: Option<Service>,
     method: &'a str,
     path_and_query: &'a str,
@@ -386,7 +386,7 @@ struct RequestInfoOwned<'a> {
     body: &'a [u8],
 }
 
-impl RequestInfoOwned<'_> {
+impl RawRequest<'_> {
     fn path(&self) -> &str {
         self.path_and_query.split('?').next().unwrap_or_default()
     }
@@ -397,7 +397,7 @@ mod tests {
     use super::*;
 
     fn request(injector: &FaultInjector, op_path: &str) -> u16 {
-        let info = RequestInfoOwned {
+        let info = RawRequest {
             service: Some(Service::Pinpoint),
             method: "GET",
             path_and_query: op_path,

@@ -12,7 +12,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::{FaultInjector, RequestInfoOwned};
+use crate::{FaultInjector, RawRequest};
 
 /// A loopback HTTP server that serves all five services from one [`FaultInjector`].
 ///
@@ -86,7 +86,7 @@ async fn serve(injector: &FaultInjector, request: Request<Incoming>) -> Response
     let (parts, body) = request.into_parts();
     let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let info = RequestInfoOwned {
+    let info = RawRequest {
         service: None,
         method: parts.method.as_str(),
         path_and_query,
