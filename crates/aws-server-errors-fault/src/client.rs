@@ -1,5 +1,8 @@
 //! The in-process form: an SDK `HttpClient` that answers from the plan without any I/O.
 
+use std::time::Duration;
+
+use aws_smithy_async::rt::sleep::{AsyncSleep, SharedAsyncSleep};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
 };
@@ -7,8 +10,9 @@ use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
+use bytes::Bytes;
 
-use crate::{FaultInjector, RawRequest, Service};
+use crate::{Action, FaultInjector, RawRequest, Service};
 
 /// An SDK HTTP client that injects the plan's faults and answers or forwards everything else.
 ///
@@ -20,16 +24,30 @@ pub struct FaultInjectingClient {
     injector: FaultInjector,
     service: Option<Service>,
     passthrough: Option<SharedHttpClient>,
+    latency: Duration,
 }
 
 impl FaultInjectingClient {
     pub(crate) fn new(injector: FaultInjector, service: Option<Service>) -> Self {
-        Self { injector, service, passthrough: None }
+        Self { injector, service, passthrough: None, latency: Duration::ZERO }
     }
 
     /// Forwards requests the plan does not fail to `client` instead of the responder.
     pub fn passthrough(mut self, client: SharedHttpClient) -> Self {
         self.passthrough = Some(client);
+        self
+    }
+
+    /// Models a service latency: every answer the client makes itself (a fault or the
+    /// responder's) arrives `latency` after the request, waited on the SDK client's own sleep
+    /// implementation, so a client on virtual time waits virtually. The plan decides when the
+    /// request arrives. Default: zero. Forwarded requests take the passthrough client's time
+    /// instead.
+    ///
+    /// A client config without a sleep implementation fails such calls with a connector error
+    /// that says so.
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
         self
     }
 }
@@ -40,6 +58,7 @@ impl HttpClient for FaultInjectingClient {
             injector: self.injector.clone(),
             service: self.service,
             passthrough: self.passthrough.as_ref().map(|c| c.http_connector(settings, components)),
+            latency: (!self.latency.is_zero()).then(|| (self.latency, components.sleep_impl())),
         })
     }
 }
@@ -49,6 +68,29 @@ struct FaultConnector {
     injector: FaultInjector,
     service: Option<Service>,
     passthrough: Option<SharedHttpConnector>,
+    latency: Option<(Duration, Option<SharedAsyncSleep>)>,
+}
+
+impl FaultConnector {
+    /// Answers with `response` after the modeled latency.
+    fn answer(&self, response: http::Response<Bytes>) -> HttpConnectorFuture {
+        let response =
+            HttpResponse::try_from(response.map(SdkBody::from)).map_err(|e| ConnectorError::other(e.into(), None));
+        match &self.latency {
+            None => HttpConnectorFuture::ready(response),
+            Some((latency, Some(sleep))) => {
+                let (latency, sleep) = (*latency, sleep.clone());
+                HttpConnectorFuture::new(async move {
+                    sleep.sleep(latency).await;
+                    response
+                })
+            }
+            Some((_, None)) => HttpConnectorFuture::ready(Err(ConnectorError::other(
+                "FaultInjectingClient::latency needs a sleep implementation in the client config".into(),
+                None,
+            ))),
+        }
+    }
 }
 
 impl HttpConnector for FaultConnector {
@@ -60,11 +102,19 @@ impl HttpConnector for FaultConnector {
             authorization: request.headers().get("authorization"),
             body: request.body().bytes().unwrap_or_default(),
         };
-        let Some(response) = self.injector.handle(info, self.passthrough.is_some()) else {
-            return self.passthrough.as_ref().expect("handle passes through only when asked").call(request);
-        };
-        let response = response.map(SdkBody::from);
-        HttpConnectorFuture::ready(HttpResponse::try_from(response).map_err(|e| ConnectorError::other(e.into(), None)))
+        match self.injector.handle(info, self.passthrough.is_some()) {
+            Action::Respond(response) => self.answer(response),
+            Action::Forward => self.passthrough.as_ref().expect("handle forwards only when asked").call(request),
+            Action::ForwardThenRespond(fault) => {
+                let forwarded = self.passthrough.as_ref().expect("handle forwards only when asked").call(request);
+                let fault = HttpResponse::try_from(fault.map(SdkBody::from));
+                HttpConnectorFuture::new(async move {
+                    // The upstream applied the request; its answer is lost, as after a real 500.
+                    let _ = forwarded.await;
+                    fault.map_err(|e| ConnectorError::other(e.into(), None))
+                })
+            }
+        }
     }
 }
 

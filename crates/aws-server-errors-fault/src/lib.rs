@@ -102,7 +102,7 @@ impl Fault {
 }
 
 /// When a [`Rule`] fires, counted over the requests that match its filters.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Schedule {
     /// Every matching request.
     Always,
@@ -110,6 +110,39 @@ pub enum Schedule {
     FirstN(u32),
     /// Each matching request independently with probability `p` (from the plan's seeded RNG).
     Fraction(f64),
+    /// Each matching request for which the predicate returns `true`; see [`Rule::when`].
+    When(Predicate),
+}
+
+/// A caller-supplied test over a request, for [`Schedule::When`]: time windows ("an outage from
+/// 60 s to 120 s"), schedules keyed by the caller's own call ids, and so on.
+///
+/// It runs while the injector holds its lock, so it must not call back into the injector.
+/// Two predicates are equal only if they are the same `Arc`.
+#[derive(Clone)]
+pub struct Predicate(Arc<dyn Fn(&RequestInfo<'_>) -> bool + Send + Sync>);
+
+impl Predicate {
+    /// Wraps `f`.
+    pub fn new(f: impl Fn(&RequestInfo<'_>) -> bool + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+
+    fn test(&self, request: &RequestInfo<'_>) -> bool {
+        (self.0)(request)
+    }
+}
+
+impl fmt::Debug for Predicate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Predicate(..)")
+    }
+}
+
+impl PartialEq for Predicate {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// One line of a [`FaultPlan`]: a fault, when it fires, and which requests it applies to.
@@ -119,12 +152,31 @@ pub struct Rule {
     schedule: Schedule,
     service: Option<Service>,
     operation: Option<String>,
+    committed: bool,
 }
 
 impl Rule {
     /// A rule that injects `fault` into every request.
     pub fn new(fault: Fault) -> Self {
-        Self { fault, schedule: Schedule::Always, service: None, operation: None }
+        Self { fault, schedule: Schedule::Always, service: None, operation: None, committed: false }
+    }
+
+    /// Fires for each matching request for which `predicate` returns `true`. The predicate runs
+    /// once per matching request, in arrival order, while the injector holds its lock: it must
+    /// not call back into the injector.
+    pub fn when(mut self, predicate: impl Fn(&RequestInfo<'_>) -> bool + Send + Sync + 'static) -> Self {
+        self.schedule = Schedule::When(Predicate::new(predicate));
+        self
+    }
+
+    /// Makes the fault a "committed then failed" one: the request is first applied (the
+    /// [`Responder`] answers it, or the passthrough client forwards it, so any side effect
+    /// happens) and the client then gets the fault instead of the real answer. This is what a
+    /// 500 after a write reached storage looks like, the case that makes retrying a
+    /// non-idempotent operation unsafe.
+    pub fn committed(mut self) -> Self {
+        self.committed = true;
+        self
     }
 
     /// Fires for the first `n` matching requests only.
@@ -215,6 +267,10 @@ pub struct RequestRecord {
     pub fault: Option<Fault>,
     /// The request id the response carried (injected responses only).
     pub request_id: Option<String>,
+    /// Whether the request was applied: answered by the responder or forwarded by the
+    /// passthrough client. `true` for requests the plan did not fail and for "committed then
+    /// failed" ones ([`Rule::committed`]).
+    pub applied: bool,
 }
 
 /// What a request looks like to a [`Responder`].
@@ -319,24 +375,26 @@ impl FaultInjector {
         self.inner.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Decides one request: the injected response, or `None` to pass it through. Records it.
-    fn decide(&self, service: Option<Service>, operation: Option<&'static str>) -> Option<Response<Bytes>> {
+    /// Decides one request: the fault to inject and whether it is committed first, or `None`
+    /// to apply it normally. Records it.
+    fn decide(&self, request: &RequestInfo<'_>) -> Option<(Response<Bytes>, bool)> {
         let mut state = self.state();
         let mut chosen = None;
-        if let Some(service) = service {
+        if let Some(service) = request.service {
             for (i, rule) in self.inner.plan.rules.iter().enumerate() {
-                if !rule.matches(service, operation) {
+                if !rule.matches(service, request.operation) {
                     continue;
                 }
                 let seen = state.matched[i];
                 state.matched[i] += 1;
-                let fires = match rule.schedule {
+                let fires = match &rule.schedule {
                     Schedule::Always => true,
-                    Schedule::FirstN(n) => seen < n,
-                    Schedule::Fraction(p) => state.rng.f64() < p,
+                    Schedule::FirstN(n) => seen < *n,
+                    Schedule::Fraction(p) => state.rng.f64() < *p,
+                    Schedule::When(predicate) => predicate.test(request),
                 };
                 if fires {
-                    chosen = Some(rule.fault.clone());
+                    chosen = Some((rule.fault.clone(), rule.committed));
                     break;
                 }
             }
@@ -346,26 +404,31 @@ impl FaultInjector {
             state.next_request_id += 1;
             format!("00000000-0000-4000-8000-{n:012x}")
         });
-        let response = match (&chosen, service, &request_id) {
-            (Some(fault), Some(service), Some(id)) => Some(wire::error_response(service, fault, id)),
+        let response = match (&chosen, request.service, &request_id) {
+            (Some((fault, committed)), Some(service), Some(id)) => {
+                Some((wire::error_response(service, fault, id), *committed))
+            }
             _ => None,
         };
-        state.records.push(RequestRecord { service, operation, fault: chosen, request_id });
+        let applied = chosen.as_ref().is_none_or(|(_, committed)| *committed);
+        let (fault, _) = chosen.unzip();
+        state.records.push(RequestRecord {
+            service: request.service,
+            operation: request.operation,
+            fault,
+            request_id,
+            applied,
+        });
         response
     }
 
-    /// Handles one request end to end: attribute it, decide, and answer it unless it passes
-    /// through (`passthrough` says whether the caller has somewhere else to send it).
-    fn handle(&self, info: RawRequest<'_>, passthrough: bool) -> Option<Response<Bytes>> {
+    /// Handles one request end to end: attribute it, decide, apply it, and say what to answer.
+    /// `passthrough` says whether the caller forwards applied requests somewhere else instead of
+    /// to the responder.
+    fn handle(&self, info: RawRequest<'_>, passthrough: bool) -> Action {
         let service = info.service.or_else(|| route::service_of(info.path(), info.authorization));
         let operation =
             service.and_then(|s| route::operation_of(s.catalog(), info.method, info.path_and_query)).map(|op| op.name);
-        if let Some(response) = self.decide(service, operation) {
-            return Some(response);
-        }
-        if passthrough {
-            return None;
-        }
         let request = RequestInfo {
             service,
             operation,
@@ -373,8 +436,28 @@ impl FaultInjector {
             path_and_query: info.path_and_query,
             body: info.body,
         };
-        Some(self.inner.responder.respond(&request))
+        match self.decide(&request) {
+            Some((fault, false)) => Action::Respond(fault),
+            Some((fault, true)) if passthrough => Action::ForwardThenRespond(fault),
+            Some((fault, true)) => {
+                // Applied, then failed: the responder's answer is lost, as the client's would be.
+                let _ = self.inner.responder.respond(&request);
+                Action::Respond(fault)
+            }
+            None if passthrough => Action::Forward,
+            None => Action::Respond(self.inner.responder.respond(&request)),
+        }
     }
+}
+
+/// What to do with a request after [`FaultInjector::handle`].
+enum Action {
+    /// Answer with this response.
+    Respond(Response<Bytes>),
+    /// Forward it to the passthrough client and return that client's answer.
+    Forward,
+    /// Forward it, discard the answer, and answer with this fault instead.
+    ForwardThenRespond(Response<Bytes>),
 }
 
 /// A request as both forms receive it, before it is attributed to a service and operation.
@@ -404,7 +487,10 @@ mod tests {
             authorization: None,
             body: b"",
         };
-        injector.handle(info, false).unwrap().status().as_u16()
+        match injector.handle(info, false) {
+            Action::Respond(response) => response.status().as_u16(),
+            _ => panic!("without passthrough every request is answered"),
+        }
     }
 
     #[test]
@@ -432,5 +518,45 @@ mod tests {
         assert_eq!(a, run(7));
         let failures = a.iter().filter(|s| **s == 500).count();
         assert!((250..350).contains(&failures), "{failures} of 1000 at p = 0.3");
+    }
+
+    #[test]
+    fn predicate_decides_each_request() {
+        let injector = FaultInjector::new(
+            FaultPlan::new().rule(Rule::new(Fault::InternalError).when(|r| r.path_and_query.ends_with("/b"))),
+        );
+        assert_eq!(request(&injector, "/v1/apps/a"), 200);
+        assert_eq!(request(&injector, "/v1/apps/b"), 500);
+    }
+
+    #[derive(Debug, Default)]
+    struct Counting(std::sync::atomic::AtomicUsize);
+
+    impl Responder for Arc<Counting> {
+        fn respond(&self, request: &RequestInfo<'_>) -> Response<Bytes> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            EmptySuccess.respond(request)
+        }
+    }
+
+    #[test]
+    fn committed_faults_are_applied_then_failed() {
+        let applied = Arc::new(Counting::default());
+        let injector = FaultInjector::with_responder(
+            FaultPlan::new().rule(Rule::new(Fault::InternalError).first(1).committed()),
+            applied.clone(),
+        );
+        assert_eq!(request(&injector, "/v1/apps/a"), 500);
+        assert_eq!(request(&injector, "/v1/apps/a"), 200);
+        assert_eq!(applied.0.load(std::sync::atomic::Ordering::SeqCst), 2, "both requests reached the responder");
+        let records = injector.requests();
+        assert_eq!((records[0].fault.as_ref(), records[0].applied), (Some(&Fault::InternalError), true));
+        assert_eq!((records[1].fault.as_ref(), records[1].applied), (None, true));
+
+        let plain =
+            FaultInjector::with_responder(FaultPlan::new().fail_first(1, Fault::InternalError), applied.clone());
+        assert_eq!(request(&plain, "/v1/apps/a"), 500);
+        assert_eq!(applied.0.load(std::sync::atomic::Ordering::SeqCst), 2, "a plain fault is not applied");
+        assert!(!plain.requests()[0].applied);
     }
 }

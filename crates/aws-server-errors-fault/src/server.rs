@@ -12,7 +12,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::{FaultInjector, RawRequest};
+use crate::{Action, FaultInjector, RawRequest};
 
 /// A loopback HTTP server that serves all five services from one [`FaultInjector`].
 ///
@@ -93,6 +93,8 @@ async fn serve(injector: &FaultInjector, request: Request<Incoming>) -> Response
         authorization: parts.headers.get("authorization").and_then(|v| v.to_str().ok()),
         body: &body,
     };
-    let response = injector.handle(info, false).expect("without passthrough every request is answered");
-    response.map(Full::new)
+    match injector.handle(info, false) {
+        Action::Respond(response) => response.map(Full::new),
+        Action::Forward | Action::ForwardThenRespond(_) => unreachable!("the server has no passthrough client"),
+    }
 }
