@@ -336,6 +336,10 @@ impl ServerErrorInterceptor {
     fn succeeded_after_retries(&self, cfg: &ConfigBag, attempts: u32) {
         let Some(state) = cfg.load::<CallState>() else { return };
         self.count_retry(state);
+        // The retry that worked was not load wasted: its token goes back.
+        if let (Decision::Retry { .. }, Some(budget)) = (state.last_decision, &self.state.budget) {
+            budget.refund();
+        }
         event!(
             target: LOG_TARGET,
             Level::INFO,

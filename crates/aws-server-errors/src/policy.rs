@@ -141,6 +141,13 @@ impl RetryBudget {
         });
     }
 
+    /// Gives back the token of a retry that succeeded (up to capacity).
+    pub fn refund(&self) {
+        let _ = self.milli.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| {
+            (t < self.capacity).then(|| (t + MILLI).min(self.capacity))
+        });
+    }
+
     /// Takes one token for a retry; `false` when fewer than one is left.
     pub fn try_withdraw(&self) -> bool {
         self.milli.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| t.checked_sub(MILLI)).is_ok()
@@ -354,6 +361,19 @@ mod tests {
             budget.deposit();
         }
         assert_eq!(budget.tokens(), 2.0, "deposits stop at capacity");
+    }
+
+    #[test]
+    fn a_successful_retry_gets_its_token_back() {
+        let budget = RetryBudget::new(2, 0.0);
+        assert!(budget.try_withdraw());
+        assert!(budget.try_withdraw());
+        assert!(!budget.try_withdraw(), "empty");
+        budget.refund();
+        assert_eq!(budget.tokens(), 1.0);
+        budget.refund();
+        budget.refund();
+        assert_eq!(budget.tokens(), 2.0, "refunds stop at capacity");
     }
 
     #[test]
