@@ -1,6 +1,9 @@
 //! Shared helpers for the end-to-end tests: a loopback fault server, an `SdkConfig` with fake
-//! credentials and virtual time, log and metric capture, and one [`Case`] per service.
+//! credentials and virtual time, log and metric capture, and one [`Case`] per service; and the
+//! fault simulation ([`sim`]) behind the `fault-sim` binary.
 #![allow(async_fn_in_trait)]
+
+pub mod sim;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -238,7 +241,13 @@ pub trait Case: Sized {
     /// the log field `error.detail` shows it (`None` when the shape has none besides the hint).
     const DETAIL_MEMBER: Option<&'static str>;
     /// A client built from `sdk`, with `policy` registered if given.
-    fn client(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>) -> Self;
+    fn client(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>) -> Self {
+        Self::client_in(sdk, policy, None)
+    }
+    /// As [`Case::client`], in its own retry partition if `retry_partition` is given. The SDK
+    /// keeps the retry quota (token bucket) and the adaptive rate limiter of a partition in a
+    /// process-wide map, so clients that must not share them need partitions of their own.
+    fn client_in(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>, retry_partition: Option<&str>) -> Self;
     /// Calls [`Self::SAFE_OP`].
     async fn call_safe(&self) -> Outcome;
     /// Calls [`Self::UNSAFE_OP`].
@@ -266,11 +275,15 @@ macro_rules! outcome {
 
 /// Builds a service's client config, with or without the policy.
 macro_rules! client {
-    ($sdk_crate:ident, $adapter:ident, $sdk:expr, $policy:expr) => {{
+    ($sdk_crate:ident, $adapter:ident, $sdk:expr, $policy:expr, $partition:expr) => {{
         use $adapter::ServerErrorPolicyExt as _;
         let builder = $sdk_crate::config::Builder::from($sdk);
         let builder = match $policy {
             Some(policy) => builder.server_error_policy(policy),
+            None => builder,
+        };
+        let builder = match $partition {
+            Some(name) => builder.retry_partition($sdk_crate::config::retry::RetryPartition::new(name.to_owned())),
             None => builder,
         };
         $sdk_crate::Client::from_conf(builder.build())
@@ -285,8 +298,8 @@ impl Case for Signer {
     const SAFE_OP: &'static str = "GetSigningProfile";
     const UNSAFE_OP: &'static str = "AddProfilePermission";
     const DETAIL_MEMBER: Option<&'static str> = Some("code");
-    fn client(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>) -> Self {
-        Self(client!(aws_sdk_signer, aws_server_errors_signer, sdk, policy))
+    fn client_in(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>, retry_partition: Option<&str>) -> Self {
+        Self(client!(aws_sdk_signer, aws_server_errors_signer, sdk, policy, retry_partition))
     }
     async fn call_safe(&self) -> Outcome {
         let result = self.0.get_signing_profile().profile_name("profile").send().await;
@@ -314,8 +327,8 @@ impl Case for Pinpoint {
     const SAFE_OP: &'static str = "GetApp";
     const UNSAFE_OP: &'static str = "SendMessages";
     const DETAIL_MEMBER: Option<&'static str> = Some("RequestID");
-    fn client(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>) -> Self {
-        Self(client!(aws_sdk_pinpoint, aws_server_errors_pinpoint, sdk, policy))
+    fn client_in(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>, retry_partition: Option<&str>) -> Self {
+        Self(client!(aws_sdk_pinpoint, aws_server_errors_pinpoint, sdk, policy, retry_partition))
     }
     async fn call_safe(&self) -> Outcome {
         let result = self.0.get_app().application_id("app").send().await;
@@ -336,8 +349,8 @@ impl Case for Account {
     const SAFE_OP: &'static str = "GetContactInformation";
     const UNSAFE_OP: &'static str = "StartPrimaryEmailUpdate";
     const DETAIL_MEMBER: Option<&'static str> = Some("errorType");
-    fn client(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>) -> Self {
-        Self(client!(aws_sdk_account, aws_server_errors_account, sdk, policy))
+    fn client_in(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>, retry_partition: Option<&str>) -> Self {
+        Self(client!(aws_sdk_account, aws_server_errors_account, sdk, policy, retry_partition))
     }
     async fn call_safe(&self) -> Outcome {
         let result = self.0.get_contact_information().send().await;
@@ -358,8 +371,8 @@ impl Case for BackupGateway {
     const SAFE_OP: &'static str = "GetGateway";
     const UNSAFE_OP: &'static str = "CreateGateway";
     const DETAIL_MEMBER: Option<&'static str> = Some("ErrorCode");
-    fn client(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>) -> Self {
-        Self(client!(aws_sdk_backupgateway, aws_server_errors_backupgateway, sdk, policy))
+    fn client_in(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>, retry_partition: Option<&str>) -> Self {
+        Self(client!(aws_sdk_backupgateway, aws_server_errors_backupgateway, sdk, policy, retry_partition))
     }
     async fn call_safe(&self) -> Outcome {
         let arn = "arn:aws:backup-gateway:us-east-1:123456789012:gateway/bgw-1";
@@ -387,8 +400,8 @@ impl Case for ConnectCases {
     const SAFE_OP: &'static str = "GetDomain";
     const UNSAFE_OP: &'static str = "CreateLayout";
     const DETAIL_MEMBER: Option<&'static str> = None;
-    fn client(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>) -> Self {
-        Self(client!(aws_sdk_connectcases, aws_server_errors_connectcases, sdk, policy))
+    fn client_in(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>, retry_partition: Option<&str>) -> Self {
+        Self(client!(aws_sdk_connectcases, aws_server_errors_connectcases, sdk, policy, retry_partition))
     }
     async fn call_safe(&self) -> Outcome {
         let result = self.0.get_domain().domain_id("domain").send().await;

@@ -2,11 +2,15 @@
 //! testing code that calls them.
 //!
 //! A [`FaultPlan`] says which requests fail and how ("the first N attempts", "a fraction p",
-//! "operation X only"); a [`FaultInjector`] carries it out and records every request. It comes in
-//! two forms that share one plan and one record:
+//! "operation X only", or any predicate: [`Rule::when`]), and whether the request is applied
+//! before it fails ([`Rule::committed`], the case that makes retrying a non-idempotent operation
+//! unsafe). A [`FaultInjector`] carries it out and records every request. It comes in two forms
+//! that share one plan and one record:
 //!
 //! - an in-process SDK HTTP client, [`FaultInjector::http_client`], for
-//!   `config::Builder::http_client`: no sockets, no I/O;
+//!   `config::Builder::http_client`: no sockets, no I/O, and optionally a modeled latency waited
+//!   on the client's own sleep, so it works on virtual time
+//!   ([`FaultInjectingClient::latency`]);
 //! - a loopback HTTP server, [`FaultServer`], for `endpoint_url`: the SDK's real HTTP stack.
 //!
 //! Failures are what each service sends (see [`wire`]): restJson1 for Signer, Pinpoint, Account

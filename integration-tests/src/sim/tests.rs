@@ -1,0 +1,71 @@
+use super::report::{summarize, Summary};
+use super::*;
+
+fn find<'a>(summaries: &'a [Summary], scenario: &str, contender: Contender, service: &str) -> &'a Summary {
+    summaries
+        .iter()
+        .find(|s| s.scenario == scenario && s.contender == contender && s.service == service)
+        .unwrap_or_else(|| panic!("no summary for {scenario} / {} / {service}", contender.name()))
+}
+
+/// The claims CI holds the default policy to, on the short simulation: no duplicate side effects,
+/// and never more attempts per call than the SDK's default on the same fault schedule, for every
+/// scenario and service.
+#[test]
+fn default_policy_claims_hold_on_a_short_simulation() {
+    let config = SimConfig::short(42);
+    let summaries = summarize(&simulate(&config));
+    let services: Vec<&str> = config.services.iter().map(|s| s.catalog().key()).chain(["all"]).collect();
+    for scenario in &config.scenarios {
+        let name = scenario.name();
+        for service in &services {
+            let sdk = find(&summaries, &name, Contender::SdkStandard, service);
+            let policy = find(&summaries, &name, Contender::PolicyDefault, service);
+            assert!(
+                policy.amplification <= sdk.amplification,
+                "{name} / {service}: the default policy sent {:.4} attempts per call, the SDK's default {:.4}",
+                policy.amplification,
+                sdk.amplification
+            );
+            if scenario.non_idempotent() {
+                assert_eq!(policy.duplicates, 0, "{name} / {service}: the default policy duplicated side effects");
+            }
+        }
+    }
+    // The schedule does what it says, so the checks above could fail: the SDK's default retries
+    // committed requests into duplicates, and the outage sends attempts into the window.
+    let committed = find(&summaries, "committed-then-failed 10%", Contender::SdkStandard, "all");
+    assert!(committed.duplicates > 0, "{committed:?}");
+    // Every attempt takes the modeled latency on the virtual clock, and no more.
+    let calm = find(&summaries, "iid 1%", Contender::SdkStandard, "all");
+    assert_eq!(calm.p50_ms, config.latency.as_secs_f64() * 1e3, "{calm:?}");
+    let outage = find(&summaries, "outage 6s", Contender::SdkStandard, "all");
+    assert!(outage.outage_attempts.unwrap_or_default() > 0 && outage.success_rate < 1.0, "{outage:?}");
+}
+
+#[test]
+fn the_same_seed_gives_the_same_results() {
+    let mut config = SimConfig::short(7);
+    config.calls = 120;
+    config.scenarios.retain(|s| matches!(s, Scenario::Iid(p) if *p > 0.2) || s.outage().is_some());
+    config.services = vec![Service::Pinpoint, Service::BackupGateway];
+    config.contenders = vec![Contender::SdkStandard, Contender::PolicyDefault];
+    let calls = |runs: Vec<Run>| runs.into_iter().map(|r| (r.calls, r.attempt_times)).collect::<Vec<_>>();
+    let first = calls(simulate(&config));
+    assert_eq!(first, calls(simulate(&config)));
+    config.seed = 8;
+    assert_ne!(first, calls(simulate(&config)), "a different seed changes the schedule");
+}
+
+#[test]
+fn the_fault_schedule_is_keyed_by_call_and_attempt() {
+    let iid = Scenario::Iid(0.3);
+    let fails: Vec<bool> = (0..10_000).map(|k| iid.fails(1, k, 0, Duration::ZERO)).collect();
+    let rate = fails.iter().filter(|f| **f).count() as f64 / 1e4;
+    assert!((0.28..0.32).contains(&rate), "{rate}");
+    assert_eq!(fails, (0..10_000).map(|k| iid.fails(1, k, 0, Duration::from_secs(99))).collect::<Vec<_>>());
+    let outage = Scenario::Outage { start: Duration::from_secs(60), length: Duration::from_secs(60) };
+    assert!(!outage.fails(1, 0, 0, Duration::from_millis(59_999)));
+    assert!(outage.fails(1, 0, 5, Duration::from_secs(60)));
+    assert!(!outage.fails(1, 0, 0, Duration::from_secs(120)));
+}
