@@ -1,71 +1,456 @@
-//! Success-path overhead of the policy: the same Signer `GetSigningProfile` call through the same
-//! in-process canned HTTP client (the fault kit with an empty plan), with and without the policy
-//! registered, interleaved in rounds so drift hits both arms alike. Reports the median over rounds.
+//! What the policy costs, measured with criterion on real SDK clients of the five services and an
+//! in-process HTTP client that answers every request with a canned, wire-exact response (no I/O,
+//! no locks). Run in release from the workspace root:
 //!
-//! Rough by design: wall-clock timing on a shared machine. Run in release:
-//! `cargo bench -p aws-server-errors-integration-tests --bench overhead [-- ROUNDS CALLS]`.
+//! ```text
+//! cargo bench --bench overhead                 # everything, about 4 minutes after the build
+//! cargo bench --bench overhead -- success/     # one group
+//! python3 integration-tests/benches/summarize.py   # the tables of docs/benchmarks.md
+//! ```
+//!
+//! Groups:
+//! - `success/<service>/{plain,policy}`: one retry-safe call that succeeds, without and with the
+//!   policy registered (default config).
+//! - `classify/pinpoint/{first,middle,last}`: classifying one failed attempt of Pinpoint's first
+//!   (`CreateApp`), middle (`GetInAppMessages`, index 61) and last (`VerifyOTPMessage`, index 121)
+//!   operation, as the interceptor does: find the operation by name, then run its classifier on
+//!   the typed error the SDK's own deserializer produced from a real 500 response.
+//! - `failed_attempt/pinpoint/{plain,policy}`: a `GetApp` call whose first attempt gets a 500 and
+//!   whose retry succeeds (sleeps are instant), without and with the policy: the whole per-attempt
+//!   error path of the interceptor (classify, decide, steer the retry, metrics, log event).
+//! - `concurrency/64_tasks/{plain,policy}`: Signer calls from 64 tasks on a 2-worker multi-thread
+//!   runtime sharing one client (and, with the policy, one retry budget); throughput in calls/s.
+//!
+//! Then, because criterion measures one arm after the other and the drift between two windows on
+//! a shared VM is larger than the policy's cost, every plain/policy pair is measured again
+//! **paired** (`paired ...` lines, and `target/criterion/paired.json`): thousands of short rounds,
+//! each running both arms back to back in alternating order; the overhead is the trimmed mean of
+//! the per-round differences, with a 95 % confidence interval. Only the paired comparisons:
+//! `cargo bench --bench overhead -- paired`.
 
-use std::time::Instant;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
-use aws_server_errors::PolicyConfig;
-use aws_server_errors_fault::{FaultInjector, FaultPlan, Service};
-use aws_server_errors_signer::ServerErrorPolicyExt as _;
+use aws_server_errors::adapter::OperationError;
+use aws_server_errors::{PolicyConfig, ServerErrorPolicy, ServiceAdapter as _};
+use aws_server_errors_fault::{wire, Fault, Service};
+use aws_server_errors_integration_tests::{Account, BackupGateway, Case, ConnectCases, Pinpoint, Signer};
+use aws_smithy_async::rt::sleep::{AsyncSleep, SharedAsyncSleep, Sleep};
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use bytes::Bytes;
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
+use tokio::runtime::Runtime;
 
-fn main() {
-    let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
-    let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(15);
-    let calls: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2_000);
+/// One canned response, rebuilt for every request from its parts.
+#[derive(Debug, Clone)]
+struct CannedResponse {
+    status: http::StatusCode,
+    headers: http::HeaderMap,
+    body: Bytes,
+}
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let injector = FaultInjector::new(FaultPlan::new());
-    let sdk = SdkConfig::builder()
+impl CannedResponse {
+    fn new(response: http::Response<Bytes>) -> Self {
+        let (parts, body) = response.into_parts();
+        Self { status: parts.status, headers: parts.headers, body }
+    }
+
+    fn to_http(&self) -> HttpResponse {
+        let mut response = http::Response::new(SdkBody::from(self.body.clone()));
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.headers.clone();
+        HttpResponse::try_from(response).expect("canned responses are valid")
+    }
+}
+
+/// An in-process HTTP client that cycles through canned responses (one counter, no lock).
+#[derive(Debug, Clone)]
+struct Canned {
+    responses: Arc<[CannedResponse]>,
+    next: Arc<AtomicUsize>,
+}
+
+impl Canned {
+    fn client(responses: Vec<http::Response<Bytes>>) -> SharedHttpClient {
+        let responses = responses.into_iter().map(CannedResponse::new).collect();
+        SharedHttpClient::new(Self { responses, next: Arc::new(AtomicUsize::new(0)) })
+    }
+}
+
+impl HttpClient for Canned {
+    fn http_connector(&self, _: &HttpConnectorSettings, _: &RuntimeComponents) -> SharedHttpConnector {
+        SharedHttpConnector::new(self.clone())
+    }
+}
+
+impl HttpConnector for Canned {
+    fn call(&self, _request: HttpRequest) -> HttpConnectorFuture {
+        let i = if self.responses.len() == 1 { 0 } else { self.next.fetch_add(1, Ordering::Relaxed) };
+        HttpConnectorFuture::ready(Ok(self.responses[i % self.responses.len()].to_http()))
+    }
+}
+
+/// A sleep that returns at once, so retries cost no wall-clock time.
+#[derive(Debug)]
+struct NoSleep;
+
+impl AsyncSleep for NoSleep {
+    fn sleep(&self, _duration: Duration) -> Sleep {
+        Sleep::new(std::future::ready(()))
+    }
+}
+
+fn sdk_config(http_client: SharedHttpClient, retry: RetryConfig) -> SdkConfig {
+    SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new("AKID", "SECRET", None, None, "bench")))
-        .http_client(injector.http_client(Service::Signer))
-        .build();
-    let policy = PolicyConfig::builder().build().unwrap();
-    let plain = aws_sdk_signer::Client::new(&sdk);
-    let with_policy = aws_sdk_signer::Client::from_conf(
-        aws_sdk_signer::config::Builder::from(&sdk).server_error_policy(&policy).build(),
-    );
+        .http_client(http_client)
+        .retry_config(retry)
+        .timeout_config(TimeoutConfig::disabled())
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
+        .sleep_impl(SharedAsyncSleep::new(NoSleep))
+        .build()
+}
 
-    let time = |client: &aws_sdk_signer::Client, n: usize| -> f64 {
-        runtime.block_on(async {
-            let start = Instant::now();
-            for _ in 0..n {
-                client.get_signing_profile().profile_name("p").send().await.expect("canned 200");
-            }
-            start.elapsed().as_nanos() as f64 / n as f64
-        })
-    };
-    time(&plain, calls);
-    time(&with_policy, calls);
+fn policy() -> ServerErrorPolicy {
+    ServerErrorPolicy::new(PolicyConfig::default()).expect("the default config is valid")
+}
 
-    let (mut plain_ns, mut policy_ns, mut diffs) = (Vec::new(), Vec::new(), Vec::new());
+fn current_thread() -> Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+}
+
+fn success_path<C: Case>(c: &mut Criterion, runtime: &Runtime) {
+    let sdk = sdk_config(Canned::client(vec![wire::empty_success(C::SERVICE, "bench")]), RetryConfig::standard());
+    let policy = policy();
+    let arms = [("plain", C::client(&sdk, None)), ("policy", C::client(&sdk, Some(&policy)))];
+    let mut group = c.benchmark_group(format!("success/{}", C::SERVICE.catalog().key()));
+    for (name, client) in &arms {
+        assert_eq!(runtime.block_on(client.call_safe()), aws_server_errors_integration_tests::Outcome::Ok);
+        group.bench_function(*name, |b| b.to_async(runtime).iter(|| client.call_safe()));
+    }
+    group.finish();
+}
+
+fn success(c: &mut Criterion) {
+    let runtime = current_thread();
+    success_path::<Signer>(c, &runtime);
+    success_path::<Pinpoint>(c, &runtime);
+    success_path::<Account>(c, &runtime);
+    success_path::<BackupGateway>(c, &runtime);
+    success_path::<ConnectCases>(c, &runtime);
+}
+
+/// The typed errors the SDK's deserializers make of a real Pinpoint 500 for three operations.
+fn pinpoint_errors(runtime: &Runtime) -> Vec<(&'static str, OperationError)> {
+    use aws_sdk_pinpoint::types::{CreateApplicationRequest, VerifyOtpMessageRequestParameters};
+    let response = wire::error_response(Service::Pinpoint, &Fault::InternalError, "bench-request-id");
+    let sdk = sdk_config(Canned::client(vec![response]), RetryConfig::disabled());
+    let client = aws_sdk_pinpoint::Client::new(&sdk);
+    runtime.block_on(async {
+        let create = client
+            .create_app()
+            .create_application_request(CreateApplicationRequest::builder().name("app").build())
+            .send()
+            .await
+            .expect_err("canned 500");
+        let get = client.get_in_app_messages().application_id("app").endpoint_id("e").send().await.expect_err("500");
+        let verify = client
+            .verify_otp_message()
+            .application_id("app")
+            .verify_otp_message_request_parameters(
+                VerifyOtpMessageRequestParameters::builder()
+                    .destination_identity("d")
+                    .otp("1")
+                    .reference_id("r")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect_err("canned 500");
+        vec![
+            ("CreateApp", OperationError::erase(create.into_service_error())),
+            ("GetInAppMessages", OperationError::erase(get.into_service_error())),
+            ("VerifyOTPMessage", OperationError::erase(verify.into_service_error())),
+        ]
+    })
+}
+
+fn classify(c: &mut Criterion) {
+    let runtime = current_thread();
+    let catalog = &aws_server_errors::catalog::PINPOINT;
+    let adapter = &aws_server_errors_pinpoint::ADAPTER;
+    let mut group = c.benchmark_group("classify/pinpoint");
+    for ((label, expected_index), (operation, error)) in
+        [("first", 0), ("middle", 61), ("last", catalog.operations.len() - 1)]
+            .into_iter()
+            .zip(pinpoint_errors(&runtime))
+    {
+        assert_eq!(catalog.operation_index(operation), Some(expected_index), "{operation} is the {label} operation");
+        let class = adapter.classify(expected_index, &error).map(|c| c.class);
+        assert_eq!(class, Some(aws_server_errors::ErrorClass::InternalServerError), "{operation}");
+        group.bench_with_input(BenchmarkId::new(label, operation), &(operation, error), |b, (operation, error)| {
+            b.iter(|| {
+                let index = catalog.operation_index(black_box(operation)).expect("known operation");
+                adapter.classify(index, black_box(error)).map(|c| c.class)
+            })
+        });
+    }
+    group.finish();
+}
+
+fn failed_attempt(c: &mut Criterion) {
+    let runtime = current_thread();
+    let responses = vec![
+        wire::error_response(Service::Pinpoint, &Fault::InternalError, "bench-request-id"),
+        wire::empty_success(Service::Pinpoint, "bench"),
+    ];
+    let policy = policy();
+    let mut group = c.benchmark_group("failed_attempt/pinpoint");
+    for (name, with_policy) in [("plain", false), ("policy", true)] {
+        // A client of its own per arm: the fail/succeed cycle must not interleave across arms.
+        let sdk = sdk_config(Canned::client(responses.clone_all()), RetryConfig::standard());
+        let client = Pinpoint::client(&sdk, with_policy.then_some(&policy));
+        assert_eq!(runtime.block_on(client.call_safe()), aws_server_errors_integration_tests::Outcome::Ok);
+        group.bench_function(name, |b| b.to_async(&runtime).iter(|| client.call_safe()));
+    }
+    group.finish();
+}
+
+/// `http::Response<Bytes>` is not `Clone`; copy the parts.
+trait CloneAll {
+    fn clone_all(&self) -> Vec<http::Response<Bytes>>;
+}
+
+impl CloneAll for Vec<http::Response<Bytes>> {
+    fn clone_all(&self) -> Vec<http::Response<Bytes>> {
+        self.iter()
+            .map(|r| {
+                let mut copy = http::Response::new(r.body().clone());
+                *copy.status_mut() = r.status();
+                *copy.headers_mut() = r.headers().clone();
+                copy
+            })
+            .collect()
+    }
+}
+
+/// Concurrent tasks in the concurrency benchmarks.
+const TASKS: u64 = 64;
+
+/// Makes `calls` Signer calls spread over [`TASKS`] tasks on `runtime`; the wall-clock time.
+fn concurrent_calls(runtime: &Runtime, client: &Arc<Signer>, calls: u64) -> Duration {
+    runtime.block_on(async {
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|t| {
+                let client = client.clone();
+                let calls = calls / TASKS + u64::from(t < calls % TASKS);
+                tokio::spawn(async move {
+                    for _ in 0..calls {
+                        client.call_safe().await;
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.expect("bench task");
+        }
+        start.elapsed()
+    })
+}
+
+fn concurrency(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let sdk = sdk_config(Canned::client(vec![wire::empty_success(Service::Signer, "bench")]), RetryConfig::standard());
+    let policy = policy();
+    let mut group = c.benchmark_group("concurrency/64_tasks");
+    group.throughput(Throughput::Elements(1));
+    for (name, with_policy) in [("plain", false), ("policy", true)] {
+        let client = Arc::new(Signer::client(&sdk, with_policy.then_some(&policy)));
+        group.bench_function(name, |b| b.iter_custom(|iters| concurrent_calls(&runtime, &client, iters)));
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(60).measurement_time(Duration::from_secs(6)).warm_up_time(Duration::from_secs(2));
+    targets = success, classify, failed_attempt, concurrency
+}
+
+/// The result of a paired comparison, ns per call.
+#[derive(Debug, serde::Serialize)]
+struct Paired {
+    name: String,
+    rounds: usize,
+    calls_per_round: u64,
+    /// Trimmed mean (5 % off each end) over rounds of the plain arm.
+    plain_ns: f64,
+    /// The same for the arm with the policy.
+    policy_ns: f64,
+    /// Trimmed mean of the per-round differences (policy - plain).
+    diff_ns: f64,
+    /// Its 95 % confidence interval (normal approximation over the rounds).
+    diff_ci_ns: (f64, f64),
+    /// Median of the per-round differences.
+    diff_median_ns: f64,
+    /// `diff_ns / plain_ns`.
+    ratio: f64,
+}
+
+/// Criterion measures one arm after the other, and on a shared 2-core VM the drift between two
+/// 6-second windows is larger than the policy's cost. So the overhead itself is measured paired:
+/// many short rounds, each running both arms back to back (`calls` calls each) in alternating
+/// order, so drift cancels within a round; the estimate is the trimmed mean of the per-round
+/// differences.
+fn paired(name: &str, rounds: usize, calls: u64, mut ns_per_call: impl FnMut(bool, u64) -> f64) -> Paired {
+    for _ in 0..rounds.min(50) {
+        ns_per_call(false, calls);
+        ns_per_call(true, calls);
+    }
+    let (mut plain, mut policy, mut diffs) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
         let (p, w) = if round % 2 == 0 {
-            let p = time(&plain, calls);
-            (p, time(&with_policy, calls))
+            let p = ns_per_call(false, calls);
+            (p, ns_per_call(true, calls))
         } else {
-            let w = time(&with_policy, calls);
-            (time(&plain, calls), w)
+            let w = ns_per_call(true, calls);
+            (ns_per_call(false, calls), w)
         };
-        plain_ns.push(p);
-        policy_ns.push(w);
+        plain.push(p);
+        policy.push(w);
         diffs.push(w - p);
-        injector.reset();
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+    let median = {
+        let mut sorted = diffs.clone();
+        sorted.sort_by(f64::total_cmp);
+        sorted[sorted.len() / 2]
     };
-    let (p, w, d) = (median(&mut plain_ns), median(&mut policy_ns), median(&mut diffs));
-    println!("rounds={rounds} calls/round/arm={calls}");
-    println!("plain client        {:>10.0} ns/call", p);
-    println!("with policy         {:>10.0} ns/call", w);
-    println!("overhead (median of paired differences) {:>+8.0} ns/call = {:+.2} %", d, 100.0 * d / p);
+    let (diff, sd) = trimmed(&mut diffs);
+    let half = 1.96 * sd / (diffs.len() as f64).sqrt();
+    let (plain_ns, policy_ns) = (trimmed(&mut plain).0, trimmed(&mut policy).0);
+    let result = Paired {
+        name: name.to_owned(),
+        rounds,
+        calls_per_round: calls,
+        plain_ns,
+        policy_ns,
+        diff_ns: diff,
+        diff_ci_ns: (diff - half, diff + half),
+        diff_median_ns: median,
+        ratio: diff / plain_ns,
+    };
+    println!(
+        "paired {name:<26} plain {plain_ns:>8.0} ns  policy {policy_ns:>8.0} ns  diff {diff:>+6.0} ns \
+         [{:+.0}, {:+.0}] (median {median:+.0})  {:+.2} %",
+        diff - half,
+        diff + half,
+        100.0 * result.ratio
+    );
+    result
+}
+
+/// The mean and standard deviation of `values` without the lowest and highest 5 %.
+fn trimmed(values: &mut [f64]) -> (f64, f64) {
+    values.sort_by(f64::total_cmp);
+    let cut = values.len() / 20;
+    let kept = &values[cut..values.len() - cut];
+    let n = kept.len().max(1) as f64;
+    let mean = kept.iter().sum::<f64>() / n;
+    let var = kept.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, var.sqrt())
+}
+
+fn time_calls<C: Case>(runtime: &Runtime, client: &C, calls: u64) -> f64 {
+    runtime.block_on(async {
+        let start = Instant::now();
+        for _ in 0..calls {
+            black_box(client.call_safe().await);
+        }
+        start.elapsed().as_nanos() as f64 / calls as f64
+    })
+}
+
+fn paired_success<C: Case>(runtime: &Runtime, rounds: usize, calls: u64) -> Paired {
+    let sdk = sdk_config(Canned::client(vec![wire::empty_success(C::SERVICE, "bench")]), RetryConfig::standard());
+    let policy = policy();
+    let (plain, with_policy) = (C::client(&sdk, None), C::client(&sdk, Some(&policy)));
+    paired(&format!("success/{}", C::SERVICE.catalog().key()), rounds, calls, |arm, n| {
+        time_calls(runtime, if arm { &with_policy } else { &plain }, n)
+    })
+}
+
+fn paired_all(quick: bool) -> Vec<Paired> {
+    let (rounds, calls) = if quick { (2, 2) } else { (3_000, 20) };
+    let runtime = current_thread();
+    let mut results = vec![
+        paired_success::<Signer>(&runtime, rounds, calls),
+        paired_success::<Pinpoint>(&runtime, rounds, calls),
+        paired_success::<Account>(&runtime, rounds, calls),
+        paired_success::<BackupGateway>(&runtime, rounds, calls),
+        paired_success::<ConnectCases>(&runtime, rounds, calls),
+    ];
+
+    let responses = vec![
+        wire::error_response(Service::Pinpoint, &Fault::InternalError, "bench-request-id"),
+        wire::empty_success(Service::Pinpoint, "bench"),
+    ];
+    let policy = policy();
+    let failing = |with_policy: bool| {
+        let sdk = sdk_config(Canned::client(responses.clone_all()), RetryConfig::standard());
+        Pinpoint::client(&sdk, with_policy.then_some(&policy))
+    };
+    let (plain, with_policy) = (failing(false), failing(true));
+    results.push(paired("failed_attempt/pinpoint", rounds, calls / 2, |arm, n| {
+        time_calls(&runtime, if arm { &with_policy } else { &plain }, n)
+    }));
+
+    let multi = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let sdk = sdk_config(Canned::client(vec![wire::empty_success(Service::Signer, "bench")]), RetryConfig::standard());
+    let clients = [Arc::new(Signer::client(&sdk, None)), Arc::new(Signer::client(&sdk, Some(&policy)))];
+    let (rounds, calls) = if quick { (2, TASKS) } else { (150, 20 * TASKS) };
+    results.push(paired("concurrency/64_tasks", rounds, calls, |arm, n| {
+        concurrent_calls(&multi, &clients[usize::from(arm)], n).as_nanos() as f64 / n as f64
+    }));
+    results
+}
+
+fn main() {
+    benches();
+    // Only `cargo bench` passes `--bench`; otherwise (`cargo test --benches`) criterion runs each
+    // benchmark once, and so do the paired comparisons. A name filter that does not match
+    // "paired" skips them.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = !args.iter().any(|a| a == "--bench");
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    if filters.is_empty() || filters.iter().any(|f| "paired".contains(f.as_str())) {
+        let results = paired_all(quick);
+        if !quick {
+            let dir = std::env::var_os("CARGO_TARGET_DIR")
+                .map_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"), Into::into)
+                .join("criterion");
+            let written = std::fs::create_dir_all(&dir).and_then(|()| {
+                std::fs::write(dir.join("paired.json"), serde_json::to_string_pretty(&results).expect("serializable"))
+            });
+            if let Err(error) = written {
+                eprintln!("could not write {}: {error}", dir.join("paired.json").display());
+            }
+        }
+    }
+    Criterion::default().configure_from_args().final_summary();
 }
