@@ -356,7 +356,7 @@ fn paired(name: &str, rounds: usize, calls: u64, mut ns_per_call: impl FnMut(boo
         ratio: diff / plain_ns,
     };
     println!(
-        "paired {name:<26} plain {plain_ns:>8.0} ns  policy {policy_ns:>8.0} ns  diff {diff:>+6.0} ns \
+        "paired {name:<26} ({rounds} rounds) plain {plain_ns:>8.0} ns  policy {policy_ns:>8.0} ns  diff {diff:>+6.0} ns \
          [{:+.0}, {:+.0}] (median {median:+.0})  {:+.2} %",
         diff - half,
         diff + half,

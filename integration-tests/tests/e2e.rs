@@ -383,6 +383,35 @@ async fn in_process_client_passes_unfaulted_requests_through() {
     assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 0, "nothing reached the network");
 }
 
+/// A committed-then-failed fault with a passthrough client: the upstream applies the request, the
+/// caller gets the 500. The default policy does not retry the non-idempotent operation, so the
+/// upstream applied it exactly once although the caller saw an error.
+#[tokio::test]
+async fn a_committed_fault_reaches_the_upstream_once_and_is_not_retried() {
+    use aws_server_errors_fault::FaultInjector;
+    use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
+    let upstream = FaultInjector::new(FaultPlan::new());
+    let plan = FaultPlan::new().rule(Rule::new(Fault::InternalError).first(1).committed());
+    let injector = FaultInjector::new(plan);
+    let http_client =
+        injector.http_client(Service::Signer).passthrough(SharedHttpClient::new(upstream.http_client(Service::Signer)));
+    let env = Env::start(FaultPlan::new()).await;
+    let sdk = env.sdk.to_builder().http_client(http_client).build();
+
+    assert_eq!(Signer::client(&sdk, Some(&policy(3))).call_unsafe().await, Outcome::InternalServerError);
+    assert_eq!(upstream.attempts(Service::Signer, "AddProfilePermission"), 1, "applied upstream");
+    let records = injector.requests();
+    assert_eq!(records.len(), 1, "sent once");
+    assert_eq!((records[0].fault.as_ref(), records[0].applied), (Some(&Fault::InternalError), true));
+
+    // Without the policy the SDK retries the same fault, and the upstream applies the call twice.
+    injector.reset();
+    assert_eq!(Signer::client(&sdk, None).call_unsafe().await, Outcome::Ok);
+    assert_eq!(injector.requests().len(), 2, "the SDK retried");
+    assert_eq!(upstream.attempts(Service::Signer, "AddProfilePermission"), 3, "a duplicate side effect");
+}
+
 /// When the policy allows a retry but the SDK's own retry quota is empty, the SDK does not
 /// retry, and the call's give-up reason says so.
 #[tokio::test]
