@@ -7,7 +7,7 @@ pub mod sim;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -50,7 +50,7 @@ impl Env {
     pub async fn start(plan: FaultPlan) -> Self {
         let injector = FaultInjector::new(plan);
         let server = FaultServer::start(injector.clone()).await.expect("bind loopback");
-        let (time, sleep) = instant_time_and_sleep(SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600));
+        let (time, sleep) = instant_time_and_sleep(SystemTime::UNIX_EPOCH + sim::VirtualTime::EPOCH_OFFSET);
         let sdk = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))

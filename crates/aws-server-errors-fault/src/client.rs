@@ -74,8 +74,7 @@ struct FaultConnector {
 impl FaultConnector {
     /// Answers with `response` after the modeled latency.
     fn answer(&self, response: http::Response<Bytes>) -> HttpConnectorFuture {
-        let response =
-            HttpResponse::try_from(response.map(SdkBody::from)).map_err(|e| ConnectorError::other(e.into(), None));
+        let response = to_sdk_response(response);
         match &self.latency {
             None => HttpConnectorFuture::ready(response),
             Some((latency, Some(sleep))) => {
@@ -107,15 +106,20 @@ impl HttpConnector for FaultConnector {
             Action::Forward => self.passthrough.as_ref().expect("handle forwards only when asked").call(request),
             Action::ForwardThenRespond(fault) => {
                 let forwarded = self.passthrough.as_ref().expect("handle forwards only when asked").call(request);
-                let fault = HttpResponse::try_from(fault.map(SdkBody::from));
+                let fault = to_sdk_response(fault);
                 HttpConnectorFuture::new(async move {
                     // The upstream applied the request; its answer is lost, as after a real 500.
                     let _ = forwarded.await;
-                    fault.map_err(|e| ConnectorError::other(e.into(), None))
+                    fault
                 })
             }
         }
     }
+}
+
+/// The SDK's form of one of the kit's responses.
+fn to_sdk_response(response: http::Response<Bytes>) -> Result<HttpResponse, ConnectorError> {
+    HttpResponse::try_from(response.map(SdkBody::from)).map_err(|e| ConnectorError::other(e.into(), None))
 }
 
 /// The path and query of an absolute or relative URI.

@@ -327,7 +327,8 @@ pub struct VirtualTime {
 }
 
 impl VirtualTime {
-    /// 2026-01-01T00:00:00Z, the virtual date at the start of every run.
+    /// 2026-01-01T00:00:00Z (as a duration since the Unix epoch): where every simulated run and
+    /// every end-to-end test clock starts.
     pub const EPOCH_OFFSET: Duration = Duration::from_secs(1_767_225_600);
 
     /// A clock that reads [`Self::EPOCH_OFFSET`] now. Call it inside the runtime.
