@@ -12,6 +12,7 @@ pub use aws_smithy_runtime_api::client::interceptors::context::Error as Operatio
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::catalog::{RetrySafety, ServiceCatalog};
+use crate::failure::Failure;
 
 /// The shared taxonomy every attempt's error is sorted into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -90,6 +91,9 @@ pub struct ClassifiedError<'a> {
     pub retry_hint: Option<Duration>,
     /// The operation's retry safety, from the catalog.
     pub retry_safety: RetrySafety,
+    /// How the attempt failed (a response, a timeout, a refused connection, ...): with
+    /// `http_status`, what decides whether the request may have been applied.
+    pub failure: Failure,
 }
 
 impl<'a> ClassifiedError<'a> {
@@ -126,7 +130,20 @@ impl<'a> ClassifiedError<'a> {
             detail: None,
             retry_hint: None,
             retry_safety: RetrySafety::Unmodeled,
+            failure: Failure::Other,
         }
+    }
+
+    /// Sets how the attempt failed.
+    pub fn with_failure(mut self, failure: Failure) -> Self {
+        self.failure = failure;
+        self
+    }
+
+    /// Whether the request may have been applied by the server: see
+    /// [`Failure::may_have_been_applied`]. A throttling error never was.
+    pub fn may_have_been_applied(&self) -> bool {
+        self.class != ErrorClass::Throttling && self.failure.may_have_been_applied(self.http_status)
     }
 
     /// Sets the service-specific member (ignored when `value` is `None`).
@@ -160,6 +177,7 @@ impl<'a> ClassifiedError<'a> {
     }
 }
 
+#[doc(hidden)]
 /// The class an error code names: the service's internal-server error shape, its throttling
 /// shape, or [`ErrorClass::Unknown`] for anything else.
 pub fn class_of_code(code: Option<&str>, catalog: &ServiceCatalog) -> ErrorClass {
@@ -170,6 +188,7 @@ pub fn class_of_code(code: Option<&str>, catalog: &ServiceCatalog) -> ErrorClass
     }
 }
 
+#[doc(hidden)]
 /// The shape name in an `x-amzn-ErrorType` value, as the SDK's restJson1 parser reads it: what
 /// precedes `:` and follows `#` (e.g. `"InternalServerException"` from
 /// `"com.amazonaws.x#InternalServerException:http://internal.amazon.com/..."`).
@@ -178,6 +197,7 @@ pub fn sanitize_error_code(raw: &str) -> &str {
     before_colon.rsplit('#').next().unwrap_or(before_colon).trim()
 }
 
+#[doc(hidden)]
 /// Classifies the `OperationError` of one operation. Returns `None` when the error is not that
 /// operation's error type (which the interceptor reports as [`ErrorClass::Unknown`]).
 pub type ClassifyFn = for<'a> fn(&'a OperationError) -> Option<ClassifiedError<'a>>;
@@ -196,6 +216,7 @@ pub trait ServiceAdapter: Send + Sync + std::fmt::Debug + 'static {
     fn classify<'a>(&self, operation: usize, error: &'a OperationError) -> Option<ClassifiedError<'a>>;
 }
 
+#[doc(hidden)]
 /// A [`ServiceAdapter`] made of a catalog and a table of classifiers, which is what the adapter
 /// crates' generators emit.
 #[derive(Debug)]
@@ -232,6 +253,7 @@ impl ServiceAdapter for TableAdapter {
 ///
 /// `define_adapter!(SIGNER, aws_sdk_signer)` names the catalog static in
 /// [`catalog`](crate::catalog) and the SDK crate.
+#[doc(hidden)]
 #[macro_export]
 macro_rules! define_adapter {
     ($catalog:ident, $sdk:ident) => {
@@ -245,7 +267,9 @@ macro_rules! define_adapter {
             /// Adds the policy's interceptor for this service to the client config (as a permanent
             /// interceptor: see `ServerErrorPolicy::shared_interceptor`). The same policy may be
             /// registered on clients of every service; each service keeps its own state.
-            /// Registering it twice on one config applies it twice: don't.
+            /// Registering a policy twice on one config (as `config.to_builder()` followed by
+            /// this call does) is harmless: the first registration decides and counts, the
+            /// others stand aside.
             fn server_error_policy(self, policy: &$crate::ServerErrorPolicy) -> Self;
         }
 

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::breaker::BreakerSettings;
+use crate::budget::MIN_RATIO;
 use crate::catalog::ServiceCatalog;
-use crate::policy::ServerErrorPolicy;
 
 /// How the backoff before a retry is randomised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -64,14 +65,62 @@ pub struct RetryBudgetConfig {
     /// Tokens the bucket holds when full (and at start). Default 20. Must be at least 1.
     pub capacity: u32,
     /// Tokens each successful call deposits (a ratio of failed retries to successful calls).
-    /// Default 0.2.
-    /// Must be in `0..=1`.
+    /// Default 0.2. Must be 0 or in `0.000001..=1` (the budget counts millionths of a token).
     pub ratio: f64,
 }
 
 impl Default for RetryBudgetConfig {
     fn default() -> Self {
         Self { enabled: true, capacity: 20, ratio: 0.2 }
+    }
+}
+
+/// The per-service circuit breaker (see [`crate::breaker`] for its states). Off by default;
+/// switched on here for every service, or per service and operation with
+/// [`ServiceConfig::circuit_breaker`] and [`OperationConfig::circuit_breaker`].
+///
+/// Defaults and their sources: `failure_ratio` 0.5 (Resilience4j's `failureRateThreshold`, 50 %;
+/// Polly v8's 0.1 would open at the 10 % error rates the retry policy is meant to absorb),
+/// `minimum_throughput` 100 (Polly v8 `MinimumThroughput`, Resilience4j `minimumNumberOfCalls`),
+/// `sampling_duration` 30 s (Polly v8 `SamplingDuration`), `break_duration` 5 s (Polly v8
+/// `BreakDuration`), `max_break_duration` 60 s (Resilience4j's `waitDurationInOpenState`, as the
+/// cap of the doubling break), `half_open_probes` 1 (Polly v8 lets one probe through;
+/// Resilience4j's `permittedNumberOfCallsInHalfOpenState` is 10).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CircuitBreakerConfig {
+    /// Whether every service has a breaker (each its own). Default `false`.
+    pub enabled: bool,
+    /// The share of server-side failures among counted outcomes that opens the breaker.
+    /// Default 0.5. Must be in `0.01..=1`.
+    pub failure_ratio: f64,
+    /// Outcomes the window must hold before the ratio is judged. Default 100. Must be at least 1.
+    pub minimum_throughput: u32,
+    /// The sliding window's length. Default 30 s. At least 10 ms.
+    #[serde(with = "humantime_serde")]
+    pub sampling_duration: Duration,
+    /// How long the breaker stays open the first time. Default 5 s. Greater than zero.
+    #[serde(with = "humantime_serde")]
+    pub break_duration: Duration,
+    /// The longest break: each failed probe doubles the break up to this. Default 60 s. Not below
+    /// `break_duration`.
+    #[serde(with = "humantime_serde")]
+    pub max_break_duration: Duration,
+    /// Probe calls allowed in flight at once while half-open. Default 1. Must be at least 1.
+    pub half_open_probes: u32,
+}
+
+impl Default for CircuitBreakerConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            failure_ratio: 0.5,
+            minimum_throughput: 100,
+            sampling_duration: Duration::from_secs(30),
+            break_duration: Duration::from_secs(5),
+            max_break_duration: Duration::from_secs(60),
+            half_open_probes: 1,
+        }
     }
 }
 
@@ -93,6 +142,10 @@ pub struct OperationConfig {
     pub time_budget: Option<Duration>,
     /// See [`PolicyConfig::retry_non_idempotent`].
     pub retry_non_idempotent: Option<bool>,
+    /// `false` excludes the operation from its service's circuit breaker (a health check, say):
+    /// its calls are never failed fast and their outcomes are not counted. `true` has no effect
+    /// unless the service has a breaker.
+    pub circuit_breaker: Option<bool>,
 }
 
 /// Settings for one service, keyed in [`PolicyConfig::services`] by the crate name without
@@ -117,6 +170,9 @@ pub struct ServiceConfig {
     pub time_budget: Option<Duration>,
     /// See [`PolicyConfig::retry_non_idempotent`].
     pub retry_non_idempotent: Option<bool>,
+    /// Whether the service has a circuit breaker; unset follows
+    /// [`CircuitBreakerConfig::enabled`].
+    pub circuit_breaker: Option<bool>,
     /// Per-operation overrides, keyed by operation name as the SDK spells it (`"SendMessages"`).
     pub operations: BTreeMap<String, OperationConfig>,
 }
@@ -130,6 +186,7 @@ impl Default for ServiceConfig {
             max_backoff: None,
             time_budget: None,
             retry_non_idempotent: None,
+            circuit_breaker: None,
             operations: BTreeMap::new(),
         }
     }
@@ -143,6 +200,7 @@ impl ServiceConfig {
             max_backoff: self.max_backoff,
             time_budget: self.time_budget,
             retry_non_idempotent: self.retry_non_idempotent,
+            circuit_breaker: None,
         }
     }
 }
@@ -151,8 +209,8 @@ impl ServiceConfig {
 /// errors) keeps the SDK client's own retry configuration.
 ///
 /// Build it with [`PolicyConfig::builder`], or deserialize it (for example from a TOML or YAML
-/// application config) and pass it to [`ServerErrorPolicy::new`]. Either way it is validated
-/// before a [`ServerErrorPolicy`] exists.
+/// application config) and pass it to [`ServerErrorPolicy::new`](crate::ServerErrorPolicy::new). Either way it is validated
+/// before a [`ServerErrorPolicy`](crate::ServerErrorPolicy) exists.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PolicyConfig {
@@ -180,6 +238,8 @@ pub struct PolicyConfig {
     pub retry_hint: RetryHintConfig,
     /// The per-service retry budget.
     pub retry_budget: RetryBudgetConfig,
+    /// The per-service circuit breaker (off by default).
+    pub circuit_breaker: CircuitBreakerConfig,
     /// Per-service settings. A service not listed here is enabled with the top-level settings.
     pub services: BTreeMap<String, ServiceConfig>,
 }
@@ -195,6 +255,7 @@ impl Default for PolicyConfig {
             retry_non_idempotent: false,
             retry_hint: RetryHintConfig::default(),
             retry_budget: RetryBudgetConfig::default(),
+            circuit_breaker: CircuitBreakerConfig::default(),
             services: BTreeMap::new(),
         }
     }
@@ -202,6 +263,12 @@ impl Default for PolicyConfig {
 
 /// The highest `max_attempts` accepted: beyond it a retry storm is more likely than a success.
 pub const MAX_ATTEMPTS_LIMIT: u32 = 20;
+
+/// The longest duration any setting accepts: one day. The SDK's backoff arithmetic converts
+/// durations through `f64` seconds and panics past `u64::MAX` seconds; one day keeps every
+/// product it computes (up to `2^31` times a backoff) far from that, and no retry or break
+/// should be longer.
+pub const MAX_DURATION: Duration = Duration::from_secs(86_400);
 
 /// A rejected configuration. Every variant names the offending field by its path in the
 /// serialized form, e.g. `services.pinpoint.operations.SendMessages.max_attempts`.
@@ -232,13 +299,22 @@ pub enum ConfigError {
         /// The effective max backoff.
         max_backoff: Duration,
     },
-    /// A ratio is outside `0..=1` (or not a number).
-    #[error("{field}: {value} is not in 0..=1")]
+    /// A ratio is outside its range (or not a number): `0..=1` for the retry budget (and not
+    /// between 0 and 0.000001), `0.01..=1` for the breaker.
+    #[error("{field}: {value} is out of range")]
     RatioOutOfRange {
         /// The field's path.
         field: String,
         /// The rejected value.
         value: f64,
+    },
+    /// A duration is longer than [`MAX_DURATION`].
+    #[error("{field}: {value:?} is longer than the limit of {MAX_DURATION:?}")]
+    DurationTooLong {
+        /// The field's path.
+        field: String,
+        /// The rejected value.
+        value: Duration,
     },
     /// A count that must be positive is zero.
     #[error("{field}: must be at least 1")]
@@ -270,6 +346,7 @@ impl ConfigError {
             | Self::ZeroDuration { field }
             | Self::BackoffOrder { field, .. }
             | Self::RatioOutOfRange { field, .. }
+            | Self::DurationTooLong { field, .. }
             | Self::ZeroCount { field }
             | Self::UnknownService { field }
             | Self::UnknownOperation { field, .. } => field,
@@ -288,6 +365,8 @@ pub(crate) struct Settings {
     pub retry_non_idempotent: bool,
     pub honour_retry_hint: bool,
     pub max_retry_hint: Duration,
+    /// Whether the operation's calls go through the service's circuit breaker.
+    pub breaker: bool,
 }
 
 /// A setting and the path of the layer it came from.
@@ -323,11 +402,11 @@ impl PolicyConfig {
     pub(crate) fn resolve(&self, catalog: &ServiceCatalog) -> Result<Option<Vec<Settings>>, ConfigError> {
         let key = catalog.key();
         let service = self.services.get(key).cloned().unwrap_or_default();
-        if !service.enabled {
-            return Ok(None);
-        }
         let service_prefix = format!("services.{key}");
-        catalog
+        let breaker = service.circuit_breaker.unwrap_or(self.circuit_breaker.enabled);
+        // A disabled service's settings are validated too: they are accepted, so they must be
+        // valid when someone enables the service.
+        let settings = catalog
             .operations
             .iter()
             .map(|op| {
@@ -336,10 +415,26 @@ impl PolicyConfig {
                     (service.as_overrides(), service_prefix.as_str()),
                     (service.operations.get(op.name).cloned().unwrap_or_default(), op_prefix.as_str()),
                 ];
-                self.resolve_layers(&layers)
+                let mut settings = self.resolve_layers(&layers)?;
+                settings.breaker =
+                    breaker && service.operations.get(op.name).and_then(|o| o.circuit_breaker).unwrap_or(true);
+                Ok(settings)
             })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some)
+            .collect::<Result<Vec<_>, ConfigError>>()?;
+        Ok(service.enabled.then_some(settings))
+    }
+
+    /// Whether any service has a circuit breaker.
+    pub(crate) fn breaker_settings(&self) -> BreakerSettings {
+        let b = &self.circuit_breaker;
+        BreakerSettings {
+            failure_ratio: b.failure_ratio,
+            minimum_throughput: b.minimum_throughput,
+            sampling_duration: b.sampling_duration,
+            break_duration: b.break_duration,
+            max_break_duration: b.max_break_duration,
+            half_open_probes: b.half_open_probes,
+        }
     }
 
     fn resolve_layers(&self, layers: &[(OperationConfig, &str)]) -> Result<Settings, ConfigError> {
@@ -369,6 +464,11 @@ impl PolicyConfig {
         if budget.value.is_some_and(|b| b.is_zero()) {
             return Err(ConfigError::ZeroDuration { field: budget.field });
         }
+        check_max(initial.value, &initial.field)?;
+        check_max(max.value, &max.field)?;
+        if let Some(value) = budget.value {
+            check_max(value, &budget.field)?;
+        }
         Ok(Settings {
             max_attempts: max_attempts.value,
             initial_backoff: initial.value,
@@ -378,23 +478,58 @@ impl PolicyConfig {
             retry_non_idempotent: non_idempotent,
             honour_retry_hint: self.retry_hint.honour,
             max_retry_hint: self.retry_hint.max,
+            breaker: false,
         })
     }
 
     /// Checks what does not depend on one service: the retry hint, the retry budget, and that
     /// every key under `services` names a known service and operation.
     pub(crate) fn validate_global(&self) -> Result<(), ConfigError> {
-        if self.retry_hint.honour && self.retry_hint.max.is_zero() {
+        // Everything accepted is validated, whether or not it is switched on.
+        if self.retry_hint.max.is_zero() {
             return Err(ConfigError::ZeroDuration { field: "retry_hint.max".into() });
         }
+        check_max(self.retry_hint.max, "retry_hint.max")?;
         let budget = &self.retry_budget;
-        if budget.enabled {
-            if !(0.0..=1.0).contains(&budget.ratio) {
-                return Err(ConfigError::RatioOutOfRange { field: "retry_budget.ratio".into(), value: budget.ratio });
+        let ratio = budget.ratio;
+        if !(ratio == 0.0 || (MIN_RATIO..=1.0).contains(&ratio)) {
+            return Err(ConfigError::RatioOutOfRange { field: "retry_budget.ratio".into(), value: ratio });
+        }
+        if budget.capacity == 0 {
+            return Err(ConfigError::ZeroCount { field: "retry_budget.capacity".into() });
+        }
+        let breaker = &self.circuit_breaker;
+        if !(0.01..=1.0).contains(&breaker.failure_ratio) {
+            let value = breaker.failure_ratio;
+            return Err(ConfigError::RatioOutOfRange { field: "circuit_breaker.failure_ratio".into(), value });
+        }
+        for (value, field) in [
+            (breaker.minimum_throughput, "circuit_breaker.minimum_throughput"),
+            (breaker.half_open_probes, "circuit_breaker.half_open_probes"),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::ZeroCount { field: field.into() });
             }
-            if budget.capacity == 0 {
-                return Err(ConfigError::ZeroCount { field: "retry_budget.capacity".into() });
-            }
+        }
+        if breaker.sampling_duration < Duration::from_millis(10) {
+            return Err(ConfigError::ZeroDuration { field: "circuit_breaker.sampling_duration".into() });
+        }
+        if breaker.break_duration.is_zero() {
+            return Err(ConfigError::ZeroDuration { field: "circuit_breaker.break_duration".into() });
+        }
+        for (value, field) in [
+            (breaker.sampling_duration, "circuit_breaker.sampling_duration"),
+            (breaker.break_duration, "circuit_breaker.break_duration"),
+            (breaker.max_break_duration, "circuit_breaker.max_break_duration"),
+        ] {
+            check_max(value, field)?;
+        }
+        if breaker.max_break_duration < breaker.break_duration {
+            return Err(ConfigError::BackoffOrder {
+                field: "circuit_breaker.max_break_duration".into(),
+                initial_backoff: breaker.break_duration,
+                max_backoff: breaker.max_break_duration,
+            });
         }
         for (key, service) in &self.services {
             let Some(catalog) = ServiceCatalog::by_key(key) else {
@@ -411,6 +546,14 @@ impl PolicyConfig {
         }
         Ok(())
     }
+}
+
+/// Rejects a duration longer than [`MAX_DURATION`].
+fn check_max(value: Duration, field: &str) -> Result<(), ConfigError> {
+    if value > MAX_DURATION {
+        return Err(ConfigError::DurationTooLong { field: field.to_owned(), value });
+    }
+    Ok(())
 }
 
 /// Builds a [`PolicyConfig`] in code. [`build`](Self::build) validates it.
@@ -475,6 +618,12 @@ impl PolicyConfigBuilder {
         self
     }
 
+    /// Sets [`PolicyConfig::circuit_breaker`].
+    pub fn circuit_breaker(mut self, breaker: CircuitBreakerConfig) -> Self {
+        self.config.circuit_breaker = breaker;
+        self
+    }
+
     /// Disables the policy for one service: its clients behave like plain SDK clients.
     pub fn disable_service(self, key: &str) -> Self {
         self.service(key, |s| s.enabled = false)
@@ -490,18 +639,16 @@ impl PolicyConfigBuilder {
         &self.config
     }
 
-    /// Validates the configuration and creates the policy.
-    ///
-    /// # Errors
-    /// A [`ConfigError`] naming the first offending field.
-    pub fn build(self) -> Result<ServerErrorPolicy, ConfigError> {
-        ServerErrorPolicy::new(self.config)
+    /// The configuration as built, unvalidated (validation happens when a policy is made from it).
+    pub fn into_config(self) -> PolicyConfig {
+        self.config
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ServerErrorPolicy;
 
     fn err(config: PolicyConfig) -> ConfigError {
         ServerErrorPolicy::new(config).expect_err("config should be rejected")

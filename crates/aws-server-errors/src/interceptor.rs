@@ -1,127 +1,153 @@
-//! The `Intercept` implementation that applies a [`ServerErrorPolicy`](crate::ServerErrorPolicy).
+//! The `Intercept` implementation that applies a [`ServerErrorPolicy`](crate::ServerErrorPolicy):
+//! where the SDK is steered.
 //!
 //! How the policy reaches the SDK's retry loop: a client's retry strategy is always the SDK's
-//! `StandardRetryStrategy`, which reloads `RetryConfig` from the config bag for every decision,
-//! after `read_after_attempt` has run. So after classifying a failed attempt, this interceptor
-//! stores a `RetryConfig` for the rest of the call (in the interceptor layer of the config bag,
-//! which lives for one invocation) that makes the strategy do what the policy decided:
+//! `StandardRetryStrategy`, which reloads `RetryConfig`, `TokenBucket` and `RequestAttempts` from
+//! the config bag for every decision, after `read_after_attempt` has run. So after classifying a
+//! failed attempt, this interceptor stores values for the rest of the call (in the interceptor
+//! layer of the config bag, which lives for one invocation) that make the strategy do what the
+//! policy decided:
 //!
 //! - retry after exactly `d`: `max_attempts = attempt + 1`, `initial_backoff = max_backoff = d`,
-//!   static exponential base (the strategy then computes `min(d * 2^k, d) = d`);
+//!   static exponential base (the strategy then computes `min(d * 2^k, d) = d`), and a zero-cost
+//!   `TokenBucket` for this one decision, so the SDK's retry quota does not refuse what the
+//!   policy's own retry budget allowed;
 //! - give up: `max_attempts = attempt`;
-//! - any other error class: the client's own `RetryConfig`, with `max_attempts` shifted so that
-//!   attempts spent on internal-server errors do not count against it.
+//! - anything else: the client's own `RetryConfig` and `TokenBucket`, with `RequestAttempts` set
+//!   to the attempts that were not internal-server errors, so the client's policy (attempts and
+//!   backoff) applies as if those had not happened; and with `max_backoff` cut to what is left
+//!   of the call's time budget.
 //!
-//! The SDK's classifiers still have to find the error retryable, and the SDK's retry quota (the
-//! token bucket of the retry partition) still applies; both are left as they are. No retry
-//! classifier is needed: every internal-server error of the five services is an HTTP 500, which
-//! the SDK's own HTTP-status classifier already marks retryable.
+//! The interceptor holds no lock and stores nothing on the success path of a call without
+//! failures, unless the service has a circuit breaker (which records every outcome) or its retry
+//! budget is below capacity (a deposit).
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::sync::OnceLock;
+use std::time::Duration;
 
+use aws_smithy_async::time::SharedTimeSource;
+use aws_smithy_runtime::client::retries::TokenBucket;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeTransmitInterceptorContextMut, FinalizerInterceptorContextRef,
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextMut, BeforeTransmitInterceptorContextRef,
+    FinalizerInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::interceptors::{Intercept, OverriddenHooks};
-use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, Metadata, OrchestratorError};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use aws_smithy_types::retry::RetryConfig;
 use tracing::{event, Level};
 
-use crate::adapter::{class_of_code, sanitize_error_code, ClassifiedError, ErrorClass, OperationError, ServiceAdapter};
+use crate::adapter::{ClassifiedError, ErrorClass, ServiceAdapter};
+use crate::breaker::{Admission, CircuitOpen, ProbeGuard};
+use crate::budget::RetryToken;
 use crate::catalog::OperationSpec;
-use crate::policy::{decide, Decision, DecisionInput, GiveUpReason, ServiceState};
-use crate::telemetry::{self, LOG_TARGET};
+use crate::classify::classify_attempt;
+use crate::clock::CallClock;
+use crate::decide::{decide, Decision, DecisionInput, GiveUpReason};
+use crate::state::ServiceState;
+use crate::telemetry::{self, bounded, LOG_TARGET};
 
 /// Applies a [`ServerErrorPolicy`](crate::ServerErrorPolicy) to one service's clients.
 ///
-/// Made by [`ServerErrorPolicy::interceptor`](crate::ServerErrorPolicy::interceptor); adapter
-/// crates register it with one call. It never changes the request, the response or the error the
-/// caller gets: only the retry configuration of the current call.
+/// Made by the adapter crates' one-call registration. It never changes the request, the response
+/// or the error the caller gets, only the retry configuration of the current call; the one
+/// exception is a call its circuit breaker fails fast ([`CircuitOpen`]).
+///
+/// When several instances are registered on one client (the same policy twice, as
+/// `config.to_builder().server_error_policy(..)` does, or two policies), the first to see a call
+/// owns it; the others stand aside for that call, so nothing is decided or counted twice.
+#[doc(hidden)]
 #[derive(Debug, Clone)]
 pub struct ServerErrorInterceptor {
     adapter: &'static dyn ServiceAdapter,
-    state: Arc<ServiceState>,
+    state: std::sync::Arc<ServiceState>,
+    /// Tells registrations apart.
+    id: u64,
 }
 
 /// When the call's first attempt was about to start (stored only if a time budget applies).
 #[derive(Debug, Clone, Copy)]
-struct CallStart(SystemTime);
+struct CallStart(CallClock);
 
 impl Storable for CallStart {
     type Storer = StoreReplace<Self>;
 }
 
-/// What this call has seen so far. Stored after its first failed attempt; absent on the success
-/// path, which therefore stores nothing.
-#[derive(Debug, Clone)]
-struct CallState {
+/// A call the circuit breaker admitted (stored only when the operation has a breaker).
+#[derive(Debug)]
+struct Admitted {
+    owner: u64,
     operation: usize,
+    /// Held for a half-open probe until the call ends.
+    probe: Option<ProbeGuard>,
+}
+
+impl Storable for Admitted {
+    type Storer = StoreReplace<Self>;
+}
+
+/// The call's one deposit into the retry budget was made.
+#[derive(Debug)]
+struct Deposited;
+
+impl Storable for Deposited {
+    type Storer = StoreReplace<Self>;
+}
+
+/// What this call has seen so far. Stored at its first failed attempt; absent on the success
+/// path. Dropped with the call: a retry token it still holds goes back to the budget.
+#[derive(Debug)]
+struct CallState {
+    owner: u64,
+    operation: usize,
+    /// The call's `RetryConfig` as it was before the policy touched it (client config and any
+    /// `config_override`).
     client_retry: RetryConfig,
+    /// The retry partition's token bucket, put back after a policy retry.
+    client_bucket: Option<TokenBucket>,
+    bucket_overridden: bool,
+    attempts: u32,
     internal_failures: u32,
     other_failures: u32,
     last_class: ErrorClass,
     last_error_type: String,
     last_decision: Decision,
+    /// The budget token of the policy retry decided last, until its outcome is known.
+    token: Option<RetryToken>,
+    /// A retry may follow the last failure (the policy's or the client config's).
+    retry_expected: bool,
+    /// That retry was sent (its `read_before_transmit` ran).
+    retry_sent: bool,
 }
 
 impl Storable for CallState {
     type Storer = StoreReplace<Self>;
 }
 
+/// The zero-cost bucket stored for a policy retry's decision: the SDK's quota is not the policy's.
+fn zero_cost_bucket() -> TokenBucket {
+    static BUCKET: OnceLock<TokenBucket> = OnceLock::new();
+    BUCKET.get_or_init(TokenBucket::unlimited).clone()
+}
+
 impl ServerErrorInterceptor {
-    pub(crate) fn new(adapter: &'static dyn ServiceAdapter, state: Arc<ServiceState>) -> Self {
-        Self { adapter, state }
+    pub(crate) fn new(adapter: &'static dyn ServiceAdapter, state: std::sync::Arc<ServiceState>, id: u64) -> Self {
+        Self { adapter, state, id }
     }
 
     fn operation(&self, index: usize) -> &'static OperationSpec {
         &self.adapter.catalog().operations[index]
     }
 
-    /// Classifies one failed attempt. Never panics: an error the adapter cannot read is
-    /// [`ErrorClass::Unknown`].
-    fn classify<'a>(
-        &self,
-        operation: usize,
-        error: &'a OrchestratorError<OperationError>,
-        response: Option<&'a HttpResponse>,
-    ) -> ClassifiedError<'a> {
-        let catalog = self.adapter.catalog();
-        let mut record = if let Some(error) = error.as_operation_error() {
-            self.adapter.classify(operation, error).unwrap_or_else(|| ClassifiedError::bare(ErrorClass::Unknown))
-        } else if error.is_timeout_error() || error.as_connector_error().is_some_and(|e| e.is_io() || e.is_timeout()) {
-            ClassifiedError::bare(ErrorClass::Transient)
-        } else {
-            ClassifiedError::bare(ErrorClass::Unknown)
-        };
-        let spec = self.operation(operation);
-        record.service = catalog.service;
-        record.operation = spec.name;
-        record.retry_safety = spec.retry_safety;
-        if let Some(response) = response {
-            let headers = response.headers();
-            record.http_status = Some(response.status().as_u16());
-            if record.request_id.is_none() {
-                record.request_id = headers.get("x-amzn-requestid").or_else(|| headers.get("x-amz-request-id"));
-            }
-            // An error the SDK could not parse (e.g. Connect Cases with a non-integer Retry-After)
-            // reaches us as `Unhandled` without a code; the restJson1 header still names it.
-            if record.class == ErrorClass::Unknown && record.shape.is_none() {
-                if let Some(code) = headers.get("x-amzn-errortype").map(sanitize_error_code) {
-                    record.class = class_of_code(Some(code), catalog);
-                    record.shape = Some(code);
-                }
-            }
-            if record.retry_hint.is_none() {
-                record.retry_hint =
-                    headers.get("x-amz-retry-after").and_then(|ms| ms.trim().parse().ok()).map(Duration::from_millis);
-            }
-        }
-        record
+    fn operation_of(&self, cfg: &ConfigBag) -> Option<usize> {
+        cfg.load::<Metadata>().and_then(|m| self.adapter.catalog().operation_index(m.name()))
+    }
+
+    fn service(&self) -> &'static str {
+        self.adapter.catalog().service
     }
 }
 
@@ -130,21 +156,55 @@ impl Intercept for ServerErrorInterceptor {
         "ServerErrorInterceptor"
     }
 
-    /// Declares only the hooks this instance needs, so the orchestrator skips the others and the
-    /// config-bag lookup it makes before each hook ("is this interceptor disabled?"). Without it
-    /// the policy cost about 3 us per successful call (benches/overhead.rs); a disabled service
-    /// declares none and costs nothing. The SDK's own interceptors do the same through
-    /// `#[dyn_dispatch_hint]`, which can only declare a fixed set.
+    /// Declares only the hooks this instance needs, so the orchestrator skips the others. A
+    /// disabled service declares none and costs nothing.
     fn overridden_hooks(&self) -> OverriddenHooks {
         if self.state.settings.is_none() {
             return OverriddenHooks::none();
         }
-        let hooks = OverriddenHooks::READ_AFTER_ATTEMPT | OverriddenHooks::READ_AFTER_EXECUTION;
+        let mut hooks = OverriddenHooks::READ_AFTER_ATTEMPT
+            | OverriddenHooks::READ_AFTER_EXECUTION
+            | OverriddenHooks::READ_BEFORE_TRANSMIT;
         if self.state.any_time_budget {
-            hooks | OverriddenHooks::MODIFY_BEFORE_RETRY_LOOP
-        } else {
-            hooks
+            hooks = hooks | OverriddenHooks::MODIFY_BEFORE_RETRY_LOOP;
         }
+        if self.state.breaker.is_some() {
+            hooks = hooks | OverriddenHooks::READ_BEFORE_SERIALIZATION;
+        }
+        hooks
+    }
+
+    /// The circuit breaker's admission: a call it refuses fails here, before its request exists.
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let (Some(settings), Some(breaker)) = (&self.state.settings, &self.state.breaker) else { return Ok(()) };
+        if cfg.load::<Admitted>().is_some() {
+            return Ok(()); // another registration admitted it
+        }
+        let Some(operation) = self.operation_of(cfg) else { return Ok(()) };
+        if !settings[operation].breaker {
+            return Ok(());
+        }
+        let now = runtime_components.time_source().unwrap_or_default().now();
+        let (admission, transition) = breaker.admit(now);
+        if let Some(t) = transition {
+            telemetry::record_transition(self.service(), t);
+        }
+        let probe = match admission {
+            Ok(Admission::Closed) => None,
+            Ok(Admission::Probe(guard)) => Some(guard),
+            Err(retry_after) => {
+                let operation = self.operation(operation).name;
+                telemetry::record_failed_fast(self.service(), operation);
+                return Err(Box::new(CircuitOpen { service: self.service(), operation, retry_after }));
+            }
+        };
+        cfg.interceptor_state().store_put(Admitted { owner: self.id, operation, probe });
+        Ok(())
     }
 
     fn modify_before_retry_loop(
@@ -154,10 +214,36 @@ impl Intercept for ServerErrorInterceptor {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         // Declared only when an operation of the service has a time budget.
-        if self.state.any_time_budget {
-            let now = runtime_components.time_source().unwrap_or_default().now();
-            cfg.interceptor_state().store_put(CallStart(now));
+        if self.state.any_time_budget && cfg.load::<CallStart>().is_none() {
+            let clock = CallClock::start(&runtime_components.time_source().unwrap_or_default());
+            cfg.interceptor_state().store_put(CallStart(clock));
         }
+        Ok(())
+    }
+
+    /// Counts a retry when it is sent (not when it is decided: a call dropped during its backoff
+    /// sends nothing).
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts()) <= 1 {
+            return Ok(());
+        }
+        let Some(state) = cfg.get_mut_from_interceptor_state::<CallState>() else { return Ok(()) };
+        if state.owner != self.id || !state.retry_expected {
+            return Ok(());
+        }
+        state.retry_expected = false;
+        state.retry_sent = true;
+        let delay = match state.last_decision {
+            Decision::Retry { delay } => Some(delay),
+            _ => None,
+        };
+        let operation = self.operation(state.operation).name;
+        telemetry::record_retry(self.service(), operation, state.last_class.as_str(), delay);
         Ok(())
     }
 
@@ -170,117 +256,157 @@ impl Intercept for ServerErrorInterceptor {
         let Some(all_settings) = &self.state.settings else { return Ok(()) };
         // `RequestAttempts` is in the top layer of the bag: a cheap hit, unlike a miss.
         let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
+        let admitted = match &self.state.breaker {
+            Some(_) => match cfg.load::<Admitted>() {
+                Some(a) if a.owner != self.id => return Ok(()),
+                Some(a) => Some((a.operation, a.probe.is_some())),
+                None => None,
+            },
+            None => None,
+        };
         let error = match context.output_or_error() {
             Some(Err(error)) => error,
             Some(Ok(_)) => {
-                if let Some(budget) = &self.state.budget {
-                    budget.deposit();
-                }
-                if attempt > 1 {
-                    self.succeeded_after_retries(cfg, attempt);
-                }
+                self.succeeded(cfg, runtime_components, attempt, admitted);
                 return Ok(());
             }
             None => return Ok(()),
         };
 
-        let previous = cfg.load::<CallState>().cloned();
-        if let Some(state) = &previous {
-            self.count_retry(state);
-        }
-        let operation = match &previous {
-            Some(state) => state.operation,
-            None => {
-                let found = cfg.load::<Metadata>().and_then(|m| self.adapter.catalog().operation_index(m.name()));
-                let Some(index) = found else { return Ok(()) };
-                index
-            }
+        let existing = cfg.load::<CallState>().map(|s| (s.owner, s.operation));
+        let operation = match existing {
+            Some((owner, _)) if owner != self.id => return Ok(()),
+            Some((_, operation)) => operation,
+            None => match admitted.map(|a| a.0).or_else(|| self.operation_of(cfg)) {
+                Some(index) => index,
+                None => return Ok(()),
+            },
         };
         let settings = &all_settings[operation];
-        let now = runtime_components.time_source().unwrap_or_default().now();
-        let record = self.classify(operation, error, context.response());
+        let record = classify_attempt(self.adapter, operation, error, context.response());
+        let time_source = runtime_components.time_source().unwrap_or_default();
 
-        let mut state = previous.unwrap_or_else(|| CallState {
-            operation,
-            client_retry: cfg.load::<RetryConfig>().cloned().unwrap_or_else(RetryConfig::standard),
-            internal_failures: 0,
-            other_failures: 0,
-            last_class: record.class,
-            last_error_type: String::new(),
-            last_decision: Decision::ClientPolicy,
-        });
-        let internal = record.class == ErrorClass::InternalServerError;
-        if internal {
+        // Circuit breaker: count the outcome (server-side failures only).
+        let breaker = self.state.breaker.as_ref().filter(|_| settings.breaker);
+        let server_side = server_side_failure(&record);
+        if let (Some(breaker), Some((_, probe))) = (breaker, admitted) {
+            if let Some(t) = breaker.record(time_source.now(), server_side.then_some(false), probe) {
+                telemetry::record_transition(self.service(), t);
+            }
+        }
+
+        if existing.is_none() {
+            let state = CallState {
+                owner: self.id,
+                operation,
+                client_retry: cfg.load::<RetryConfig>().cloned().unwrap_or_else(RetryConfig::standard),
+                client_bucket: cfg.load::<TokenBucket>().cloned(),
+                bucket_overridden: false,
+                attempts: 0,
+                internal_failures: 0,
+                other_failures: 0,
+                last_class: record.class,
+                last_error_type: String::new(),
+                last_decision: Decision::ClientPolicy,
+                token: None,
+                retry_expected: false,
+                retry_sent: false,
+            };
+            cfg.interceptor_state().store_put(state);
+        }
+        let elapsed = cfg.load::<CallStart>().map(|start| start.0.elapsed(&time_source));
+        let state = cfg.get_mut_from_interceptor_state::<CallState>().expect("stored above");
+        // The retry that led to this attempt was sent and failed again: its token stays spent.
+        // One that was never sent (the attempt failed before transmit) goes back.
+        if let Some(token) = state.token.take() {
+            if state.retry_sent {
+                token.spend();
+            }
+        }
+        state.retry_sent = false;
+        state.attempts = attempt;
+        if record.class == ErrorClass::InternalServerError {
             state.internal_failures += 1;
         } else {
             state.other_failures += 1;
         }
-        let elapsed = cfg.load::<CallStart>().map(|start| now.duration_since(start.0).unwrap_or_default());
-        let input =
-            DecisionInput { internal_failures: state.internal_failures, elapsed, jitter_sample: fastrand::f64() };
-        let decision = decide(settings, &record, &input, self.state.budget.as_ref());
+        let breaker_allows = breaker.is_none_or(|b| b.allows_retry());
+        // Retries disabled for the call (`RetryConfig::disabled()`, in the client config or the
+        // call's `config_override`) means no retry of any kind.
+        let max_attempts = if state.client_retry.max_attempts() <= 1 { 1 } else { settings.max_attempts };
+        let input = DecisionInput {
+            internal_failures: state.internal_failures,
+            max_attempts,
+            elapsed,
+            jitter_sample: fastrand::f64(),
+            breaker_allows,
+        };
+        let (mut decision, token) = decide(settings, &record, &input, self.state.budget.as_ref());
+        if decision == Decision::ClientPolicy && server_side && !breaker_allows {
+            // An open breaker stops the client's own retries of server-side failures too.
+            decision = Decision::GiveUp(GiveUpReason::CircuitOpen);
+        }
 
         // Make the SDK's retry strategy carry out the decision for the rest of this call.
-        let client_max = state.client_retry.max_attempts();
-        let (retry_config, max_attempts) = match decision {
-            Decision::Retry { delay } => {
-                (Some(exact_retry(&state.client_retry, attempt + 1, delay)), settings.max_attempts)
-            }
-            Decision::GiveUp(_) => (Some(state.client_retry.clone().with_max_attempts(attempt)), settings.max_attempts),
+        let mut client_attempts = None;
+        let retry_config = match decision {
+            Decision::Retry { delay } => Some(exact_retry(&state.client_retry, attempt + 1, delay)),
+            Decision::GiveUp(_) => Some(state.client_retry.clone().with_max_attempts(attempt)),
             Decision::ClientPolicy => {
-                // Attempts spent on internal-server errors do not count against the client's own.
-                let shifted = attempt + client_max.saturating_sub(state.other_failures);
-                let changed = state.internal_failures > 0;
-                (changed.then(|| state.client_retry.clone().with_max_attempts(shifted)), client_max)
+                let mut config = None;
+                if let (Some(budget), Some(elapsed)) = (settings.time_budget, elapsed) {
+                    // Every retry of the call stays inside its time budget.
+                    let remaining = budget.saturating_sub(elapsed);
+                    let client = &state.client_retry;
+                    config = Some(if remaining.is_zero() {
+                        decision = Decision::GiveUp(GiveUpReason::TimeBudget);
+                        client.clone().with_max_attempts(attempt)
+                    } else {
+                        client.clone().with_max_backoff(client.max_backoff().min(remaining))
+                    });
+                }
+                if state.internal_failures > 0 && decision == Decision::ClientPolicy {
+                    // As if the internal-server-error attempts had not happened.
+                    client_attempts = Some(state.other_failures);
+                    config = config.or_else(|| Some(state.client_retry.clone()));
+                }
+                config
             }
         };
-        if let Some(retry_config) = retry_config {
-            cfg.interceptor_state().store_put(retry_config);
-        }
-
-        telemetry::record_attempt_error(record.service, record.operation, record.class.as_str(), record.error_type());
-        let delay_ms = match decision {
-            Decision::Retry { delay } => Some(delay.as_millis() as u64),
+        let bucket = match decision {
+            Decision::Retry { .. } => {
+                state.bucket_overridden = true;
+                Some(zero_cost_bucket())
+            }
+            _ if state.bucket_overridden => {
+                state.bucket_overridden = false;
+                state.client_bucket.clone()
+            }
             _ => None,
         };
-        let reason = match decision {
-            Decision::GiveUp(reason) => Some(reason.as_str()),
-            _ => None,
+        let max_attempts = match decision {
+            Decision::ClientPolicy => state.client_retry.max_attempts(),
+            _ => max_attempts,
         };
-        let detail = record.detail.map(|d| format!("{}={}", d.member, d.value));
-        macro_rules! attempt_event {
-            ($level:ident) => {
-                event!(
-                    target: LOG_TARGET,
-                    Level::$level,
-                    rpc.system = "aws-api",
-                    rpc.service = record.service,
-                    rpc.method = record.operation,
-                    aws.request_id = record.request_id,
-                    error.type = record.error_type(),
-                    error.class = record.class.as_str(),
-                    error.detail = detail,
-                    http.response.status_code = record.http_status,
-                    retry_safety = record.retry_safety.as_str(),
-                    attempt,
-                    max_attempts,
-                    decision = decision.as_str(),
-                    delay_ms,
-                    reason,
-                    "attempt failed"
-                )
-            };
-        }
-        if matches!(decision, Decision::GiveUp(_)) {
-            attempt_event!(WARN);
-        } else {
-            attempt_event!(INFO);
-        }
-
         state.last_class = record.class;
-        state.last_error_type = record.error_type().to_owned();
+        state.last_error_type.clear();
+        state.last_error_type.push_str(record.error_type());
         state.last_decision = decision;
-        cfg.interceptor_state().store_put(state);
+        state.token = token;
+        state.retry_expected = !matches!(decision, Decision::GiveUp(_));
+
+        let layer = cfg.interceptor_state();
+        if let Some(retry_config) = retry_config {
+            layer.store_put(retry_config);
+        }
+        if let Some(bucket) = bucket {
+            layer.store_put(bucket);
+        }
+        if let Some(attempts) = client_attempts {
+            layer.store_put(RequestAttempts::new(attempts));
+        }
+
+        log_attempt(&record, attempt, max_attempts, decision);
         Ok(())
     }
 
@@ -291,15 +417,16 @@ impl Intercept for ServerErrorInterceptor {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         // Successes were reported by `read_after_attempt`; only failures remain.
-        if !matches!(context.output_or_error(), Some(Err(_))) {
+        let Some(Err(error)) = context.output_or_error() else { return Ok(()) };
+        let Some(state) = cfg.load::<CallState>() else { return Ok(()) };
+        if state.owner != self.id {
             return Ok(());
         }
-        let Some(state) = cfg.load::<CallState>() else { return Ok(()) };
-        let service = self.adapter.catalog().service;
+        let service = self.service();
         let operation = self.operation(state.operation).name;
-        let attempts = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
         let reason = match state.last_decision {
             Decision::GiveUp(reason) => reason,
+            _ if error.is_timeout_error() => GiveUpReason::Timeout,
             Decision::Retry { .. } => GiveUpReason::SdkRefused,
             Decision::ClientPolicy => GiveUpReason::ClientPolicy,
         };
@@ -312,7 +439,7 @@ impl Intercept for ServerErrorInterceptor {
             rpc.method = operation,
             error.type = state.last_error_type.as_str(),
             error.class = state.last_class.as_str(),
-            attempts,
+            attempts = state.attempts,
             outcome = "failure",
             reason = reason.as_str(),
             "call failed"
@@ -322,34 +449,112 @@ impl Intercept for ServerErrorInterceptor {
 }
 
 impl ServerErrorInterceptor {
-    /// Counts the retry that led to the attempt now finishing, with the delay the policy chose
-    /// (none when the client's own retry config chose it: the SDK's jitter is not visible here).
-    fn count_retry(&self, state: &CallState) {
-        let op = self.operation(state.operation).name;
-        let delay = match state.last_decision {
-            Decision::Retry { delay } => Some(delay),
-            _ => None,
-        };
-        telemetry::record_retry(self.adapter.catalog().service, op, state.last_class.as_str(), delay);
-    }
-
-    fn succeeded_after_retries(&self, cfg: &ConfigBag, attempts: u32) {
-        let Some(state) = cfg.load::<CallState>() else { return };
-        self.count_retry(state);
+    /// The success path: one deposit into the retry budget, the breaker's success, and after
+    /// retries, the refund of the last retry's token and the outcome's log.
+    fn succeeded(
+        &self,
+        cfg: &mut ConfigBag,
+        runtime_components: &RuntimeComponents,
+        attempt: u32,
+        admitted: Option<(usize, bool)>,
+    ) {
+        if let Some(budget) = &self.state.budget {
+            if !budget.is_full() && cfg.load::<Deposited>().is_none() {
+                cfg.interceptor_state().store_put(Deposited);
+                budget.deposit();
+            }
+        }
+        if let (Some(breaker), Some((_, probe))) = (&self.state.breaker, admitted) {
+            let now = runtime_components.time_source().unwrap_or_else(SharedTimeSource::default).now();
+            if let Some(t) = breaker.record(now, Some(true), probe) {
+                telemetry::record_transition(self.service(), t);
+            }
+        }
+        if attempt <= 1 {
+            return;
+        }
+        let Some(state) = cfg.get_mut_from_interceptor_state::<CallState>() else { return };
+        if state.owner != self.id {
+            return;
+        }
         // The retry that worked was not load wasted: its token goes back.
-        if let (Decision::Retry { .. }, Some(budget)) = (state.last_decision, &self.state.budget) {
-            budget.refund();
+        drop(state.token.take());
+        let restore = std::mem::take(&mut state.bucket_overridden).then(|| state.client_bucket.clone()).flatten();
+        let operation = self.operation(state.operation).name;
+        if let Some(bucket) = restore {
+            // The strategy releases its permit on success against the partition's own bucket.
+            cfg.interceptor_state().store_put(bucket);
         }
         event!(
             target: LOG_TARGET,
             Level::INFO,
             rpc.system = "aws-api",
-            rpc.service = self.adapter.catalog().service,
-            rpc.method = self.operation(state.operation).name,
-            attempts,
+            rpc.service = self.service(),
+            rpc.method = operation,
+            attempts = attempt,
             outcome = "success",
             "call succeeded after retries"
         );
+    }
+}
+
+/// Whether a failure counts against the circuit breaker: a server-side failure (an internal
+/// error, any other 5xx, a transport failure that may have reached the server). Client errors
+/// and throttling do not count.
+fn server_side_failure(record: &ClassifiedError<'_>) -> bool {
+    if record.class == ErrorClass::Throttling {
+        return false;
+    }
+    match record.http_status {
+        Some(status) => status >= 500,
+        None => record.class == ErrorClass::InternalServerError || record.may_have_been_applied(),
+    }
+}
+
+/// One event per failed attempt, WARN when the policy gives up. Server-controlled values are
+/// bounded ([`bounded`]); the message and the body are never logged.
+fn log_attempt(record: &ClassifiedError<'_>, attempt: u32, max_attempts: u32, decision: Decision) {
+    telemetry::record_attempt_error(record.service, record.operation, record.class.as_str(), record.error_type());
+    let delay_ms = match decision {
+        Decision::Retry { delay } => Some(delay.as_millis() as u64),
+        _ => None,
+    };
+    let reason = match decision {
+        Decision::GiveUp(reason) => Some(reason.as_str()),
+        _ => None,
+    };
+    let detail = record.detail.map(|d| format!("{}={}", d.member, bounded(d.value)));
+    let request_id = record.request_id.map(bounded);
+    let error_type = bounded(record.error_type());
+    macro_rules! attempt_event {
+        ($level:ident) => {
+            event!(
+                target: LOG_TARGET,
+                Level::$level,
+                rpc.system = "aws-api",
+                rpc.service = record.service,
+                rpc.method = record.operation,
+                aws.request_id = request_id.as_deref(),
+                error.type = error_type.as_ref(),
+                error.class = record.class.as_str(),
+                error.detail = detail,
+                http.response.status_code = record.http_status,
+                failure = record.failure.as_str(),
+                may_have_been_applied = record.may_have_been_applied(),
+                retry_safety = record.retry_safety.as_str(),
+                attempt,
+                max_attempts,
+                decision = decision.as_str(),
+                delay_ms,
+                reason,
+                "attempt failed"
+            )
+        };
+    }
+    if matches!(decision, Decision::GiveUp(_)) {
+        attempt_event!(WARN);
+    } else {
+        attempt_event!(INFO);
     }
 }
 

@@ -6,9 +6,12 @@
 //! AWS SDK spans (`rpc.system`, `rpc.service`, `rpc.method`, `aws.request_id`, `error.type`,
 //! `http.response.status_code`). No label ever carries a request id.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
-use metrics::{counter, histogram, Unit};
+use metrics::{counter, gauge, histogram, Unit};
+
+use crate::breaker::{CircuitState, Transition};
 
 /// The `tracing` target of every event this crate emits.
 pub const LOG_TARGET: &str = "aws_server_errors";
@@ -27,6 +30,18 @@ pub const GIVE_UPS: &str = "aws.server_errors.give_ups";
 /// visible to an interceptor. Labels: `rpc.service`, `rpc.method`.
 pub const RETRY_DELAY: &str = "aws.server_errors.retry_delay";
 
+/// Gauge: the state of a service's circuit breaker, 0 closed, 1 half-open, 2 open. Set when it
+/// changes. Labels: `rpc.service`.
+pub const CIRCUIT_STATE: &str = "aws.server_errors.circuit.state";
+/// Counter: circuit breaker state changes. Labels: `rpc.service`, `from`, `to`.
+pub const CIRCUIT_TRANSITIONS: &str = "aws.server_errors.circuit.transitions";
+/// Counter: calls the circuit breaker failed fast (no attempt sent). Labels: `rpc.service`,
+/// `rpc.method`.
+pub const FAILED_FAST: &str = "aws.server_errors.circuit.failed_fast";
+
+/// The longest server-controlled value a log field carries, in characters.
+pub const MAX_LOGGED_VALUE: usize = 64;
+
 /// Registers descriptions and units of the metrics with the installed recorder. Optional: call
 /// it once after installing a recorder, for exporters that show descriptions.
 pub fn describe_metrics() {
@@ -34,6 +49,41 @@ pub fn describe_metrics() {
     metrics::describe_counter!(RETRIES, Unit::Count, "Retries performed");
     metrics::describe_counter!(GIVE_UPS, Unit::Count, "Calls that ended in an error, by reason");
     metrics::describe_histogram!(RETRY_DELAY, Unit::Seconds, "Delay before a retry");
+    metrics::describe_gauge!(CIRCUIT_STATE, Unit::Count, "Circuit breaker state: 0 closed, 1 half-open, 2 open");
+    metrics::describe_counter!(CIRCUIT_TRANSITIONS, Unit::Count, "Circuit breaker state changes");
+    metrics::describe_counter!(FAILED_FAST, Unit::Count, "Calls the circuit breaker failed fast");
+}
+
+/// A server-controlled value made safe to log: at most [`MAX_LOGGED_VALUE`] characters of
+/// `[A-Za-z0-9._:/@+=-]`, anything else replaced by `_`, and `...` marking a cut. Request ids and
+/// error codes pass unchanged.
+pub(crate) fn bounded(value: &str) -> Cow<'_, str> {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "._:/@+=-".contains(c);
+    if value.len() <= MAX_LOGGED_VALUE && value.chars().all(safe) {
+        return Cow::Borrowed(value);
+    }
+    let mut out: String = value.chars().take(MAX_LOGGED_VALUE).map(|c| if safe(c) { c } else { '_' }).collect();
+    if value.chars().count() > MAX_LOGGED_VALUE {
+        out.push_str("...");
+    }
+    Cow::Owned(out)
+}
+
+/// Logs and counts a circuit breaker transition: WARN when it opens, INFO otherwise.
+pub(crate) fn record_transition(service: &'static str, t: Transition) {
+    counter!(CIRCUIT_TRANSITIONS, "rpc.service" => service, "from" => t.from.as_str(), "to" => t.to.as_str())
+        .increment(1);
+    gauge!(CIRCUIT_STATE, "rpc.service" => service).set(t.to.gauge_value());
+    let break_ms = t.break_duration.as_millis() as u64;
+    if t.to == CircuitState::Open {
+        tracing::event!(target: LOG_TARGET, tracing::Level::WARN, rpc.service = service, from = t.from.as_str(), break_ms, "circuit opened");
+    } else {
+        tracing::event!(target: LOG_TARGET, tracing::Level::INFO, rpc.service = service, from = t.from.as_str(), to = t.to.as_str(), "circuit state changed");
+    }
+}
+
+pub(crate) fn record_failed_fast(service: &'static str, method: &'static str) {
+    counter!(FAILED_FAST, "rpc.service" => service, "rpc.method" => method).increment(1);
 }
 
 pub(crate) fn record_attempt_error(service: &'static str, method: &'static str, class: &'static str, error_type: &str) {
@@ -51,4 +101,19 @@ pub(crate) fn record_retry(service: &'static str, method: &'static str, class: &
 
 pub(crate) fn record_give_up(service: &'static str, method: &'static str, reason: &'static str) {
     counter!(GIVE_UPS, "rpc.service" => service, "rpc.method" => method, "reason" => reason).increment(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_values_are_bounded_and_sanitised() {
+        assert_eq!(bounded("00000000-0000-4000-8000-000000000001"), "00000000-0000-4000-8000-000000000001");
+        assert_eq!(bounded("a b\nc"), "a_b_c");
+        let long = "x".repeat(70_000);
+        let cut = bounded(&long);
+        assert_eq!(cut.len(), MAX_LOGGED_VALUE + 3);
+        assert!(cut.ends_with("..."));
+    }
 }

@@ -1,0 +1,190 @@
+//! The breaker against a reference model: random sequences of clock steps, admissions, outcomes
+//! and dropped probes must give the same states, admissions and probe counts, and half-open must
+//! never have more probes in flight than allowed.
+
+use super::*;
+use proptest::prelude::*;
+
+const SETTINGS: BreakerSettings = BreakerSettings {
+    failure_ratio: 0.5,
+    minimum_throughput: 4,
+    sampling_duration: Duration::from_secs(10),
+    break_duration: Duration::from_secs(5),
+    max_break_duration: Duration::from_secs(20),
+    half_open_probes: 2,
+};
+
+const BUCKET_MS: u64 = 1000;
+
+/// The reference: every outcome kept with its bucket, the rules written out plainly.
+#[derive(Debug, Default)]
+struct Model {
+    state: u8, // 0 closed, 1 half-open, 2 open
+    events: Vec<(u64, bool)>,
+    now_ms: u64,
+    open_until_ms: u64,
+    break_ms: u64,
+    probes: u32,
+}
+
+impl Model {
+    fn new() -> Self {
+        Self { break_ms: 5000, ..Default::default() }
+    }
+
+    fn admit(&mut self) -> Result<bool, u64> {
+        if self.state == 2 && self.now_ms >= self.open_until_ms {
+            self.state = 1;
+        }
+        match self.state {
+            0 => Ok(false),
+            1 if self.probes < 2 => {
+                self.probes += 1;
+                Ok(true)
+            }
+            1 => Err(0),
+            _ => Err(self.open_until_ms - self.now_ms),
+        }
+    }
+
+    fn open(&mut self) {
+        self.state = 2;
+        self.open_until_ms = self.now_ms + self.break_ms;
+        self.events.clear();
+    }
+
+    fn record(&mut self, outcome: Option<bool>, probe: bool) {
+        let Some(success) = outcome else { return };
+        match (self.state, probe) {
+            (1, true) if success => {
+                self.state = 0;
+                self.events.clear();
+                self.break_ms = 5000;
+            }
+            (1, true) => {
+                self.break_ms = (self.break_ms * 2).min(20_000);
+                self.open();
+            }
+            (0, _) => {
+                let index = self.now_ms / BUCKET_MS;
+                self.events.push((index, success));
+                if success {
+                    return;
+                }
+                let window: Vec<bool> = self.events.iter().filter(|(i, _)| i + 10 > index).map(|(_, s)| *s).collect();
+                let failures = window.iter().filter(|s| !**s).count();
+                if window.len() >= 4 && failures * 2 >= window.len() {
+                    self.break_ms = 5000;
+                    self.open();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Advance(u64),
+    Admit,
+    Record(Option<bool>),
+    RecordProbe(usize, Option<bool>),
+    DropProbe(usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let outcome = prop_oneof![Just(Some(true)), Just(Some(false)), Just(None)];
+    prop_oneof![
+        (0u64..4000).prop_map(Op::Advance),
+        Just(Op::Admit),
+        outcome.clone().prop_map(Op::Record),
+        (0usize..4, outcome).prop_map(|(i, o)| Op::RecordProbe(i, o)),
+        (0usize..4).prop_map(Op::DropProbe),
+    ]
+}
+
+fn at(ms: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_millis(ms)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_breaker_follows_the_reference_model(ops in prop::collection::vec(op(), 1..200)) {
+        let breaker = CircuitBreaker::new(SETTINGS);
+        let mut model = Model::new();
+        let mut probes: Vec<ProbeGuard> = Vec::new();
+        for op in ops {
+            match op {
+                Op::Advance(ms) => model.now_ms += ms,
+                Op::Admit => {
+                    let (got, _) = breaker.admit(at(model.now_ms));
+                    let want = model.admit();
+                    match (got, want) {
+                        (Ok(Admission::Closed), Ok(false)) => {}
+                        (Ok(Admission::Probe(guard)), Ok(true)) => probes.push(guard),
+                        (Err(d), Err(ms)) => prop_assert_eq!(d, Duration::from_millis(ms)),
+                        (got, want) => prop_assert!(false, "admission {:?} != model {:?}", got, want),
+                    }
+                }
+                Op::Record(outcome) => {
+                    breaker.record(at(model.now_ms), outcome, false);
+                    model.record(outcome, false);
+                }
+                Op::RecordProbe(i, outcome) => {
+                    if i < probes.len() {
+                        breaker.record(at(model.now_ms), outcome, true);
+                        model.record(outcome, true);
+                        drop(probes.remove(i));
+                        model.probes -= 1;
+                    }
+                }
+                Op::DropProbe(i) => {
+                    if i < probes.len() {
+                        drop(probes.remove(i));
+                        model.probes -= 1;
+                    }
+                }
+            }
+            prop_assert_eq!(breaker.state().to_u8(), model.state);
+            prop_assert_eq!(breaker.probes(), model.probes);
+            prop_assert!(breaker.probes() <= SETTINGS.half_open_probes);
+        }
+    }
+}
+
+#[test]
+fn opens_on_the_failure_ratio_and_closes_after_a_probe() {
+    let breaker = CircuitBreaker::new(SETTINGS);
+    for _ in 0..2 {
+        breaker.record(at(0), Some(true), false);
+    }
+    assert_eq!(breaker.record(at(0), Some(false), false), None, "3 outcomes: below the minimum throughput");
+    let t = breaker.record(at(0), Some(false), false).expect("2 of 4 failed");
+    assert_eq!((t.from, t.to), (CircuitState::Closed, CircuitState::Open));
+    assert_eq!(breaker.admit(at(1000)).0.unwrap_err(), Duration::from_secs(4));
+    let (probe, t) = breaker.admit(at(5000));
+    assert_eq!(t.unwrap().to, CircuitState::HalfOpen);
+    let probe = probe.unwrap();
+    let second = breaker.admit(at(5000)).0.unwrap();
+    assert_eq!(breaker.admit(at(5000)).0.unwrap_err(), Duration::ZERO, "two probes at most");
+    let t = breaker.record(at(5000), Some(false), true).unwrap();
+    assert_eq!((t.to, t.break_duration), (CircuitState::Open, Duration::from_secs(10)), "the break doubles");
+    drop((probe, second));
+    let probe = breaker.admit(at(15_000)).0.unwrap();
+    assert!(matches!(probe, Admission::Probe(_)));
+    assert_eq!(breaker.record(at(15_000), Some(true), true).unwrap().to, CircuitState::Closed);
+}
+
+#[test]
+fn a_clock_step_backwards_does_not_reopen_the_window() {
+    let breaker = CircuitBreaker::new(SETTINGS);
+    for _ in 0..2 {
+        breaker.record(at(100_000), Some(false), false);
+    }
+    // Two failures at t=100 s; the clock steps back an hour: still the same window.
+    breaker.record(at(0), Some(false), false);
+    assert_eq!(breaker.record(at(0), Some(false), false).map(|t| t.to), Some(CircuitState::Open));
+    assert_eq!(breaker.admit(at(0)).0.unwrap_err(), Duration::from_secs(5), "measured from 100 s");
+}

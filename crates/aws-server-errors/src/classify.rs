@@ -1,0 +1,62 @@
+//! Classifies one failed attempt into the shared taxonomy: the adapter's typed classification of
+//! the operation's error, completed with what the response headers and the transport say.
+
+use std::time::Duration;
+
+use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, OrchestratorError};
+
+use crate::adapter::{class_of_code, sanitize_error_code, ClassifiedError, ErrorClass, OperationError, ServiceAdapter};
+use crate::failure::Failure;
+
+/// Classifies one failed attempt of the operation at index `operation` of the adapter's catalog.
+/// Never panics: an error the adapter cannot read is [`ErrorClass::Unknown`].
+pub(crate) fn classify_attempt<'a>(
+    adapter: &dyn ServiceAdapter,
+    operation: usize,
+    error: &'a OrchestratorError<OperationError>,
+    response: Option<&'a HttpResponse>,
+) -> ClassifiedError<'a> {
+    let catalog = adapter.catalog();
+    let mut record = if let Some(error) = error.as_operation_error() {
+        adapter.classify(operation, error).unwrap_or_else(|| ClassifiedError::bare(ErrorClass::Unknown))
+    } else {
+        let failure = Failure::of_error(error);
+        let class = match failure {
+            Failure::Other => ErrorClass::Unknown,
+            _ => ErrorClass::Transient,
+        };
+        ClassifiedError::bare(class).with_failure(failure)
+    };
+    let spec = &catalog.operations[operation];
+    record.service = catalog.service;
+    record.operation = spec.name;
+    record.retry_safety = spec.retry_safety;
+    // A response counts only when the failure is the response's (an error response). A timeout
+    // that fires while a response body streams is the timeout's.
+    let response = response.filter(|_| error.as_operation_error().is_some() || error.is_response_error());
+    if let Some(response) = response {
+        let headers = response.headers();
+        let status = response.status().as_u16();
+        record.http_status = Some(status);
+        record.failure = match record.class {
+            ErrorClass::Throttling => Failure::Throttled,
+            _ => Failure::of_status(status),
+        };
+        if record.request_id.is_none() {
+            record.request_id = headers.get("x-amzn-requestid").or_else(|| headers.get("x-amz-request-id"));
+        }
+        // An error the SDK could not parse (e.g. Connect Cases with a non-integer Retry-After)
+        // reaches us as `Unhandled` without a code; the restJson1 header still names it.
+        if record.class == ErrorClass::Unknown && record.shape.is_none() {
+            if let Some(code) = headers.get("x-amzn-errortype").map(sanitize_error_code) {
+                record.class = class_of_code(Some(code), catalog);
+                record.shape = Some(code);
+            }
+        }
+        if record.retry_hint.is_none() {
+            record.retry_hint =
+                headers.get("x-amz-retry-after").and_then(|ms| ms.trim().parse().ok()).map(Duration::from_millis);
+        }
+    }
+    record
+}
