@@ -67,6 +67,26 @@ impl Env {
         Self { injector, server, sdk, sleep }
     }
 
+    /// As [`Env::start`], but on real time with a 100 ms HTTP read timeout and the client's
+    /// retry backoff starting at 10 ms: for faults that only a timer ends (a request that is
+    /// never answered). The timers are the SDK's own; the test waits for none of them itself.
+    /// With `endpoint`, clients go there instead of to the server (e.g.
+    /// [`aws_server_errors_fault::refused_endpoint`]).
+    pub async fn start_real_time(plan: FaultPlan, endpoint: Option<String>) -> Self {
+        let mut env = Self::start(plan).await;
+        let endpoint = endpoint.unwrap_or_else(|| env.server.url());
+        env.sdk = env
+            .sdk
+            .to_builder()
+            .endpoint_url(endpoint)
+            .retry_config(RetryConfig::standard().with_initial_backoff(std::time::Duration::from_millis(10)))
+            .timeout_config(TimeoutConfig::builder().read_timeout(std::time::Duration::from_millis(100)).build())
+            .sleep_impl(SharedAsyncSleep::new(aws_smithy_async::rt::sleep::TokioSleep::new()))
+            .time_source(SharedTimeSource::default())
+            .build();
+        env
+    }
+
     /// Requests the server saw for `op` of `service`.
     pub fn attempts(&self, service: Service, op: &str) -> usize {
         self.injector.attempts(service, op)

@@ -412,25 +412,131 @@ async fn a_committed_fault_reaches_the_upstream_once_and_is_not_retried() {
     assert_eq!(upstream.attempts(Service::Signer, "AddProfilePermission"), 3, "a duplicate side effect");
 }
 
-/// When the policy allows a retry but the SDK's own retry quota is empty, the SDK does not
-/// retry, and the call's give-up reason says so.
+/// The policy's retries are limited by its own retry budget, not by the SDK's retry quota: with
+/// the partition's quota empty, internal errors are still retried as configured and the bucket is
+/// untouched; throttling, which the client's own config decides, is still refused by the quota.
 #[tokio::test]
-async fn a_retry_the_sdk_refuses_is_reported_as_sdk_refused() {
+async fn the_policy_retries_past_an_empty_sdk_quota_and_throttling_does_not() {
     use aws_sdk_signer::config::retry::{RetryPartition, TokenBucket};
     use aws_server_errors_signer::ServerErrorPolicyExt as _;
 
     let env = Env::start(FaultPlan::new().fail_always(Fault::InternalError)).await;
     let capture = Capture::start();
-    let empty_quota = RetryPartition::custom("empty-quota").token_bucket(TokenBucket::new(0)).build();
+    let bucket = TokenBucket::new(0);
+    let empty_quota = RetryPartition::custom("empty-quota").token_bucket(bucket.clone()).build();
     let config = aws_sdk_signer::config::Builder::from(&env.sdk)
-        .retry_partition(empty_quota)
+        .retry_partition(empty_quota.clone())
         .server_error_policy(&policy(3))
         .build();
     let client = Signer(aws_sdk_signer::Client::from_conf(config));
 
     assert_eq!(client.call_safe().await, Outcome::InternalServerError);
-    assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 1);
-    assert_eq!(capture.events_with("attempt failed")[0]["decision"], "retry");
-    assert_eq!(capture.events_with("call failed")[0]["reason"], "sdk_refused");
-    assert_eq!(capture.counter(GIVE_UPS, &[("reason", "sdk_refused")]), 1);
+    assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 3, "the policy's 3 attempts");
+    assert_eq!(capture.events_with("call failed")[0]["reason"], "max_attempts");
+    assert!(bucket.is_empty(), "the partition's quota was not touched");
+
+    let throttled = Env::start(FaultPlan::new().fail_always(Fault::Throttling)).await;
+    let config = aws_sdk_signer::config::Builder::from(&throttled.sdk)
+        .retry_partition(empty_quota)
+        .server_error_policy(&policy(3))
+        .build();
+    let client = Signer(aws_sdk_signer::Client::from_conf(config));
+    assert_eq!(client.call_safe().await, Outcome::Throttling);
+    assert_eq!(throttled.attempts(Service::Signer, "GetSigningProfile"), 1, "the SDK's quota refused it");
+}
+
+/// A full quota stays full however many retries the policy makes: its retries cost the SDK's
+/// bucket nothing, so a throttling burst later still finds the whole quota.
+#[tokio::test]
+async fn policy_retries_leave_the_sdk_quota_full() {
+    use aws_sdk_signer::config::retry::{RetryPartition, TokenBucket};
+    use aws_server_errors_signer::ServerErrorPolicyExt as _;
+
+    let env = Env::start(FaultPlan::new().rule(Rule::new(Fault::InternalError).when(|_| true))).await;
+    let bucket = TokenBucket::new(20);
+    let partition = RetryPartition::custom("policy-only").token_bucket(bucket.clone()).build();
+    let config = aws_sdk_signer::config::Builder::from(&env.sdk)
+        .retry_partition(partition)
+        .server_error_policy(&policy(3))
+        .build();
+    let client = Signer(aws_sdk_signer::Client::from_conf(config));
+    for _ in 0..10 {
+        assert_eq!(client.call_safe().await, Outcome::InternalServerError);
+    }
+    assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 30, "20 retries, each of which would cost 10");
+    assert!(bucket.is_full(), "the SDK's quota is not the policy's");
+}
+
+/// The failures after which a request may have been applied, over real HTTP: a non-retry-safe
+/// operation is sent exactly once after each (the SDK alone would resend it), a retry-safe one is
+/// retried. A refused connection never reached the server: both are retried.
+async fn maybe_applied_failures_stop_a_write<C: Case>() {
+    let html = "<html><body><h1>Bad gateway</h1></body></html>".to_owned();
+    let faults = [
+        ("bare 500", Fault::BareStatus { status: 500, body: html.clone() }, "error_response"),
+        ("502", Fault::BareStatus { status: 502, body: html.clone() }, "error_response"),
+        ("504", Fault::BareStatus { status: 504, body: html }, "error_response"),
+        ("read timeout", Fault::NoResponse, "timeout"),
+        ("closed after the request", Fault::CloseAfterRequest, "connection_closed"),
+    ];
+    for (name, fault, failure) in faults {
+        let real_time = fault == Fault::NoResponse;
+        let plan = FaultPlan::new().fail_always(fault);
+        let env = if real_time { Env::start_real_time(plan, None).await } else { Env::start(plan).await };
+        let capture = Capture::start();
+        let client = C::client(&env.sdk, Some(&policy(3)));
+
+        assert_ne!(client.call_unsafe().await, Outcome::Ok, "{name}");
+        assert_eq!(env.attempts(C::SERVICE, C::UNSAFE_OP), 1, "{name}: a write is sent once");
+        let failed = capture.events_with("attempt failed");
+        assert_eq!(failed.len(), 1, "{name}: {failed:#?}");
+        assert_eq!(failed[0]["reason"], "not_retry_safe", "{name}");
+        assert_eq!(failed[0]["failure"], failure, "{name}: the log says which failure it was");
+        assert_eq!(failed[0]["may_have_been_applied"], "true", "{name}");
+        assert_eq!(capture.events_with("call failed")[0]["reason"], "not_retry_safe", "{name}");
+
+        assert_ne!(client.call_safe().await, Outcome::Ok, "{name}");
+        assert_eq!(env.attempts(C::SERVICE, C::SAFE_OP), 3, "{name}: a read is retried");
+
+        let plain = C::client(&env.sdk, None);
+        assert_ne!(plain.call_unsafe().await, Outcome::Ok, "{name}");
+        assert_eq!(env.attempts(C::SERVICE, C::UNSAFE_OP), 1 + 3, "{name}: the SDK alone resends the write");
+    }
+
+    // Connection refused: nothing reached a server, so the write keeps the client's retries.
+    let env =
+        Env::start_real_time(FaultPlan::new(), Some(aws_server_errors_fault::refused_endpoint().await.unwrap())).await;
+    let capture = Capture::start();
+    let client = C::client(&env.sdk, Some(&policy(3)));
+    assert_ne!(client.call_unsafe().await, Outcome::Ok);
+    let l = labels::<C>(C::UNSAFE_OP);
+    assert_eq!(capture.counter(ATTEMPT_ERRORS, &l), 3, "a refused write is retried");
+    let failed = capture.events_with("attempt failed");
+    assert!(failed.iter().all(|e| e["failure"] == "connect_failed" && e["may_have_been_applied"] == "false"));
+    assert_ne!(client.call_safe().await, Outcome::Ok);
+    assert_eq!(capture.counter(ATTEMPT_ERRORS, &labels::<C>(C::SAFE_OP)), 3);
+}
+
+macro_rules! maybe_applied {
+    ($($module:ident: $case:ty),* $(,)?) => {$(
+        mod $module {
+            use super::*;
+
+            #[tokio::test]
+            async fn g_failures_that_may_have_been_applied_stop_a_write() {
+                maybe_applied_failures_stop_a_write::<$case>().await;
+            }
+        }
+    )*};
+}
+
+mod maybe_applied {
+    use super::*;
+    maybe_applied!(
+        signer: Signer,
+        pinpoint: Pinpoint,
+        account: Account,
+        backupgateway: BackupGateway,
+        connectcases: ConnectCases,
+    );
 }

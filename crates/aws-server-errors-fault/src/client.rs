@@ -12,7 +12,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use bytes::Bytes;
 
-use crate::{Action, FaultInjector, RawRequest, Service};
+use crate::{Action, FaultInjector, Injected, RawRequest, Service};
 
 /// An SDK HTTP client that injects the plan's faults and answers or forwards everything else.
 ///
@@ -59,6 +59,7 @@ impl HttpClient for FaultInjectingClient {
             service: self.service,
             passthrough: self.passthrough.as_ref().map(|c| c.http_connector(settings, components)),
             latency: (!self.latency.is_zero()).then(|| (self.latency, components.sleep_impl())),
+            read_timeout: settings.read_timeout().map(|t| (t, components.sleep_impl())),
         })
     }
 }
@@ -69,9 +70,38 @@ struct FaultConnector {
     service: Option<Service>,
     passthrough: Option<SharedHttpConnector>,
     latency: Option<(Duration, Option<SharedAsyncSleep>)>,
+    /// The SDK's read timeout, which a request that is never answered runs into.
+    read_timeout: Option<(Duration, Option<SharedAsyncSleep>)>,
 }
 
 impl FaultConnector {
+    /// Fails or answers a request as `injected` says, as the SDK's own HTTP client would report
+    /// it: a refused connection and a closed one as I/O errors, a request never answered as the
+    /// read timeout (on the client's sleep) or never.
+    fn fail(&self, injected: Injected) -> HttpConnectorFuture {
+        match injected {
+            Injected::Respond(response) => self.answer(response),
+            Injected::Refuse => HttpConnectorFuture::ready(Err(ConnectorError::io(Box::new(std::io::Error::new(
+                std::io::ErrorKind::ConnectionRefused,
+                "connection refused (injected by aws-server-errors-fault)",
+            ))))),
+            Injected::Close => HttpConnectorFuture::ready(Err(ConnectorError::io(Box::new(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "connection closed before message completed (injected by aws-server-errors-fault)",
+            ))))),
+            Injected::NoResponse => match &self.read_timeout {
+                Some((timeout, Some(sleep))) => {
+                    let (timeout, sleep) = (*timeout, sleep.clone());
+                    HttpConnectorFuture::new(async move {
+                        sleep.sleep(timeout).await;
+                        Err(ConnectorError::timeout(format!("HTTP read timeout occurred after {timeout:?}").into()))
+                    })
+                }
+                _ => HttpConnectorFuture::new(std::future::pending()),
+            },
+        }
+    }
+
     /// Answers with `response` after the modeled latency.
     fn answer(&self, response: http::Response<Bytes>) -> HttpConnectorFuture {
         let response = to_sdk_response(response);
@@ -102,15 +132,15 @@ impl HttpConnector for FaultConnector {
             body: request.body().bytes().unwrap_or_default(),
         };
         match self.injector.handle(info, self.passthrough.is_some()) {
-            Action::Respond(response) => self.answer(response),
+            Action::Fail(injected) => self.fail(injected),
             Action::Forward => self.passthrough.as_ref().expect("handle forwards only when asked").call(request),
-            Action::ForwardThenRespond(fault) => {
+            Action::ForwardThenFail(injected) => {
                 let forwarded = self.passthrough.as_ref().expect("handle forwards only when asked").call(request);
-                let fault = to_sdk_response(fault);
+                let failed = self.fail(injected);
                 HttpConnectorFuture::new(async move {
                     // The upstream applied the request; its answer is lost, as after a real 500.
                     let _ = forwarded.await;
-                    fault
+                    failed.await
                 })
             }
         }

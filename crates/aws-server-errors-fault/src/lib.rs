@@ -44,7 +44,7 @@ use bytes::Bytes;
 use http::Response;
 
 pub use client::FaultInjectingClient;
-pub use server::FaultServer;
+pub use server::{refused_endpoint, FaultServer};
 
 /// One of the five services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,6 +91,28 @@ pub enum Fault {
     Throttling,
     /// A 500 with an HTML body and no error type, as a load balancer sends.
     Malformed,
+    /// A bare HTTP status with this body and no error type (for example a proxy's 502 or 504,
+    /// or a 500 with an HTML page): what a load balancer or gateway in front of a service sends.
+    BareStatus {
+        /// The HTTP status code.
+        status: u16,
+        /// The response body, sent as `text/html`.
+        body: String,
+    },
+    /// The request is read and never answered: the client's read timeout (or its attempt or
+    /// operation timeout) ends the attempt. The in-process client waits for the SDK's read
+    /// timeout on the client's sleep and then fails as the SDK's HTTP client does; without one
+    /// it never answers.
+    NoResponse,
+    /// The request is read, then the connection is closed without a response (the client sees
+    /// an incomplete message).
+    CloseAfterRequest,
+    /// The connection is refused: the request is never sent. The in-process client fails the
+    /// request as the SDK's HTTP client does for a refused connection. A server cannot refuse
+    /// one request on a connection it has accepted, so over real HTTP use
+    /// [`refused_endpoint`] instead (a loopback address nothing listens on); the loopback
+    /// server answers this fault by closing the connection at once.
+    ConnectionRefused,
 }
 
 impl Fault {
@@ -101,6 +123,10 @@ impl Fault {
             Self::InternalErrorWithRetryAfter(_) => "internal_error_retry_after",
             Self::Throttling => "throttling",
             Self::Malformed => "malformed",
+            Self::BareStatus { .. } => "bare_status",
+            Self::NoResponse => "no_response",
+            Self::CloseAfterRequest => "close_after_request",
+            Self::ConnectionRefused => "connection_refused",
         }
     }
 }
@@ -381,7 +407,7 @@ impl FaultInjector {
 
     /// Decides one request: the fault to inject and whether it is committed first, or `None`
     /// to apply it normally. Records it.
-    fn decide(&self, request: &RequestInfo<'_>) -> Option<(Response<Bytes>, bool)> {
+    fn decide(&self, request: &RequestInfo<'_>) -> Option<(Injected, bool)> {
         let mut state = self.state();
         let mut chosen = None;
         if let Some(service) = request.service {
@@ -410,11 +436,18 @@ impl FaultInjector {
         });
         let response = match (&chosen, request.service, &request_id) {
             (Some((fault, committed)), Some(service), Some(id)) => {
-                Some((wire::error_response(service, fault, id), *committed))
+                let injected = match fault {
+                    Fault::NoResponse => Injected::NoResponse,
+                    Fault::CloseAfterRequest => Injected::Close,
+                    Fault::ConnectionRefused => Injected::Refuse,
+                    _ => Injected::Respond(wire::error_response(service, fault, id)),
+                };
+                Some((injected, *committed))
             }
             _ => None,
         };
-        let applied = chosen.as_ref().is_none_or(|(_, committed)| *committed);
+        // A refused connection never reaches the server, committed or not.
+        let applied = chosen.as_ref().is_none_or(|(fault, committed)| *committed && *fault != Fault::ConnectionRefused);
         let (fault, _) = chosen.unzip();
         state.records.push(RequestRecord {
             service: request.service,
@@ -441,27 +474,40 @@ impl FaultInjector {
             body: info.body,
         };
         match self.decide(&request) {
-            Some((fault, false)) => Action::Respond(fault),
-            Some((fault, true)) if passthrough => Action::ForwardThenRespond(fault),
+            Some((Injected::Refuse, _)) => Action::Fail(Injected::Refuse),
+            Some((fault, false)) => Action::Fail(fault),
+            Some((fault, true)) if passthrough => Action::ForwardThenFail(fault),
             Some((fault, true)) => {
                 // Applied, then failed: the responder's answer is lost, as the client's would be.
                 let _ = self.inner.responder.respond(&request);
-                Action::Respond(fault)
+                Action::Fail(fault)
             }
             None if passthrough => Action::Forward,
-            None => Action::Respond(self.inner.responder.respond(&request)),
+            None => Action::Fail(Injected::Respond(self.inner.responder.respond(&request))),
         }
     }
 }
 
+/// How an injected fault reaches the client.
+enum Injected {
+    /// This response (an error, or the responder's answer).
+    Respond(Response<Bytes>),
+    /// No response at all.
+    NoResponse,
+    /// The connection closes after the request.
+    Close,
+    /// The connection is refused (never committed: nothing reached the server).
+    Refuse,
+}
+
 /// What to do with a request after [`FaultInjector::handle`].
 enum Action {
-    /// Answer with this response.
-    Respond(Response<Bytes>),
+    /// Answer it as `Injected` says.
+    Fail(Injected),
     /// Forward it to the passthrough client and return that client's answer.
     Forward,
-    /// Forward it, discard the answer, and answer with this fault instead.
-    ForwardThenRespond(Response<Bytes>),
+    /// Forward it, discard the answer, and fail it as `Injected` says instead.
+    ForwardThenFail(Injected),
 }
 
 /// A request as both forms receive it, before it is attributed to a service and operation.
@@ -492,7 +538,7 @@ mod tests {
             body: b"",
         };
         match injector.handle(info, false) {
-            Action::Respond(response) => response.status().as_u16(),
+            Action::Fail(Injected::Respond(response)) => response.status().as_u16(),
             _ => panic!("without passthrough every request is answered"),
         }
     }

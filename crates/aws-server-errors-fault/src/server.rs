@@ -1,6 +1,5 @@
 //! The loopback form: an HTTP/1.1 server on 127.0.0.1 that answers from the plan.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
@@ -10,9 +9,9 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
-use crate::{Action, FaultInjector, RawRequest};
+use crate::{Action, FaultInjector, Injected, RawRequest};
 
 /// A loopback HTTP server that serves all five services from one [`FaultInjector`].
 ///
@@ -38,7 +37,12 @@ impl FaultServer {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let task = tokio::spawn(async move {
+            // Owned by this task: when the server is dropped and the task aborted, the set is
+            // dropped and every connection task with it.
+            let mut connections = JoinSet::new();
             loop {
+                // Reap finished connections so the set does not grow without bound.
+                while connections.try_join_next().is_some() {}
                 let stream = match listener.accept().await {
                     Ok((stream, _)) => stream,
                     Err(error) => {
@@ -49,10 +53,10 @@ impl FaultServer {
                     }
                 };
                 let injector = injector.clone();
-                tokio::spawn(async move {
+                connections.spawn(async move {
                     let service = service_fn(move |request| {
                         let injector = injector.clone();
-                        async move { Ok::<_, Infallible>(serve(&injector, request).await) }
+                        async move { serve(&injector, request).await }
                     });
                     if let Err(error) =
                         hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await
@@ -82,7 +86,32 @@ impl Drop for FaultServer {
     }
 }
 
-async fn serve(injector: &FaultInjector, request: Request<Incoming>) -> Response<Full<Bytes>> {
+/// A loopback address on which nothing listens: a client pointed at it gets its connection
+/// refused, as from a service host that is down. For the [`Fault::ConnectionRefused`](crate::Fault::ConnectionRefused)
+/// case over real HTTP.
+///
+/// # Errors
+/// The I/O error if no port could be bound to find a free one.
+pub async fn refused_endpoint() -> std::io::Result<String> {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    drop(listener);
+    Ok(format!("http://{addr}"))
+}
+
+/// Why the server closes a connection without answering.
+#[derive(Debug)]
+struct Closed;
+
+impl std::fmt::Display for Closed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection closed by the fault plan")
+    }
+}
+
+impl std::error::Error for Closed {}
+
+async fn serve(injector: &FaultInjector, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Closed> {
     let (parts, body) = request.into_parts();
     let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -94,7 +123,10 @@ async fn serve(injector: &FaultInjector, request: Request<Incoming>) -> Response
         body: &body,
     };
     match injector.handle(info, false) {
-        Action::Respond(response) => response.map(Full::new),
-        Action::Forward | Action::ForwardThenRespond(_) => unreachable!("the server has no passthrough client"),
+        Action::Fail(Injected::Respond(response)) => Ok(response.map(Full::new)),
+        // hyper closes the connection when the service fails: the client sees no response.
+        Action::Fail(Injected::Close | Injected::Refuse) => Err(Closed),
+        Action::Fail(Injected::NoResponse) => std::future::pending().await,
+        Action::Forward | Action::ForwardThenFail(_) => unreachable!("the server has no passthrough client"),
     }
 }

@@ -26,6 +26,15 @@ pub fn error_response(service: Service, fault: &Fault, request_id: &str) -> Resp
         _ => (StatusCode::INTERNAL_SERVER_ERROR, catalog.internal_error_shape),
     };
     let mut builder = Response::builder().status(status).header("x-amzn-RequestId", request_id);
+    if let Fault::BareStatus { status, body } = fault {
+        // No error type, no JSON: a gateway's page. An invalid status code is sent as 500.
+        let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return builder
+            .status(status)
+            .header("Content-Type", "text/html")
+            .body(Bytes::from(body.clone()))
+            .expect("response parts are valid");
+    }
     if let Fault::Malformed = fault {
         // What a load balancer in front of a service sends: no error type, not JSON.
         return builder
