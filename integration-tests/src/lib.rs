@@ -93,6 +93,28 @@ impl Env {
     }
 }
 
+/// An `SdkConfig` for a paused Tokio clock: Tokio's sleep, `time_source` as the SDK's clock,
+/// `http_client` (usually the fault kit's in-process client), standard retries, no timeouts.
+/// Build it inside the runtime.
+pub fn virtual_time_sdk(
+    http_client: impl aws_smithy_runtime_api::client::http::HttpClient + 'static,
+    time_source: SharedTimeSource,
+) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            ACCESS_KEY, SECRET_KEY, None, None, "test",
+        )))
+        .http_client(http_client)
+        .retry_config(RetryConfig::standard())
+        .timeout_config(TimeoutConfig::disabled())
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
+        .sleep_impl(SharedAsyncSleep::new(aws_smithy_async::rt::sleep::TokioSleep::new()))
+        .time_source(time_source)
+        .build()
+}
+
 /// One captured log event: its fields as strings, the message under `message`.
 pub type Event = BTreeMap<String, String>;
 

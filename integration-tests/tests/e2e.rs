@@ -540,3 +540,204 @@ mod maybe_applied {
         connectcases: ConnectCases,
     );
 }
+
+mod control {
+    //! The policy in charge of its own retries: the budget, per-call control, registration, time.
+
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::SystemTime;
+
+    use aws_server_errors_fault::FaultInjector;
+    use aws_smithy_async::time::{SharedTimeSource, TimeSource};
+    use aws_smithy_types::retry::RetryConfig;
+    use aws_smithy_types::timeout::TimeoutConfig;
+
+    use super::*;
+
+    /// A plan whose next request fails with an internal error when armed: the first attempt of
+    /// each call fails, its retry succeeds.
+    fn first_attempt_fails() -> (FaultInjector, Arc<AtomicBool>) {
+        let armed = Arc::new(AtomicBool::new(false));
+        let trigger = armed.clone();
+        let plan =
+            FaultPlan::new().rule(Rule::new(Fault::InternalError).when(move |_| trigger.swap(false, Ordering::SeqCst)));
+        (FaultInjector::new(plan), armed)
+    }
+
+    fn clock() -> SharedTimeSource {
+        SharedTimeSource::new(aws_server_errors_integration_tests::sim::VirtualTime::start())
+    }
+
+    /// Runs 3,000 calls whose first attempt fails and whose retry succeeds, dropping every third
+    /// during its 100 ms backoff and every third during its retry (20 ms per attempt). Returns the
+    /// budget's tokens and the retries counted.
+    async fn run_with_drops(drops: bool) -> (f64, u64) {
+        let (injector, armed) = first_attempt_fails();
+        let sdk = virtual_time_sdk(injector.http_client(Service::Signer).latency(ms(20)), clock());
+        let capture = Capture::start();
+        let policy = PolicyConfig::builder()
+            .initial_backoff(ms(100))
+            .jitter(Jitter::None)
+            .retry_budget(RetryBudgetConfig { enabled: true, capacity: 5, ratio: 0.0 })
+            .build()
+            .unwrap();
+        let client = Signer::client_in(&sdk, Some(&policy), Some(&format!("drops-{drops}")));
+        for i in 0..3000 {
+            armed.store(true, Ordering::SeqCst);
+            let call = client.call_safe();
+            match (drops, i % 3) {
+                // Fails at 20 ms, backs off until 120 ms: dropped at 50 ms, in the backoff.
+                (true, 0) => assert!(tokio::time::timeout(ms(50), call).await.is_err()),
+                // The retry is sent at 120 ms and answered at 140 ms: dropped at 130 ms.
+                (true, 1) => assert!(tokio::time::timeout(ms(130), call).await.is_err()),
+                _ => assert_eq!(call.await, Outcome::Ok),
+            }
+        }
+        (policy.retry_budget_tokens(Service::Signer.catalog()).unwrap(), capture.counter(RETRIES, &[]))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn calls_dropped_during_backoff_or_retry_give_their_budget_token_back() {
+        let (tokens, retries) = run_with_drops(false).await;
+        assert_eq!((tokens, retries), (5.0, 3000), "every retry succeeded and gave its token back");
+        let (tokens, retries) = run_with_drops(true).await;
+        assert_eq!(tokens, 5.0, "a dropped call leaves the budget where the run without drops did");
+        assert_eq!(retries, 2000, "retries sent: not those dropped in their backoff");
+    }
+
+    /// `client.config().to_builder().server_error_policy(&p)` registers the policy twice: it
+    /// still decides once (3 attempts, the policy's backoff) and counts once.
+    #[tokio::test]
+    async fn a_policy_registered_twice_decides_and_counts_once() {
+        use aws_server_errors_signer::ServerErrorPolicyExt as _;
+        let env = Env::start(FaultPlan::new().fail_always(Fault::InternalError)).await;
+        let capture = Capture::start();
+        let p = policy(3);
+        let once = aws_sdk_signer::Client::from_conf(
+            aws_sdk_signer::config::Builder::from(&env.sdk).server_error_policy(&p).build(),
+        );
+        let twice =
+            Signer(aws_sdk_signer::Client::from_conf(once.config().to_builder().server_error_policy(&p).build()));
+        assert_eq!(twice.call_safe().await, Outcome::InternalServerError);
+        assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 3);
+        assert_eq!(env.sleep.logs(), [ms(10), ms(20)]);
+        assert_eq!(capture.counter(RETRIES, &[]), 2);
+        assert_eq!(capture.counter(ATTEMPT_ERRORS, &[]), 3);
+        assert_eq!(capture.counter(GIVE_UPS, &[]), 1);
+        assert_eq!(capture.events_with("attempt failed").len(), 3);
+    }
+
+    /// `RetryConfig::disabled()` for one call, through `config_override`, means no retry on that
+    /// call; the next call has the policy's retries again.
+    #[tokio::test]
+    async fn retries_disabled_for_one_call_are_disabled() {
+        let env = Env::start(FaultPlan::new().fail_always(Fault::InternalError)).await;
+        let client = Signer::client(&env.sdk, Some(&policy(3))).0;
+        let result = client
+            .get_signing_profile()
+            .profile_name("p")
+            .customize()
+            .config_override(aws_sdk_signer::Config::builder().retry_config(RetryConfig::disabled()))
+            .send()
+            .await;
+        assert!(result.unwrap_err().into_service_error().is_internal_service_error_exception());
+        assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 1);
+        let _ = client.get_signing_profile().profile_name("p").send().await;
+        assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 1 + 3);
+    }
+
+    /// A call ended by the SDK's operation timeout during the policy's backoff is reported as a
+    /// timeout, and the retry it never sent costs no budget.
+    #[tokio::test(start_paused = true)]
+    async fn an_operation_timeout_is_reported_as_a_timeout() {
+        let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
+        let sdk = virtual_time_sdk(injector.http_client(Service::Signer).latency(ms(20)), clock())
+            .to_builder()
+            .timeout_config(TimeoutConfig::builder().operation_timeout(ms(50)).build())
+            .build();
+        let capture = Capture::start();
+        let policy = PolicyConfig::builder().initial_backoff(ms(100)).jitter(Jitter::None).build().unwrap();
+        let client = Signer::client_in(&sdk, Some(&policy), Some("op-timeout"));
+        assert!(matches!(client.call_safe().await, Outcome::Other(_)));
+        assert_eq!(capture.events_with("call failed")[0]["reason"], "timeout");
+        assert_eq!(capture.counter(GIVE_UPS, &[("reason", "timeout")]), 1);
+        assert_eq!(policy.retry_budget_tokens(Service::Signer.catalog()), Some(20.0));
+    }
+
+    /// After internal errors, throttling retries wait what a plain client would (the SDK's backoff
+    /// as if the internal-error attempts had not happened: under 1 s, then under 2 s), and a time
+    /// budget bounds them too.
+    #[tokio::test]
+    async fn throttling_after_internal_errors_backs_off_as_for_a_fresh_call() {
+        let plan = FaultPlan::new().rule(Rule::new(Fault::InternalError).first(4)).rule(Rule::new(Fault::Throttling));
+        let env = Env::start(plan).await;
+        let client = Signer::client(&env.sdk, Some(&policy(5)));
+        assert_eq!(client.call_safe().await, Outcome::Throttling);
+        let sleeps = env.sleep.logs();
+        assert_eq!(sleeps.len(), 4 + 2, "{sleeps:?}");
+        assert_eq!(sleeps[..4], [ms(10), ms(20), ms(40), ms(40)]);
+        assert!(sleeps[4] < Duration::from_secs(1) && sleeps[5] < Duration::from_secs(2), "{sleeps:?}");
+
+        let env = Env::start(FaultPlan::new().fail_always(Fault::Throttling)).await;
+        let bounded = PolicyConfig::builder().time_budget(ms(300)).build().unwrap();
+        let client = Signer::client(&env.sdk, Some(&bounded));
+        assert_eq!(client.call_safe().await, Outcome::Throttling);
+        let total: Duration = env.sleep.logs().iter().sum();
+        assert!(total <= ms(300), "the time budget bounds the client's own retries: {:?}", env.sleep.logs());
+    }
+
+    /// A time source that reads the system clock, then steps by `step` once 100 ms of (paused)
+    /// time have passed.
+    #[derive(Debug)]
+    struct SteppingClock {
+        start: tokio::time::Instant,
+        step: Duration,
+        forward: bool,
+    }
+
+    impl TimeSource for SteppingClock {
+        fn now(&self) -> SystemTime {
+            #[allow(clippy::disallowed_methods)]
+            let now = SystemTime::now() + self.start.elapsed();
+            match (self.start.elapsed() > ms(100), self.forward) {
+                (false, _) => now,
+                (true, true) => now + self.step,
+                (true, false) => now - self.step,
+            }
+        }
+    }
+
+    /// The time budget is measured monotonically: a wall-clock step either way changes nothing.
+    /// Budget 1 s, backoff 300 ms doubling: retries at 0.3 s and 0.9 s, then 2.1 s would be past it.
+    #[tokio::test(start_paused = true)]
+    async fn the_time_budget_ignores_wall_clock_steps() {
+        for forward in [false, true] {
+            let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
+            let time = SteppingClock { start: tokio::time::Instant::now(), step: Duration::from_secs(3600), forward };
+            let sdk = virtual_time_sdk(injector.http_client(Service::Signer), SharedTimeSource::new(time));
+            let policy = PolicyConfig::builder()
+                .max_attempts(10)
+                .initial_backoff(ms(300))
+                .jitter(Jitter::None)
+                .time_budget(Duration::from_secs(1))
+                .build()
+                .unwrap();
+            let client = Signer::client_in(&sdk, Some(&policy), Some(&format!("step-{forward}")));
+            assert_eq!(client.call_safe().await, Outcome::InternalServerError);
+            assert_eq!(injector.attempts(Service::Signer, "GetSigningProfile"), 3, "step forward: {forward}");
+        }
+    }
+
+    /// Dropping the loopback server closes its keep-alive connections: the next call fails.
+    #[tokio::test]
+    async fn dropping_the_server_closes_its_connections() {
+        let env = Env::start(FaultPlan::new()).await;
+        let client = Signer::client(&env.sdk, None);
+        assert_eq!(client.call_safe().await, Outcome::Ok);
+        let Env { server, .. } = env;
+        drop(server);
+        tokio::task::yield_now().await;
+        assert_ne!(client.call_safe().await, Outcome::Ok, "a pooled connection still answered");
+    }
+}
