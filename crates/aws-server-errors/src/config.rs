@@ -724,6 +724,70 @@ mod tests {
     }
 
     #[test]
+    fn durations_the_sdk_cannot_compute_are_rejected() {
+        let huge = Duration::from_secs(u64::MAX);
+        let e = err(PolicyConfig { initial_backoff: huge, max_backoff: huge, jitter: Jitter::None, ..Default::default() });
+        assert!(matches!(e, ConfigError::DurationTooLong { ref field, .. } if field == "initial_backoff"), "{e}");
+        let e = PolicyConfig::builder().operation("signer", "GetSigningProfile", |o| o.time_budget = Some(huge)).build();
+        assert_eq!(e.unwrap_err().field(), "services.signer.operations.GetSigningProfile.time_budget");
+        let e = err(PolicyConfig { retry_hint: RetryHintConfig { honour: true, max: huge }, ..Default::default() });
+        assert_eq!(e.field(), "retry_hint.max");
+        let toml = "initial_backoff = \"18446744073709551615s\"\nmax_backoff = \"18446744073709551615s\"\njitter = \"none\"";
+        let config: PolicyConfig = toml::from_str(toml).unwrap();
+        assert!(matches!(err(config), ConfigError::DurationTooLong { .. }));
+        ServerErrorPolicy::new(PolicyConfig { max_backoff: MAX_DURATION, ..Default::default() }).unwrap();
+    }
+
+    #[test]
+    fn settings_that_are_switched_off_are_validated_too() {
+        let e = PolicyConfig::builder()
+            .service("pinpoint", |s| {
+                s.enabled = false;
+                s.max_attempts = Some(0);
+            })
+            .build()
+            .unwrap_err();
+        assert_eq!(e.field(), "services.pinpoint.max_attempts");
+        let off = RetryBudgetConfig { enabled: false, capacity: 0, ratio: 0.2 };
+        assert_eq!(err(PolicyConfig { retry_budget: off, ..Default::default() }).field(), "retry_budget.capacity");
+        let hint = RetryHintConfig { honour: false, max: Duration::ZERO };
+        assert_eq!(err(PolicyConfig { retry_hint: hint, ..Default::default() }).field(), "retry_hint.max");
+        let breaker = CircuitBreakerConfig { enabled: false, half_open_probes: 0, ..Default::default() };
+        assert_eq!(
+            err(PolicyConfig { circuit_breaker: breaker, ..Default::default() }).field(),
+            "circuit_breaker.half_open_probes"
+        );
+    }
+
+    #[test]
+    fn a_budget_ratio_below_its_precision_is_rejected_not_rounded_to_zero() {
+        let budget = RetryBudgetConfig { ratio: 0.0004, ..Default::default() };
+        ServerErrorPolicy::new(PolicyConfig { retry_budget: budget, ..Default::default() }).unwrap();
+        let budget = RetryBudgetConfig { ratio: 1e-7, ..Default::default() };
+        assert_eq!(err(PolicyConfig { retry_budget: budget, ..Default::default() }).field(), "retry_budget.ratio");
+    }
+
+    #[test]
+    fn the_breaker_is_per_service_with_operation_exclusion() {
+        let policy = PolicyConfig::builder()
+            .service("signer", |s| s.circuit_breaker = Some(true))
+            .operation("signer", "ListSigningProfiles", |o| o.circuit_breaker = Some(false))
+            .build()
+            .unwrap();
+        assert!(policy.circuit_state(&crate::catalog::SIGNER).is_some());
+        assert!(policy.circuit_state(&crate::catalog::PINPOINT).is_none(), "off by default");
+        let settings = policy.config().resolve(&crate::catalog::SIGNER).unwrap().unwrap();
+        let excluded = crate::catalog::SIGNER.operation_index("ListSigningProfiles").unwrap();
+        let included = crate::catalog::SIGNER.operation_index("GetSigningProfile").unwrap();
+        assert!(!settings[excluded].breaker && settings[included].breaker);
+        let e = PolicyConfig::builder()
+            .circuit_breaker(CircuitBreakerConfig { failure_ratio: 0.0, ..Default::default() })
+            .build()
+            .unwrap_err();
+        assert_eq!(e.field(), "circuit_breaker.failure_ratio");
+    }
+
+    #[test]
     fn deserializes_from_toml_with_humantime_durations() {
         let config: PolicyConfig = toml::from_str(
             r#"
