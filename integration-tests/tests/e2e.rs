@@ -741,3 +741,71 @@ mod control {
         assert_ne!(client.call_safe().await, Outcome::Ok, "a pooled connection still answered");
     }
 }
+
+mod breaker {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    use aws_server_errors::telemetry::{CIRCUIT_TRANSITIONS, FAILED_FAST};
+    use aws_server_errors::{CircuitBreakerConfig, CircuitState};
+    use aws_server_errors_fault::FaultInjector;
+    use aws_smithy_async::time::SharedTimeSource;
+
+    use super::*;
+
+    /// The breaker opens on failures, fails the next call fast with the documented error and no
+    /// request sent (the SDK does not retry it), leaves an excluded operation alone, lets one probe
+    /// through after the break, and closes when it succeeds.
+    #[tokio::test(start_paused = true)]
+    async fn the_breaker_fails_fast_probes_and_closes() {
+        let down = Arc::new(AtomicBool::new(true));
+        let outage = down.clone();
+        let plan = FaultPlan::new().rule(Rule::new(Fault::InternalError).when(move |_| outage.load(Ordering::SeqCst)));
+        let injector = FaultInjector::new(plan);
+        let time = SharedTimeSource::new(aws_server_errors_integration_tests::sim::VirtualTime::start());
+        let sdk = virtual_time_sdk(injector.http_client(Service::Signer).latency(ms(20)), time);
+        let capture = Capture::start();
+        let policy = PolicyConfig::builder()
+            .initial_backoff(ms(10))
+            .circuit_breaker(CircuitBreakerConfig {
+                minimum_throughput: 6,
+                break_duration: Duration::from_secs(5),
+                ..Default::default()
+            })
+            .service("signer", |s| s.circuit_breaker = Some(true))
+            .operation("signer", "ListSigningProfiles", |o| o.circuit_breaker = Some(false))
+            .build()
+            .unwrap();
+        let client = Signer::client_in(&sdk, Some(&policy), Some("breaker")).0;
+        let get = || client.get_signing_profile().profile_name("p").send();
+
+        for _ in 0..2 {
+            assert!(get().await.is_err());
+        }
+        assert_eq!(policy.circuit_state(Service::Signer.catalog()), Some(CircuitState::Open));
+        assert_eq!(injector.attempts(Service::Signer, "GetSigningProfile"), 6, "the sixth failure opened it");
+        let failed = capture.events_with("call failed");
+        assert_eq!(failed[1]["reason"], "max_attempts");
+
+        let sent = injector.requests().len();
+        let err = get().await.unwrap_err();
+        let open = aws_server_errors::circuit_open(&err).expect("the circuit-open error");
+        assert_eq!((open.service, open.operation), ("signer", "GetSigningProfile"));
+        assert!(open.retry_after > Duration::ZERO && open.retry_after <= Duration::from_secs(5), "{open:?}");
+        assert_eq!(injector.requests().len(), sent, "no attempt was sent, and the SDK did not retry");
+        assert_eq!(capture.counter(FAILED_FAST, &[("rpc.method", "GetSigningProfile")]), 1);
+
+        assert!(client.list_signing_profiles().send().await.is_err(), "the excluded operation is still sent");
+        assert_eq!(injector.attempts(Service::Signer, "ListSigningProfiles"), 3);
+
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        down.store(false, Ordering::SeqCst);
+        get().await.expect("the probe succeeds");
+        assert_eq!(policy.circuit_state(Service::Signer.catalog()), Some(CircuitState::Closed));
+        assert_eq!(capture.counter(CIRCUIT_TRANSITIONS, &[("to", "open")]), 1);
+        assert_eq!(capture.counter(CIRCUIT_TRANSITIONS, &[("to", "half_open")]), 1);
+        assert_eq!(capture.counter(CIRCUIT_TRANSITIONS, &[("to", "closed")]), 1);
+        let opened = capture.events_with("circuit opened");
+        assert_eq!(opened[0]["level"], "WARN");
+    }
+}

@@ -726,13 +726,16 @@ mod tests {
     #[test]
     fn durations_the_sdk_cannot_compute_are_rejected() {
         let huge = Duration::from_secs(u64::MAX);
-        let e = err(PolicyConfig { initial_backoff: huge, max_backoff: huge, jitter: Jitter::None, ..Default::default() });
+        let e =
+            err(PolicyConfig { initial_backoff: huge, max_backoff: huge, jitter: Jitter::None, ..Default::default() });
         assert!(matches!(e, ConfigError::DurationTooLong { ref field, .. } if field == "initial_backoff"), "{e}");
-        let e = PolicyConfig::builder().operation("signer", "GetSigningProfile", |o| o.time_budget = Some(huge)).build();
+        let e =
+            PolicyConfig::builder().operation("signer", "GetSigningProfile", |o| o.time_budget = Some(huge)).build();
         assert_eq!(e.unwrap_err().field(), "services.signer.operations.GetSigningProfile.time_budget");
         let e = err(PolicyConfig { retry_hint: RetryHintConfig { honour: true, max: huge }, ..Default::default() });
         assert_eq!(e.field(), "retry_hint.max");
-        let toml = "initial_backoff = \"18446744073709551615s\"\nmax_backoff = \"18446744073709551615s\"\njitter = \"none\"";
+        let toml =
+            "initial_backoff = \"18446744073709551615s\"\nmax_backoff = \"18446744073709551615s\"\njitter = \"none\"";
         let config: PolicyConfig = toml::from_str(toml).unwrap();
         assert!(matches!(err(config), ConfigError::DurationTooLong { .. }));
         ServerErrorPolicy::new(PolicyConfig { max_backoff: MAX_DURATION, ..Default::default() }).unwrap();
