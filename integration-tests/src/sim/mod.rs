@@ -32,7 +32,7 @@ use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
-use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
+use aws_server_errors::{CircuitState, PolicyConfig, ServerErrorPolicy};
 use aws_server_errors_fault::{EmptySuccess, Fault, FaultInjector, FaultPlan, RequestInfo, Responder, Rule, Service};
 use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
 use aws_smithy_async::time::{SharedTimeSource, TimeSource};
@@ -56,9 +56,56 @@ pub enum Scenario {
         /// How long it lasts.
         length: Duration,
     },
-    /// Each attempt of the non-idempotent operation is applied, and then answered with a 500,
-    /// with this probability ("committed then failed"). A retry applies it again.
-    CommittedThenFailed(f64),
+    /// Each attempt of the non-idempotent operation is applied, and then fails with `fault`,
+    /// with probability `p` ("committed then failed"). A retry applies it again.
+    CommittedThenFailed {
+        /// The probability, a ratio in `0..=1`.
+        p: f64,
+        /// How the applied request fails.
+        fault: CommittedFault,
+    },
+}
+
+/// How a committed request fails in [`Scenario::CommittedThenFailed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommittedFault {
+    /// The service's modeled internal-server error (500).
+    InternalError,
+    /// A bare 500 with an HTML body, as a load balancer sends.
+    Bare500,
+    /// A gateway's 502.
+    BadGateway,
+    /// A gateway's 504.
+    GatewayTimeout,
+    /// No response: the SDK's read timeout ends the attempt.
+    ReadTimeout,
+}
+
+impl CommittedFault {
+    /// All five, in report order.
+    pub const ALL: [CommittedFault; 5] =
+        [Self::InternalError, Self::Bare500, Self::BadGateway, Self::GatewayTimeout, Self::ReadTimeout];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::InternalError => "",
+            Self::Bare500 => " bare 500",
+            Self::BadGateway => " 502",
+            Self::GatewayTimeout => " 504",
+            Self::ReadTimeout => " read timeout",
+        }
+    }
+
+    fn fault(self) -> Fault {
+        let page = |status| Fault::BareStatus { status, body: "<html><body>gateway error</body></html>".into() };
+        match self {
+            Self::InternalError => Fault::InternalError,
+            Self::Bare500 => page(500),
+            Self::BadGateway => page(502),
+            Self::GatewayTimeout => page(504),
+            Self::ReadTimeout => Fault::NoResponse,
+        }
+    }
 }
 
 impl Scenario {
@@ -67,7 +114,7 @@ impl Scenario {
         match self {
             Self::Iid(p) => format!("iid {}%", p * 100.0),
             Self::Outage { length, .. } => format!("outage {}s", length.as_secs_f64()),
-            Self::CommittedThenFailed(p) => format!("committed-then-failed {}%", p * 100.0),
+            Self::CommittedThenFailed { p, fault } => format!("committed-then-failed{} {}%", fault.name(), p * 100.0),
         }
     }
 
@@ -80,14 +127,14 @@ impl Scenario {
     }
 
     /// Whether the scenario calls the non-idempotent operation.
-    fn non_idempotent(&self) -> bool {
-        matches!(self, Self::CommittedThenFailed(_))
+    pub fn non_idempotent(&self) -> bool {
+        matches!(self, Self::CommittedThenFailed { .. })
     }
 
     /// Whether attempt `attempt` (0-based) of call `call`, arriving at `now`, fails.
-    fn fails(&self, key: u64, call: u64, attempt: u32, now: Duration) -> bool {
+    pub fn fails(&self, key: u64, call: u64, attempt: u32, now: Duration) -> bool {
         match self {
-            Self::Iid(p) | Self::CommittedThenFailed(p) => unit(key, call, attempt) < *p,
+            Self::Iid(p) | Self::CommittedThenFailed { p, .. } => unit(key, call, attempt) < *p,
             Self::Outage { start, length } => now >= *start && now < *start + *length,
         }
     }
@@ -110,12 +157,21 @@ pub enum Contender {
     PolicyDefault,
     /// aws-server-errors with the recommended configuration, [`tuned_policy`].
     PolicyTuned,
+    /// The recommended configuration with the circuit breaker on at its default settings,
+    /// [`breaker_policy`].
+    PolicyBreaker,
 }
 
 impl Contender {
-    /// All five, in report order.
-    pub const ALL: [Contender; 5] =
-        [Self::SdkStandard, Self::SdkAdaptive, Self::HandWritten, Self::PolicyDefault, Self::PolicyTuned];
+    /// All six, in report order.
+    pub const ALL: [Contender; 6] = [
+        Self::SdkStandard,
+        Self::SdkAdaptive,
+        Self::HandWritten,
+        Self::PolicyDefault,
+        Self::PolicyTuned,
+        Self::PolicyBreaker,
+    ];
 
     /// The contender's name in reports.
     pub fn name(self) -> &'static str {
@@ -125,6 +181,7 @@ impl Contender {
             Self::HandWritten => "hand-written-loop",
             Self::PolicyDefault => "policy-default",
             Self::PolicyTuned => "policy-tuned",
+            Self::PolicyBreaker => "policy-breaker",
         }
     }
 
@@ -139,6 +196,7 @@ impl Contender {
         let config = match self {
             Self::PolicyDefault => PolicyConfig::default(),
             Self::PolicyTuned => tuned_policy(),
+            Self::PolicyBreaker => breaker_policy(),
             _ => return None,
         };
         Some(ServerErrorPolicy::new(config).expect("the simulation's policies are valid"))
@@ -176,6 +234,15 @@ pub fn tuned_policy() -> PolicyConfig {
     PolicyConfig { max_attempts: 5, time_budget: Some(Duration::from_secs(2)), ..PolicyConfig::default() }
 }
 
+/// The recommended configuration with a circuit breaker on every service, at the breaker's
+/// default settings (contender `policy-breaker`).
+pub fn breaker_policy() -> PolicyConfig {
+    PolicyConfig {
+        circuit_breaker: aws_server_errors::CircuitBreakerConfig { enabled: true, ..Default::default() },
+        ..tuned_policy()
+    }
+}
+
 /// What to simulate.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -207,13 +274,15 @@ impl SimConfig {
             calls: 10_000,
             arrival_interval: Duration::from_millis(20),
             latency: Duration::from_millis(20),
-            scenarios: vec![
+            scenarios: [
                 Scenario::Iid(0.01),
                 Scenario::Iid(0.10),
                 Scenario::Iid(0.30),
                 Scenario::Outage { start: Duration::from_secs(60), length: Duration::from_secs(60) },
-                Scenario::CommittedThenFailed(0.10),
-            ],
+            ]
+            .into_iter()
+            .chain(CommittedFault::ALL.map(|fault| Scenario::CommittedThenFailed { p: 0.10, fault }))
+            .collect(),
             contenders: Contender::ALL.to_vec(),
             services: Service::ALL.to_vec(),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -226,14 +295,16 @@ impl SimConfig {
         Self {
             calls: 300,
             arrival_interval: Duration::from_millis(50),
-            scenarios: vec![
+            scenarios: [
                 Scenario::Iid(0.01),
                 Scenario::Iid(0.10),
                 Scenario::Iid(0.30),
                 Scenario::Outage { start: Duration::from_secs(3), length: Duration::from_secs(6) },
-                Scenario::CommittedThenFailed(0.10),
-            ],
-            contenders: vec![Contender::SdkStandard, Contender::PolicyDefault],
+            ]
+            .into_iter()
+            .chain(CommittedFault::ALL.map(|fault| Scenario::CommittedThenFailed { p: 0.10, fault }))
+            .collect(),
+            contenders: vec![Contender::SdkStandard, Contender::PolicyDefault, Contender::PolicyBreaker],
             ..Self::full(seed)
         }
     }
@@ -267,6 +338,13 @@ pub struct Run {
     pub calls: Vec<CallRecord>,
     /// The arrival time of every attempt, in arrival order.
     pub attempt_times: Vec<Duration>,
+    /// The key of the run's fault schedule (see [`Scenario::fails`]).
+    pub key: u64,
+    /// Attempts that arrived while the service's circuit breaker was not closed (half-open
+    /// probes, and calls admitted before it opened).
+    pub attempts_while_open: u64,
+    /// How many times the circuit breaker opened (sampled at every call's start).
+    pub breaker_opened: u64,
 }
 
 /// Runs every scenario, contender and service of `config`. Results are in the config's order
@@ -380,7 +458,23 @@ async fn drive<C: Case + 'static>(
     service: Service,
 ) -> Run {
     let clock = VirtualTime::start();
-    let mut rule = Rule::new(Fault::InternalError).when(move |_request| {
+    let policy = contender.policy();
+    let catalog = service.catalog();
+    let breaker_state = {
+        let policy = policy.clone();
+        move || policy.as_ref().and_then(|p| p.circuit_state(catalog))
+    };
+    let open_attempts = std::sync::Arc::new(AtomicU64::new(0));
+    let fault = match scenario {
+        Scenario::CommittedThenFailed { fault, .. } => fault.fault(),
+        _ => Fault::InternalError,
+    };
+    let counter = open_attempts.clone();
+    let state_at_attempt = breaker_state.clone();
+    let mut rule = Rule::new(fault).when(move |_request| {
+        if state_at_attempt().is_some_and(|s| s != CircuitState::Closed) {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
         CALL.try_with(|call| {
             let attempt = call.attempts.get();
             call.attempts.set(attempt + 1);
@@ -402,19 +496,24 @@ async fn drive<C: Case + 'static>(
         )))
         .http_client(injector.http_client(service).latency(config.latency))
         .retry_config(contender.retry_config())
-        .timeout_config(TimeoutConfig::disabled())
+        // A read that is never answered ends after 1 s (the committed read-timeout scenario).
+        .timeout_config(TimeoutConfig::builder().read_timeout(Duration::from_secs(1)).build())
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .sleep_impl(SharedAsyncSleep::new(TokioSleep::new()))
         .time_source(SharedTimeSource::new(clock))
         .build();
-    let policy = contender.policy();
     let partition = format!("fault-sim-{}", PARTITION.fetch_add(1, Ordering::Relaxed));
     let client = Rc::new(C::client_in(&sdk, policy.as_ref(), Some(&partition)));
 
     let non_idempotent = scenario.non_idempotent();
     let mut tasks = Vec::with_capacity(config.calls);
+    let (mut last_state, mut breaker_opened) = (CircuitState::Closed, 0);
     for k in 0..config.calls {
         tokio::time::sleep_until(clock.origin + config.arrival_interval * k as u32).await;
+        if let Some(state) = breaker_state() {
+            breaker_opened += u64::from(state == CircuitState::Open && last_state != CircuitState::Open);
+            last_state = state;
+        }
         let state = Rc::new(CallState {
             id: k as u64,
             attempts: Cell::new(0),
@@ -437,7 +536,8 @@ async fn drive<C: Case + 'static>(
         attempt_times.extend(state.attempt_times.borrow().iter().copied());
     }
     attempt_times.sort();
-    Run { scenario, contender, service, calls, attempt_times }
+    let attempts_while_open = open_attempts.load(Ordering::Relaxed);
+    Run { scenario, contender, service, calls, attempt_times, key, attempts_while_open, breaker_opened }
 }
 
 /// SplitMix64 over the inputs: a well-mixed 64-bit key.

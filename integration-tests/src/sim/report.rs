@@ -40,6 +40,21 @@ pub struct Summary {
     /// Outage only: time from the end of the outage until the last call started during it has
     /// its result, s (how long retries keep the outage's calls waiting).
     pub drain_s: Option<f64>,
+    /// Outage only: time from the end of the outage to the first call that succeeds, ms.
+    pub first_success_ms: Option<f64>,
+    /// Outage only: median time-to-result of calls started during the outage, ms.
+    pub outage_p50_ms: Option<f64>,
+    /// Outage only: 99th percentile of the same, ms.
+    pub outage_p99_ms: Option<f64>,
+    /// Attempts that reached the service while its circuit breaker was not closed.
+    pub attempts_while_open: u64,
+    /// Times the circuit breaker opened.
+    pub breaker_opened: u64,
+    /// i.i.d. only: the success rate that 3 attempts per call allow on this fault schedule (a
+    /// call succeeds if any of its first 3 scheduled attempts does).
+    pub ideal3: Option<f64>,
+    /// i.i.d. only: the same for 5 attempts.
+    pub ideal5: Option<f64>,
 }
 
 /// A summary per run, then one pooled over the services of each scenario and contender
@@ -82,7 +97,29 @@ fn summary(scenario: Scenario, contender: Contender, service: &str, runs: &[&Run
         outage_amplification: None,
         recovery_ms: None,
         drain_s: None,
+        first_success_ms: None,
+        outage_p50_ms: None,
+        outage_p99_ms: None,
+        attempts_while_open: runs.iter().map(|r| r.attempts_while_open).sum(),
+        breaker_opened: runs.iter().map(|r| r.breaker_opened).sum(),
+        ideal3: None,
+        ideal5: None,
     };
+    if let Scenario::Iid(_) = scenario {
+        let ideal = |k: u32| {
+            let ok: usize = runs
+                .iter()
+                .map(|r| {
+                    (0..r.calls.len() as u64)
+                        .filter(|&c| (0..k).any(|a| !scenario.fails(r.key, c, a, Duration::ZERO)))
+                        .count()
+                })
+                .sum();
+            ok as f64 / n
+        };
+        summary.ideal3 = Some(ideal(3));
+        summary.ideal5 = Some(ideal(5));
+    }
     if let Some((start, end)) = scenario.outage() {
         let during = |t: &Duration| *t >= start && *t < end;
         let outage_attempts = runs.iter().flat_map(|r| &r.attempt_times).filter(|t| during(t)).count() as u64;
@@ -95,6 +132,12 @@ fn summary(scenario: Scenario, contender: Contender, service: &str, runs: &[&Run
         summary.recovery_ms = Some(ms(recovered.saturating_sub(end)));
         let drained = calls.iter().filter(|c| during(&c.start)).map(|c| c.end).max().unwrap_or(end);
         summary.drain_s = Some(drained.saturating_sub(end).as_secs_f64());
+        summary.first_success_ms = Some(ms(first_success.unwrap_or(end).saturating_sub(end)));
+        let mut in_outage: Vec<f64> =
+            calls.iter().filter(|c| during(&c.start)).map(|c| ms(c.end.saturating_sub(c.start))).collect();
+        in_outage.sort_by(f64::total_cmp);
+        summary.outage_p50_ms = Some(percentile(&in_outage, 0.50));
+        summary.outage_p99_ms = Some(percentile(&in_outage, 0.99));
     }
     summary
 }
@@ -120,12 +163,13 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
 pub fn csv(summaries: &[Summary]) -> String {
     let mut out = String::from(
         "scenario,contender,service,calls,success_rate,amplification,p50_ms,p99_ms,duplicates,applied_but_failed,\
-         outage_attempts,outage_amplification,recovery_ms,drain_s\n",
+         outage_attempts,outage_amplification,recovery_ms,drain_s,first_success_ms,outage_p50_ms,outage_p99_ms,\
+         attempts_while_open,breaker_opened,ideal3,ideal5\n",
     );
     for s in summaries {
         let _ = writeln!(
             out,
-            "{},{},{},{},{:.4},{:.4},{:.1},{:.1},{},{},{},{},{},{}",
+            "{},{},{},{},{:.4},{:.4},{:.1},{:.1},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             s.scenario,
             s.contender.name(),
             s.service,
@@ -140,6 +184,13 @@ pub fn csv(summaries: &[Summary]) -> String {
             opt(s.outage_amplification.map(|v| format!("{v:.3}"))),
             opt(s.recovery_ms.map(|v| format!("{v:.1}"))),
             opt(s.drain_s.map(|v| format!("{v:.1}"))),
+            opt(s.first_success_ms.map(|v| format!("{v:.1}"))),
+            opt(s.outage_p50_ms.map(|v| format!("{v:.1}"))),
+            opt(s.outage_p99_ms.map(|v| format!("{v:.1}"))),
+            s.attempts_while_open,
+            s.breaker_opened,
+            opt(s.ideal3.map(|v| format!("{v:.4}"))),
+            opt(s.ideal5.map(|v| format!("{v:.4}"))),
         );
     }
     out
@@ -159,13 +210,14 @@ pub fn markdown(config: &SimConfig, summaries: &[Summary]) -> String {
         config.latency.as_millis()
     );
     out.push_str(
-        "| scenario | contender | success | attempts/call | p50 ms | p99 ms | duplicates | applied but failed |\n",
+        "| scenario | contender | success | attempts/call | p50 ms | p99 ms | duplicates | applied but failed | \
+         breaker opened |\n",
     );
-    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for s in summaries.iter().filter(|s| s.service == "all") {
         let _ = writeln!(
             out,
-            "| {} | {} | {:.2} % | {:.3} | {:.0} | {:.0} | {} | {} |",
+            "| {} | {} | {:.2} % | {:.3} | {:.0} | {:.0} | {} | {} | {} |",
             s.scenario,
             s.contender.name(),
             s.success_rate * 100.0,
@@ -173,24 +225,46 @@ pub fn markdown(config: &SimConfig, summaries: &[Summary]) -> String {
             s.p50_ms,
             s.p99_ms,
             s.duplicates,
-            s.applied_but_failed
+            s.applied_but_failed,
+            s.breaker_opened
         );
+    }
+    let ideal: Vec<&Summary> = summaries.iter().filter(|s| s.service == "all" && s.ideal3.is_some()).collect();
+    if !ideal.is_empty() {
+        out.push_str("\n| i.i.d. | contender | success | limit of 3 attempts | limit of 5 attempts |\n");
+        out.push_str("|---|---|---:|---:|---:|\n");
+        for s in ideal {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.2} % | {:.2} % | {:.2} % |",
+                s.scenario,
+                s.contender.name(),
+                s.success_rate * 100.0,
+                s.ideal3.unwrap_or_default() * 100.0,
+                s.ideal5.unwrap_or_default() * 100.0
+            );
+        }
     }
     let outage: Vec<&Summary> =
         summaries.iter().filter(|s| s.service == "all" && s.outage_attempts.is_some()).collect();
     if !outage.is_empty() {
         out.push_str(
-            "\n| outage | contender | attempts during outage | per call started in it | recovery ms | drain s |\n",
+            "\n| outage | contender | attempts during outage | per call started in it | attempts while breaker \
+             not closed | p50 / p99 ms in outage | first success ms | full success ms | drain s |\n",
         );
-        out.push_str("|---|---|---:|---:|---:|---:|\n");
+        out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for s in outage {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {:.3} | {:.0} | {:.1} |",
+                "| {} | {} | {} | {:.3} | {} | {:.0} / {:.0} | {:.0} | {:.0} | {:.1} |",
                 s.scenario,
                 s.contender.name(),
                 s.outage_attempts.unwrap_or_default(),
                 s.outage_amplification.unwrap_or_default(),
+                s.attempts_while_open,
+                s.outage_p50_ms.unwrap_or_default(),
+                s.outage_p99_ms.unwrap_or_default(),
+                s.first_success_ms.unwrap_or_default(),
                 s.recovery_ms.unwrap_or_default(),
                 s.drain_s.unwrap_or_default()
             );
@@ -258,6 +332,7 @@ pub fn plot_outage(runs: &[Run], contenders: &[Contender], path: &Path) -> Resul
     let amp_max = series.iter().flat_map(|(_, p)| p).map(|p| p.amplification).fold(1.0, f64::max) * 1.1;
     let p99_max = series.iter().flat_map(|(_, p)| p).map(|p| p.p99_ms / 1e3).fold(0.1, f64::max) * 1.1;
     let colors = [
+        RGBColor(140, 86, 75),
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
         RGBColor(44, 160, 44),

@@ -29,9 +29,26 @@ fn default_policy_claims_hold_on_a_short_simulation() {
             );
             if scenario.non_idempotent() {
                 assert_eq!(policy.duplicates, 0, "{name} / {service}: the default policy duplicated side effects");
+                let breaker = find(&summaries, &name, Contender::PolicyBreaker, service);
+                assert_eq!(breaker.duplicates, 0, "{name} / {service}: policy + breaker duplicated side effects");
+                if *service == "all" {
+                    let sdk_dups = sdk.duplicates;
+                    assert!(sdk_dups > 0, "{name}: the fault must make the SDK alone duplicate ({sdk_dups})");
+                }
+            }
+            if let (Scenario::Iid(_), "all") = (scenario, *service) {
+                let breaker = find(&summaries, &name, Contender::PolicyBreaker, service);
+                assert_eq!(breaker.breaker_opened, 0, "{name}: the breaker opened under i.i.d. errors");
             }
         }
     }
+    // The policy is the one authority over its retries: at 30 % it reaches what its 3 attempts
+    // allow on the same schedule, within 0.1 percentage point.
+    let iid30 = find(&summaries, "iid 30%", Contender::PolicyDefault, "all");
+    let limit = iid30.ideal3.unwrap();
+    assert!(limit - iid30.success_rate <= 0.001, "{:.4} vs the 3-attempt limit {limit:.4}", iid30.success_rate);
+    let outage = find(&summaries, "outage 6s", Contender::PolicyBreaker, "all");
+    assert!(outage.breaker_opened > 0, "the breaker opens in the outage: {outage:?}");
     // The schedule does what it says, so the checks above could fail: the SDK's default retries
     // committed requests into duplicates, and the outage sends attempts into the window.
     let committed = find(&summaries, "committed-then-failed 10%", Contender::SdkStandard, "all");
