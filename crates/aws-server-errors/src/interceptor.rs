@@ -25,7 +25,6 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use aws_smithy_async::time::SharedTimeSource;
 use aws_smithy_runtime::client::retries::TokenBucket;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::{
@@ -465,7 +464,7 @@ impl ServerErrorInterceptor {
             }
         }
         if let (Some(breaker), Some((_, probe))) = (&self.state.breaker, admitted) {
-            let now = runtime_components.time_source().unwrap_or_else(SharedTimeSource::default).now();
+            let now = runtime_components.time_source().unwrap_or_default().now();
             if let Some(t) = breaker.record(now, Some(true), probe) {
                 telemetry::record_transition(self.service(), t);
             }
