@@ -1,6 +1,6 @@
 //! What this crate knows about each service and operation, independent of the SDK's types.
 //!
-//! The tables in [`generated`] are produced by `codegen/generate.py` from the pinned SDK crates
+//! The tables in `generated` are produced by `codegen/generate.py` from the pinned SDK crates
 //! (which operations exist) and from facts distilled out of the public Smithy and botocore models
 //! (`codegen/model-facts/`: readonly / idempotent traits, HTTP bindings). CI regenerates them and
 //! fails when they are stale.
