@@ -387,12 +387,28 @@ fn time_calls<C: Case>(runtime: &Runtime, client: &C, calls: u64) -> f64 {
 }
 
 fn paired_success<C: Case>(runtime: &Runtime, rounds: usize, calls: u64) -> Paired {
+    paired_success_with::<C>(runtime, rounds, calls, &policy(), "success")
+}
+
+/// The success path of `policy` against a plain client, paired.
+fn paired_success_with<C: Case>(
+    runtime: &Runtime,
+    rounds: usize,
+    calls: u64,
+    policy: &ServerErrorPolicy,
+    group: &str,
+) -> Paired {
     let sdk = sdk_config(Canned::client(vec![wire::empty_success(C::SERVICE, "bench")]), RetryConfig::standard());
-    let policy = policy();
-    let (plain, with_policy) = (C::client(&sdk, None), C::client(&sdk, Some(&policy)));
-    paired(&format!("success/{}", C::SERVICE.catalog().key()), rounds, calls, |arm, n| {
+    let (plain, with_policy) = (C::client(&sdk, None), C::client(&sdk, Some(policy)));
+    paired(&format!("{group}/{}", C::SERVICE.catalog().key()), rounds, calls, |arm, n| {
         time_calls(runtime, if arm { &with_policy } else { &plain }, n)
     })
+}
+
+/// The default policy with the circuit breaker on for every service.
+fn breaker_policy() -> ServerErrorPolicy {
+    let breaker = aws_server_errors::CircuitBreakerConfig { enabled: true, ..Default::default() };
+    ServerErrorPolicy::new(PolicyConfig { circuit_breaker: breaker, ..PolicyConfig::default() }).expect("valid")
 }
 
 fn paired_all(quick: bool) -> Vec<Paired> {
@@ -404,6 +420,8 @@ fn paired_all(quick: bool) -> Vec<Paired> {
         paired_success::<Account>(&runtime, rounds, calls),
         paired_success::<BackupGateway>(&runtime, rounds, calls),
         paired_success::<ConnectCases>(&runtime, rounds, calls),
+        paired_success_with::<Signer>(&runtime, rounds, calls, &breaker_policy(), "success_breaker"),
+        paired_success_with::<Pinpoint>(&runtime, rounds, calls, &breaker_policy(), "success_breaker"),
     ];
 
     let responses = vec![
