@@ -234,13 +234,16 @@ pub fn tuned_policy() -> PolicyConfig {
     PolicyConfig { max_attempts: 5, time_budget: Some(Duration::from_secs(2)), ..PolicyConfig::default() }
 }
 
-/// The recommended configuration with a circuit breaker on every service, at the breaker's
-/// default settings (contender `policy-breaker`).
+/// The recommended configuration with a circuit breaker on every service (contender
+/// `policy-breaker`): the breaker's defaults, with the break growing only to 10 s, so a
+/// recovered service waits at most 10 s for its next probe.
 pub fn breaker_policy() -> PolicyConfig {
-    PolicyConfig {
-        circuit_breaker: aws_server_errors::CircuitBreakerConfig { enabled: true, ..Default::default() },
-        ..tuned_policy()
-    }
+    let breaker = aws_server_errors::CircuitBreakerConfig {
+        enabled: true,
+        max_break_duration: Duration::from_secs(10),
+        ..Default::default()
+    };
+    PolicyConfig { circuit_breaker: breaker, ..tuned_policy() }
 }
 
 /// What to simulate.
