@@ -405,6 +405,33 @@ fn paired_success_with<C: Case>(
     })
 }
 
+/// An interceptor that declares no hook, registered permanently like the policy's: what the
+/// SDK charges for registering any interceptor, which no interceptor can go below.
+#[derive(Debug)]
+struct Noop;
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for Noop {
+    fn name(&self) -> &'static str {
+        "Noop"
+    }
+
+    fn overridden_hooks(&self) -> aws_smithy_runtime_api::client::interceptors::OverriddenHooks {
+        aws_smithy_runtime_api::client::interceptors::OverriddenHooks::none()
+    }
+}
+
+/// A plain Signer client against the same client with [`Noop`] registered, paired.
+fn paired_noop(runtime: &Runtime, rounds: usize, calls: u64) -> Paired {
+    use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
+    let sdk = sdk_config(Canned::client(vec![wire::empty_success(Service::Signer, "bench")]), RetryConfig::standard());
+    let plain = Signer::client(&sdk, None);
+    let config = aws_sdk_signer::config::Builder::from(&sdk).build();
+    let mut builder = config.to_builder();
+    builder.push_interceptor(SharedInterceptor::permanent(Noop));
+    let noop = Signer(aws_sdk_signer::Client::from_conf(builder.build()));
+    paired("noop_interceptor/signer", rounds, calls, |arm, n| time_calls(runtime, if arm { &noop } else { &plain }, n))
+}
+
 /// The default policy with the circuit breaker on for every service.
 fn breaker_policy() -> ServerErrorPolicy {
     let breaker = aws_server_errors::CircuitBreakerConfig { enabled: true, ..Default::default() };
@@ -420,6 +447,7 @@ fn paired_all(quick: bool) -> Vec<Paired> {
         paired_success::<Account>(&runtime, rounds, calls),
         paired_success::<BackupGateway>(&runtime, rounds, calls),
         paired_success::<ConnectCases>(&runtime, rounds, calls),
+        paired_noop(&runtime, rounds, calls),
         paired_success_with::<Signer>(&runtime, rounds, calls, &breaker_policy(), "success_breaker"),
         paired_success_with::<Pinpoint>(&runtime, rounds, calls, &breaker_policy(), "success_breaker"),
     ];

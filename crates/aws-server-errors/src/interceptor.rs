@@ -40,7 +40,7 @@ use aws_smithy_types::retry::RetryConfig;
 use tracing::{event, Level};
 
 use crate::adapter::{ClassifiedError, ErrorClass, ServiceAdapter};
-use crate::breaker::{Admission, CircuitOpen, ProbeGuard};
+use crate::breaker::{Admission, CircuitOpen, CircuitState, ProbeGuard};
 use crate::budget::RetryToken;
 use crate::catalog::OperationSpec;
 use crate::classify::classify_attempt;
@@ -75,16 +75,15 @@ impl Storable for CallStart {
     type Storer = StoreReplace<Self>;
 }
 
-/// A call the circuit breaker admitted (stored only when the operation has a breaker).
+/// A half-open probe call: its probe slot, held until the call ends. Closed-state calls store
+/// nothing.
 #[derive(Debug)]
-struct Admitted {
+struct Probe {
     owner: u64,
-    operation: usize,
-    /// Held for a half-open probe until the call ends.
-    probe: Option<ProbeGuard>,
+    _slot: ProbeGuard,
 }
 
-impl Storable for Admitted {
+impl Storable for Probe {
     type Storer = StoreReplace<Self>;
 }
 
@@ -148,6 +147,16 @@ impl ServerErrorInterceptor {
     fn service(&self) -> &'static str {
         self.adapter.catalog().service
     }
+
+    /// Whether this call's operation goes through the service's breaker (no lookup when every
+    /// operation does).
+    fn in_breaker(&self, cfg: &ConfigBag) -> bool {
+        if self.state.breaker_every_operation {
+            return true;
+        }
+        let settings = self.state.settings.as_deref().unwrap_or_default();
+        self.operation_of(cfg).is_some_and(|i| settings[i].breaker)
+    }
 }
 
 impl Intercept for ServerErrorInterceptor {
@@ -180,29 +189,33 @@ impl Intercept for ServerErrorInterceptor {
         runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let (Some(settings), Some(breaker)) = (&self.state.settings, &self.state.breaker) else { return Ok(()) };
-        if cfg.load::<Admitted>().is_some() {
-            return Ok(()); // another registration admitted it
-        }
-        let Some(operation) = self.operation_of(cfg) else { return Ok(()) };
-        if !settings[operation].breaker {
+        let Some(breaker) = &self.state.breaker else { return Ok(()) };
+        if !self.in_breaker(cfg) {
             return Ok(());
+        }
+        // The closed fast path: one atomic load, nothing stored.
+        if breaker.state() == CircuitState::Closed {
+            return Ok(());
+        }
+        if cfg.load::<Probe>().is_some() {
+            return Ok(()); // another registration admitted it as a probe
         }
         let now = runtime_components.time_source().unwrap_or_default().now();
         let (admission, transition) = breaker.admit(now);
         if let Some(t) = transition {
             telemetry::record_transition(self.service(), t);
         }
-        let probe = match admission {
-            Ok(Admission::Closed) => None,
-            Ok(Admission::Probe(guard)) => Some(guard),
+        match admission {
+            Ok(Admission::Closed) => {}
+            Ok(Admission::Probe(slot)) => {
+                cfg.interceptor_state().store_put(Probe { owner: self.id, _slot: slot });
+            }
             Err(retry_after) => {
-                let operation = self.operation(operation).name;
+                let operation = self.operation_of(cfg).map_or("", |i| self.operation(i).name);
                 telemetry::record_failed_fast(self.service(), operation);
                 return Err(Box::new(CircuitOpen { service: self.service(), operation, retry_after }));
             }
-        };
-        cfg.interceptor_state().store_put(Admitted { owner: self.id, operation, probe });
+        }
         Ok(())
     }
 
@@ -255,18 +268,19 @@ impl Intercept for ServerErrorInterceptor {
         let Some(all_settings) = &self.state.settings else { return Ok(()) };
         // `RequestAttempts` is in the top layer of the bag: a cheap hit, unlike a miss.
         let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
-        let admitted = match &self.state.breaker {
-            Some(_) => match cfg.load::<Admitted>() {
-                Some(a) if a.owner != self.id => return Ok(()),
-                Some(a) => Some((a.operation, a.probe.is_some())),
-                None => None,
+        // Whether the call is a half-open probe (and of this registration): only looked up while
+        // the breaker is not closed, so the closed success path reads one atomic.
+        let probe = match &self.state.breaker {
+            Some(breaker) if breaker.state() != CircuitState::Closed => match cfg.load::<Probe>() {
+                Some(p) if p.owner != self.id => return Ok(()),
+                p => p.is_some(),
             },
-            None => None,
+            _ => false,
         };
         let error = match context.output_or_error() {
             Some(Err(error)) => error,
             Some(Ok(_)) => {
-                self.succeeded(cfg, runtime_components, attempt, admitted);
+                self.succeeded(cfg, runtime_components, attempt, probe);
                 return Ok(());
             }
             None => return Ok(()),
@@ -274,9 +288,8 @@ impl Intercept for ServerErrorInterceptor {
 
         let existing = cfg.load::<CallState>().map(|s| (s.owner, s.operation));
         let operation = match existing {
-            Some((owner, _)) if owner != self.id => return Ok(()),
             Some((_, operation)) => operation,
-            None => match admitted.map(|a| a.0).or_else(|| self.operation_of(cfg)) {
+            None => match self.operation_of(cfg) {
                 Some(index) => index,
                 None => return Ok(()),
             },
@@ -285,15 +298,19 @@ impl Intercept for ServerErrorInterceptor {
         let record = classify_attempt(self.adapter, operation, error, context.response());
         let time_source = runtime_components.time_source().unwrap_or_default();
 
-        // Circuit breaker: count the outcome (server-side failures only).
+        // Circuit breaker: count the outcome (server-side failures only). Every registration
+        // counts, on failures as on successes, so a policy registered twice on a client counts
+        // each outcome twice and the failure ratio is unchanged.
         let breaker = self.state.breaker.as_ref().filter(|_| settings.breaker);
         let server_side = server_side_failure(&record);
-        if let (Some(breaker), Some((_, probe))) = (breaker, admitted) {
+        if let Some(breaker) = breaker {
             if let Some(t) = breaker.record(time_source.now(), server_side.then_some(false), probe) {
                 telemetry::record_transition(self.service(), t);
             }
         }
-
+        if existing.is_some_and(|(owner, _)| owner != self.id) {
+            return Ok(());
+        }
         if existing.is_none() {
             let state = CallState {
                 owner: self.id,
@@ -450,23 +467,19 @@ impl Intercept for ServerErrorInterceptor {
 impl ServerErrorInterceptor {
     /// The success path: one deposit into the retry budget, the breaker's success, and after
     /// retries, the refund of the last retry's token and the outcome's log.
-    fn succeeded(
-        &self,
-        cfg: &mut ConfigBag,
-        runtime_components: &RuntimeComponents,
-        attempt: u32,
-        admitted: Option<(usize, bool)>,
-    ) {
+    fn succeeded(&self, cfg: &mut ConfigBag, runtime_components: &RuntimeComponents, attempt: u32, probe: bool) {
         if let Some(budget) = &self.state.budget {
             if !budget.is_full() && cfg.load::<Deposited>().is_none() {
                 cfg.interceptor_state().store_put(Deposited);
                 budget.deposit();
             }
         }
-        if let (Some(breaker), Some((_, probe))) = (&self.state.breaker, admitted) {
-            let now = runtime_components.time_source().unwrap_or_default().now();
-            if let Some(t) = breaker.record(now, Some(true), probe) {
-                telemetry::record_transition(self.service(), t);
+        if let Some(breaker) = &self.state.breaker {
+            if self.in_breaker(cfg) {
+                let now = runtime_components.time_source().unwrap_or_default().now();
+                if let Some(t) = breaker.record(now, Some(true), probe) {
+                    telemetry::record_transition(self.service(), t);
+                }
             }
         }
         if attempt <= 1 {

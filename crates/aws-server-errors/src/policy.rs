@@ -57,11 +57,13 @@ impl ServerErrorPolicy {
                 let breaker =
                     settings.iter().any(|s| s.breaker).then(|| CircuitBreaker::new(config.breaker_settings()));
                 let any_time_budget = settings.iter().any(|s| s.time_budget.is_some());
+                let breaker_every_operation = settings.iter().all(|s| s.breaker);
                 Ok(Arc::new(ServiceState {
                     settings: Some(settings.into_boxed_slice()),
                     budget,
                     breaker,
                     any_time_budget,
+                    breaker_every_operation,
                 }))
             })
             .collect::<Result<_, ConfigError>>()?;

@@ -18,11 +18,14 @@ pub(crate) struct ServiceState {
     pub breaker: Option<CircuitBreaker>,
     /// Whether any operation of the service has a time budget (then calls record their start).
     pub any_time_budget: bool,
+    /// Whether every operation goes through the breaker (then calls need no operation lookup
+    /// to know it).
+    pub breaker_every_operation: bool,
 }
 
 impl ServiceState {
     /// The state of a service the policy does not act on.
     pub fn disabled() -> Self {
-        Self { settings: None, budget: None, breaker: None, any_time_budget: false }
+        Self { settings: None, budget: None, breaker: None, any_time_budget: false, breaker_every_operation: false }
     }
 }
