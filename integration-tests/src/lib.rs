@@ -126,7 +126,7 @@ pub struct Capture {
     snapshotter: Snapshotter,
     /// Snapshots drain counters and histograms, so every snapshot is folded in here.
     metrics: Mutex<Vec<Series>>,
-    _log_guard: tracing::subscriber::DefaultGuard,
+    _log_guard: SinkGuard,
     _metrics_guard: metrics::LocalRecorderGuard<'static>,
 }
 
@@ -135,9 +135,7 @@ impl Capture {
     pub fn start() -> Self {
         let events = Arc::new(Mutex::new(Vec::new()));
         let all_text = Arc::new(Mutex::new(String::new()));
-        let layer = CaptureLayer { events: events.clone(), all_text: all_text.clone() };
-        let subscriber = tracing_subscriber::registry().with(layer);
-        let log_guard = tracing::subscriber::set_default(subscriber);
+        let log_guard = SinkGuard::install(Sink { events: events.clone(), all_text: all_text.clone() });
         // The local recorder must outlive its guard; a leaked one per test is a few bytes.
         let recorder: &'static DebuggingRecorder = Box::leak(Box::new(DebuggingRecorder::new()));
         let snapshotter = recorder.snapshotter();
@@ -224,24 +222,58 @@ struct Series {
     samples: Vec<f64>,
 }
 
-struct CaptureLayer {
+/// Where the current thread's captured events go.
+#[derive(Clone)]
+struct Sink {
     events: Arc<Mutex<Vec<Event>>>,
     all_text: Arc<Mutex<String>>,
 }
+
+thread_local! {
+    static SINK: std::cell::RefCell<Option<Sink>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Routes this thread's events to a [`Sink`] until dropped.
+///
+/// One global subscriber, installed once, forwards events to the sink of the thread they happen
+/// on. (A per-thread `set_default` subscriber loses events when tests run in parallel: `tracing`
+/// caches each callsite's interest globally, and a cache rebuilt while another test's
+/// subscriber comes or goes can disable a callsite for a moment.)
+struct SinkGuard;
+
+impl SinkGuard {
+    fn install(sink: Sink) -> Self {
+        static GLOBAL: std::sync::Once = std::sync::Once::new();
+        GLOBAL.call_once(|| {
+            let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry().with(CaptureLayer));
+        });
+        SINK.with(|s| *s.borrow_mut() = Some(sink));
+        Self
+    }
+}
+
+impl Drop for SinkGuard {
+    fn drop(&mut self) {
+        SINK.with(|s| *s.borrow_mut() = None);
+    }
+}
+
+struct CaptureLayer;
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CaptureLayer {
     fn on_event(&self, event: &tracing::Event<'_>, _ctx: tracing_subscriber::layer::Context<'_, S>) {
         if event.metadata().target() != aws_server_errors::telemetry::LOG_TARGET {
             return;
         }
+        let Some(sink) = SINK.with(|s| s.borrow().clone()) else { return };
         let mut fields = Visitor(Event::new());
         event.record(&mut fields);
-        let mut text = self.all_text.lock().unwrap();
+        let mut text = sink.all_text.lock().unwrap();
         for (k, v) in &fields.0 {
             text.push_str(&format!("{k}={v}\n"));
         }
         fields.0.insert("level".into(), event.metadata().level().to_string());
-        self.events.lock().unwrap().push(fields.0);
+        sink.events.lock().unwrap().push(fields.0);
     }
 }
 

@@ -647,6 +647,30 @@ mod control {
         assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 1 + 3);
     }
 
+    /// `CallOverride` in one call's `config_override` changes the policy's attempts for that call
+    /// only.
+    #[tokio::test]
+    async fn a_call_override_changes_the_attempts_of_one_call() {
+        use aws_server_errors::CallOverride;
+        let env = Env::start(FaultPlan::new().fail_always(Fault::InternalError)).await;
+        let client = Signer::client(&env.sdk, Some(&policy(3))).0;
+        let call = |o: CallOverride| {
+            client
+                .get_signing_profile()
+                .profile_name("p")
+                .customize()
+                .config_override(aws_sdk_signer::Config::builder().interceptor(o))
+                .send()
+        };
+        assert!(call(CallOverride::max_attempts(5).unwrap()).await.is_err());
+        assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 5);
+        assert!(call(CallOverride::no_retries()).await.is_err());
+        assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 5 + 1);
+        let _ = client.get_signing_profile().profile_name("p").send().await;
+        assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 6 + 3, "the next call has the policy's 3");
+        assert_eq!(CallOverride::max_attempts(0).unwrap_err().field(), "max_attempts");
+    }
+
     /// A call ended by the SDK's operation timeout during the policy's backoff is reported as a
     /// timeout, and the retry it never sent costs no budget.
     #[tokio::test(start_paused = true)]

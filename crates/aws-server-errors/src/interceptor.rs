@@ -42,6 +42,7 @@ use tracing::{event, Level};
 use crate::adapter::{ClassifiedError, ErrorClass, ServiceAdapter};
 use crate::breaker::{Admission, CircuitOpen, CircuitState, ProbeGuard};
 use crate::budget::RetryToken;
+use crate::call::CallOverride;
 use crate::catalog::OperationSpec;
 use crate::classify::classify_attempt;
 use crate::clock::CallClock;
@@ -104,6 +105,8 @@ struct CallState {
     /// The call's `RetryConfig` as it was before the policy touched it (client config and any
     /// `config_override`).
     client_retry: RetryConfig,
+    /// The attempts a [`CallOverride`] gives this call.
+    call_attempts: Option<u32>,
     /// The retry partition's token bucket, put back after a policy retry.
     client_bucket: Option<TokenBucket>,
     bucket_overridden: bool,
@@ -316,6 +319,7 @@ impl Intercept for ServerErrorInterceptor {
                 owner: self.id,
                 operation,
                 client_retry: cfg.load::<RetryConfig>().cloned().unwrap_or_else(RetryConfig::standard),
+                call_attempts: cfg.load::<CallOverride>().map(CallOverride::attempts),
                 client_bucket: cfg.load::<TokenBucket>().cloned(),
                 bucket_overridden: false,
                 attempts: 0,
@@ -349,7 +353,11 @@ impl Intercept for ServerErrorInterceptor {
         let breaker_allows = breaker.is_none_or(|b| b.allows_retry());
         // Retries disabled for the call (`RetryConfig::disabled()`, in the client config or the
         // call's `config_override`) means no retry of any kind.
-        let max_attempts = if state.client_retry.max_attempts() <= 1 { 1 } else { settings.max_attempts };
+        let max_attempts = match (state.client_retry.max_attempts(), state.call_attempts) {
+            (..=1, _) => 1,
+            (_, Some(attempts)) => attempts,
+            (_, None) => settings.max_attempts,
+        };
         let input = DecisionInput {
             internal_failures: state.internal_failures,
             max_attempts,

@@ -25,7 +25,7 @@
 //!
 //! Where things are: [`adapter`] (the taxonomy and record), [`failure`] (whether a failed request
 //! may have been applied), `classify` (one attempt into the taxonomy), `decide` (the decision
-//! rule), `budget` (the retry budget), [`breaker`] (the circuit breaker), [`config`],
+//! rule), `budget` (the retry budget), `call` (per-call control, [`CallOverride`]), [`breaker`] (the circuit breaker), [`config`],
 //! [`policy`] (the object users register), `interceptor` (where the SDK is steered),
 //! [`telemetry`] (metric and log names), [`catalog`] (generated per-operation facts).
 #![deny(missing_docs)]
@@ -34,6 +34,7 @@
 pub mod adapter;
 pub mod breaker;
 mod budget;
+mod call;
 pub mod catalog;
 mod classify;
 mod clock;
@@ -48,6 +49,7 @@ pub mod telemetry;
 
 pub use adapter::{ClassifiedError, ErrorClass, ServiceAdapter, ServiceDetail};
 pub use breaker::{CircuitOpen, CircuitState};
+pub use call::CallOverride;
 pub use catalog::{RetrySafety, ServiceCatalog};
 pub use config::{
     CircuitBreakerConfig, ConfigError, Jitter, OperationConfig, PolicyConfig, PolicyConfigBuilder, RetryBudgetConfig,
