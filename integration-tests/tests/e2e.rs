@@ -833,3 +833,38 @@ mod breaker {
         assert_eq!(opened[0]["level"], "WARN");
     }
 }
+
+/// Server-controlled values reach the logs bounded and sanitised: a 68 KB Signer `code` and a
+/// request id with control characters, parsed by the SDK from a real error response.
+#[tokio::test]
+async fn server_controlled_log_values_are_bounded() {
+    use aws_server_errors::telemetry::MAX_LOGGED_VALUE;
+    use aws_server_errors_fault::{FaultInjector, RequestInfo, Responder};
+
+    #[derive(Debug)]
+    struct HugeError;
+    impl Responder for HugeError {
+        fn respond(&self, _: &RequestInfo<'_>) -> http::Response<bytes::Bytes> {
+            let body = serde_json::json!({ "message": "m", "code": "C".repeat(68_000) }).to_string();
+            http::Response::builder()
+                .status(500)
+                .header("x-amzn-ErrorType", "InternalServiceErrorException")
+                .header("x-amzn-RequestId", format!("id\twith tabs {}", "r".repeat(500)))
+                .body(bytes::Bytes::from(body))
+                .unwrap()
+        }
+    }
+    let injector = FaultInjector::with_responder(FaultPlan::new(), HugeError);
+    let env = Env::start(FaultPlan::new()).await;
+    let sdk = env.sdk.to_builder().http_client(injector.http_client(Service::Signer)).build();
+    let capture = Capture::start();
+    assert_eq!(Signer::client(&sdk, Some(&policy(2))).call_safe().await, Outcome::InternalServerError);
+    let failed = capture.events_with("attempt failed");
+    assert_eq!(failed.len(), 2);
+    let detail = &failed[0]["error.detail"];
+    assert!(detail.starts_with("code=CCCC") && detail.ends_with("..."), "{detail}");
+    assert!(detail.len() <= "code=".len() + MAX_LOGGED_VALUE + 3, "{} bytes", detail.len());
+    let id = &failed[0]["aws.request_id"];
+    assert!(id.starts_with("id_with_tabs_") && id.len() <= MAX_LOGGED_VALUE + 3, "{id}");
+    assert!(capture.all_text().len() < 4_000, "no field carries the 68 KB value");
+}
