@@ -426,7 +426,7 @@ impl PolicyConfig {
         Ok(service.enabled.then_some(settings))
     }
 
-    /// Whether any service has a circuit breaker.
+    /// The circuit breaker's validated settings, shared by every service that has one.
     pub(crate) fn breaker_settings(&self) -> BreakerSettings {
         let b = &self.circuit_breaker;
         BreakerSettings {

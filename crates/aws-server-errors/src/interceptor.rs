@@ -193,11 +193,8 @@ impl Intercept for ServerErrorInterceptor {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let Some(breaker) = &self.state.breaker else { return Ok(()) };
-        if !self.in_breaker(cfg) {
-            return Ok(());
-        }
-        // The closed fast path: one atomic load, nothing stored.
-        if breaker.state() == CircuitState::Closed {
+        // The closed fast path: one atomic load, nothing stored, no operation lookup.
+        if breaker.state() == CircuitState::Closed || !self.in_breaker(cfg) {
             return Ok(());
         }
         if cfg.load::<Probe>().is_some() {
@@ -228,8 +225,10 @@ impl Intercept for ServerErrorInterceptor {
         runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        // Declared only when an operation of the service has a time budget.
-        if self.state.any_time_budget && cfg.load::<CallStart>().is_none() {
+        // Declared only when an operation of the service has a time budget. (A second
+        // registration restarts the clock a few nanoseconds later: harmless, and cheaper than a
+        // config-bag miss on every call.)
+        if self.state.any_time_budget {
             let clock = CallClock::start(&runtime_components.time_source().unwrap_or_default());
             cfg.interceptor_state().store_put(CallStart(clock));
         }
