@@ -18,16 +18,9 @@
 //! them into the service's typed errors. Requests the plan does not fail go to a [`Responder`]
 //! (by default an empty `200`) or, for the HTTP client, to a real HTTP client of your choice.
 //!
-//! ```
-//! use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, Rule, Service};
+//! The loopback form with a real SDK client (the crate's README):
 //!
-//! let injector = FaultInjector::new(
-//!     FaultPlan::new().rule(Rule::new(Fault::InternalError).operation("GetApp").first(2)),
-//! );
-//! let http_client = injector.http_client(Service::Pinpoint);
-//! // aws_sdk_pinpoint::config::Builder::from(&sdk_config).http_client(http_client) ...
-//! # let _ = http_client;
-//! ```
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -44,7 +37,7 @@ use bytes::Bytes;
 use http::Response;
 
 pub use client::FaultInjectingClient;
-pub use server::{refused_endpoint, FaultServer};
+pub use server::{refused_endpoint, sdk_config, FaultServer};
 
 /// One of the five services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -66,6 +59,27 @@ impl Service {
     pub const ALL: [Service; 5] =
         [Service::Signer, Service::Pinpoint, Service::Account, Service::BackupGateway, Service::ConnectCases];
 
+    /// The service's name as logs and metrics show it (`rpc.service`) and as the SDK reports it:
+    /// `signer`, `Pinpoint`, `Account`, `Backup Gateway`, `ConnectCases`. Also what
+    /// [`Display`](fmt::Display) prints.
+    pub fn name(self) -> &'static str {
+        self.catalog().service
+    }
+
+    /// The service a name means: any name a `PolicyConfig` accepts as a service key (the crate
+    /// key `backupgateway` or the `rpc.service` name `Backup Gateway`, in any case).
+    ///
+    /// ```
+    /// use aws_server_errors_fault::Service;
+    /// assert_eq!(Service::from_name("Backup Gateway"), Some(Service::BackupGateway));
+    /// assert_eq!(Service::from_name("pinpoint"), Some(Service::Pinpoint));
+    /// assert_eq!("ConnectCases".parse::<Service>().unwrap().name(), "ConnectCases");
+    /// ```
+    pub fn from_name(name: &str) -> Option<Self> {
+        let catalog = ServiceCatalog::by_name(name)?;
+        Self::ALL.into_iter().find(|s| std::ptr::eq(s.catalog(), catalog))
+    }
+
     /// The service's catalog in `aws-server-errors`.
     pub fn catalog(self) -> &'static ServiceCatalog {
         match self {
@@ -77,6 +91,58 @@ impl Service {
         }
     }
 }
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Service {
+    type Err = PlanError;
+
+    /// See [`Service::from_name`].
+    fn from_str(name: &str) -> Result<Self, PlanError> {
+        Self::from_name(name).ok_or_else(|| PlanError::UnknownService(name.to_owned()))
+    }
+}
+
+/// A [`FaultPlan`] (or a service name) that names something that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// A rule names an operation its service does not have (or, without a service, that none
+    /// of the five has): the rule could never fire.
+    UnknownOperation {
+        /// The index of the rule in the plan, from 0.
+        rule: usize,
+        /// The operation as written.
+        operation: String,
+        /// The rule's service, if it names one.
+        service: Option<Service>,
+    },
+    /// A name that is not one of the five services.
+    UnknownService(String),
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnknownOperation { rule, operation, service: Some(service) } => {
+                write!(f, "rule {rule}: {service} has no operation named {operation:?}")
+            }
+            Self::UnknownOperation { rule, operation, service: None } => {
+                write!(f, "rule {rule}: none of the five services has an operation named {operation:?}")
+            }
+            Self::UnknownService(name) => write!(
+                f,
+                "unknown service {name:?}; expected one of signer, Pinpoint, Account, Backup Gateway, ConnectCases"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PlanError {}
 
 /// A failure to inject.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -243,6 +309,7 @@ impl Rule {
 pub struct FaultPlan {
     rules: Vec<Rule>,
     seed: u64,
+    latency: std::time::Duration,
 }
 
 impl Default for FaultPlan {
@@ -254,7 +321,39 @@ impl Default for FaultPlan {
 impl FaultPlan {
     /// A plan that fails nothing, with RNG seed 0.
     pub fn new() -> Self {
-        Self { rules: Vec::new(), seed: 0 }
+        Self { rules: Vec::new(), seed: 0, latency: std::time::Duration::ZERO }
+    }
+
+    /// Models a service latency for both forms: every answer the injector makes itself (a fault
+    /// or the responder's) arrives `latency` after its request. The in-process client waits on
+    /// the SDK client's own sleep (so virtual time works; [`FaultInjectingClient::latency`]
+    /// overrides it per client), the [`FaultServer`] on Tokio's timer. Default: zero.
+    pub fn latency(mut self, latency: std::time::Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// Checks that every rule can fire: an operation a rule names exists in its service (or,
+    /// for a rule without a service, in one of the five).
+    ///
+    /// # Errors
+    /// [`PlanError::UnknownOperation`] for the first rule that names no existing operation.
+    pub fn validate(&self) -> Result<(), PlanError> {
+        for (index, rule) in self.rules.iter().enumerate() {
+            let Some(operation) = rule.operation.as_deref() else { continue };
+            let exists = match rule.service {
+                Some(service) => service.catalog().operation(operation).is_some(),
+                None => Service::ALL.iter().any(|s| s.catalog().operation(operation).is_some()),
+            };
+            if !exists {
+                return Err(PlanError::UnknownOperation {
+                    rule: index,
+                    operation: operation.to_owned(),
+                    service: rule.service,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Sets the seed of the RNG behind [`Schedule::Fraction`]: the same seed and the same request
@@ -363,12 +462,41 @@ struct State {
 
 impl FaultInjector {
     /// An injector for `plan` that answers other requests with [`EmptySuccess`].
+    ///
+    /// # Panics
+    /// When the plan names an operation that does not exist ([`FaultPlan::validate`]): a test
+    /// with a misspelt operation fails at once instead of passing with a rule that never fires.
+    /// [`try_new`](Self::try_new) returns the error instead.
     pub fn new(plan: FaultPlan) -> Self {
         Self::with_responder(plan, EmptySuccess)
     }
 
+    /// [`new`](Self::new), with the plan's error returned instead of a panic.
+    ///
+    /// # Errors
+    /// [`PlanError::UnknownOperation`] (see [`FaultPlan::validate`]).
+    ///
+    /// ```
+    /// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, PlanError, Rule, Service};
+    ///
+    /// let typo = FaultPlan::new().rule(Rule::new(Fault::InternalError).service(Service::Pinpoint).operation("SendMessage"));
+    /// let error = FaultInjector::try_new(typo).unwrap_err();
+    /// assert!(matches!(error, PlanError::UnknownOperation { rule: 0, .. }));
+    /// assert_eq!(error.to_string(), r#"rule 0: Pinpoint has no operation named "SendMessage""#);
+    /// ```
+    pub fn try_new(plan: FaultPlan) -> Result<Self, PlanError> {
+        plan.validate()?;
+        Ok(Self::with_responder(plan, EmptySuccess))
+    }
+
     /// An injector for `plan` that answers other requests with `responder`.
+    ///
+    /// # Panics
+    /// As [`new`](Self::new), on a plan that names an operation that does not exist.
     pub fn with_responder(plan: FaultPlan, responder: impl Responder) -> Self {
+        if let Err(error) = plan.validate() {
+            panic!("invalid fault plan: {error}");
+        }
         let state = State {
             matched: vec![0; plan.rules.len()],
             rng: fastrand::Rng::with_seed(plan.seed),
@@ -378,9 +506,15 @@ impl FaultInjector {
         Self { inner: Arc::new(Inner { plan, responder: Arc::new(responder), state: Mutex::new(state) }) }
     }
 
-    /// The in-process SDK HTTP client form, for clients of `service`.
+    /// The in-process SDK HTTP client form, for clients of `service`. Its latency starts as the
+    /// plan's ([`FaultPlan::latency`]).
     pub fn http_client(&self, service: Service) -> FaultInjectingClient {
-        FaultInjectingClient::new(self.clone(), Some(service))
+        FaultInjectingClient::new(self.clone(), Some(service)).latency(self.inner.plan.latency)
+    }
+
+    /// The plan's modeled latency.
+    pub(crate) fn latency(&self) -> std::time::Duration {
+        self.inner.plan.latency
     }
 
     /// Every request seen so far, in order.
@@ -528,6 +662,37 @@ impl RawRequest<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plan's latency holds on the server form too: a real Signer client over loopback
+    /// waits for it (measured on the wall clock; the server's own timer makes the wait).
+    #[tokio::test]
+    async fn the_server_form_models_the_plans_latency() {
+        let latency = std::time::Duration::from_millis(150);
+        let injector = FaultInjector::new(FaultPlan::new().latency(latency));
+        let server = FaultServer::start(injector.clone()).await.unwrap();
+        let signer = aws_sdk_signer::Client::new(&server.sdk_config());
+        let started = std::time::Instant::now();
+        signer.list_signing_profiles().send().await.unwrap();
+        assert!(started.elapsed() >= latency, "answered after {:?}", started.elapsed());
+        assert_eq!(injector.attempts(Service::Signer, "ListSigningProfiles"), 1);
+    }
+
+    #[test]
+    fn a_rule_for_an_operation_no_service_has_is_an_error() {
+        let plan = FaultPlan::new()
+            .rule(Rule::new(Fault::Throttling).operation("GetApp"))
+            .rule(Rule::new(Fault::InternalError).operation("GetAppp"));
+        let error = FaultInjector::try_new(plan).unwrap_err();
+        assert_eq!(error, PlanError::UnknownOperation { rule: 1, operation: "GetAppp".into(), service: None });
+        let wrong_service =
+            FaultPlan::new().rule(Rule::new(Fault::InternalError).service(Service::Signer).operation("GetApp"));
+        assert!(wrong_service.validate().is_err(), "GetApp is Pinpoint's, not Signer's");
+        assert!("S3".parse::<Service>().is_err());
+        for service in Service::ALL {
+            assert_eq!(Service::from_name(service.name()), Some(service));
+            assert_eq!(Service::from_name(service.catalog().key()), Some(service));
+        }
+    }
 
     fn request(injector: &FaultInjector, op_path: &str) -> u16 {
         let info = RawRequest {

@@ -1,15 +1,4 @@
-//! The Signer adapter of [`aws_server_errors`]: classifies the errors of every operation of
-//! `aws-sdk-signer` and registers the policy on its clients.
-//!
-//! ```no_run
-//! # async fn example(sdk_config: aws_config::SdkConfig) -> Result<(), aws_server_errors::ConfigError> {
-//! use aws_server_errors_signer::ServerErrorPolicyExt as _;
-//!
-//! let policy = aws_server_errors::PolicyConfig::builder().build()?;
-//! let config = aws_sdk_signer::config::Builder::from(&sdk_config).server_error_policy(&policy).build();
-//! let client = aws_sdk_signer::Client::from_conf(config);
-//! # let _ = client; Ok(()) }
-//! ```
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
