@@ -2,6 +2,12 @@
 
 use std::net::SocketAddr;
 
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
+use aws_smithy_runtime_api::client::behavior_version::BehaviorVersion;
+use aws_types::region::Region;
+use aws_types::sdk_config::SdkConfig;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -78,6 +84,12 @@ impl FaultServer {
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
+
+    /// An `SdkConfig` wired to this server, for clients of any of the five services: see
+    /// [`sdk_config`].
+    pub fn sdk_config(&self) -> SdkConfig {
+        sdk_config(&self.url())
+    }
 }
 
 impl Drop for FaultServer {
@@ -97,6 +109,45 @@ pub async fn refused_endpoint() -> std::io::Result<String> {
     let addr = listener.local_addr()?;
     drop(listener);
     Ok(format!("http://{addr}"))
+}
+
+/// An `SdkConfig` for clients of the five services that talk to `endpoint_url` (a
+/// [`FaultServer::url`], or [`refused_endpoint`]): fake static credentials (`AKIDFAULTKIT`),
+/// region `us-east-1`, the latest behaviour version, Tokio's sleep, and the endpoint URL.
+///
+/// It sets no HTTP client: the SDK crates' default one (their `default-https-client` feature,
+/// on by default) speaks plain HTTP to the loopback server. Retries and timeouts are the SDK's
+/// defaults; override them on the service's `config::Builder`.
+///
+/// ```
+/// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, FaultServer, Rule, Service};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let injector = FaultInjector::new(FaultPlan::new().rule(Rule::new(Fault::InternalError).first(1)));
+/// let server = FaultServer::start(injector.clone()).await?;
+/// let signer = aws_sdk_signer::Client::new(&server.sdk_config());
+///
+/// // The first attempt gets Signer's wire-exact InternalServiceErrorException; the SDK's own
+/// // retry sends a second attempt, which succeeds.
+/// signer.list_signing_profiles().send().await?;
+/// assert_eq!(injector.attempts(Service::Signer, "ListSigningProfiles"), 2);
+/// # Ok(()) }
+/// ```
+pub fn sdk_config(endpoint_url: &str) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "AKIDFAULTKIT",
+            "fault-kit-secret",
+            None,
+            None,
+            "aws-server-errors-fault",
+        )))
+        .sleep_impl(SharedAsyncSleep::new(TokioSleep::new()))
+        .endpoint_url(endpoint_url)
+        .build()
 }
 
 /// Why the server closes a connection without answering.
@@ -122,8 +173,14 @@ async fn serve(injector: &FaultInjector, request: Request<Incoming>) -> Result<R
         authorization: parts.headers.get("authorization").and_then(|v| v.to_str().ok()),
         body: &body,
     };
+    let latency = injector.latency();
     match injector.handle(info, false) {
-        Action::Fail(Injected::Respond(response)) => Ok(response.map(Full::new)),
+        Action::Fail(Injected::Respond(response)) => {
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
+            Ok(response.map(Full::new))
+        }
         // hyper closes the connection when the service fails: the client sees no response.
         Action::Fail(Injected::Close | Injected::Refuse) => Err(Closed),
         Action::Fail(Injected::NoResponse) => std::future::pending().await,

@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-/// The type-erased error of one operation, as interceptors see it.
+/// The type-erased error of one operation, as interceptors see it. Generated-code support.
+#[doc(hidden)]
 pub use aws_smithy_runtime_api::client::interceptors::context::Error as OperationError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -97,11 +98,13 @@ pub struct ClassifiedError<'a> {
 }
 
 impl<'a> ClassifiedError<'a> {
+    #[doc(hidden)] // generated-code support
     /// A record of `class` for a modeled shape, with the message taken from the SDK error.
     pub fn modeled<E: ProvideErrorMetadata>(error: &'a E, class: ErrorClass, shape: &'static str) -> Self {
         Self::new(class, Some(shape), true, error.message())
     }
 
+    #[doc(hidden)] // generated-code support
     /// A record for an error the crate does not model for this operation (the SDK's `Unhandled`
     /// variant). It is classified by its error code: the service's internal-server error code
     /// gives [`ErrorClass::InternalServerError`] (Pinpoint's tag operations list no errors, so
@@ -112,6 +115,7 @@ impl<'a> ClassifiedError<'a> {
         Self::new(class_of_code(code, catalog), code, false, error.message())
     }
 
+    #[doc(hidden)] // generated-code support
     /// A record with no error-specific data, for failures that are not a service error.
     pub fn bare(class: ErrorClass) -> Self {
         Self::new(class, None, false, None)
@@ -134,6 +138,7 @@ impl<'a> ClassifiedError<'a> {
         }
     }
 
+    #[doc(hidden)] // generated-code support
     /// Sets how the attempt failed.
     pub fn with_failure(mut self, failure: Failure) -> Self {
         self.failure = failure;
@@ -146,12 +151,14 @@ impl<'a> ClassifiedError<'a> {
         self.class != ErrorClass::Throttling && self.failure.may_have_been_applied(self.http_status)
     }
 
+    #[doc(hidden)] // generated-code support
     /// Sets the service-specific member (ignored when `value` is `None`).
     pub fn with_detail(mut self, member: &'static str, value: Option<&'a str>) -> Self {
         self.detail = value.map(|value| ServiceDetail { member, value });
         self
     }
 
+    #[doc(hidden)] // generated-code support
     /// Sets the request id found in the error body (it takes precedence over the header).
     pub fn with_body_request_id(mut self, request_id: Option<&'a str>) -> Self {
         if request_id.is_some() {
@@ -160,6 +167,7 @@ impl<'a> ClassifiedError<'a> {
         self
     }
 
+    #[doc(hidden)] // generated-code support
     /// Sets the server's retry hint.
     pub fn with_retry_hint(mut self, hint: Option<Duration>) -> Self {
         self.retry_hint = hint.or(self.retry_hint);
@@ -202,7 +210,9 @@ pub fn sanitize_error_code(raw: &str) -> &str {
 /// operation's error type (which the interceptor reports as [`ErrorClass::Unknown`]).
 pub type ClassifyFn = for<'a> fn(&'a OperationError) -> Option<ClassifiedError<'a>>;
 
-/// What an adapter crate implements for its service.
+#[doc(hidden)]
+/// What an adapter crate implements for its service. Generated-code support: the adapter crates
+/// implement it, users never do.
 ///
 /// Implementations are generated tables: [`catalog`](Self::catalog) lists the operations, and
 /// [`classify`](Self::classify) indexes a table of [`ClassifyFn`] in the same order.
@@ -258,6 +268,7 @@ impl ServiceAdapter for TableAdapter {
 macro_rules! define_adapter {
     ($catalog:ident, $sdk:ident) => {
         #[doc = concat!("The adapter of `", stringify!($sdk), "`: its catalog and one classifier per operation.")]
+        #[doc(hidden)]
         pub static ADAPTER: $crate::adapter::TableAdapter =
             $crate::adapter::TableAdapter::new(&$crate::catalog::$catalog, &generated::CLASSIFIERS);
 

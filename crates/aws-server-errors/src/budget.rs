@@ -20,6 +20,8 @@ pub const MIN_RATIO: f64 = 1.0 / MICRO as f64;
 /// A lock-free token bucket in millionths of a token.
 #[derive(Debug)]
 pub(crate) struct RetryBudget {
+    /// The service, for the tokens gauge.
+    service: &'static str,
     micro: AtomicU64,
     capacity: u64,
     deposit: u64,
@@ -27,9 +29,17 @@ pub(crate) struct RetryBudget {
 
 impl RetryBudget {
     /// A full bucket of `capacity` tokens, to which each successful call adds `ratio`.
-    pub fn new(capacity: u32, ratio: f64) -> Self {
+    pub fn new(service: &'static str, capacity: u32, ratio: f64) -> Self {
         let capacity = u64::from(capacity) * MICRO;
-        Self { micro: AtomicU64::new(capacity), capacity, deposit: (ratio * MICRO as f64).round() as u64 }
+        let budget =
+            Self { service, micro: AtomicU64::new(capacity), capacity, deposit: (ratio * MICRO as f64).round() as u64 };
+        budget.report();
+        budget
+    }
+
+    /// Sets the tokens gauge.
+    fn report(&self) {
+        crate::telemetry::record_budget_tokens(self.service, self.tokens());
     }
 
     /// Whether the bucket is full. One relaxed load: the success path calls this first.
@@ -46,17 +56,20 @@ impl RetryBudget {
     }
 
     fn add(&self, amount: u64) {
-        let _ = self.micro.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| {
+        let added = self.micro.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| {
             (t < self.capacity).then(|| (t + amount).min(self.capacity))
         });
+        if added.is_ok() {
+            self.report();
+        }
     }
 
     /// Takes one token for a retry; `None` when less than one is left.
     pub fn try_withdraw(self: &Arc<Self>) -> Option<RetryToken> {
-        self.micro
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| t.checked_sub(MICRO))
-            .ok()
-            .map(|_| RetryToken { budget: Some(self.clone()) })
+        self.micro.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| t.checked_sub(MICRO)).ok().map(|_| {
+            self.report();
+            RetryToken { budget: Some(self.clone()) }
+        })
     }
 
     /// The tokens left, as a number of tokens.
@@ -93,7 +106,7 @@ mod tests {
 
     #[test]
     fn deposits_refill_up_to_capacity() {
-        let budget = Arc::new(RetryBudget::new(2, 0.5));
+        let budget = Arc::new(RetryBudget::new("test", 2, 0.5));
         budget.try_withdraw().unwrap().spend();
         budget.try_withdraw().unwrap().spend();
         assert!(budget.try_withdraw().is_none());
@@ -107,7 +120,7 @@ mod tests {
 
     #[test]
     fn a_token_not_spent_goes_back() {
-        let budget = Arc::new(RetryBudget::new(1, 0.0));
+        let budget = Arc::new(RetryBudget::new("test", 1, 0.0));
         let token = budget.try_withdraw().unwrap();
         assert!(budget.try_withdraw().is_none(), "empty while held");
         drop(token);
@@ -118,7 +131,7 @@ mod tests {
 
     #[test]
     fn tiny_ratios_keep_their_precision() {
-        let budget = Arc::new(RetryBudget::new(1, 0.0001));
+        let budget = Arc::new(RetryBudget::new("test", 1, 0.0001));
         budget.try_withdraw().unwrap().spend();
         for _ in 0..10_000 {
             budget.deposit();

@@ -17,17 +17,33 @@ use crate::config::{ConfigError, MAX_ATTEMPTS_LIMIT};
 /// policy follows it.
 ///
 /// ```
-/// use aws_server_errors::CallOverride;
+/// use aws_server_errors::{CallOverride, ServerErrorPolicy};
+/// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, Service};
+/// use aws_server_errors_signer::ServerErrorPolicyExt as _;
 ///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
+/// let config = aws_sdk_signer::config::Builder::from(&aws_server_errors_fault::sdk_config("http://localhost"))
+///     .http_client(injector.http_client(Service::Signer))
+///     .server_error_policy(&ServerErrorPolicy::with_defaults()) // 3 attempts
+///     .build();
+/// let signer = aws_sdk_signer::Client::from_conf(config);
+///
+/// // This one call may make 5 attempts.
 /// let five = CallOverride::max_attempts(5)?;
-/// assert_eq!(five.attempts(), 5);
+/// let result = signer
+///     .get_signing_profile()
+///     .profile_name("release")
+///     .customize()
+///     .config_override(aws_sdk_signer::Config::builder().interceptor(five))
+///     .send()
+///     .await;
+/// assert!(result.unwrap_err().into_service_error().is_internal_service_error_exception());
+/// assert_eq!(injector.attempts(Service::Signer, "GetSigningProfile"), 5);
+///
 /// assert!(CallOverride::max_attempts(0).is_err(), "outside 1..=20");
-/// // On a call:
-/// //   client.get_signing_profile().profile_name("release")
-/// //       .customize()
-/// //       .config_override(aws_sdk_signer::Config::builder().interceptor(five))
-/// //       .send().await?;
-/// # Ok::<(), aws_server_errors::ConfigError>(())
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallOverride {

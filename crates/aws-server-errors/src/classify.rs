@@ -7,18 +7,21 @@ use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, OrchestratorErr
 
 use crate::adapter::{class_of_code, sanitize_error_code, ClassifiedError, ErrorClass, OperationError, ServiceAdapter};
 use crate::failure::Failure;
+use crate::state::Operation;
 
-/// Classifies one failed attempt of the operation at index `operation` of the adapter's catalog.
-/// Never panics: an error the adapter cannot read is [`ErrorClass::Unknown`].
+/// Classifies one failed attempt of `operation`. Never panics: an error the adapter cannot read is
+/// [`ErrorClass::Unknown`]. An operation the catalog does not know has no typed classifier; its
+/// error is classified by the error code the response's `x-amzn-ErrorType` header names, and by
+/// its status and transport failure.
 pub(crate) fn classify_attempt<'a>(
     adapter: &dyn ServiceAdapter,
-    operation: usize,
+    operation: &Operation,
     error: &'a OrchestratorError<OperationError>,
     response: Option<&'a HttpResponse>,
 ) -> ClassifiedError<'a> {
     let catalog = adapter.catalog();
     let mut record = if let Some(error) = error.as_operation_error() {
-        adapter.classify(operation, error).unwrap_or_else(|| ClassifiedError::bare(ErrorClass::Unknown))
+        adapter.classify(operation.index, error).unwrap_or_else(|| ClassifiedError::bare(ErrorClass::Unknown))
     } else {
         let failure = Failure::of_error(error);
         let class = match failure {
@@ -27,10 +30,9 @@ pub(crate) fn classify_attempt<'a>(
         };
         ClassifiedError::bare(class).with_failure(failure)
     };
-    let spec = &catalog.operations[operation];
     record.service = catalog.service;
-    record.operation = spec.name;
-    record.retry_safety = spec.retry_safety;
+    record.operation = operation.name;
+    record.retry_safety = operation.retry_safety;
     // A response counts only when the failure is the response's (an error response). A timeout
     // that fires while a response body streams is the timeout's.
     let response = response.filter(|_| error.as_operation_error().is_some() || error.is_response_error());

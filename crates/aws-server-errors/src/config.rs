@@ -150,8 +150,10 @@ pub struct OperationConfig {
     pub circuit_breaker: Option<bool>,
 }
 
-/// Settings for one service, keyed in [`PolicyConfig::services`] by the crate name without
-/// `aws-sdk-`: `signer`, `pinpoint`, `account`, `backupgateway`, `connectcases`.
+/// Settings for one service, keyed in [`PolicyConfig::services`] by the service's name: the crate
+/// name without `aws-sdk-` (`signer`, `pinpoint`, `account`, `backupgateway`, `connectcases`) or
+/// the name logs and metrics show as `rpc.service` (`signer`, `Pinpoint`, `Account`,
+/// `Backup Gateway`, `ConnectCases`), in any case. See [`ServiceCatalog::by_name`].
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServiceConfig {
@@ -330,6 +332,14 @@ pub enum ConfigError {
         /// The field's path.
         field: String,
     },
+    /// `services` names one service twice, under two spellings (e.g. `pinpoint` and `Pinpoint`).
+    #[error("{field}: names the same service as services.{other}")]
+    DuplicateService {
+        /// The field's path (the second spelling, in key order).
+        field: String,
+        /// The other key.
+        other: String,
+    },
     /// `operations` names an operation the service's SDK crate does not have.
     #[error("{field}: {service} has no such operation")]
     UnknownOperation {
@@ -351,6 +361,7 @@ impl ConfigError {
             | Self::DurationTooLong { field, .. }
             | Self::ZeroCount { field }
             | Self::UnknownService { field }
+            | Self::DuplicateService { field, .. }
             | Self::UnknownOperation { field, .. } => field,
         }
     }
@@ -399,16 +410,56 @@ impl PolicyConfig {
         PolicyConfigBuilder { config: Self::default() }
     }
 
-    /// Checks the configuration and resolves the settings of every operation of `catalog`.
+    /// Validates the whole configuration, as [`ServerErrorPolicy::new`](crate::ServerErrorPolicy::new)
+    /// does.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first offending field: an attempt count outside `1..=20`, a
+    /// zero backoff or budget, a `max_backoff` below `initial_backoff`, a duration over
+    /// [`MAX_DURATION`], a ratio out of its range, an unknown service or operation name, or one
+    /// service under two spellings. Settings that are switched off are validated too.
+    ///
+    /// ```
+    /// let config: aws_server_errors::PolicyConfig = toml::from_str(
+    ///     r#"
+    ///     max_attempts = 4
+    ///     [services.Pinpoint.operations.SendMessages]
+    ///     max_attempts = 0
+    ///     "#,
+    /// )?;
+    /// let error = config.validate().unwrap_err();
+    /// assert_eq!(error.field(), "services.Pinpoint.operations.SendMessages.max_attempts");
+    /// # Ok::<(), toml::de::Error>(())
+    /// ```
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_global()?;
+        for catalog in crate::catalog::ALL {
+            self.resolve(catalog)?;
+        }
+        Ok(())
+    }
+
+    /// The entry of `services` that names `catalog`'s service, with its key.
+    fn service_entry(&self, catalog: &ServiceCatalog) -> Option<(&str, &ServiceConfig)> {
+        self.services
+            .iter()
+            .find(|(key, _)| ServiceCatalog::by_name(key).is_some_and(|c| std::ptr::eq(c, catalog)))
+            .map(|(key, service)| (key.as_str(), service))
+    }
+
+    /// Checks the configuration and resolves the settings of every operation of `catalog`, plus
+    /// a last entry (the service's own settings) for operations the catalog does not know.
     /// Returns `None` for a service the config disables.
     pub(crate) fn resolve(&self, catalog: &ServiceCatalog) -> Result<Option<Vec<Settings>>, ConfigError> {
-        let key = catalog.key();
-        let service = self.services.get(key).cloned().unwrap_or_default();
+        let (key, service) = match self.service_entry(catalog) {
+            Some((key, service)) => (key, service.clone()),
+            None => (catalog.key(), ServiceConfig::default()),
+        };
         let service_prefix = format!("services.{key}");
         let breaker = service.circuit_breaker.unwrap_or(self.circuit_breaker.enabled);
         // A disabled service's settings are validated too: they are accepted, so they must be
         // valid when someone enables the service.
-        let settings = catalog
+        let mut settings = catalog
             .operations
             .iter()
             .map(|op| {
@@ -423,6 +474,9 @@ impl PolicyConfig {
                 Ok(settings)
             })
             .collect::<Result<Vec<_>, ConfigError>>()?;
+        let mut unknown = self.resolve_layers(&[(service.as_overrides(), service_prefix.as_str())])?;
+        unknown.breaker = breaker;
+        settings.push(unknown);
         Ok(service.enabled.then_some(settings))
     }
 
@@ -533,10 +587,15 @@ impl PolicyConfig {
                 max_backoff: breaker.max_break_duration,
             });
         }
+        let mut seen: Vec<(&ServiceCatalog, &str)> = Vec::new();
         for (key, service) in &self.services {
-            let Some(catalog) = ServiceCatalog::by_key(key) else {
+            let Some(catalog) = ServiceCatalog::by_name(key) else {
                 return Err(ConfigError::UnknownService { field: format!("services.{key}") });
             };
+            if let Some((_, other)) = seen.iter().find(|(c, _)| std::ptr::eq(*c, catalog)) {
+                return Err(ConfigError::DuplicateService { field: format!("services.{key}"), other: (*other).into() });
+            }
+            seen.push((catalog, key));
             for op in service.operations.keys() {
                 if catalog.operation(op).is_none() {
                     return Err(ConfigError::UnknownOperation {
@@ -559,6 +618,27 @@ fn check_max(value: Duration, field: &str) -> Result<(), ConfigError> {
 }
 
 /// Builds a [`PolicyConfig`] in code. [`build`](Self::build) validates it.
+///
+/// ```
+/// use std::time::Duration;
+/// use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
+///
+/// let config = PolicyConfig::builder()
+///     .max_attempts(4)
+///     .initial_backoff(Duration::from_millis(50))
+///     .time_budget(Duration::from_secs(2))
+///     // Service keys: the crate's (`pinpoint`) or the metric label's (`Pinpoint`), any case.
+///     .operation("Pinpoint", "GetApp", |op| op.max_attempts = Some(5))
+///     .disable_service("account")
+///     .build()?;
+/// let policy = ServerErrorPolicy::new(config)?;
+/// assert_eq!(policy.config().max_attempts, 4);
+///
+/// // A bad value is a typed error naming the field.
+/// let error = PolicyConfig::builder().max_attempts(0).build().unwrap_err();
+/// assert_eq!(error.field(), "max_attempts");
+/// # Ok::<(), aws_server_errors::ConfigError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct PolicyConfigBuilder {
     config: PolicyConfig,
@@ -613,10 +693,15 @@ impl PolicyConfigBuilder {
         self
     }
 
-    /// Changes the settings of one service (by key, e.g. `"pinpoint"`), starting from what is
-    /// there already.
+    /// Changes the settings of one service, starting from what is there already. `key` is any
+    /// name [`ServiceCatalog::by_name`] accepts (`"pinpoint"`, `"Pinpoint"`); the first spelling
+    /// used for a service is kept.
     pub fn service(mut self, key: &str, edit: impl FnOnce(&mut ServiceConfig)) -> Self {
-        edit(self.config.services.entry(key.to_owned()).or_default());
+        let existing = ServiceCatalog::by_name(key).and_then(|catalog| {
+            self.config.services.keys().find(|k| ServiceCatalog::by_name(k).is_some_and(|c| std::ptr::eq(c, catalog)))
+        });
+        let key = existing.cloned().unwrap_or_else(|| key.to_owned());
+        edit(self.config.services.entry(key).or_default());
         self
     }
 
@@ -644,6 +729,16 @@ impl PolicyConfigBuilder {
     /// The configuration as built, unvalidated (validation happens when a policy is made from it).
     pub fn into_config(self) -> PolicyConfig {
         self.config
+    }
+
+    /// Validates the configuration and returns it, ready for
+    /// [`ServerErrorPolicy::new`](crate::ServerErrorPolicy::new).
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first offending field (see [`PolicyConfig::validate`]).
+    pub fn build(self) -> Result<PolicyConfig, ConfigError> {
+        self.config.validate()?;
+        Ok(self.config)
     }
 }
 
@@ -778,6 +873,7 @@ mod tests {
             .service("signer", |s| s.circuit_breaker = Some(true))
             .operation("signer", "ListSigningProfiles", |o| o.circuit_breaker = Some(false))
             .build()
+            .and_then(ServerErrorPolicy::new)
             .unwrap();
         assert!(policy.circuit_state(&crate::catalog::SIGNER).is_some());
         assert!(policy.circuit_state(&crate::catalog::PINPOINT).is_none(), "off by default");
@@ -790,6 +886,45 @@ mod tests {
             .build()
             .unwrap_err();
         assert_eq!(e.field(), "circuit_breaker.failure_ratio");
+    }
+
+    #[test]
+    fn service_keys_accept_the_metric_label_in_any_case() {
+        let config: PolicyConfig = toml::from_str(
+            r#"
+            [services."Backup Gateway"]
+            enabled = false
+            [services.PINPOINT.operations.SendMessages]
+            max_attempts = 2
+            "#,
+        )
+        .unwrap();
+        let policy = ServerErrorPolicy::new(config).unwrap();
+        assert!(!policy.is_enabled(&crate::catalog::BACKUPGATEWAY));
+        let settings = policy.config().resolve(&crate::catalog::PINPOINT).unwrap().unwrap();
+        assert_eq!(settings[crate::catalog::PINPOINT.operation_index("SendMessages").unwrap()].max_attempts, 2);
+        let builder =
+            PolicyConfig::builder().service("Pinpoint", |s| s.max_attempts = Some(4)).disable_service("pinpoint");
+        assert_eq!(builder.config().services.keys().collect::<Vec<_>>(), ["Pinpoint"], "one entry per service");
+
+        let mut twice = PolicyConfig::default();
+        twice.services.insert("pinpoint".into(), ServiceConfig::default());
+        twice.services.insert("Pinpoint".into(), ServiceConfig::default());
+        let e = err(twice);
+        assert_eq!(e, ConfigError::DuplicateService { field: "services.pinpoint".into(), other: "Pinpoint".into() });
+        let e = PolicyConfig::builder().max_attempts(3).service("Pinpoint", |s| s.max_attempts = Some(0)).build();
+        assert_eq!(e.unwrap_err().field(), "services.Pinpoint.max_attempts", "the field as the user spelt it");
+    }
+
+    #[test]
+    fn unknown_operations_get_the_services_settings() {
+        let policy = ServerErrorPolicy::new(
+            PolicyConfig::builder().service("signer", |s| s.max_attempts = Some(5)).build().unwrap(),
+        )
+        .unwrap();
+        let settings = policy.config().resolve(&crate::catalog::SIGNER).unwrap().unwrap();
+        assert_eq!(settings.len(), crate::catalog::SIGNER.operations.len() + 1);
+        assert_eq!(settings.last().unwrap().max_attempts, 5);
     }
 
     #[test]

@@ -266,7 +266,7 @@ mod tests {
 
     #[test]
     fn the_retry_budget_takes_a_token_only_for_a_retry() {
-        let budget = Arc::new(RetryBudget::new(1, 0.0));
+        let budget = Arc::new(RetryBudget::new("test", 1, 0.0));
         let e = internal(RetrySafety::Readonly);
         let (d, token) = decide(&settings(), &e, &input(1), Some(&budget));
         assert!(matches!(d, Decision::Retry { .. }) && token.is_some());

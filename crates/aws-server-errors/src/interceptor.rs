@@ -43,12 +43,11 @@ use crate::adapter::{ClassifiedError, ErrorClass, ServiceAdapter};
 use crate::breaker::{Admission, CircuitOpen, CircuitState, ProbeGuard};
 use crate::budget::RetryToken;
 use crate::call::CallOverride;
-use crate::catalog::OperationSpec;
 use crate::classify::classify_attempt;
 use crate::clock::CallClock;
 use crate::decide::{decide, Decision, DecisionInput, GiveUpReason};
-use crate::state::ServiceState;
-use crate::telemetry::{self, bounded, LOG_TARGET};
+use crate::state::{Operation, ServiceState};
+use crate::telemetry::{self, bounded, Outcome, LOG_TARGET};
 
 /// Applies a [`ServerErrorPolicy`](crate::ServerErrorPolicy) to one service's clients.
 ///
@@ -101,7 +100,7 @@ impl Storable for Deposited {
 #[derive(Debug)]
 struct CallState {
     owner: u64,
-    operation: usize,
+    operation: Operation,
     /// The call's `RetryConfig` as it was before the policy touched it (client config and any
     /// `config_override`).
     client_retry: RetryConfig,
@@ -139,12 +138,11 @@ impl ServerErrorInterceptor {
         Self { adapter, state, id }
     }
 
-    fn operation(&self, index: usize) -> &'static OperationSpec {
-        &self.adapter.catalog().operations[index]
-    }
-
-    fn operation_of(&self, cfg: &ConfigBag) -> Option<usize> {
-        cfg.load::<Metadata>().and_then(|m| self.adapter.catalog().operation_index(m.name()))
+    /// The call's operation; `None` only when the SDK stored no operation metadata (never for a
+    /// generated client). An operation the catalog does not know resolves too: see
+    /// [`ServiceState::operation`].
+    fn operation_of(&self, cfg: &ConfigBag) -> Option<Operation> {
+        cfg.load::<Metadata>().map(|m| self.state.operation(self.adapter.catalog(), m.name()))
     }
 
     fn service(&self) -> &'static str {
@@ -158,7 +156,7 @@ impl ServerErrorInterceptor {
             return true;
         }
         let settings = self.state.settings.as_deref().unwrap_or_default();
-        self.operation_of(cfg).is_some_and(|i| settings[i].breaker)
+        self.operation_of(cfg).is_some_and(|op| settings.get(op.index).is_some_and(|s| s.breaker))
     }
 }
 
@@ -211,7 +209,7 @@ impl Intercept for ServerErrorInterceptor {
                 cfg.interceptor_state().store_put(Probe { owner: self.id, _slot: slot });
             }
             Err(retry_after) => {
-                let operation = self.operation_of(cfg).map_or("", |i| self.operation(i).name);
+                let operation = self.operation_of(cfg).map_or("", |op| op.name);
                 telemetry::record_failed_fast(self.service(), operation);
                 return Err(Box::new(CircuitOpen { service: self.service(), operation, retry_after }));
             }
@@ -256,7 +254,7 @@ impl Intercept for ServerErrorInterceptor {
             Decision::Retry { delay } => Some(delay),
             _ => None,
         };
-        let operation = self.operation(state.operation).name;
+        let operation = state.operation.name;
         telemetry::record_retry(self.service(), operation, state.last_class.as_str(), delay);
         Ok(())
     }
@@ -292,12 +290,12 @@ impl Intercept for ServerErrorInterceptor {
         let operation = match existing {
             Some((_, operation)) => operation,
             None => match self.operation_of(cfg) {
-                Some(index) => index,
+                Some(operation) => operation,
                 None => return Ok(()),
             },
         };
-        let settings = &all_settings[operation];
-        let record = classify_attempt(self.adapter, operation, error, context.response());
+        let settings = &all_settings[operation.index];
+        let record = classify_attempt(self.adapter, &operation, error, context.response());
         let time_source = runtime_components.time_source().unwrap_or_default();
 
         // Circuit breaker: count the outcome (server-side failures only). Every registration
@@ -441,12 +439,25 @@ impl Intercept for ServerErrorInterceptor {
     ) -> Result<(), BoxError> {
         // Successes were reported by `read_after_attempt`; only failures remain.
         let Some(Err(error)) = context.output_or_error() else { return Ok(()) };
-        let Some(state) = cfg.load::<CallState>() else { return Ok(()) };
+        let Some(state) = cfg.load::<CallState>() else {
+            // No attempt failed through this policy: the call failed before or outside its
+            // attempts (the breaker, counted where it refused; a request that could not be
+            // built; an attempt another registration owns is not this one's to count).
+            if crate::circuit_open(error).is_some() {
+                return Ok(());
+            }
+            if let Some(operation) = self.operation_of(cfg) {
+                let attempts = cfg.load::<RequestAttempts>().map_or(0, |a| a.attempts());
+                telemetry::record_call(self.service(), operation.name, Outcome::Failed, attempts);
+            }
+            return Ok(());
+        };
         if state.owner != self.id {
             return Ok(());
         }
         let service = self.service();
-        let operation = self.operation(state.operation).name;
+        let operation = state.operation.name;
+        telemetry::record_call(service, operation, Outcome::Failed, state.attempts);
         let reason = match state.last_decision {
             Decision::GiveUp(reason) => reason,
             _ if error.is_timeout_error() => GiveUpReason::Timeout,
@@ -490,16 +501,28 @@ impl ServerErrorInterceptor {
             }
         }
         if attempt <= 1 {
+            if let Some(operation) = cfg.load::<Metadata>().map(Metadata::name) {
+                let operation = self.state.operation(self.adapter.catalog(), operation).name;
+                telemetry::record_call(self.service(), operation, Outcome::Ok, 1);
+            }
             return;
         }
-        let Some(state) = cfg.get_mut_from_interceptor_state::<CallState>() else { return };
+        let Some(state) = cfg.get_mut_from_interceptor_state::<CallState>() else {
+            // Retried by the client's own policy before any failure reached this registration
+            // (another registration owns the call), or retried without a failure we saw.
+            if let Some(operation) = self.operation_of(cfg) {
+                telemetry::record_call(self.service(), operation.name, Outcome::OkAfterRetries, attempt);
+            }
+            return;
+        };
         if state.owner != self.id {
             return;
         }
+        telemetry::record_call(self.service(), state.operation.name, Outcome::OkAfterRetries, attempt);
         // The retry that worked was not load wasted: its token goes back.
         drop(state.token.take());
         let restore = std::mem::take(&mut state.bucket_overridden).then(|| state.client_bucket.clone()).flatten();
-        let operation = self.operation(state.operation).name;
+        let operation = state.operation.name;
         if let Some(bucket) = restore {
             // The strategy releases its permit on success against the partition's own bucket.
             cfg.interceptor_state().store_put(bucket);

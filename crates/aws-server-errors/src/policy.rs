@@ -9,7 +9,7 @@ use crate::adapter::ServiceAdapter;
 use crate::breaker::{CircuitBreaker, CircuitState};
 use crate::budget::RetryBudget;
 use crate::catalog::{self, ServiceCatalog};
-use crate::config::{ConfigError, PolicyConfig, PolicyConfigBuilder};
+use crate::config::{ConfigError, PolicyConfig};
 use crate::interceptor::ServerErrorInterceptor;
 use crate::state::ServiceState;
 
@@ -50,10 +50,9 @@ impl ServerErrorPolicy {
                 let Some(settings) = config.resolve(catalog)? else {
                     return Ok(Arc::new(ServiceState::disabled()));
                 };
-                let budget = config
-                    .retry_budget
-                    .enabled
-                    .then(|| Arc::new(RetryBudget::new(config.retry_budget.capacity, config.retry_budget.ratio)));
+                let budget = config.retry_budget.enabled.then(|| {
+                    Arc::new(RetryBudget::new(catalog.service, config.retry_budget.capacity, config.retry_budget.ratio))
+                });
                 let breaker =
                     settings.iter().any(|s| s.breaker).then(|| CircuitBreaker::new(config.breaker_settings()));
                 let any_time_budget = settings.iter().any(|s| s.time_budget.is_some());
@@ -64,6 +63,7 @@ impl ServerErrorPolicy {
                     breaker,
                     any_time_budget,
                     breaker_every_operation,
+                    unknown_operations: Default::default(),
                 }))
             })
             .collect::<Result<_, ConfigError>>()?;
@@ -137,16 +137,6 @@ impl TryFrom<PolicyConfig> for ServerErrorPolicy {
 
     fn try_from(config: PolicyConfig) -> Result<Self, ConfigError> {
         Self::new(config)
-    }
-}
-
-impl PolicyConfigBuilder {
-    /// Validates the configuration and creates the policy.
-    ///
-    /// # Errors
-    /// A [`ConfigError`] naming the first offending field (see [`ServerErrorPolicy::new`]).
-    pub fn build(self) -> Result<ServerErrorPolicy, ConfigError> {
-        ServerErrorPolicy::new(self.into_config())
     }
 }
 

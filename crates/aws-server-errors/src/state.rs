@@ -1,16 +1,36 @@
 //! What the policy keeps per service: the resolved settings of every operation, the retry budget
 //! and the circuit breaker. Shared by every client of the service the policy is registered on.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::breaker::CircuitBreaker;
 use crate::budget::RetryBudget;
+use crate::catalog::{RetrySafety, ServiceCatalog};
 use crate::config::Settings;
+use crate::telemetry::LOG_TARGET;
+
+/// The most operation names unknown to the catalog that one service keeps. An SDK crate has a
+/// fixed set of operations, so this is never reached in practice; past it, the name is `"other"`.
+const MAX_UNKNOWN_OPERATIONS: usize = 256;
+
+/// One call's operation, resolved against the catalog.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Operation {
+    /// Index into the catalog's operations and [`ServiceState::settings`]; an operation the catalog
+    /// does not know has the index one past the last operation, whose settings are the service's.
+    pub index: usize,
+    /// The operation name (`rpc.method`).
+    pub name: &'static str,
+    /// Its retry safety: [`RetrySafety::Unmodeled`] for an unknown operation.
+    pub retry_safety: RetrySafety,
+}
 
 /// The resolved settings and shared state of one service.
 #[derive(Debug)]
 pub(crate) struct ServiceState {
-    /// Indexed like the service catalog's operations; `None` when the config disables the service.
+    /// Indexed like the service catalog's operations, plus one last entry (the service's own
+    /// settings) for operations the catalog does not know; `None` when the config disables the
+    /// service.
     pub settings: Option<Box<[Settings]>>,
     /// The retry budget, unless disabled.
     pub budget: Option<Arc<RetryBudget>>,
@@ -21,11 +41,55 @@ pub(crate) struct ServiceState {
     /// Whether every operation goes through the breaker (then calls need no operation lookup
     /// to know it).
     pub breaker_every_operation: bool,
+    /// Names of operations the catalog does not know, seen so far (each logged once).
+    pub unknown_operations: Mutex<Vec<&'static str>>,
 }
 
 impl ServiceState {
     /// The state of a service the policy does not act on.
     pub fn disabled() -> Self {
-        Self { settings: None, budget: None, breaker: None, any_time_budget: false, breaker_every_operation: false }
+        Self {
+            settings: None,
+            budget: None,
+            breaker: None,
+            any_time_budget: false,
+            breaker_every_operation: false,
+            unknown_operations: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Resolves an operation name: the catalog's entry, or for a name the catalog does not know
+    /// (the application's SDK crate is newer than the catalog), an [`RetrySafety::Unmodeled`]
+    /// operation with the service's settings, logged once per name (WARN "operation unknown to
+    /// the catalog": not retry-safe, its errors classified by their error code).
+    pub fn operation(&self, catalog: &'static ServiceCatalog, name: &str) -> Operation {
+        if let Some(index) = catalog.operation_index(name) {
+            let spec = &catalog.operations[index];
+            return Operation { index, name: spec.name, retry_safety: spec.retry_safety };
+        }
+        let index = catalog.operations.len();
+        let mut known = self.unknown_operations.lock().unwrap_or_else(|e| e.into_inner());
+        let name = match known.iter().find(|n| **n == name) {
+            Some(n) => n,
+            None if known.len() >= MAX_UNKNOWN_OPERATIONS => "other",
+            None => {
+                // The names come from the SDK crate's generated code, a fixed set: leaking each
+                // once gives the `&'static str` that metric labels and records carry.
+                let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+                known.push(leaked);
+                tracing::event!(
+                    target: LOG_TARGET,
+                    tracing::Level::WARN,
+                    rpc.service = catalog.service,
+                    rpc.method = crate::telemetry::bounded(leaked).as_ref(),
+                    sdk_crate = catalog.sdk_crate,
+                    catalog_version = catalog.sdk_version,
+                    retry_safety = RetrySafety::Unmodeled.as_str(),
+                    "operation unknown to the catalog"
+                );
+                leaked
+            }
+        };
+        Operation { index, name, retry_safety: RetrySafety::Unmodeled }
     }
 }

@@ -30,6 +30,20 @@ pub const GIVE_UPS: &str = "aws.server_errors.give_ups";
 /// visible to an interceptor. Labels: `rpc.service`, `rpc.method`.
 pub const RETRY_DELAY: &str = "aws.server_errors.retry_delay";
 
+/// Counter: calls, by how they ended. Labels: `rpc.service`, `rpc.method`, `outcome`: `ok`
+/// (first attempt), `ok_after_retries`, `failed` (an error reached the caller), `failed_fast`
+/// (the circuit breaker refused the call; no attempt was sent). The denominator of every ratio:
+/// internal-error rate, retry rate, give-up ratio. Every call of an enabled service is counted,
+/// whatever its errors; a client with the policy registered twice counts its calls twice.
+pub const CALLS: &str = "aws.server_errors.calls";
+/// Histogram, attempts: requests sent per call (1 for a call that succeeded or failed at once;
+/// 0 for a call failed fast). Recorded once per call, like [`CALLS`]. Labels: `rpc.service`,
+/// `rpc.method`.
+pub const CALL_ATTEMPTS: &str = "aws.server_errors.call.attempts";
+/// Gauge, tokens: what is left in a service's retry budget (each policy retry takes 1). Set when
+/// the policy is created and at every change. Labels: `rpc.service`.
+pub const RETRY_BUDGET_TOKENS: &str = "aws.server_errors.retry_budget.tokens";
+
 /// Gauge: the state of a service's circuit breaker, 0 closed, 1 half-open, 2 open. Set when it
 /// changes. Labels: `rpc.service`.
 pub const CIRCUIT_STATE: &str = "aws.server_errors.circuit.state";
@@ -45,6 +59,9 @@ pub const MAX_LOGGED_VALUE: usize = 64;
 /// Registers descriptions and units of the metrics with the installed recorder. Optional: call
 /// it once after installing a recorder, for exporters that show descriptions.
 pub fn describe_metrics() {
+    metrics::describe_counter!(CALLS, Unit::Count, "Calls, by outcome");
+    metrics::describe_histogram!(CALL_ATTEMPTS, Unit::Count, "Attempts per call");
+    metrics::describe_gauge!(RETRY_BUDGET_TOKENS, Unit::Count, "Tokens left in the retry budget");
     metrics::describe_counter!(ATTEMPT_ERRORS, Unit::Count, "Failed attempts, classified by the shared taxonomy");
     metrics::describe_counter!(RETRIES, Unit::Count, "Retries performed");
     metrics::describe_counter!(GIVE_UPS, Unit::Count, "Calls that ended in an error, by reason");
@@ -84,6 +101,39 @@ pub(crate) fn record_transition(service: &'static str, t: Transition) {
 
 pub(crate) fn record_failed_fast(service: &'static str, method: &'static str) {
     counter!(FAILED_FAST, "rpc.service" => service, "rpc.method" => method).increment(1);
+    record_call(service, method, Outcome::FailedFast, 0);
+}
+
+/// How a call ended, as the [`CALLS`] counter's `outcome` label says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Ok,
+    OkAfterRetries,
+    Failed,
+    FailedFast,
+}
+
+impl Outcome {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::OkAfterRetries => "ok_after_retries",
+            Self::Failed => "failed",
+            Self::FailedFast => "failed_fast",
+        }
+    }
+}
+
+/// Counts one call and its attempts.
+#[inline]
+pub(crate) fn record_call(service: &'static str, method: &'static str, outcome: Outcome, attempts: u32) {
+    counter!(CALLS, "rpc.service" => service, "rpc.method" => method, "outcome" => outcome.as_str()).increment(1);
+    histogram!(CALL_ATTEMPTS, "rpc.service" => service, "rpc.method" => method).record(attempts);
+}
+
+/// Reports the tokens left in a service's retry budget.
+pub(crate) fn record_budget_tokens(service: &'static str, tokens: f64) {
+    gauge!(RETRY_BUDGET_TOKENS, "rpc.service" => service).set(tokens);
 }
 
 pub(crate) fn record_attempt_error(service: &'static str, method: &'static str, class: &'static str, error_type: &str) {

@@ -126,6 +126,20 @@ impl ServiceCatalog {
     pub fn by_key(key: &str) -> Option<&'static ServiceCatalog> {
         ALL.iter().copied().find(|c| c.key() == key)
     }
+
+    /// The catalog a user-facing name means: its [`key`](Self::key) (`"backupgateway"`) or its
+    /// [`service`](Self::service) name as logs and metrics show it (`"Backup Gateway"`),
+    /// compared ignoring ASCII case.
+    ///
+    /// ```
+    /// use aws_server_errors::catalog::{ServiceCatalog, BACKUPGATEWAY, PINPOINT};
+    /// assert!(std::ptr::eq(ServiceCatalog::by_name("Pinpoint").unwrap(), &PINPOINT));
+    /// assert!(std::ptr::eq(ServiceCatalog::by_name("backup gateway").unwrap(), &BACKUPGATEWAY));
+    /// assert!(ServiceCatalog::by_name("s3").is_none());
+    /// ```
+    pub fn by_name(name: &str) -> Option<&'static ServiceCatalog> {
+        ALL.iter().copied().find(|c| c.key().eq_ignore_ascii_case(name) || c.service.eq_ignore_ascii_case(name))
+    }
 }
 
 #[cfg(test)]
