@@ -3,6 +3,11 @@
 //! fault simulation ([`sim`]) behind the `fault-sim` binary.
 #![allow(async_fn_in_trait)]
 
+/// The README's Rust snippets, compiled (and run, unless marked `no_run`) by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 pub mod sim;
 
 use std::collections::BTreeMap;

@@ -23,6 +23,7 @@ fn policy(max_attempts: u32) -> ServerErrorPolicy {
         .max_backoff(ms(40))
         .jitter(Jitter::None)
         .build()
+        .and_then(ServerErrorPolicy::new)
         .unwrap()
 }
 
@@ -126,6 +127,7 @@ async fn not_retry_safe_is_sent_once<C: Case>() {
         .initial_backoff(ms(10))
         .operation(C::SERVICE.catalog().key(), C::UNSAFE_OP, |o| o.retry_non_idempotent = Some(true))
         .build()
+        .and_then(ServerErrorPolicy::new)
         .unwrap();
     let client = C::client(&env.sdk, Some(&allowed));
     assert_eq!(client.call_unsafe().await, Outcome::InternalServerError);
@@ -161,7 +163,12 @@ async fn throttling_keeps_client_behaviour<C: Case>() {
 /// (f) A service disabled in the policy behaves exactly like a plain SDK client: same attempts,
 /// same number of backoffs, no events, no metrics, even for a non-retry-safe operation.
 async fn disabled_service_is_plain<C: Case>() {
-    let disabled = PolicyConfig::builder().max_attempts(5).disable_service(C::SERVICE.catalog().key()).build().unwrap();
+    let disabled = PolicyConfig::builder()
+        .max_attempts(5)
+        .disable_service(C::SERVICE.catalog().key())
+        .build()
+        .and_then(ServerErrorPolicy::new)
+        .unwrap();
     assert!(!disabled.is_enabled(C::SERVICE.catalog()));
     let mut runs = Vec::new();
     for policy in [Some(&disabled), None] {
@@ -242,6 +249,7 @@ async fn e_connect_cases_retry_after_is_honoured_within_bounds() {
         .jitter(Jitter::None)
         .retry_hint(RetryHintConfig { honour: true, max: Duration::from_secs(2) })
         .build()
+        .and_then(ServerErrorPolicy::new)
         .unwrap();
     let client = ConnectCases::client(&env.sdk, Some(&policy));
 
@@ -264,7 +272,8 @@ async fn e_connect_cases_retry_after_is_honoured_within_bounds() {
 async fn e_retry_after_past_the_time_budget_gives_up() {
     let env = Env::start(FaultPlan::new().fail_always(Fault::InternalErrorWithRetryAfter("1".into()))).await;
     let capture = Capture::start();
-    let policy = PolicyConfig::builder().max_attempts(5).time_budget(ms(1500)).build().unwrap();
+    let policy =
+        PolicyConfig::builder().max_attempts(5).time_budget(ms(1500)).build().and_then(ServerErrorPolicy::new).unwrap();
     let client = ConnectCases::client(&env.sdk, Some(&policy));
 
     assert_eq!(client.call_safe().await, Outcome::InternalServerError);
@@ -340,6 +349,7 @@ async fn one_policy_on_five_clients_keeps_state_per_service() {
         .initial_backoff(ms(10))
         .retry_budget(RetryBudgetConfig { enabled: true, capacity: 2, ratio: 0.0 })
         .build()
+        .and_then(ServerErrorPolicy::new)
         .unwrap();
     let signer = Signer::client(&env.sdk, Some(&policy));
     let pinpoint = Pinpoint::client(&env.sdk, Some(&policy));
@@ -581,6 +591,7 @@ mod control {
             .jitter(Jitter::None)
             .retry_budget(RetryBudgetConfig { enabled: true, capacity: 5, ratio: 0.0 })
             .build()
+            .and_then(ServerErrorPolicy::new)
             .unwrap();
         let client = Signer::client_in(&sdk, Some(&policy), Some(&format!("drops-{drops}")));
         for i in 0..3000 {
@@ -681,7 +692,12 @@ mod control {
             .timeout_config(TimeoutConfig::builder().operation_timeout(ms(50)).build())
             .build();
         let capture = Capture::start();
-        let policy = PolicyConfig::builder().initial_backoff(ms(100)).jitter(Jitter::None).build().unwrap();
+        let policy = PolicyConfig::builder()
+            .initial_backoff(ms(100))
+            .jitter(Jitter::None)
+            .build()
+            .and_then(ServerErrorPolicy::new)
+            .unwrap();
         let client = Signer::client_in(&sdk, Some(&policy), Some("op-timeout"));
         assert!(matches!(client.call_safe().await, Outcome::Other(_)));
         assert_eq!(capture.events_with("call failed")[0]["reason"], "timeout");
@@ -704,7 +720,7 @@ mod control {
         assert!(sleeps[4] < Duration::from_secs(1) && sleeps[5] < Duration::from_secs(2), "{sleeps:?}");
 
         let env = Env::start(FaultPlan::new().fail_always(Fault::Throttling)).await;
-        let bounded = PolicyConfig::builder().time_budget(ms(300)).build().unwrap();
+        let bounded = PolicyConfig::builder().time_budget(ms(300)).build().and_then(ServerErrorPolicy::new).unwrap();
         let client = Signer::client(&env.sdk, Some(&bounded));
         assert_eq!(client.call_safe().await, Outcome::Throttling);
         let total: Duration = env.sleep.logs().iter().sum();
@@ -746,6 +762,7 @@ mod control {
                 .jitter(Jitter::None)
                 .time_budget(Duration::from_secs(1))
                 .build()
+                .and_then(ServerErrorPolicy::new)
                 .unwrap();
             let client = Signer::client_in(&sdk, Some(&policy), Some(&format!("step-{forward}")));
             assert_eq!(client.call_safe().await, Outcome::InternalServerError);
@@ -799,6 +816,7 @@ mod breaker {
             .service("signer", |s| s.circuit_breaker = Some(true))
             .operation("signer", "ListSigningProfiles", |o| o.circuit_breaker = Some(false))
             .build()
+            .and_then(ServerErrorPolicy::new)
             .unwrap();
         let client = Signer::client_in(&sdk, Some(&policy), Some("breaker")).0;
         let get = || client.get_signing_profile().profile_name("p").send();
@@ -818,6 +836,9 @@ mod breaker {
         assert!(open.retry_after > Duration::ZERO && open.retry_after <= Duration::from_secs(5), "{open:?}");
         assert_eq!(injector.requests().len(), sent, "no attempt was sent, and the SDK did not retry");
         assert_eq!(capture.counter(FAILED_FAST, &[("rpc.method", "GetSigningProfile")]), 1);
+        let fast = [("rpc.method", "GetSigningProfile"), ("outcome", "failed_fast")];
+        assert_eq!(capture.counter(aws_server_errors::telemetry::CALLS, &fast), 1);
+        assert_eq!(capture.histogram(aws_server_errors::telemetry::CALL_ATTEMPTS, &fast[..1]).last(), Some(&0.0));
 
         assert!(client.list_signing_profiles().send().await.is_err(), "the excluded operation is still sent");
         assert_eq!(injector.attempts(Service::Signer, "ListSigningProfiles"), 3);
@@ -867,4 +888,121 @@ async fn server_controlled_log_values_are_bounded() {
     let id = &failed[0]["aws.request_id"];
     assert!(id.starts_with("id_with_tabs_") && id.len() <= MAX_LOGGED_VALUE + 3, "{id}");
     assert!(capture.all_text().len() < 4_000, "no field carries the 68 KB value");
+}
+
+/// An operation the generated catalog does not know (the application's SDK crate is newer than
+/// the adapter): simulated on a real Pinpoint client by renaming the operation in the SDK's
+/// `Metadata` before the policy sees it.
+mod unknown_operation {
+    use aws_server_errors::telemetry::{CALLS, GIVE_UPS};
+    use aws_smithy_runtime_api::box_error::BoxError;
+    use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+    use aws_smithy_runtime_api::client::interceptors::Intercept;
+    use aws_smithy_runtime_api::client::orchestrator::Metadata;
+    use aws_smithy_types::config_bag::ConfigBag;
+
+    use super::*;
+
+    /// Renames every operation of the client to `GetAppV2`, an operation no catalog has.
+    #[derive(Debug)]
+    struct NewerSdkOperation;
+
+    impl Intercept for NewerSdkOperation {
+        fn name(&self) -> &'static str {
+            "NewerSdkOperation"
+        }
+        fn read_before_execution(
+            &self,
+            _: &BeforeSerializationInterceptorContextRef<'_>,
+            cfg: &mut ConfigBag,
+        ) -> Result<(), BoxError> {
+            cfg.interceptor_state().store_put(Metadata::new("GetAppV2", "Pinpoint"));
+            Ok(())
+        }
+    }
+
+    fn client(sdk: &aws_config::SdkConfig, policy: Option<&ServerErrorPolicy>) -> aws_sdk_pinpoint::Client {
+        use aws_server_errors_pinpoint::ServerErrorPolicyExt as _;
+        let builder = aws_sdk_pinpoint::config::Builder::from(sdk).interceptor(NewerSdkOperation);
+        let builder = match policy {
+            Some(policy) => builder.server_error_policy(policy),
+            None => builder,
+        };
+        aws_sdk_pinpoint::Client::from_conf(builder.build())
+    }
+
+    /// A 500 on an unknown operation is not resent (it is `Unmodeled`, so not retry-safe), it is
+    /// classified by its error code, and the operation is logged once, however many calls.
+    /// A plain client resends it.
+    #[tokio::test]
+    async fn an_unknown_operation_is_classified_by_code_and_not_resent() {
+        let env = Env::start(FaultPlan::new().rule(Rule::new(Fault::InternalError).committed())).await;
+        let capture = Capture::start();
+        let policy = policy(3);
+        let with_policy = client(&env.sdk, Some(&policy));
+        for _ in 0..2 {
+            let err = with_policy.get_app().application_id("app").send().await.unwrap_err();
+            assert!(err.into_service_error().is_internal_server_error_exception(), "the SDK's typed error");
+        }
+        assert_eq!(env.attempts(Service::Pinpoint, "GetApp"), 2, "each call sent once");
+
+        let failed = capture.events_with("attempt failed");
+        assert_eq!(failed.len(), 2);
+        assert_eq!(failed[0]["rpc.method"], "GetAppV2");
+        assert_eq!(failed[0]["retry_safety"], "unmodeled");
+        assert_eq!(failed[0]["error.class"], "internal_server_error", "by the x-amzn-ErrorType code");
+        assert_eq!(failed[0]["error.type"], "InternalServerErrorException");
+        assert_eq!(failed[0]["reason"], "not_retry_safe");
+        let unknown = capture.events_with("operation unknown to the catalog");
+        assert_eq!(unknown.len(), 1, "logged once per operation: {unknown:#?}");
+        assert_eq!(unknown[0]["rpc.method"], "GetAppV2");
+        assert_eq!(unknown[0]["level"], "WARN");
+        let l = [("rpc.service", "Pinpoint"), ("rpc.method", "GetAppV2")];
+        assert_eq!(capture.counter(GIVE_UPS, &[l[0], l[1], ("reason", "not_retry_safe")]), 2);
+        assert_eq!(capture.counter(CALLS, &[l[0], l[1], ("outcome", "failed")]), 2);
+
+        env.injector.reset();
+        let plain = client(&env.sdk, None);
+        assert!(plain.get_app().application_id("app").send().await.is_err());
+        assert_eq!(env.attempts(Service::Pinpoint, "GetApp"), 3, "a plain client resends it");
+    }
+
+    /// Throttling on an unknown operation keeps the client's retries; success counts as `ok`.
+    #[tokio::test]
+    async fn an_unknown_operation_keeps_the_clients_retries_for_throttling() {
+        let env = Env::start(FaultPlan::new().fail_first(1, Fault::Throttling)).await;
+        let capture = Capture::start();
+        let with_policy = client(&env.sdk, Some(&policy(3)));
+        with_policy.get_app().application_id("app").send().await.expect("retried by the SDK");
+        with_policy.get_app().application_id("app").send().await.expect("ok");
+        assert_eq!(env.attempts(Service::Pinpoint, "GetApp"), 3);
+        let l = [("rpc.service", "Pinpoint"), ("rpc.method", "GetAppV2")];
+        assert_eq!(capture.counter(CALLS, &[l[0], l[1], ("outcome", "ok_after_retries")]), 1);
+        assert_eq!(capture.counter(CALLS, &[l[0], l[1], ("outcome", "ok")]), 1);
+    }
+}
+
+/// The calls counter and the attempts histogram: every outcome, once per call.
+#[tokio::test]
+async fn calls_are_counted_by_outcome_with_their_attempts() {
+    use aws_server_errors::telemetry::{CALLS, CALL_ATTEMPTS};
+    let env = Env::start(
+        FaultPlan::new()
+            .rule(Rule::new(Fault::InternalError).operation("GetApp").first(1))
+            .rule(Rule::new(Fault::InternalError).operation("SendMessages")),
+    )
+    .await;
+    let capture = Capture::start();
+    let client = Pinpoint::client(&env.sdk, Some(&policy(3)));
+    assert_eq!(client.call_safe().await, Outcome::Ok, "ok after one retry");
+    assert_eq!(client.call_safe().await, Outcome::Ok, "ok at once");
+    assert_eq!(client.call_unsafe().await, Outcome::InternalServerError, "failed");
+    let get = [("rpc.service", "Pinpoint"), ("rpc.method", "GetApp")];
+    let send = [("rpc.service", "Pinpoint"), ("rpc.method", "SendMessages")];
+    assert_eq!(capture.counter(CALLS, &[get[0], get[1], ("outcome", "ok_after_retries")]), 1);
+    assert_eq!(capture.counter(CALLS, &[get[0], get[1], ("outcome", "ok")]), 1);
+    assert_eq!(capture.counter(CALLS, &[send[0], send[1], ("outcome", "failed")]), 1);
+    assert_eq!(capture.counter(CALLS, &send), 1, "one call, one count");
+    assert_eq!(capture.histogram(CALL_ATTEMPTS, &get), [2.0, 1.0]);
+    assert_eq!(capture.histogram(CALL_ATTEMPTS, &send), [1.0]);
 }

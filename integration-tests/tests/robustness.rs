@@ -5,7 +5,7 @@
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
-use aws_server_errors::{Jitter, PolicyConfig};
+use aws_server_errors::{Jitter, PolicyConfig, ServerErrorPolicy};
 use aws_server_errors_fault::{FaultInjector, FaultPlan, RequestInfo, Responder, Service};
 use aws_server_errors_integration_tests::*;
 use aws_smithy_async::rt::sleep::SharedAsyncSleep;
@@ -61,7 +61,8 @@ fn arbitrary_response() -> impl Strategy<Value = Arbitrary> {
 
 async fn call_each_service(response: Arbitrary) {
     let capture = Capture::start();
-    let policy = PolicyConfig::builder().max_attempts(3).jitter(Jitter::None).build().unwrap();
+    let policy =
+        PolicyConfig::builder().max_attempts(3).jitter(Jitter::None).build().and_then(ServerErrorPolicy::new).unwrap();
     for service in Service::ALL {
         let injector = FaultInjector::with_responder(FaultPlan::new(), response.clone());
         let (time, sleep) = instant_time_and_sleep(std::time::SystemTime::UNIX_EPOCH);

@@ -1,14 +1,14 @@
 //! The Pinpoint example: one client with the policy registered, one retry-safe call and one that is
 //! not. `cargo run -p aws-server-errors-examples --bin pinpoint [-- --endpoint-url URL]`.
 
-use aws_server_errors::PolicyConfig;
+use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
 use aws_server_errors_examples::{pinpoint, Setup};
 use aws_server_errors_fault::Service;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let setup = Setup::start().await;
-    let policy = PolicyConfig::builder().build()?;
+    let policy = ServerErrorPolicy::new(PolicyConfig::builder().build()?)?;
     let calls = pinpoint::run(&setup.sdk, &policy).await;
     println!("{}", setup.report(Service::Pinpoint, &calls));
     Ok(())
