@@ -55,6 +55,9 @@ impl ServerErrorPolicy {
                 });
                 let breaker =
                     settings.iter().any(|s| s.breaker).then(|| CircuitBreaker::new(config.breaker_settings()));
+                if breaker.is_some() {
+                    crate::telemetry::record_circuit_state(catalog.service, CircuitState::Closed);
+                }
                 let any_time_budget = settings.iter().any(|s| s.time_budget.is_some());
                 let breaker_every_operation = settings.iter().all(|s| s.breaker);
                 Ok(Arc::new(ServiceState {

@@ -44,14 +44,23 @@ pub const CALL_ATTEMPTS: &str = "aws.server_errors.call.attempts";
 /// the policy is created and at every change. Labels: `rpc.service`.
 pub const RETRY_BUDGET_TOKENS: &str = "aws.server_errors.retry_budget.tokens";
 
-/// Gauge: the state of a service's circuit breaker, 0 closed, 1 half-open, 2 open. Set when it
-/// changes. Labels: `rpc.service`.
+/// Gauge: the state of a service's circuit breaker, 0 closed, 1 half-open, 2 open. Set when the
+/// policy is created and at every change. Labels: `rpc.service`.
 pub const CIRCUIT_STATE: &str = "aws.server_errors.circuit.state";
 /// Counter: circuit breaker state changes. Labels: `rpc.service`, `from`, `to`.
 pub const CIRCUIT_TRANSITIONS: &str = "aws.server_errors.circuit.transitions";
 /// Counter: calls the circuit breaker failed fast (no attempt sent). Labels: `rpc.service`,
 /// `rpc.method`.
 pub const FAILED_FAST: &str = "aws.server_errors.circuit.failed_fast";
+
+/// Recommended histogram buckets for [`RETRY_DELAY`], seconds: from the 5 ms a first retry may
+/// wait (full jitter below the 100 ms default `initial_backoff`) to the 30 s a server hint may
+/// ask for (`retry_hint.max`). For exporters that need explicit buckets, e.g.
+/// `metrics-exporter-prometheus`'s `set_buckets_for_metric`.
+pub const RETRY_DELAY_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+/// Recommended histogram buckets for [`CALL_ATTEMPTS`]: one per attempt up to 5, then the
+/// largest `max_attempts` values (10, and 20, the limit).
+pub const CALL_ATTEMPTS_BUCKETS: &[f64] = &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 20.0];
 
 /// The longest server-controlled value a log field carries, in characters.
 pub const MAX_LOGGED_VALUE: usize = 64;
@@ -90,13 +99,18 @@ pub(crate) fn bounded(value: &str) -> Cow<'_, str> {
 pub(crate) fn record_transition(service: &'static str, t: Transition) {
     counter!(CIRCUIT_TRANSITIONS, "rpc.service" => service, "from" => t.from.as_str(), "to" => t.to.as_str())
         .increment(1);
-    gauge!(CIRCUIT_STATE, "rpc.service" => service).set(t.to.gauge_value());
+    record_circuit_state(service, t.to);
     let break_ms = t.break_duration.as_millis() as u64;
     if t.to == CircuitState::Open {
         tracing::event!(target: LOG_TARGET, tracing::Level::WARN, rpc.service = service, from = t.from.as_str(), break_ms, "circuit opened");
     } else {
         tracing::event!(target: LOG_TARGET, tracing::Level::INFO, rpc.service = service, from = t.from.as_str(), to = t.to.as_str(), "circuit state changed");
     }
+}
+
+/// Reports a breaker's state (at creation, and at every transition).
+pub(crate) fn record_circuit_state(service: &'static str, state: CircuitState) {
+    gauge!(CIRCUIT_STATE, "rpc.service" => service).set(state.gauge_value());
 }
 
 pub(crate) fn record_failed_fast(service: &'static str, method: &'static str) {

@@ -1,0 +1,192 @@
+//! The exporter examples, run as a user would run them: their output is checked against what
+//! the docs promise (docs/metrics.md, the alert rules in docs/alerts/) and, for CloudWatch, against
+//! the Embedded Metric Format specification.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn run(bin: &str, args: &[&str]) -> String {
+    let output = Command::new(bin).args(args).output().expect("run the example");
+    assert!(output.status.success(), "{bin} {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).expect("UTF-8")
+}
+
+/// Metric names (without labels) a Prometheus text exposition defines.
+fn prometheus_names(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| l.split(['{', ' ']).next().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn prometheus_names_are_those_the_docs_and_alert_rules_use() {
+    let bin = env!("CARGO_BIN_EXE_prometheus");
+    let recommended = run(bin, &[]);
+    let default = run(bin, &["--default-naming"]);
+
+    for line in [
+        r#"aws_server_errors_calls_total{rpc_service="Pinpoint",rpc_method="GetApp",outcome="ok"} 1"#,
+        r#"aws_server_errors_calls_total{rpc_service="Pinpoint",rpc_method="GetApp",outcome="ok_after_retries"} 1"#,
+        r#"aws_server_errors_calls_total{rpc_service="Pinpoint",rpc_method="SendMessages",outcome="failed"} 1"#,
+        r#"aws_server_errors_give_ups_total{rpc_service="Pinpoint",rpc_method="SendMessages",reason="not_retry_safe"} 1"#,
+        r#"aws_server_errors_retries_total{rpc_service="Pinpoint",rpc_method="GetApp",error_class="internal_server_error"} 1"#,
+        r#"aws_server_errors_retry_budget_tokens{rpc_service="Pinpoint"} 20"#,
+        r#"aws_server_errors_circuit_state{rpc_service="Pinpoint"} 0"#,
+        r#"aws_server_errors_call_attempts_bucket{rpc_service="Pinpoint",rpc_method="GetApp",le="2"} 2"#,
+        r#"aws_server_errors_call_attempts_count{rpc_service="Pinpoint",rpc_method="GetApp"} 2"#,
+        r#"aws_server_errors_retry_delay_seconds_bucket{rpc_service="Pinpoint",rpc_method="GetApp",le="+Inf"} 1"#,
+        "# TYPE aws_server_errors_retry_delay_seconds histogram",
+    ] {
+        assert!(recommended.lines().any(|l| l == line), "missing {line}\n{recommended}");
+    }
+    for line in [
+        r#"aws_server_errors_calls{rpc_service="Pinpoint",rpc_method="GetApp",outcome="ok"} 1"#,
+        r#"aws_server_errors_retries{rpc_service="Pinpoint",rpc_method="GetApp",error_class="internal_server_error"} 1"#,
+        "# TYPE aws_server_errors_retry_delay histogram",
+    ] {
+        assert!(default.lines().any(|l| l == line), "missing {line}\n{default}");
+    }
+
+    // Every metric the alert rules query is one the exporter prints (recommended naming).
+    let names = prometheus_names(&recommended);
+    let rules = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/alerts/prometheus-rules.yml"))
+        .expect("the rules file");
+    let used: BTreeSet<&str> = rules
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with("aws_server_errors_"))
+        .collect();
+    assert!(used.len() >= 4, "{used:?}");
+    for name in used {
+        assert!(names.contains(name), "the rules use {name}, which the exporter does not print: {names:?}");
+    }
+    // And metrics.md lists every name the exporter prints.
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/metrics.md")).unwrap();
+    for name in names.iter().chain(&prometheus_names(&default)) {
+        let family = name.trim_end_matches("_bucket").trim_end_matches("_sum").trim_end_matches("_count");
+        assert!(doc.contains(family), "docs/metrics.md does not name {family}");
+    }
+}
+
+/// The units the EMF specification allows (CloudWatch `MetricDatum.Unit`).
+const UNITS: &[&str] = &[
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
+];
+
+/// Checks one document against the Embedded Metric Format specification
+/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>):
+/// the `_aws` metadata, namespaces, dimension sets that reference string members (at most 30),
+/// metric definitions that reference numeric members (a number, or an array of at most 100),
+/// valid units. Returns (metric name, unit, dimension names) for each metric.
+fn check_emf(doc: &Value) -> Vec<(String, String, Vec<String>)> {
+    let root = doc.as_object().expect("a JSON object");
+    let aws = root["_aws"].as_object().expect("_aws");
+    assert!(aws["Timestamp"].as_u64().is_some_and(|t| t > 1_600_000_000_000), "Timestamp in ms since the epoch");
+    let directives = aws["CloudWatchMetrics"].as_array().expect("CloudWatchMetrics");
+    assert!(!directives.is_empty());
+    let mut out = Vec::new();
+    for directive in directives {
+        let namespace = directive["Namespace"].as_str().expect("Namespace");
+        assert!((1..=1024).contains(&namespace.len()));
+        let sets = directive["Dimensions"].as_array().expect("Dimensions");
+        let mut dimensions = Vec::new();
+        for set in sets {
+            let set = set.as_array().expect("a dimension set");
+            assert!(set.len() <= 30, "at most 30 dimensions");
+            for name in set {
+                let name = name.as_str().expect("dimension name");
+                let value = root.get(name).and_then(Value::as_str).unwrap_or_else(|| panic!("dimension {name} member"));
+                assert!((1..=1024).contains(&value.len()));
+                dimensions.push(name.to_owned());
+            }
+        }
+        let metrics = directive["Metrics"].as_array().expect("Metrics");
+        assert!(!metrics.is_empty() && metrics.len() <= 100);
+        for metric in metrics {
+            let name = metric["Name"].as_str().expect("Name");
+            assert!((1..=1024).contains(&name.len()));
+            match &root[name] {
+                Value::Number(_) => {}
+                Value::Array(values) => {
+                    assert!(!values.is_empty() && values.len() <= 100 && values.iter().all(Value::is_number))
+                }
+                other => panic!("metric {name} has no numeric member: {other}"),
+            }
+            let unit = metric.get("Unit").and_then(Value::as_str).unwrap_or("None");
+            assert!(UNITS.contains(&unit), "unit {unit}");
+            out.push((name.to_owned(), unit.to_owned(), dimensions.clone()));
+        }
+    }
+    out
+}
+
+#[test]
+fn cloudwatch_emf_documents_follow_the_specification() {
+    let output = run(env!("CARGO_BIN_EXE_cloudwatch_emf"), &[]);
+    let mut metrics = Vec::new();
+    for line in output.lines() {
+        let doc: Value = serde_json::from_str(line).expect("one JSON document per line");
+        assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Namespace"], "AwsServerErrors");
+        metrics.extend(check_emf(&doc));
+    }
+    let find = |name: &str| metrics.iter().find(|m| m.0 == name).unwrap_or_else(|| panic!("{name} in {metrics:?}"));
+    let calls = find("aws.server_errors.calls");
+    assert_eq!(calls.1, "Count");
+    assert_eq!(calls.2, ["service.name", "rpc.service", "rpc.method", "outcome"]);
+    assert_eq!(find("aws.server_errors.retry_delay").1, "Seconds");
+    assert_eq!(find("aws.server_errors.retry_budget.tokens").2, ["service.name", "rpc.service"]);
+    assert_eq!(find("aws.server_errors.circuit.state").2, ["service.name", "rpc.service"]);
+    let docs: Vec<Value> = output.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let failed = docs.iter().find(|d| d["outcome"] == "failed").expect("the failed call");
+    assert_eq!(failed["rpc.method"], "SendMessages");
+    assert_eq!(failed["aws.server_errors.calls"], 1);
+
+    // Every metric the CloudWatch alarms read is one the example emits.
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/alerts/cloudwatch-alarms.yaml")).unwrap();
+    let used: BTreeSet<&str> = template
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .filter(|w| w.starts_with("aws.server_errors."))
+        .collect();
+    assert!(used.len() >= 4, "{used:?}");
+    for name in used {
+        assert!(metrics.iter().any(|m| m.0 == name), "the alarms read {name}, which is not emitted");
+    }
+}
+
+#[test]
+fn a_bad_flag_prints_usage_and_exits_non_zero() {
+    for bin in [env!("CARGO_BIN_EXE_prometheus"), env!("CARGO_BIN_EXE_cloudwatch_emf")] {
+        let output = Command::new(bin).arg("--nope").output().unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&output.stderr).starts_with("usage:"));
+    }
+}
