@@ -60,15 +60,26 @@ impl Setup {
     /// subscriber (`RUST_LOG`, default `aws_server_errors=info`, to stderr) and a metrics
     /// recorder, and builds the `SdkConfig`.
     ///
+    /// An unknown argument prints the usage and exits with status 2.
+    ///
     /// # Panics
-    /// On an unknown argument, or if the loopback server cannot bind.
+    /// If the loopback server cannot bind.
     pub async fn start() -> Self {
         let mut args = std::env::args().skip(1);
         let mut endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
         while let Some(arg) = args.next() {
             match arg.as_str() {
-                "--endpoint-url" => endpoint = Some(args.next().expect("--endpoint-url needs a URL")),
-                other => panic!("unknown argument {other:?}; usage: [--endpoint-url URL]"),
+                "--endpoint-url" => match args.next() {
+                    Some(url) => endpoint = Some(url),
+                    None => {
+                        eprintln!("error: --endpoint-url needs a URL\nusage: [--endpoint-url URL]");
+                        std::process::exit(2);
+                    }
+                },
+                other => {
+                    eprintln!("error: unexpected argument {other:?}\nusage: [--endpoint-url URL]");
+                    std::process::exit(2);
+                }
             }
         }
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -1,6 +1,7 @@
-//! The exporter examples, run as a user would run them: their output is checked against what
-//! the docs promise (docs/metrics.md, the alert rules in docs/alerts/) and, for CloudWatch, against
-//! the Embedded Metric Format specification.
+//! The examples, run as a user would run them. The quickstart's table tells the story it claims;
+//! the exporter examples' output is checked against what the docs promise (docs/metrics.md, the
+//! alert rules in docs/alerts/) and, for CloudWatch, against the Embedded Metric Format
+//! specification.
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -184,9 +185,60 @@ fn cloudwatch_emf_documents_follow_the_specification() {
 
 #[test]
 fn a_bad_flag_prints_usage_and_exits_non_zero() {
-    for bin in [env!("CARGO_BIN_EXE_prometheus"), env!("CARGO_BIN_EXE_cloudwatch_emf")] {
+    for bin in
+        [env!("CARGO_BIN_EXE_prometheus"), env!("CARGO_BIN_EXE_cloudwatch_emf"), env!("CARGO_BIN_EXE_quickstart")]
+    {
         let output = Command::new(bin).arg("--nope").output().unwrap();
-        assert_eq!(output.status.code(), Some(2));
-        assert!(String::from_utf8_lossy(&output.stderr).starts_with("usage:"));
+        assert_eq!(output.status.code(), Some(2), "{bin}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("usage:") && !stderr.contains("panicked"), "{stderr}");
     }
+    let help = run(env!("CARGO_BIN_EXE_quickstart"), &["--help"]);
+    assert!(help.starts_with("usage: quickstart"));
+}
+
+/// The quickstart's rows, as (client, requests, duplicate writes, result) by scene number.
+fn quickstart_rows(table: &str) -> Vec<(String, usize, String, String)> {
+    table
+        .lines()
+        .skip(1)
+        .take(14)
+        .map(|line| {
+            let rest: String = line.chars().skip(37).collect();
+            let rest = rest.trim_start();
+            let cols: Vec<&str> = rest.split_whitespace().collect();
+            let result = rest.split_once(" s  ").map_or("", |x| x.1).to_owned();
+            (cols[0].to_owned(), cols[1].parse().unwrap(), cols[2].to_owned(), result)
+        })
+        .collect()
+}
+
+#[test]
+fn the_quickstart_shows_every_decision_against_plain_clients() {
+    let output = Command::new(env!("CARGO_BIN_EXE_quickstart")).env_remove("RUST_LOG").output().unwrap();
+    assert!(output.status.success());
+    assert!(output.stderr.is_empty(), "logs are quiet unless RUST_LOG asks");
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(table.lines().count() <= 24, "one screen:\n{table}");
+    let rows = quickstart_rows(&table);
+    let plain = |scene: usize| &rows[2 * scene];
+    let policy = |scene: usize| &rows[2 * scene + 1];
+    // 1: retried and recovered.
+    assert!(policy(0).3.starts_with("ok [2 policy retries]"), "{table}");
+    // 2: the committed write: a plain client applies it three times, the policy once.
+    assert_eq!((plain(1).1, plain(1).2.as_str()), (3, "2"), "{table}");
+    assert_eq!((policy(1).1, policy(1).2.as_str()), (1, "0"), "{table}");
+    assert!(policy(1).3.contains("gave up: not_retry_safe"));
+    // 3: Retry-After honoured (1 s, on the server's word).
+    assert!(policy(2).3.starts_with("ok [1 policy retry]"), "{table}");
+    // 4: the budget stops retries in an outage.
+    assert!(policy(3).1 < plain(3).1 && policy(3).3.contains("gave up: retry_budget"), "{table}");
+    // 5: the breaker opens, fails fast, and closes after recovery.
+    let breaker = &policy(4).3;
+    assert!(
+        breaker.contains("breaker opened") && breaker.contains("breaker closed") && breaker.contains("failed fast")
+    );
+    assert!(breaker.contains("3 ok"), "{table}");
+    // 6: throttling is the SDK's.
+    assert!(policy(5).3.starts_with("ok [2 SDK retries]"), "{table}");
 }
