@@ -209,8 +209,9 @@ impl Intercept for ServerErrorInterceptor {
                 cfg.interceptor_state().store_put(Probe { owner: self.id, _slot: slot });
             }
             Err(retry_after) => {
-                let operation = self.operation_of(cfg).map_or("", |op| op.name);
-                telemetry::record_failed_fast(self.service(), operation);
+                let op = self.operation_of(cfg);
+                let operation = op.map_or("", |op| op.name);
+                telemetry::record_failed_fast(self.adapter.catalog(), op.map_or(usize::MAX, |op| op.index), operation);
                 return Err(Box::new(CircuitOpen { service: self.service(), operation, retry_after }));
             }
         }
@@ -448,7 +449,13 @@ impl Intercept for ServerErrorInterceptor {
             }
             if let Some(operation) = self.operation_of(cfg) {
                 let attempts = cfg.load::<RequestAttempts>().map_or(0, |a| a.attempts());
-                telemetry::record_call(self.service(), operation.name, Outcome::Failed, attempts);
+                telemetry::record_call(
+                    self.adapter.catalog(),
+                    operation.index,
+                    operation.name,
+                    Outcome::Failed,
+                    attempts,
+                );
             }
             return Ok(());
         };
@@ -457,7 +464,13 @@ impl Intercept for ServerErrorInterceptor {
         }
         let service = self.service();
         let operation = state.operation.name;
-        telemetry::record_call(service, operation, Outcome::Failed, state.attempts);
+        telemetry::record_call(
+            self.adapter.catalog(),
+            state.operation.index,
+            operation,
+            Outcome::Failed,
+            state.attempts,
+        );
         let reason = match state.last_decision {
             Decision::GiveUp(reason) => reason,
             _ if error.is_timeout_error() => GiveUpReason::Timeout,
@@ -502,8 +515,9 @@ impl ServerErrorInterceptor {
         }
         if attempt <= 1 {
             if let Some(operation) = cfg.load::<Metadata>().map(Metadata::name) {
-                let operation = self.state.operation(self.adapter.catalog(), operation).name;
-                telemetry::record_call(self.service(), operation, Outcome::Ok, 1);
+                let catalog = self.adapter.catalog();
+                let operation = self.state.operation(catalog, operation);
+                telemetry::record_call(catalog, operation.index, operation.name, Outcome::Ok, 1);
             }
             return;
         }
@@ -511,14 +525,21 @@ impl ServerErrorInterceptor {
             // Retried by the client's own policy before any failure reached this registration
             // (another registration owns the call), or retried without a failure we saw.
             if let Some(operation) = self.operation_of(cfg) {
-                telemetry::record_call(self.service(), operation.name, Outcome::OkAfterRetries, attempt);
+                telemetry::record_call(
+                    self.adapter.catalog(),
+                    operation.index,
+                    operation.name,
+                    Outcome::OkAfterRetries,
+                    attempt,
+                );
             }
             return;
         };
         if state.owner != self.id {
             return;
         }
-        telemetry::record_call(self.service(), state.operation.name, Outcome::OkAfterRetries, attempt);
+        let op = state.operation;
+        telemetry::record_call(self.adapter.catalog(), op.index, op.name, Outcome::OkAfterRetries, attempt);
         // The retry that worked was not load wasted: its token goes back.
         drop(state.token.take());
         let restore = std::mem::take(&mut state.bucket_overridden).then(|| state.client_bucket.clone()).flatten();

@@ -7,11 +7,13 @@
 //! `http.response.status_code`). No label ever carries a request id.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use metrics::{counter, gauge, histogram, Unit};
+use metrics::{counter, gauge, histogram, Key, Label, Level, Unit};
 
 use crate::breaker::{CircuitState, Transition};
+use crate::catalog::{self, ServiceCatalog};
 
 /// The `tracing` target of every event this crate emits.
 pub const LOG_TARGET: &str = "aws_server_errors";
@@ -113,9 +115,9 @@ pub(crate) fn record_circuit_state(service: &'static str, state: CircuitState) {
     gauge!(CIRCUIT_STATE, "rpc.service" => service).set(state.gauge_value());
 }
 
-pub(crate) fn record_failed_fast(service: &'static str, method: &'static str) {
-    counter!(FAILED_FAST, "rpc.service" => service, "rpc.method" => method).increment(1);
-    record_call(service, method, Outcome::FailedFast, 0);
+pub(crate) fn record_failed_fast(catalog: &'static ServiceCatalog, operation: usize, method: &'static str) {
+    counter!(FAILED_FAST, "rpc.service" => catalog.service, "rpc.method" => method).increment(1);
+    record_call(catalog, operation, method, Outcome::FailedFast, 0);
 }
 
 /// How a call ended, as the [`CALLS`] counter's `outcome` label says it.
@@ -138,11 +140,68 @@ impl Outcome {
     }
 }
 
-/// Counts one call and its attempts.
-#[inline]
-pub(crate) fn record_call(service: &'static str, method: &'static str, outcome: Outcome, attempts: u32) {
-    counter!(CALLS, "rpc.service" => service, "rpc.method" => method, "outcome" => outcome.as_str()).increment(1);
-    histogram!(CALL_ATTEMPTS, "rpc.service" => service, "rpc.method" => method).record(attempts);
+/// Counts one call and its attempts. `method` is the operation at `operation` in `catalog`, or,
+/// for an index past the catalog's operations, an operation the catalog does not know.
+pub(crate) fn record_call(
+    catalog: &'static ServiceCatalog,
+    operation: usize,
+    method: &'static str,
+    outcome: Outcome,
+    attempts: u32,
+) {
+    match call_keys(catalog).and_then(|keys| keys.get(operation)) {
+        // Every call of an enabled service records here, so its keys are built once per process
+        // and reused: no label vector per call.
+        Some(keys) => metrics::with_recorder(|recorder| {
+            recorder.register_counter(&keys.calls[outcome as usize], &METADATA).increment(1);
+            recorder.register_histogram(&keys.attempts, &METADATA).record(attempts);
+        }),
+        None => {
+            let service = catalog.service;
+            counter!(CALLS, "rpc.service" => service, "rpc.method" => method, "outcome" => outcome.as_str())
+                .increment(1);
+            histogram!(CALL_ATTEMPTS, "rpc.service" => service, "rpc.method" => method).record(attempts);
+        }
+    }
+}
+
+/// What the `metrics` macros would pass for this crate's metrics.
+static METADATA: metrics::Metadata<'static> = metrics::Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+/// The keys of one operation's [`CALLS`] series (one per [`Outcome`], in declaration order) and
+/// its [`CALL_ATTEMPTS`] series.
+struct CallKeys {
+    calls: [Key; 4],
+    attempts: Key,
+}
+
+/// The keys of every operation of a catalog of [`catalog::ALL`], built on first use. Static data,
+/// like the catalogs they are derived from: bounded by their operations, shared by every policy.
+fn call_keys(catalog: &'static ServiceCatalog) -> Option<&'static [CallKeys]> {
+    static KEYS: [OnceLock<Box<[CallKeys]>>; 5] = [const { OnceLock::new() }; 5];
+    let index = catalog::ALL.iter().position(|c| std::ptr::eq(*c, catalog))?;
+    let keys = KEYS[index].get_or_init(|| {
+        let outcomes = [Outcome::Ok, Outcome::OkAfterRetries, Outcome::Failed, Outcome::FailedFast];
+        catalog
+            .operations
+            .iter()
+            .map(|op| {
+                let labels = |outcome: Option<Outcome>| {
+                    let mut labels = vec![
+                        Label::from_static_parts("rpc.service", catalog.service),
+                        Label::from_static_parts("rpc.method", op.name),
+                    ];
+                    labels.extend(outcome.map(|o| Label::from_static_parts("outcome", o.as_str())));
+                    labels
+                };
+                CallKeys {
+                    calls: outcomes.map(|o| Key::from_parts(CALLS, labels(Some(o)))),
+                    attempts: Key::from_parts(CALL_ATTEMPTS, labels(None)),
+                }
+            })
+            .collect()
+    });
+    Some(keys)
 }
 
 /// Reports the tokens left in a service's retry budget.
