@@ -18,6 +18,19 @@ use crate::state::ServiceState;
 ///
 /// Cheap to clone (an `Arc`). One policy may be registered on clients of all five services, and
 /// on several clients of one service: clients of the same service share that service's state.
+///
+/// ```
+/// use aws_server_errors::catalog::{ACCOUNT, PINPOINT};
+/// use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
+///
+/// let policy = ServerErrorPolicy::new(PolicyConfig::builder().disable_service("Account").build()?)?;
+/// assert!(policy.is_enabled(&PINPOINT) && !policy.is_enabled(&ACCOUNT));
+/// // State for dashboards and health checks: the retry budget starts full (20 tokens)...
+/// assert_eq!(policy.retry_budget_tokens(&PINPOINT), Some(20.0));
+/// // ...and the circuit breaker is off unless configured.
+/// assert_eq!(policy.circuit_state(&PINPOINT), None);
+/// # Ok::<(), aws_server_errors::ConfigError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct ServerErrorPolicy {
     inner: Arc<PolicyInner>,
