@@ -440,7 +440,21 @@ fn breaker_policy() -> ServerErrorPolicy {
 
 fn paired_all(quick: bool) -> Vec<Paired> {
     let (rounds, calls) = if quick { (2, 2) } else { (3_000, 20) };
+    let (rounds, calls) = match std::env::var("PAIRED_ROUNDS").ok().and_then(|r| r.parse().ok()) {
+        Some(rounds) => (rounds, calls.max(20)),
+        None => (rounds, calls),
+    };
     let runtime = current_thread();
+    // For instruction counts under valgrind: `PAIRED_SIGNER_ONLY=1 PAIRED_ROUNDS=25 valgrind
+    // --tool=callgrind <bench binary> paired --bench` runs only these arms, briefly.
+    if std::env::var_os("PAIRED_SIGNER_ONLY").is_some() {
+        return vec![
+            paired_success::<Signer>(&runtime, rounds, calls),
+            paired_noop(&runtime, rounds, calls),
+            paired_success::<Signer>(&runtime, rounds, calls),
+            paired_noop(&runtime, rounds, calls),
+        ];
+    }
     let mut results = vec![
         paired_success::<Signer>(&runtime, rounds, calls),
         paired_success::<Pinpoint>(&runtime, rounds, calls),

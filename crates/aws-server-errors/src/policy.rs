@@ -80,6 +80,7 @@ impl ServerErrorPolicy {
                     any_time_budget,
                     breaker_every_operation,
                     unknown_operations: Default::default(),
+                    recent: Default::default(),
                 }))
             })
             .collect::<Result<_, ConfigError>>()?;

@@ -1,6 +1,7 @@
 //! What the policy keeps per service: the resolved settings of every operation, the retry budget
 //! and the circuit breaker. Shared by every client of the service the policy is registered on.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::breaker::CircuitBreaker;
@@ -43,7 +44,14 @@ pub(crate) struct ServiceState {
     pub breaker_every_operation: bool,
     /// Names of operations the catalog does not know, seen so far (each logged once).
     pub unknown_operations: Mutex<Vec<&'static str>>,
+    /// Operations resolved recently, by the address of the name the SDK passed (a `&'static str`
+    /// of its generated code): index + 1, or 0 for an empty slot. A hit is checked by comparing
+    /// the names, so a collision or a race only costs the binary search.
+    pub recent: [AtomicUsize; RECENT_SLOTS],
 }
+
+/// Slots of [`ServiceState::recent`].
+const RECENT_SLOTS: usize = 16;
 
 impl ServiceState {
     /// The state of a service the policy does not act on.
@@ -55,6 +63,7 @@ impl ServiceState {
             any_time_budget: false,
             breaker_every_operation: false,
             unknown_operations: Mutex::new(Vec::new()),
+            recent: Default::default(),
         }
     }
 
@@ -63,7 +72,14 @@ impl ServiceState {
     /// operation with the service's settings, logged once per name (WARN "operation unknown to
     /// the catalog": not retry-safe, its errors classified by their error code).
     pub fn operation(&self, catalog: &'static ServiceCatalog, name: &str) -> Operation {
+        // Every call of an enabled service resolves its operation once; most calls hit here.
+        let slot = &self.recent[(name.as_ptr() as usize >> 3) % RECENT_SLOTS];
+        let cached = slot.load(Ordering::Relaxed).checked_sub(1).and_then(|i| Some((i, catalog.operations.get(i)?)));
+        if let Some((index, spec)) = cached.filter(|(_, spec)| spec.name == name) {
+            return Operation { index, name: spec.name, retry_safety: spec.retry_safety };
+        }
         if let Some(index) = catalog.operation_index(name) {
+            slot.store(index + 1, Ordering::Relaxed);
             let spec = &catalog.operations[index];
             return Operation { index, name: spec.name, retry_safety: spec.retry_safety };
         }
@@ -91,5 +107,26 @@ impl ServiceState {
             }
         };
         Operation { index, name, retry_safety: RetrySafety::Unmodeled }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::PINPOINT;
+
+    #[test]
+    fn every_operation_resolves_the_same_with_or_without_the_recent_cache() {
+        let state = ServiceState::disabled();
+        for _ in 0..2 {
+            for (index, spec) in PINPOINT.operations.iter().enumerate() {
+                // A copy, at another address than the catalog's, as the SDK's name is.
+                let name = spec.name.to_owned();
+                let op = state.operation(&PINPOINT, &name);
+                assert_eq!((op.index, op.name, op.retry_safety), (index, spec.name, spec.retry_safety));
+            }
+        }
+        let unknown = state.operation(&PINPOINT, "SendMessagesV2");
+        assert_eq!((unknown.index, unknown.retry_safety), (PINPOINT.operations.len(), RetrySafety::Unmodeled));
     }
 }
