@@ -18,9 +18,11 @@
 //!   backoff) applies as if those had not happened; and with `max_backoff` cut to what is left
 //!   of the call's time budget.
 //!
-//! The interceptor holds no lock and stores nothing on the success path of a call without
-//! failures, unless the service has a circuit breaker (which records every outcome) or its retry
-//! budget is below capacity (a deposit).
+//! On the success path of a call without failures the interceptor stores nothing and takes no
+//! lock: it resolves the call's operation (a cache hit, or a binary search) and counts the call
+//! (`aws.server_errors.calls`). It does more only when the service has a circuit breaker (which
+//! records every outcome, under a mutex), when its retry budget is below capacity (a deposit),
+//! or for an operation the catalog does not know (a shared read lock on the names seen).
 
 use std::sync::OnceLock;
 use std::time::Duration;

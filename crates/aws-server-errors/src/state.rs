@@ -2,7 +2,7 @@
 //! and the circuit breaker. Shared by every client of the service the policy is registered on.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 
 use crate::breaker::CircuitBreaker;
 use crate::budget::RetryBudget;
@@ -42,8 +42,9 @@ pub(crate) struct ServiceState {
     /// Whether every operation goes through the breaker (then calls need no operation lookup
     /// to know it).
     pub breaker_every_operation: bool,
-    /// Names of operations the catalog does not know, seen so far (each logged once).
-    pub unknown_operations: Mutex<Vec<&'static str>>,
+    /// Names of operations the catalog does not know, seen so far (each logged once). Read under
+    /// a shared lock on every call of such an operation; written once per name.
+    pub unknown_operations: RwLock<Vec<&'static str>>,
     /// Operations resolved recently, by the address of the name the SDK passed (a `&'static str`
     /// of its generated code): index + 1, or 0 for an empty slot. A hit is checked by comparing
     /// the names, so a collision or a race only costs the binary search.
@@ -62,7 +63,7 @@ impl ServiceState {
             breaker: None,
             any_time_budget: false,
             breaker_every_operation: false,
-            unknown_operations: Mutex::new(Vec::new()),
+            unknown_operations: RwLock::new(Vec::new()),
             recent: Default::default(),
         }
     }
@@ -84,7 +85,12 @@ impl ServiceState {
             return Operation { index, name: spec.name, retry_safety: spec.retry_safety };
         }
         let index = catalog.operations.len();
-        let mut known = self.unknown_operations.lock().unwrap_or_else(|e| e.into_inner());
+        let seen =
+            self.unknown_operations.read().unwrap_or_else(|e| e.into_inner()).iter().copied().find(|n| *n == name);
+        if let Some(name) = seen {
+            return Operation { index, name, retry_safety: RetrySafety::Unmodeled };
+        }
+        let mut known = self.unknown_operations.write().unwrap_or_else(|e| e.into_inner());
         let name = match known.iter().find(|n| **n == name) {
             Some(n) => n,
             None if known.len() >= MAX_UNKNOWN_OPERATIONS => "other",

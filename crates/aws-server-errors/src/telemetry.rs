@@ -120,13 +120,19 @@ pub(crate) fn record_failed_fast(catalog: &'static ServiceCatalog, operation: us
     record_call(catalog, operation, method, Outcome::FailedFast, 0);
 }
 
-/// How a call ended, as the [`CALLS`] counter's `outcome` label says it.
+/// How a call ended, as the [`CALLS`] counter's `outcome` label says it. The discriminants index
+/// [`CallKeys::calls`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
-    Ok,
-    OkAfterRetries,
-    Failed,
-    FailedFast,
+    Ok = 0,
+    OkAfterRetries = 1,
+    Failed = 2,
+    FailedFast = 3,
+}
+
+impl Outcome {
+    /// Every outcome, in discriminant order.
+    const ALL: [Self; 4] = [Self::Ok, Self::OkAfterRetries, Self::Failed, Self::FailedFast];
 }
 
 impl Outcome {
@@ -181,7 +187,6 @@ fn call_keys(catalog: &'static ServiceCatalog) -> Option<&'static [CallKeys]> {
     static KEYS: [OnceLock<Box<[CallKeys]>>; 5] = [const { OnceLock::new() }; 5];
     let index = catalog::ALL.iter().position(|c| std::ptr::eq(*c, catalog))?;
     let keys = KEYS[index].get_or_init(|| {
-        let outcomes = [Outcome::Ok, Outcome::OkAfterRetries, Outcome::Failed, Outcome::FailedFast];
         catalog
             .operations
             .iter()
@@ -195,7 +200,7 @@ fn call_keys(catalog: &'static ServiceCatalog) -> Option<&'static [CallKeys]> {
                     labels
                 };
                 CallKeys {
-                    calls: outcomes.map(|o| Key::from_parts(CALLS, labels(Some(o)))),
+                    calls: Outcome::ALL.map(|o| Key::from_parts(CALLS, labels(Some(o)))),
                     attempts: Key::from_parts(CALL_ATTEMPTS, labels(None)),
                 }
             })
@@ -229,6 +234,22 @@ pub(crate) fn record_give_up(service: &'static str, method: &'static str, reason
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn call_keys_are_indexed_by_outcome() {
+        for (i, outcome) in Outcome::ALL.into_iter().enumerate() {
+            assert_eq!(outcome as usize, i);
+        }
+        let keys = call_keys(&catalog::PINPOINT).unwrap();
+        let get_app = catalog::PINPOINT.operation_index("GetApp").unwrap();
+        for outcome in Outcome::ALL {
+            let key = &keys[get_app].calls[outcome as usize];
+            let labels: Vec<_> = key.labels().map(|l| (l.key(), l.value())).collect();
+            assert_eq!(key.name(), CALLS);
+            assert_eq!(labels, [("rpc.service", "Pinpoint"), ("rpc.method", "GetApp"), ("outcome", outcome.as_str())]);
+        }
+        assert!(call_keys(&crate::catalog::SIGNER).is_some());
+    }
 
     #[test]
     fn server_values_are_bounded_and_sanitised() {
