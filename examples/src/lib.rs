@@ -22,6 +22,7 @@ pub mod backupgateway;
 pub mod connectcases;
 pub mod pinpoint;
 pub mod signer;
+pub mod smithy_bridge;
 pub mod telemetry;
 
 /// The operations each example calls: (service, retry-safe operation, non-retry-safe operation).

@@ -183,11 +183,37 @@ fn cloudwatch_emf_documents_follow_the_specification() {
     }
 }
 
+/// Through the bridge, the policy's metrics reach the SDK's own telemetry provider, beside the
+/// SDK's `smithy.client.call.duration`, with the same attribute names.
+#[test]
+fn the_policys_metrics_land_in_the_sdks_telemetry_provider() {
+    let output = run(env!("CARGO_BIN_EXE_opentelemetry"), &[]);
+    for line in [
+        "create histogram smithy.client.call.duration unit=s",
+        "create counter aws.server_errors.calls unit=1",
+        "create histogram aws.server_errors.retry_delay unit=s",
+        "counter aws.server_errors.calls {outcome=ok,rpc.method=GetApp,rpc.service=Pinpoint} +1",
+        "counter aws.server_errors.calls {outcome=ok_after_retries,rpc.method=GetApp,rpc.service=Pinpoint} +1",
+        "counter aws.server_errors.calls {outcome=failed,rpc.method=SendMessages,rpc.service=Pinpoint} +1",
+        "counter aws.server_errors.give_ups {reason=not_retry_safe,rpc.method=SendMessages,rpc.service=Pinpoint} +1",
+        "histogram aws.server_errors.call.attempts {rpc.method=GetApp,rpc.service=Pinpoint} 2",
+        "gauge aws.server_errors.retry_budget.tokens {rpc.service=Pinpoint} 20",
+        "gauge aws.server_errors.circuit.state {rpc.service=Pinpoint} 0",
+    ] {
+        assert!(output.lines().any(|l| l == line), "missing {line}\n{output}");
+    }
+    let sdk = output.lines().find(|l| l.starts_with("histogram smithy.client.call.duration {")).expect("the SDK's own");
+    assert!(sdk.contains("rpc.method=GetApp,rpc.service=Pinpoint"), "{sdk}");
+}
+
 #[test]
 fn a_bad_flag_prints_usage_and_exits_non_zero() {
-    for bin in
-        [env!("CARGO_BIN_EXE_prometheus"), env!("CARGO_BIN_EXE_cloudwatch_emf"), env!("CARGO_BIN_EXE_quickstart")]
-    {
+    for bin in [
+        env!("CARGO_BIN_EXE_prometheus"),
+        env!("CARGO_BIN_EXE_cloudwatch_emf"),
+        env!("CARGO_BIN_EXE_opentelemetry"),
+        env!("CARGO_BIN_EXE_quickstart"),
+    ] {
         let output = Command::new(bin).arg("--nope").output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{bin}");
         let stderr = String::from_utf8_lossy(&output.stderr);
