@@ -10,9 +10,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
+use aws_config::{BehaviorVersion, SdkConfig};
 use aws_server_errors::telemetry::{ATTEMPT_ERRORS, GIVE_UPS, RETRIES};
 use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, FaultServer, Rule, Service};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
@@ -99,18 +97,8 @@ impl Setup {
             None => {
                 let server = FaultServer::start(FaultInjector::new(embedded_plan())).await.expect("bind loopback");
                 println!("talking to the embedded fault server at {}", server.url());
-                let sdk = SdkConfig::builder()
-                    .behavior_version(BehaviorVersion::latest())
-                    .region(Region::new("us-east-1"))
-                    .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-                        "AKIDEXAMPLE",
-                        "example-secret-key",
-                        None,
-                        None,
-                        "example",
-                    )))
-                    .endpoint_url(server.url())
-                    .build();
+                // Fake credentials, us-east-1, the server's URL.
+                let sdk = server.sdk_config();
                 (sdk, Some(server))
             }
         };

@@ -23,7 +23,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use aws_smithy_observability::instruments::{Histogram as SmithyHistogram, MonotonicCounter};
+use aws_smithy_observability::instruments::{Histogram as SmithyHistogram, InstrumentBuilder, MonotonicCounter};
 use aws_smithy_observability::meter::Meter;
 use aws_smithy_observability::{AttributeValue, Attributes, ObservabilityError};
 use metrics::{Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key, KeyName, Metadata, SharedString, Unit};
@@ -101,6 +101,44 @@ impl Instruments {
             None => (None, None),
         }
     }
+
+    /// A synchronous instrument named after `key`, with the unit and description described for it.
+    fn build<'m, T>(
+        &self,
+        meter: &'m Meter,
+        key: &Key,
+        create: impl FnOnce(&'m Meter, String) -> InstrumentBuilder<'m, T>,
+    ) -> T
+    where
+        InstrumentBuilder<'m, T>: Build<T>,
+    {
+        let (unit, description) = self.unit_and_description(key.name());
+        let mut builder = create(meter, key.name().to_owned());
+        if let Some(unit) = unit {
+            builder = builder.set_units(unit);
+        }
+        if let Some(description) = description {
+            builder = builder.set_description(description);
+        }
+        builder.finish()
+    }
+}
+
+/// `InstrumentBuilder::build`, which `aws-smithy-observability` defines per instrument type.
+trait Build<T> {
+    fn finish(self) -> T;
+}
+
+impl Build<Arc<dyn MonotonicCounter>> for InstrumentBuilder<'_, Arc<dyn MonotonicCounter>> {
+    fn finish(self) -> Arc<dyn MonotonicCounter> {
+        self.build()
+    }
+}
+
+impl Build<Arc<dyn SmithyHistogram>> for InstrumentBuilder<'_, Arc<dyn SmithyHistogram>> {
+    fn finish(self) -> Arc<dyn SmithyHistogram> {
+        self.build()
+    }
 }
 
 struct CounterHandle {
@@ -161,21 +199,14 @@ impl metrics::Recorder for SmithyRecorder {
 
     fn register_counter(&self, key: &Key, _metadata: &Metadata<'_>) -> Counter {
         let mut instruments = self.instruments();
-        let (unit, description) = instruments.unit_and_description(key.name());
-        let instrument = instruments
-            .counters
-            .entry(key.name().to_owned())
-            .or_insert_with(|| {
-                let mut builder = self.meter.create_monotonic_counter(key.name().to_owned());
-                if let Some(unit) = unit {
-                    builder = builder.set_units(unit);
-                }
-                if let Some(description) = description {
-                    builder = builder.set_description(description);
-                }
-                builder.build()
-            })
-            .clone();
+        let instrument = match instruments.counters.get(key.name()) {
+            Some(instrument) => instrument.clone(),
+            None => {
+                let instrument = instruments.build(&self.meter, key, |m, name| m.create_monotonic_counter(name));
+                instruments.counters.insert(key.name().to_owned(), instrument.clone());
+                instrument
+            }
+        };
         Counter::from_arc(Arc::new(CounterHandle { instrument, attributes: attributes(key) }))
     }
 
@@ -219,21 +250,14 @@ impl metrics::Recorder for SmithyRecorder {
 
     fn register_histogram(&self, key: &Key, _metadata: &Metadata<'_>) -> Histogram {
         let mut instruments = self.instruments();
-        let (unit, description) = instruments.unit_and_description(key.name());
-        let instrument = instruments
-            .histograms
-            .entry(key.name().to_owned())
-            .or_insert_with(|| {
-                let mut builder = self.meter.create_histogram(key.name().to_owned());
-                if let Some(unit) = unit {
-                    builder = builder.set_units(unit);
-                }
-                if let Some(description) = description {
-                    builder = builder.set_description(description);
-                }
-                builder.build()
-            })
-            .clone();
+        let instrument = match instruments.histograms.get(key.name()) {
+            Some(instrument) => instrument.clone(),
+            None => {
+                let instrument = instruments.build(&self.meter, key, |m, name| m.create_histogram(name));
+                instruments.histograms.insert(key.name().to_owned(), instrument.clone());
+                instrument
+            }
+        };
         Histogram::from_arc(Arc::new(HistogramHandle { instrument, attributes: attributes(key) }))
     }
 }
