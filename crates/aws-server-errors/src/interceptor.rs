@@ -444,8 +444,8 @@ impl Intercept for ServerErrorInterceptor {
         let Some(Err(error)) = context.output_or_error() else { return Ok(()) };
         let Some(state) = cfg.load::<CallState>() else {
             // No attempt failed through this policy: the call failed before or outside its
-            // attempts (the breaker, counted where it refused; a request that could not be
-            // built; an attempt another registration owns is not this one's to count).
+            // attempts (a request that could not be built, an interceptor's error). A call the
+            // breaker refused was counted where it was refused.
             if crate::circuit_open(error).is_some() {
                 return Ok(());
             }
@@ -516,16 +516,14 @@ impl ServerErrorInterceptor {
             }
         }
         if attempt <= 1 {
-            if let Some(operation) = cfg.load::<Metadata>().map(Metadata::name) {
-                let catalog = self.adapter.catalog();
-                let operation = self.state.operation(catalog, operation);
-                telemetry::record_call(catalog, operation.index, operation.name, Outcome::Ok, 1);
+            if let Some(operation) = self.operation_of(cfg) {
+                telemetry::record_call(self.adapter.catalog(), operation.index, operation.name, Outcome::Ok, 1);
             }
             return;
         }
         let Some(state) = cfg.get_mut_from_interceptor_state::<CallState>() else {
-            // Retried by the client's own policy before any failure reached this registration
-            // (another registration owns the call), or retried without a failure we saw.
+            // Retried, but no failure was recorded here (the SDK stored no operation metadata
+            // when it failed): counted if the operation is known now.
             if let Some(operation) = self.operation_of(cfg) {
                 telemetry::record_call(
                     self.adapter.catalog(),
