@@ -95,25 +95,41 @@ impl ServiceState {
             Some(n) => n,
             None if known.len() >= MAX_UNKNOWN_OPERATIONS => "other",
             None => {
-                // The names come from the SDK crate's generated code, a fixed set: leaking each
-                // once gives the `&'static str` that metric labels and records carry.
-                let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
-                known.push(leaked);
+                let interned = intern(name);
+                known.push(interned);
                 tracing::event!(
                     target: LOG_TARGET,
                     tracing::Level::WARN,
                     rpc.service = catalog.service,
-                    rpc.method = crate::telemetry::bounded(leaked).as_ref(),
+                    rpc.method = crate::telemetry::bounded(interned).as_ref(),
                     sdk_crate = catalog.sdk_crate,
                     catalog_version = catalog.sdk_version,
                     retry_safety = RetrySafety::Unmodeled.as_str(),
                     "operation unknown to the catalog"
                 );
-                leaked
+                interned
             }
         };
         Operation { index, name, retry_safety: RetrySafety::Unmodeled }
     }
+}
+
+/// The `&'static str` that metric labels and records carry, for an operation name the catalogs do
+/// not know. Interned once per process, whatever the number of policies: the names come from
+/// the SDK crates' generated code, a fixed set (and each service keeps at most
+/// [`MAX_UNKNOWN_OPERATIONS`]).
+fn intern(name: &str) -> &'static str {
+    static NAMES: RwLock<Vec<&'static str>> = RwLock::new(Vec::new());
+    if let Some(n) = NAMES.read().unwrap_or_else(|e| e.into_inner()).iter().find(|n| **n == name) {
+        return n;
+    }
+    let mut names = NAMES.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(n) = names.iter().find(|n| **n == name) {
+        return n;
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.push(leaked);
+    leaked
 }
 
 #[cfg(test)]
@@ -134,5 +150,8 @@ mod tests {
         }
         let unknown = state.operation(&PINPOINT, "SendMessagesV2");
         assert_eq!((unknown.index, unknown.retry_safety), (PINPOINT.operations.len(), RetrySafety::Unmodeled));
+        // Interned once per process: another policy's state gets the same string.
+        let again = ServiceState::disabled().operation(&PINPOINT, "SendMessagesV2");
+        assert!(std::ptr::eq(unknown.name, again.name));
     }
 }
