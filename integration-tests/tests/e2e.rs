@@ -710,14 +710,15 @@ mod control {
     /// budget bounds them too.
     #[tokio::test]
     async fn throttling_after_internal_errors_backs_off_as_for_a_fresh_call() {
-        let plan = FaultPlan::new().rule(Rule::new(Fault::InternalError).first(4)).rule(Rule::new(Fault::Throttling));
+        let plan = FaultPlan::new().rule(Rule::new(Fault::InternalError).first(2)).rule(Rule::new(Fault::Throttling));
         let env = Env::start(plan).await;
         let client = Signer::client(&env.sdk, Some(&policy(5)));
         assert_eq!(client.call_safe().await, Outcome::Throttling);
+        // Two internal errors, then throttling until the call's limit: max(5, 3) = 5 attempts.
         let sleeps = env.sleep.logs();
-        assert_eq!(sleeps.len(), 4 + 2, "{sleeps:?}");
-        assert_eq!(sleeps[..4], [ms(10), ms(20), ms(40), ms(40)]);
-        assert!(sleeps[4] < Duration::from_secs(1) && sleeps[5] < Duration::from_secs(2), "{sleeps:?}");
+        assert_eq!(sleeps.len(), 2 + 2, "{sleeps:?}");
+        assert_eq!(sleeps[..2], [ms(10), ms(20)]);
+        assert!(sleeps[2] < Duration::from_secs(1) && sleeps[3] < Duration::from_secs(2), "{sleeps:?}");
 
         let env = Env::start(FaultPlan::new().fail_always(Fault::Throttling)).await;
         let bounded = PolicyConfig::builder().time_budget(ms(300)).build().and_then(ServerErrorPolicy::new).unwrap();
@@ -727,19 +728,27 @@ mod control {
         assert!(total <= ms(300), "the time budget bounds the client's own retries: {:?}", env.sleep.logs());
     }
 
-    /// A time source that reads the system clock, then steps by `step` once 100 ms of (paused)
+    /// A time source that reads the system clock (or, with `base`, a test clock that starts
+    /// there), advancing with the paused Tokio clock, then steps by `step` once 100 ms of (paused)
     /// time have passed.
     #[derive(Debug)]
-    struct SteppingClock {
-        start: tokio::time::Instant,
-        step: Duration,
-        forward: bool,
+    pub(super) struct SteppingClock {
+        pub start: tokio::time::Instant,
+        pub step: Duration,
+        pub forward: bool,
+        pub base: Option<SystemTime>,
+    }
+
+    impl SteppingClock {
+        pub fn system(step: Duration, forward: bool) -> Self {
+            Self { start: tokio::time::Instant::now(), step, forward, base: None }
+        }
     }
 
     impl TimeSource for SteppingClock {
         fn now(&self) -> SystemTime {
             #[allow(clippy::disallowed_methods)]
-            let now = SystemTime::now() + self.start.elapsed();
+            let now = self.base.unwrap_or_else(SystemTime::now) + self.start.elapsed();
             match (self.start.elapsed() > ms(100), self.forward) {
                 (false, _) => now,
                 (true, true) => now + self.step,
@@ -754,7 +763,7 @@ mod control {
     async fn the_time_budget_ignores_wall_clock_steps() {
         for forward in [false, true] {
             let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
-            let time = SteppingClock { start: tokio::time::Instant::now(), step: Duration::from_secs(3600), forward };
+            let time = SteppingClock::system(Duration::from_secs(3600), forward);
             let sdk = virtual_time_sdk(injector.http_client(Service::Signer), SharedTimeSource::new(time));
             let policy = PolicyConfig::builder()
                 .max_attempts(10)
@@ -768,6 +777,81 @@ mod control {
             assert_eq!(client.call_safe().await, Outcome::InternalServerError);
             assert_eq!(injector.attempts(Service::Signer, "GetSigningProfile"), 3, "step forward: {forward}");
         }
+    }
+
+    /// A call whose internal errors and throttling alternate makes no more attempts than the
+    /// larger of the two limits (policy 3, client 3): two internal errors then throttling made 5
+    /// before, as the client's attempts were counted as if the internal errors had not happened.
+    #[tokio::test]
+    async fn mixed_failures_make_no_more_attempts_than_the_larger_limit() {
+        let plan = FaultPlan::new().rule(Rule::new(Fault::InternalError).first(2)).rule(Rule::new(Fault::Throttling));
+        let env = Env::start(plan).await;
+        let capture = Capture::start();
+        let client = Signer::client(&env.sdk, Some(&policy(3)));
+        assert_eq!(client.call_safe().await, Outcome::Throttling);
+        assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 3);
+        assert_eq!(capture.events_with("call failed")[0]["reason"], "max_attempts");
+
+        // Throttling first, then internal errors: the policy's 4 attempts bound the call.
+        let plan = FaultPlan::new().rule(Rule::new(Fault::Throttling).first(2)).rule(Rule::new(Fault::InternalError));
+        let env = Env::start(plan).await;
+        let client = Signer::client(&env.sdk, Some(&policy(4)));
+        assert_eq!(client.call_safe().await, Outcome::InternalServerError);
+        assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 4);
+    }
+
+    /// The SDK's operation timeout that ends a call while its retry is in flight gives the retry's
+    /// budget token back (the client gave up on it; the service did not fail it).
+    #[tokio::test(start_paused = true)]
+    async fn the_operation_timeout_gives_an_inflight_retrys_token_back() {
+        let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
+        // Attempt 1 fails at 20 ms, the retry is sent at 30 ms and would fail at 50 ms: the
+        // operation timeout fires at 40 ms, with the retry in flight.
+        let sdk = virtual_time_sdk(injector.http_client(Service::Signer).latency(ms(20)), clock())
+            .to_builder()
+            .timeout_config(TimeoutConfig::builder().operation_timeout(ms(40)).build())
+            .build();
+        let capture = Capture::start();
+        let policy = PolicyConfig::builder()
+            .initial_backoff(ms(10))
+            .jitter(Jitter::None)
+            .build()
+            .and_then(ServerErrorPolicy::new)
+            .unwrap();
+        let client = Signer::client_in(&sdk, Some(&policy), Some("op-timeout-inflight"));
+        assert!(matches!(client.call_safe().await, Outcome::Other(_)));
+        assert_eq!(injector.attempts(Service::Signer, "GetSigningProfile"), 2, "the retry was sent");
+        assert_eq!(capture.counter(RETRIES, &[]), 1);
+        assert_eq!(capture.events_with("call failed")[0]["reason"], "timeout");
+        assert_eq!(policy.retry_budget_tokens(Service::Signer.catalog()), Some(20.0), "the token came back");
+    }
+
+    /// With a test clock (not the system clock) that steps back, a call's elapsed time never
+    /// decreases: the step adds nothing, the time after it counts. Budget 1 s, a retry every
+    /// 100 ms: the clock steps back an hour after 100 ms, so 100 ms are lost and the 11th attempt
+    /// is the last. Before, elapsed time read 0 after the step and the budget never ran out.
+    #[tokio::test(start_paused = true)]
+    async fn a_test_clock_stepped_back_never_makes_elapsed_time_decrease() {
+        let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
+        let time = SteppingClock {
+            start: tokio::time::Instant::now(),
+            step: Duration::from_secs(3600),
+            forward: false,
+            base: Some(SystemTime::UNIX_EPOCH + aws_server_errors_integration_tests::sim::VirtualTime::EPOCH_OFFSET),
+        };
+        let sdk = virtual_time_sdk(injector.http_client(Service::Signer), SharedTimeSource::new(time));
+        let policy = PolicyConfig::builder()
+            .max_attempts(20)
+            .initial_backoff(ms(100))
+            .max_backoff(ms(100))
+            .jitter(Jitter::None)
+            .time_budget(Duration::from_secs(1))
+            .build()
+            .and_then(ServerErrorPolicy::new)
+            .unwrap();
+        let client = Signer::client_in(&sdk, Some(&policy), Some("test-clock-step"));
+        assert_eq!(client.call_safe().await, Outcome::InternalServerError);
+        assert_eq!(injector.attempts(Service::Signer, "GetSigningProfile"), 11);
     }
 
     /// Dropping the loopback server closes its keep-alive connections: the next call fails.
@@ -834,6 +918,10 @@ mod breaker {
         let open = aws_server_errors::circuit_open(&err).expect("the circuit-open error");
         assert_eq!((open.service, open.operation), ("signer", "GetSigningProfile"));
         assert!(open.retry_after > Duration::ZERO && open.retry_after <= Duration::from_secs(5), "{open:?}");
+        // What the README shows: one line with the whole chain.
+        let printed = aws_sdk_signer::error::DisplayErrorContext(&err).to_string();
+        assert!(printed.starts_with("failed to construct request: "), "{printed}");
+        assert!(printed.contains("circuit breaker open for signer: GetSigningProfile was not sent"), "{printed}");
         assert_eq!(injector.requests().len(), sent, "no attempt was sent, and the SDK did not retry");
         assert_eq!(capture.counter(FAILED_FAST, &[("rpc.method", "GetSigningProfile")]), 1);
         let fast = [("rpc.method", "GetSigningProfile"), ("outcome", "failed_fast")];
@@ -852,6 +940,109 @@ mod breaker {
         assert_eq!(capture.counter(CIRCUIT_TRANSITIONS, &[("to", "closed")]), 1);
         let opened = capture.events_with("circuit opened");
         assert_eq!(opened[0]["level"], "WARN");
+    }
+
+    fn breaker_policy(minimum_throughput: u32, max_attempts: u32) -> ServerErrorPolicy {
+        PolicyConfig::builder()
+            .max_attempts(max_attempts)
+            .initial_backoff(ms(100))
+            .jitter(Jitter::None)
+            .circuit_breaker(CircuitBreakerConfig {
+                minimum_throughput,
+                break_duration: Duration::from_secs(5),
+                ..Default::default()
+            })
+            .service("signer", |s| s.circuit_breaker = Some(true))
+            .build()
+            .and_then(ServerErrorPolicy::new)
+            .unwrap()
+    }
+
+    /// A retry decided while the breaker was closed is not sent once it has opened: call A fails
+    /// at 20 ms and decides a retry for 120 ms; call B's failure at 21 ms opens the breaker; A's
+    /// retry is admitted when it is sent, refused, and A ends with the circuit-open error. Its
+    /// budget token comes back.
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_decided_before_the_breaker_opened_is_not_sent_after() {
+        let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
+        let time = SharedTimeSource::new(aws_server_errors_integration_tests::sim::VirtualTime::start());
+        let sdk = virtual_time_sdk(injector.http_client(Service::Signer).latency(ms(20)), time);
+        let capture = Capture::start();
+        let policy = breaker_policy(2, 3);
+        let client = Signer::client_in(&sdk, Some(&policy), Some("breaker-retry-in-flight")).0;
+        let get = || client.get_signing_profile().profile_name("p").send();
+        let b = async {
+            tokio::time::sleep(ms(1)).await;
+            get().await
+        };
+        let (a, b) = tokio::join!(get(), b);
+        assert_eq!(policy.circuit_state(Service::Signer.catalog()), Some(CircuitState::Open));
+        assert!(b.unwrap_err().into_service_error().is_internal_service_error_exception(), "B saw it open");
+        let a = a.unwrap_err();
+        let open = aws_server_errors::circuit_open(&a).expect("A ends with the circuit-open error");
+        let printed = aws_sdk_signer::error::DisplayErrorContext(&a).to_string();
+        assert!(printed.contains("circuit breaker open for signer: GetSigningProfile was not sent"), "{printed}");
+        assert!(open.retry_after > Duration::from_secs(4) && open.retry_after < Duration::from_secs(5), "{open:?}");
+        assert_eq!(injector.attempts(Service::Signer, "GetSigningProfile"), 2, "A's retry was not sent");
+        assert_eq!(capture.counter(RETRIES, &[]), 0);
+        assert_eq!(capture.counter(FAILED_FAST, &[("rpc.method", "GetSigningProfile")]), 1);
+        assert_eq!(capture.counter(GIVE_UPS, &[("reason", "circuit_open")]), 2);
+        assert_eq!(policy.retry_budget_tokens(Service::Signer.catalog()), Some(20.0), "A's token came back");
+    }
+
+    /// The break is timed on the monotonic clock when the client's time source is the system
+    /// clock: stepped back or forward an hour, the probe comes after 5 s, and `retry_after` says
+    /// so. Before, a step back held it open for an hour and a step forward probed at once.
+    #[tokio::test(start_paused = true)]
+    async fn the_break_ignores_wall_clock_steps() {
+        for forward in [false, true] {
+            let injector = FaultInjector::new(FaultPlan::new().rule(Rule::new(Fault::InternalError).first(2)));
+            let time = super::control::SteppingClock::system(Duration::from_secs(3600), forward);
+            let sdk = virtual_time_sdk(injector.http_client(Service::Signer), SharedTimeSource::new(time));
+            let policy = breaker_policy(2, 1);
+            let client = Signer::client_in(&sdk, Some(&policy), Some(&format!("break-step-{forward}"))).0;
+            let get = || client.get_signing_profile().profile_name("p").send();
+            for _ in 0..2 {
+                assert!(get().await.is_err());
+            }
+            assert_eq!(policy.circuit_state(Service::Signer.catalog()), Some(CircuitState::Open), "{forward}");
+            tokio::time::sleep(Duration::from_secs(1)).await; // past the step
+            let err = get().await.unwrap_err();
+            let open = aws_server_errors::circuit_open(&err).expect("still open after 1 s");
+            assert_eq!(open.retry_after, Duration::from_secs(4), "step forward: {forward}");
+            tokio::time::sleep(Duration::from_secs(4)).await;
+            get().await.expect("the probe at 5 s succeeds");
+            assert_eq!(policy.circuit_state(Service::Signer.catalog()), Some(CircuitState::Closed));
+            assert_eq!(injector.attempts(Service::Signer, "GetSigningProfile"), 3);
+        }
+    }
+
+    /// A policy registered twice on a client counts each outcome once in its breaker, successes
+    /// and failures: one success and one failure are 2 outcomes, under a minimum throughput of 4.
+    #[tokio::test(start_paused = true)]
+    async fn a_policy_registered_twice_counts_each_outcome_once_in_its_breaker() {
+        use aws_server_errors_signer::ServerErrorPolicyExt as _;
+        let fail = Arc::new(AtomicBool::new(false));
+        let failing = fail.clone();
+        let plan = FaultPlan::new().rule(Rule::new(Fault::InternalError).when(move |_| failing.load(Ordering::SeqCst)));
+        let injector = FaultInjector::new(plan);
+        let time = SharedTimeSource::new(aws_server_errors_integration_tests::sim::VirtualTime::start());
+        let sdk = virtual_time_sdk(injector.http_client(Service::Signer), time);
+        let p = breaker_policy(4, 1);
+        let once = aws_sdk_signer::Client::from_conf(
+            aws_sdk_signer::config::Builder::from(&sdk).server_error_policy(&p).build(),
+        );
+        let twice = aws_sdk_signer::Client::from_conf(once.config().to_builder().server_error_policy(&p).build());
+        let call = |failing: bool| {
+            fail.store(failing, Ordering::SeqCst);
+            twice.get_signing_profile().profile_name("p").send()
+        };
+        call(false).await.unwrap();
+        assert!(call(true).await.is_err());
+        assert_eq!(p.circuit_state(Service::Signer.catalog()), Some(CircuitState::Closed), "2 outcomes, not 4");
+        call(false).await.unwrap();
+        assert!(call(true).await.is_err());
+        assert_eq!(p.circuit_state(Service::Signer.catalog()), Some(CircuitState::Open), "4 outcomes, 2 failed");
     }
 }
 

@@ -10,20 +10,28 @@
 //!   other 5xx, transport failures that may have reached the server) against successes. Client
 //!   errors and throttling count as neither. When at least `minimum_throughput` outcomes are in
 //!   the window and the failure ratio reaches `failure_ratio`, the breaker opens.
-//! - **Open.** Calls fail before any attempt is sent, with [`CircuitOpen`]; retries in flight are
-//!   not made. After the break duration the next call moves it to half-open.
+//! - **Open.** Calls fail before any attempt is sent, with [`CircuitOpen`]. A retry of a
+//!   server-side failure decided while it was closed is admitted again when it is about to be
+//!   sent, and refused: the call ends with [`CircuitOpen`] too. After the break duration the next call moves it to half-open.
 //! - **Half-open.** At most `half_open_probes` calls are in flight at once (a probe slot is held
 //!   by a guard and comes back when the call ends, however it ends); every other call fails
 //!   fast. A probe's success closes the breaker and clears the window; a probe's failure reopens
 //!   it with the break duration doubled, up to `max_break_duration`.
 //!
-//! Time is the client's time source, read as never going backwards; a forward step only ends a
-//! break early, and half-open still admits no more than `half_open_probes` calls.
+//! Time follows the same rule as a call's time budget ([`crate::clock`]): the monotonic clock when
+//! the client's time source tracks the system clock (decided at the breaker's first reading), so a
+//! wall-clock step either way changes no timer and [`CircuitOpen::retry_after`] is true; a test's
+//! own time source otherwise, read as never going backwards (a forward step of such a clock only
+//! ends a break early, and half-open still admits no more than `half_open_probes` calls).
 
 use std::fmt;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use aws_smithy_async::time::SharedTimeSource;
+
+use crate::clock::{tracks_system_clock, Tick, TimerTime};
 
 /// Buckets in the sliding window.
 const BUCKETS: usize = 10;
@@ -144,13 +152,15 @@ struct Shared {
     settings: BreakerSettings,
     /// The state, readable without the lock (the closed fast path).
     state: AtomicU8,
+    /// Whether the breaker runs on the monotonic clock: decided at its first reading.
+    monotonic: OnceLock<bool>,
     locked: Mutex<Inner>,
 }
 
 #[derive(Debug)]
 struct Inner {
-    /// The latest time seen: the clock never goes back.
-    now: Duration,
+    /// The breaker's time: never goes back.
+    time: TimerTime,
     buckets: [Bucket; BUCKETS],
     open_until: Duration,
     break_duration: Duration,
@@ -182,7 +192,7 @@ impl Drop for ProbeGuard {
 impl CircuitBreaker {
     pub fn new(settings: BreakerSettings) -> Self {
         let inner = Inner {
-            now: Duration::ZERO,
+            time: TimerTime::default(),
             buckets: [Bucket::default(); BUCKETS],
             open_until: Duration::ZERO,
             break_duration: settings.break_duration,
@@ -192,6 +202,7 @@ impl CircuitBreaker {
             inner: Arc::new(Shared {
                 settings,
                 state: AtomicU8::new(CircuitState::Closed.to_u8()),
+                monotonic: OnceLock::new(),
                 locked: Mutex::new(inner),
             }),
         }
@@ -203,12 +214,23 @@ impl CircuitBreaker {
         CircuitState::from_u8(self.inner.state.load(Ordering::Acquire))
     }
 
+    /// A reading of the breaker's clock: the monotonic clock, unless the first time source it
+    /// read did not track the system clock (a test's clock), in which case that time source.
+    pub fn tick(&self, time_source: &SharedTimeSource) -> Tick {
+        let monotonic = *self.inner.monotonic.get_or_init(|| tracks_system_clock(time_source.now()));
+        if monotonic {
+            Tick::Monotonic(tokio::time::Instant::now())
+        } else {
+            Tick::Source(time_source.now())
+        }
+    }
+
     /// Decides whether a call may start at `now`.
     ///
     /// # Errors
     /// The time until the next probe (zero while probes are in flight) when the call must fail
     /// fast; with it, the transition that happened, if any.
-    pub fn admit(&self, now: SystemTime) -> (Result<Admission, Duration>, Option<Transition>) {
+    pub fn admit(&self, now: Tick) -> (Result<Admission, Duration>, Option<Transition>) {
         if self.state() == CircuitState::Closed {
             return (Ok(Admission::Closed), None);
         }
@@ -241,7 +263,7 @@ impl CircuitBreaker {
     /// Records one attempt's outcome: `Some(true)` a success, `Some(false)` a server-side
     /// failure, `None` neither. `probe` is whether the call is a half-open probe. Returns the
     /// transition it caused, if any.
-    pub fn record(&self, now: SystemTime, success: Option<bool>, probe: bool) -> Option<Transition> {
+    pub fn record(&self, now: Tick, success: Option<bool>, probe: bool) -> Option<Transition> {
         let success = success?;
         let mut inner = self.inner.lock();
         let now = inner.advance(now);
@@ -316,11 +338,9 @@ impl Shared {
 }
 
 impl Inner {
-    /// The time since the Unix epoch, never earlier than the last reading.
-    fn advance(&mut self, now: SystemTime) -> Duration {
-        let now = now.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-        self.now = self.now.max(now);
-        self.now
+    /// The breaker's time at `now`, never earlier than the last reading.
+    fn advance(&mut self, now: Tick) -> Duration {
+        self.time.advance(now)
     }
 }
 

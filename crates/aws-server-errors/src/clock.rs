@@ -1,13 +1,16 @@
-//! Elapsed time of one call, measured monotonically.
+//! Time, measured monotonically: a call's elapsed time (its time budget) and the circuit
+//! breaker's timers follow one rule.
 //!
 //! The SDK's time hook (`TimeSource`) reads a wall clock (`SystemTime`): a clock step backwards
-//! would give a call several times its time budget, a step forwards would end it at once. So when
-//! the client's time source tracks the system clock (it reads within [`SYSTEM_TOLERANCE`] of
-//! `SystemTime::now()` when the call starts: the SDK's default), elapsed time comes from a
-//! monotonic clock, Tokio's `Instant` (which is `std::time::Instant`, except on a runtime whose
-//! clock is paused in a test, where it follows the paused clock). A time source that does not
-//! track the system clock is a test's manual or virtual clock: it is used as it is, so the SDK's
-//! time and sleep hooks keep driving tests, and it is read as never going backwards.
+//! would give a call several times its time budget or hold a breaker open for the length of the
+//! step; a step forwards would end either at once. So when the client's time source tracks the
+//! system clock (it reads within [`SYSTEM_TOLERANCE`] of `SystemTime::now()` when the measure
+//! starts: the SDK's default), time comes from a monotonic clock, Tokio's `Instant` (which is
+//! `std::time::Instant`, except on a runtime whose clock is paused in a test, where it follows the
+//! paused clock). A time source that does not track the system clock is a test's manual or
+//! virtual clock: it is used as it is, so the SDK's time and sleep hooks keep driving tests, and
+//! it is read as never going backwards: a step back adds nothing, and the time after it counts
+//! from the new reading ([`SourceTime`]).
 
 use std::time::{Duration, SystemTime};
 
@@ -16,34 +19,137 @@ use aws_smithy_async::time::SharedTimeSource;
 /// How far a time source may read from `SystemTime::now()` and still count as the system clock.
 pub const SYSTEM_TOLERANCE: Duration = Duration::from_secs(1);
 
-/// When a call started, on the clock its elapsed time is read from.
+/// Whether a reading of a time source is the system clock's (within [`SYSTEM_TOLERANCE`]).
+pub(crate) fn tracks_system_clock(reading: SystemTime) -> bool {
+    #[allow(clippy::disallowed_methods)]
+    let system = SystemTime::now();
+    let skew = reading.duration_since(system).unwrap_or_else(|e| e.duration());
+    skew <= SYSTEM_TOLERANCE
+}
+
+/// Time read from a test's clock, never going backwards: the sum of the forward steps between
+/// readings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SourceTime {
+    last: SystemTime,
+    elapsed: Duration,
+}
+
+impl SourceTime {
+    /// Starts at `elapsed`, with `reading` as the last reading.
+    pub fn new(reading: SystemTime, elapsed: Duration) -> Self {
+        Self { last: reading, elapsed }
+    }
+
+    /// Adds the time since the last reading (nothing when the clock stepped back) and returns the
+    /// total: never less than the previous total.
+    pub fn advance(&mut self, reading: SystemTime) -> Duration {
+        if let Ok(step) = reading.duration_since(self.last) {
+            self.elapsed = self.elapsed.saturating_add(step);
+        }
+        self.last = reading;
+        self.elapsed
+    }
+}
+
+/// When a call's first attempt was about to start, on the clock its elapsed time is read from.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum CallClock {
     /// The time source tracks the system clock: measure on the monotonic clock.
     Monotonic(tokio::time::Instant),
-    /// A test's clock: measure on it.
-    Source(SystemTime),
+    /// A test's clock: measure on it, never going backwards.
+    Source(SourceTime),
 }
 
 impl CallClock {
     /// Starts measuring now.
     pub fn start(time_source: &SharedTimeSource) -> Self {
         let source = time_source.now();
-        #[allow(clippy::disallowed_methods)]
-        let system = SystemTime::now();
-        let skew = source.duration_since(system).unwrap_or_else(|e| e.duration());
-        if skew <= SYSTEM_TOLERANCE {
+        if tracks_system_clock(source) {
             Self::Monotonic(tokio::time::Instant::now())
         } else {
-            Self::Source(source)
+            Self::Source(SourceTime::new(source, Duration::ZERO))
         }
     }
 
-    /// Time since [`start`](Self::start); never negative.
-    pub fn elapsed(&self, time_source: &SharedTimeSource) -> Duration {
+    /// Time since [`start`](Self::start); never less than the last value it returned.
+    pub fn elapsed(&mut self, time_source: &SharedTimeSource) -> Duration {
         match self {
             Self::Monotonic(start) => start.elapsed(),
-            Self::Source(start) => time_source.now().duration_since(*start).unwrap_or_default(),
+            Self::Source(time) => time.advance(time_source.now()),
         }
+    }
+}
+
+/// One reading of the clock a shared timer (the circuit breaker) runs on; which clock is decided
+/// once per timer, at its first reading, by the rule above.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Tick {
+    /// The monotonic clock.
+    Monotonic(tokio::time::Instant),
+    /// A test's time source.
+    Source(SystemTime),
+}
+
+/// A shared timer's time: the monotonic clock since the timer's first reading, or a test clock's
+/// time since the Unix epoch (0 for a clock set before it), never going backwards.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TimerTime {
+    origin: Option<tokio::time::Instant>,
+    source: Option<SourceTime>,
+    now: Duration,
+}
+
+impl TimerTime {
+    /// The timer's time at `tick`: never less than the last value it returned.
+    pub fn advance(&mut self, tick: Tick) -> Duration {
+        let now = match tick {
+            Tick::Monotonic(instant) => instant.saturating_duration_since(*self.origin.get_or_insert(instant)),
+            Tick::Source(reading) => match &mut self.source {
+                Some(source) => source.advance(reading),
+                None => {
+                    let since_epoch = reading.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+                    self.source.insert(SourceTime::new(reading, since_epoch)).elapsed
+                }
+            },
+        };
+        self.now = self.now.max(now);
+        self.now
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn a_test_clock_stepped_back_adds_nothing_and_counts_on_from_the_new_reading() {
+        let mut time = SourceTime::new(at(100), Duration::ZERO);
+        assert_eq!(time.advance(at(101)), Duration::from_secs(1));
+        assert_eq!(time.advance(at(40)), Duration::from_secs(1), "a step back adds nothing");
+        assert_eq!(time.advance(at(42)), Duration::from_secs(3), "and time after it counts");
+    }
+
+    #[test]
+    fn a_timer_on_a_clock_set_before_1970_still_advances() {
+        let before = SystemTime::UNIX_EPOCH - Duration::from_secs(3600);
+        let mut timer = TimerTime::default();
+        assert_eq!(timer.advance(Tick::Source(before)), Duration::ZERO);
+        assert_eq!(timer.advance(Tick::Source(before + Duration::from_secs(5))), Duration::from_secs(5));
+        let mut timer = TimerTime::default();
+        assert_eq!(timer.advance(Tick::Source(at(7))), Duration::from_secs(7), "since the epoch");
+    }
+
+    #[test]
+    fn a_timer_on_the_monotonic_clock_counts_from_its_first_reading() {
+        let start = tokio::time::Instant::now();
+        let mut timer = TimerTime::default();
+        assert_eq!(timer.advance(Tick::Monotonic(start + Duration::from_secs(2))), Duration::ZERO);
+        assert_eq!(timer.advance(Tick::Monotonic(start + Duration::from_secs(7))), Duration::from_secs(5));
+        assert_eq!(timer.advance(Tick::Monotonic(start)), Duration::from_secs(5), "never backwards");
     }
 }

@@ -98,7 +98,8 @@ pub struct CircuitBreakerConfig {
     pub failure_ratio: f64,
     /// Outcomes the window must hold before the ratio is judged. Default 100. Must be at least 1.
     pub minimum_throughput: u32,
-    /// The sliding window's length. Default 30 s. At least 10 ms.
+    /// The sliding window's length. Default 30 s. At least 10 ms
+    /// ([`MIN_SAMPLING_DURATION`]); shorter is [`ConfigError::DurationTooShort`].
     #[serde(with = "humantime_serde")]
     pub sampling_duration: Duration,
     /// How long the breaker stays open the first time. Default 5 s. Greater than zero.
@@ -274,6 +275,10 @@ pub const MAX_ATTEMPTS_LIMIT: u32 = 20;
 /// should be longer.
 pub const MAX_DURATION: Duration = Duration::from_secs(86_400);
 
+/// The shortest `circuit_breaker.sampling_duration` accepted: 10 ms. The window has ten buckets,
+/// each at least 1 ms long.
+pub const MIN_SAMPLING_DURATION: Duration = Duration::from_millis(10);
+
 /// A rejected configuration. Every variant names the offending field by its path in the
 /// serialized form, e.g. `services.pinpoint.operations.SendMessages.max_attempts`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -320,6 +325,17 @@ pub enum ConfigError {
         /// The rejected value.
         value: Duration,
     },
+    /// A duration is shorter than its minimum: `circuit_breaker.sampling_duration` must be at
+    /// least [`MIN_SAMPLING_DURATION`] (10 ms: ten buckets of at least 1 ms).
+    #[error("{field}: {value:?} is shorter than the minimum of {min:?}")]
+    DurationTooShort {
+        /// The field's path.
+        field: String,
+        /// The rejected value.
+        value: Duration,
+        /// The minimum.
+        min: Duration,
+    },
     /// A count that must be positive is zero.
     #[error("{field}: must be at least 1")]
     ZeroCount {
@@ -359,6 +375,7 @@ impl ConfigError {
             | Self::BackoffOrder { field, .. }
             | Self::RatioOutOfRange { field, .. }
             | Self::DurationTooLong { field, .. }
+            | Self::DurationTooShort { field, .. }
             | Self::ZeroCount { field }
             | Self::UnknownService { field }
             | Self::DuplicateService { field, .. }
@@ -567,8 +584,12 @@ impl PolicyConfig {
                 return Err(ConfigError::ZeroCount { field: field.into() });
             }
         }
-        if breaker.sampling_duration < Duration::from_millis(10) {
-            return Err(ConfigError::ZeroDuration { field: "circuit_breaker.sampling_duration".into() });
+        if breaker.sampling_duration < MIN_SAMPLING_DURATION {
+            return Err(ConfigError::DurationTooShort {
+                field: "circuit_breaker.sampling_duration".into(),
+                value: breaker.sampling_duration,
+                min: MIN_SAMPLING_DURATION,
+            });
         }
         if breaker.break_duration.is_zero() {
             return Err(ConfigError::ZeroDuration { field: "circuit_breaker.break_duration".into() });
@@ -766,6 +787,19 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.field(), "services.pinpoint.operations.SendMessages.max_attempts");
         assert!(e.to_string().starts_with("services.pinpoint.operations.SendMessages.max_attempts: 0"));
+    }
+
+    #[test]
+    fn a_sampling_duration_under_10_ms_is_rejected_as_too_short() {
+        for value in [Duration::from_nanos(1), Duration::from_nanos(9_999_999)] {
+            let breaker = CircuitBreakerConfig { sampling_duration: value, ..Default::default() };
+            let e = err(PolicyConfig { circuit_breaker: breaker, ..Default::default() });
+            let field = "circuit_breaker.sampling_duration".to_owned();
+            assert_eq!(e, ConfigError::DurationTooShort { field, value, min: MIN_SAMPLING_DURATION });
+            assert!(e.to_string().contains("shorter than the minimum of 10ms"), "{e}");
+        }
+        let breaker = CircuitBreakerConfig { sampling_duration: MIN_SAMPLING_DURATION, ..Default::default() };
+        ServerErrorPolicy::new(PolicyConfig { circuit_breaker: breaker, ..Default::default() }).unwrap();
     }
 
     #[test]

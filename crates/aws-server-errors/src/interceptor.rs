@@ -34,14 +34,14 @@ use aws_smithy_runtime_api::client::interceptors::context::{
     FinalizerInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::interceptors::{Intercept, OverriddenHooks};
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::orchestrator::{Metadata, OrchestratorError};
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use aws_smithy_types::retry::RetryConfig;
 use tracing::{event, Level};
 
-use crate::adapter::{ClassifiedError, ErrorClass, ServiceAdapter};
+use crate::adapter::{ClassifiedError, ErrorClass, OperationError, ServiceAdapter};
 use crate::breaker::{Admission, CircuitOpen, CircuitState, ProbeGuard};
 use crate::budget::RetryToken;
 use crate::call::CallOverride;
@@ -97,6 +97,19 @@ impl Storable for Deposited {
     type Storer = StoreReplace<Self>;
 }
 
+/// The breakers that have counted the outcome of the call's current attempt, by the address of
+/// their service state. Stored only when a service's policy has more than one registration, so
+/// that two registrations of one policy on a client count each outcome once.
+#[derive(Debug)]
+struct BreakerCounted {
+    attempt: u32,
+    breakers: Vec<usize>,
+}
+
+impl Storable for BreakerCounted {
+    type Storer = StoreReplace<Self>;
+}
+
 /// What this call has seen so far. Stored at its first failed attempt; absent on the success
 /// path. Dropped with the call: a retry token it still holds goes back to the budget.
 #[derive(Debug)]
@@ -123,6 +136,12 @@ struct CallState {
     retry_expected: bool,
     /// That retry was sent (its `read_before_transmit` ran).
     retry_sent: bool,
+    /// The last failure was server-side and the operation goes through the breaker: its retry is
+    /// checked against the breaker when it is sent.
+    retry_needs_admission: bool,
+    /// The breaker refused the retry when it was about to be sent: the call ends with
+    /// [`CircuitOpen`].
+    refused_by_breaker: bool,
 }
 
 impl Storable for CallState {
@@ -137,7 +156,29 @@ fn zero_cost_bucket() -> TokenBucket {
 
 impl ServerErrorInterceptor {
     pub(crate) fn new(adapter: &'static dyn ServiceAdapter, state: std::sync::Arc<ServiceState>, id: u64) -> Self {
+        state.registrations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Self { adapter, state, id }
+    }
+
+    /// Whether this registration counts the outcome of the call's attempt `attempt` in its
+    /// breaker: the first registration of the breaker's policy that sees the attempt does. Free
+    /// when the policy has one registration for the service; otherwise a config-bag marker.
+    fn owns_breaker_outcome(&self, cfg: &mut ConfigBag, attempt: u32) -> bool {
+        if self.state.registrations.load(std::sync::atomic::Ordering::Relaxed) <= 1 {
+            return true;
+        }
+        let me = std::sync::Arc::as_ptr(&self.state) as usize;
+        if let Some(counted) = cfg.get_mut_from_interceptor_state::<BreakerCounted>() {
+            if counted.attempt == attempt {
+                if counted.breakers.contains(&me) {
+                    return false;
+                }
+                counted.breakers.push(me);
+                return true;
+            }
+        }
+        cfg.interceptor_state().store_put(BreakerCounted { attempt, breakers: vec![me] });
+        true
     }
 
     /// The call's operation; `None` only when the SDK stored no operation metadata (never for a
@@ -200,7 +241,7 @@ impl Intercept for ServerErrorInterceptor {
         if cfg.load::<Probe>().is_some() {
             return Ok(()); // another registration admitted it as a probe
         }
-        let now = runtime_components.time_source().unwrap_or_default().now();
+        let now = breaker.tick(&runtime_components.time_source().unwrap_or_default());
         let (admission, transition) = breaker.admit(now);
         if let Some(t) = transition {
             telemetry::record_transition(self.service(), t);
@@ -237,20 +278,50 @@ impl Intercept for ServerErrorInterceptor {
     }
 
     /// Counts a retry when it is sent (not when it is decided: a call dropped during its backoff
-    /// sends nothing).
+    /// sends nothing). A retry of a server-side failure is first admitted by the breaker, as a new
+    /// call would be: one decided while the breaker was closed is not sent if it opened since
+    /// (the call ends with [`CircuitOpen`] and the retry's budget token goes back), and one sent
+    /// once its break is over is the half-open probe.
     fn read_before_transmit(
         &self,
         _context: &BeforeTransmitInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
+        runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts()) <= 1 {
             return Ok(());
         }
-        let Some(state) = cfg.get_mut_from_interceptor_state::<CallState>() else { return Ok(()) };
-        if state.owner != self.id || !state.retry_expected {
-            return Ok(());
+        let needs_admission = match cfg.load::<CallState>() {
+            Some(state) if state.owner == self.id && state.retry_expected => state.retry_needs_admission,
+            _ => return Ok(()),
+        };
+        if let Some(breaker) =
+            self.state.breaker.as_ref().filter(|b| needs_admission && b.state() != CircuitState::Closed)
+        {
+            let now = breaker.tick(&runtime_components.time_source().unwrap_or_default());
+            let (admission, transition) = breaker.admit(now);
+            if let Some(t) = transition {
+                telemetry::record_transition(self.service(), t);
+            }
+            match admission {
+                Ok(Admission::Closed) => {}
+                Ok(Admission::Probe(slot)) => {
+                    cfg.interceptor_state().store_put(Probe { owner: self.id, _slot: slot });
+                }
+                Err(retry_after) => {
+                    let state = cfg.get_mut_from_interceptor_state::<CallState>().expect("loaded above");
+                    state.retry_expected = false;
+                    state.refused_by_breaker = true;
+                    state.last_decision = Decision::GiveUp(GiveUpReason::CircuitOpen);
+                    // Not sent: the retry's budget token goes back.
+                    drop(state.token.take());
+                    let operation = state.operation.name;
+                    telemetry::record_retry_refused(self.service(), operation);
+                    return Err(Box::new(CircuitOpen { service: self.service(), operation, retry_after }));
+                }
+            }
         }
+        let Some(state) = cfg.get_mut_from_interceptor_state::<CallState>() else { return Ok(()) };
         state.retry_expected = false;
         state.retry_sent = true;
         let delay = match state.last_decision {
@@ -290,6 +361,13 @@ impl Intercept for ServerErrorInterceptor {
         };
 
         let existing = cfg.load::<CallState>().map(|s| (s.owner, s.operation));
+        if let Some(state) = cfg.load::<CallState>().filter(|s| s.owner == self.id && s.refused_by_breaker) {
+            // The attempt this registration's breaker refused before it was sent: the call ends
+            // (its error is the `CircuitOpen`), and nothing is counted for an attempt not sent.
+            let give_up = state.client_retry.clone().with_max_attempts(attempt);
+            cfg.interceptor_state().store_put(give_up);
+            return Ok(());
+        }
         let operation = match existing {
             Some((_, operation)) => operation,
             None => match self.operation_of(cfg) {
@@ -306,9 +384,11 @@ impl Intercept for ServerErrorInterceptor {
         // each outcome twice and the failure ratio is unchanged.
         let breaker = self.state.breaker.as_ref().filter(|_| settings.breaker);
         let server_side = server_side_failure(&record);
-        if let Some(breaker) = breaker {
-            if let Some(t) = breaker.record(time_source.now(), server_side.then_some(false), probe) {
-                telemetry::record_transition(self.service(), t);
+        if let Some(breaker) = breaker.filter(|_| server_side) {
+            if self.owns_breaker_outcome(cfg, attempt) {
+                if let Some(t) = breaker.record(breaker.tick(&time_source), Some(false), probe) {
+                    telemetry::record_transition(self.service(), t);
+                }
             }
         }
         if existing.is_some_and(|(owner, _)| owner != self.id) {
@@ -331,15 +411,19 @@ impl Intercept for ServerErrorInterceptor {
                 token: None,
                 retry_expected: false,
                 retry_sent: false,
+                retry_needs_admission: false,
+                refused_by_breaker: false,
             };
             cfg.interceptor_state().store_put(state);
         }
-        let elapsed = cfg.load::<CallStart>().map(|start| start.0.elapsed(&time_source));
+        let elapsed = cfg.get_mut_from_interceptor_state::<CallStart>().map(|start| start.0.elapsed(&time_source));
         let state = cfg.get_mut_from_interceptor_state::<CallState>().expect("stored above");
         // The retry that led to this attempt was sent and failed again: its token stays spent.
-        // One that was never sent (the attempt failed before transmit) goes back.
+        // One that was never sent (the attempt failed before transmit), or that the SDK's
+        // operation timeout cut short (the client gave up on it, the service did not fail it),
+        // goes back.
         if let Some(token) = state.token.take() {
-            if state.retry_sent {
+            if state.retry_sent && !is_operation_timeout(error) {
                 token.spend();
             }
         }
@@ -365,10 +449,21 @@ impl Intercept for ServerErrorInterceptor {
             jitter_sample: fastrand::f64(),
             breaker_allows,
         };
-        let (mut decision, token) = decide(settings, &record, &input, self.state.budget.as_ref());
+        let (mut decision, mut token) = decide(settings, &record, &input, self.state.budget.as_ref());
         if decision == Decision::ClientPolicy && server_side && !breaker_allows {
             // An open breaker stops the client's own retries of server-side failures too.
             decision = Decision::GiveUp(GiveUpReason::CircuitOpen);
+        }
+        // A call whose failures mix internal errors (the policy's attempts) with others (the
+        // client's) makes at most the larger of the two limits in all.
+        let call_limit = max_attempts.max(state.client_retry.max_attempts());
+        if state.internal_failures > 0
+            && state.other_failures > 0
+            && attempt >= call_limit
+            && !matches!(decision, Decision::GiveUp(_))
+        {
+            decision = Decision::GiveUp(GiveUpReason::MaxAttempts);
+            token = None; // dropped: back to the budget
         }
 
         // Make the SDK's retry strategy carry out the decision for the rest of this call.
@@ -418,6 +513,7 @@ impl Intercept for ServerErrorInterceptor {
         state.last_decision = decision;
         state.token = token;
         state.retry_expected = !matches!(decision, Decision::GiveUp(_));
+        state.retry_needs_admission = server_side && breaker.is_some();
 
         let layer = cfg.interceptor_state();
         if let Some(retry_config) = retry_config {
@@ -508,8 +604,8 @@ impl ServerErrorInterceptor {
             }
         }
         if let Some(breaker) = &self.state.breaker {
-            if self.in_breaker(cfg) {
-                let now = runtime_components.time_source().unwrap_or_default().now();
+            if self.in_breaker(cfg) && self.owns_breaker_outcome(cfg, attempt) {
+                let now = breaker.tick(&runtime_components.time_source().unwrap_or_default());
                 if let Some(t) = breaker.record(now, Some(true), probe) {
                     telemetry::record_transition(self.service(), t);
                 }
@@ -559,6 +655,16 @@ impl ServerErrorInterceptor {
             "call succeeded after retries"
         );
     }
+}
+
+/// Whether the attempt was ended by the SDK's operation timeout (all attempts), rather than by
+/// the attempt timeout or a read timeout: the orchestrator still runs `read_after_attempt` for the
+/// attempt it cancelled. The timeout's kind is only in its message (the SDK's `MaybeTimeoutError`
+/// is crate-private); `the_operation_timeout_gives_an_inflight_retrys_token_back` pins it.
+fn is_operation_timeout(error: &OrchestratorError<OperationError>) -> bool {
+    use std::error::Error as _;
+    error.is_timeout_error()
+        && error.source().is_some_and(|source| source.to_string().starts_with("operation timeout "))
 }
 
 /// Whether a failure counts against the circuit breaker: a server-side failure (an internal

@@ -81,6 +81,7 @@ impl ServerErrorPolicy {
                     breaker_every_operation,
                     unknown_operations: Default::default(),
                     recent: Default::default(),
+                    registrations: Default::default(),
                 }))
             })
             .collect::<Result<_, ConfigError>>()?;

@@ -49,6 +49,10 @@ pub(crate) struct ServiceState {
     /// of its generated code): index + 1, or 0 for an empty slot. A hit is checked by comparing
     /// the names, so a collision or a race only costs the binary search.
     pub recent: [AtomicUsize; RECENT_SLOTS],
+    /// Interceptors made for this service (one per registration on a client config). Past one,
+    /// two of them may sit on one client, and the breaker's outcomes are then counted once per
+    /// attempt through a marker in the call's config bag.
+    pub registrations: AtomicUsize,
 }
 
 /// Slots of [`ServiceState::recent`].
@@ -65,6 +69,7 @@ impl ServiceState {
             breaker_every_operation: false,
             unknown_operations: RwLock::new(Vec::new()),
             recent: Default::default(),
+            registrations: AtomicUsize::new(0),
         }
     }
 

@@ -51,8 +51,9 @@ pub const RETRY_BUDGET_TOKENS: &str = "aws.server_errors.retry_budget.tokens";
 pub const CIRCUIT_STATE: &str = "aws.server_errors.circuit.state";
 /// Counter: circuit breaker state changes. Labels: `rpc.service`, `from`, `to`.
 pub const CIRCUIT_TRANSITIONS: &str = "aws.server_errors.circuit.transitions";
-/// Counter: calls the circuit breaker failed fast (no attempt sent). Labels: `rpc.service`,
-/// `rpc.method`.
+/// Counter: calls the circuit breaker failed fast (no attempt sent), and retries it stopped
+/// when they were about to be sent (the breaker opened during their backoff). Labels:
+/// `rpc.service`, `rpc.method`.
 pub const FAILED_FAST: &str = "aws.server_errors.circuit.failed_fast";
 
 /// Recommended histogram buckets for [`RETRY_DELAY`], seconds: from the 5 ms a first retry may
@@ -79,7 +80,11 @@ pub fn describe_metrics() {
     metrics::describe_histogram!(RETRY_DELAY, Unit::Seconds, "Delay before a retry");
     metrics::describe_gauge!(CIRCUIT_STATE, Unit::Count, "Circuit breaker state: 0 closed, 1 half-open, 2 open");
     metrics::describe_counter!(CIRCUIT_TRANSITIONS, Unit::Count, "Circuit breaker state changes");
-    metrics::describe_counter!(FAILED_FAST, Unit::Count, "Calls the circuit breaker failed fast");
+    metrics::describe_counter!(
+        FAILED_FAST,
+        Unit::Count,
+        "Calls the circuit breaker failed fast, and retries it stopped before they were sent"
+    );
 }
 
 /// A server-controlled value made safe to log: at most [`MAX_LOGGED_VALUE`] characters of
@@ -113,6 +118,12 @@ pub(crate) fn record_transition(service: &'static str, t: Transition) {
 /// Reports a breaker's state (at creation, and at every transition).
 pub(crate) fn record_circuit_state(service: &'static str, state: CircuitState) {
     gauge!(CIRCUIT_STATE, "rpc.service" => service).set(state.gauge_value());
+}
+
+/// A retry the breaker stopped when it was about to be sent; the call itself is counted as
+/// failed when it ends.
+pub(crate) fn record_retry_refused(service: &'static str, method: &'static str) {
+    counter!(FAILED_FAST, "rpc.service" => service, "rpc.method" => method).increment(1);
 }
 
 pub(crate) fn record_failed_fast(catalog: &'static ServiceCatalog, operation: usize, method: &'static str) {

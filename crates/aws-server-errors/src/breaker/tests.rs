@@ -103,8 +103,8 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn at(ms: u64) -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_millis(ms)
+fn at(ms: u64) -> Tick {
+    Tick::Source(std::time::SystemTime::UNIX_EPOCH + Duration::from_millis(ms))
 }
 
 proptest! {
@@ -187,4 +187,30 @@ fn a_clock_step_backwards_does_not_reopen_the_window() {
     breaker.record(at(0), Some(false), false);
     assert_eq!(breaker.record(at(0), Some(false), false).map(|t| t.to), Some(CircuitState::Open));
     assert_eq!(breaker.admit(at(0)).0.unwrap_err(), Duration::from_secs(5), "measured from 100 s");
+}
+
+#[test]
+fn a_break_on_a_test_clock_stepped_back_ends_after_its_duration_of_clock_time() {
+    let breaker = CircuitBreaker::new(SETTINGS);
+    for _ in 0..4 {
+        breaker.record(at(100_000), Some(false), false);
+    }
+    assert_eq!(breaker.state(), CircuitState::Open);
+    // The clock steps back 100 s: the step adds nothing, the 5 s after it count.
+    assert_eq!(breaker.admit(at(0)).0.unwrap_err(), Duration::from_secs(5));
+    assert_eq!(breaker.admit(at(4_000)).0.unwrap_err(), Duration::from_secs(1), "retry_after is true");
+    assert!(matches!(breaker.admit(at(5_000)).0, Ok(Admission::Probe(_))));
+}
+
+#[test]
+fn a_clock_set_before_1970_still_ends_a_break() {
+    let before = |ms: u64| {
+        Tick::Source(std::time::SystemTime::UNIX_EPOCH - Duration::from_secs(7200) + Duration::from_millis(ms))
+    };
+    let breaker = CircuitBreaker::new(SETTINGS);
+    for _ in 0..4 {
+        breaker.record(before(0), Some(false), false);
+    }
+    assert_eq!(breaker.admit(before(1_000)).0.unwrap_err(), Duration::from_secs(4));
+    assert!(matches!(breaker.admit(before(5_000)).0, Ok(Admission::Probe(_))));
 }
