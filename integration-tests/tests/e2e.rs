@@ -310,19 +310,46 @@ async fn pinpoint_tag_operations_classify_unhandled_internal_errors() {
     assert_eq!(env.attempts(Service::Pinpoint, "TagResource"), 1);
 }
 
-/// A 500 without an error type and with an HTML body is classified as unknown, left to the
-/// client's retry config, and reaches the caller as the SDK's own unhandled error: no panic.
+/// A 500 without an error type and with an HTML body (a load balancer's) is an internal-server
+/// error by its status, with `error.type` the status code: a retry-safe operation gets the
+/// policy's attempts, and the caller the SDK's own unhandled error: no panic.
 #[tokio::test]
-async fn malformed_error_response_is_classified_unknown() {
+async fn a_bare_500_is_an_internal_server_error_by_its_status() {
     let env = Env::start(FaultPlan::new().fail_always(Fault::Malformed)).await;
     let capture = Capture::start();
     let client = Signer::client(&env.sdk, Some(&policy(5)));
 
     let outcome = client.call_safe().await;
     assert!(matches!(outcome, Outcome::Other(ref s) if s.contains("Unhandled")), "{outcome:?}");
-    assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 3, "the client's 3, not the policy's 5");
+    assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 5, "the policy's 5, not the client's 3");
     let failed = capture.events_with("attempt failed");
-    assert!(failed.iter().all(|e| e["error.class"] == "unknown" && e["error.type"] == "unknown"), "{failed:?}");
+    assert!(
+        failed.iter().all(|e| e["error.class"] == "internal_server_error" && e["error.type"] == "500"),
+        "{failed:?}"
+    );
+    let labels = [("error.class", "internal_server_error"), ("error.type", "500")];
+    assert_eq!(capture.counter(ATTEMPT_ERRORS, &labels), 5);
+}
+
+/// A bare 502, 503 or 504 (a gateway's, no error type) is a server error with `error.type` the
+/// status code, left to the client's retry config (3 attempts) for a retry-safe operation; a write
+/// is sent once after a 502 or 504 (it may have been applied) and keeps the client's retries after
+/// a 503 (refused).
+#[tokio::test]
+async fn bare_502_503_504_are_server_errors_by_their_status() {
+    for (status, write_attempts) in [(502, 1), (503, 3), (504, 1)] {
+        let fault = Fault::BareStatus { status, body: "<html>bad gateway</html>".into() };
+        let env = Env::start(FaultPlan::new().fail_always(fault)).await;
+        let capture = Capture::start();
+        let client = Signer::client(&env.sdk, Some(&policy(5)));
+        assert!(matches!(client.call_safe().await, Outcome::Other(_)));
+        assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 3, "{status}: the client's 3");
+        let code = status.to_string();
+        let failed = capture.events_with("attempt failed");
+        assert!(failed.iter().all(|e| e["error.class"] == "server_error" && e["error.type"] == code), "{failed:?}");
+        let _ = client.call_unsafe().await;
+        assert_eq!(env.attempts(Service::Signer, "AddProfilePermission"), write_attempts, "{status}");
+    }
 }
 
 /// Logs carry request ids but never credentials, signatures or bodies.

@@ -20,12 +20,14 @@ use crate::failure::Failure;
 #[non_exhaustive]
 pub enum ErrorClass {
     /// The service's own internal-server error shape (e.g. Signer's
-    /// `InternalServiceErrorException`), modeled or recognised by its error code.
-    /// The only class this crate's retry policy governs.
+    /// `InternalServiceErrorException`), modeled or recognised by its error code; or an HTTP 500
+    /// with no error code the service models (a bare 500). The only class this crate's retry
+    /// policy governs.
     InternalServerError,
     /// A throttling error: a shape with `@retryable(throttling: true)` or HTTP status 429.
     Throttling,
-    /// Another modeled server-fault shape (`@error("server")`), e.g. a 503.
+    /// Another modeled server-fault shape (`@error("server")`), e.g. a 503; or any 5xx but 500
+    /// with no error code the service models (a load balancer's bare 502, 503 or 504).
     ServerError,
     /// No usable response: a connection failure or a timeout.
     Transient,
@@ -95,6 +97,8 @@ pub struct ClassifiedError<'a> {
     /// How the attempt failed (a response, a timeout, a refused connection, ...): with
     /// `http_status`, what decides whether the request may have been applied.
     pub failure: Failure,
+    /// The class comes from the HTTP status: the response named no code the service models.
+    pub(crate) by_status: bool,
 }
 
 impl<'a> ClassifiedError<'a> {
@@ -135,6 +139,7 @@ impl<'a> ClassifiedError<'a> {
             retry_hint: None,
             retry_safety: RetrySafety::Unmodeled,
             failure: Failure::Other,
+            by_status: false,
         }
     }
 
@@ -175,13 +180,40 @@ impl<'a> ClassifiedError<'a> {
     }
 
     /// The `error.type` value for logs and metrics: the shape name when modeled or when the code
-    /// matched one of the service's known shapes, otherwise the class name (never an arbitrary
-    /// server-sent code, which would be unbounded as a label).
+    /// matched one of the service's known shapes; for a response with no usable code, its HTTP
+    /// status code (`"500"`, `"502"`: OpenTelemetry's `error.type` for HTTP, "the status code" when
+    /// nothing better is known); otherwise the class name. Never an arbitrary server-sent code,
+    /// which would be unbounded as a label.
     pub fn error_type(&self) -> &'a str {
-        match self.shape {
-            Some(shape) if self.modeled || self.class != ErrorClass::Unknown => shape,
+        match (self.shape, self.http_status) {
+            (Some(shape), _) if self.modeled || (self.class != ErrorClass::Unknown && !self.by_status) => shape,
+            (_, Some(status)) => status_code_str(status).unwrap_or(self.class.as_str()),
             _ => self.class.as_str(),
         }
+    }
+}
+
+/// The status codes 400 to 599, three characters each.
+const STATUS_CODES: &str = "400401402403404405406407408409410411412413414415416417418419420421422423424425426427428429430431432433434435436437438439440441442443444445446447448449450451452453454455456457458459460461462463464465466467468469470471472473474475476477478479480481482483484485486487488489490491492493494495496497498499500501502503504505506507508509510511512513514515516517518519520521522523524525526527528529530531532533534535536537538539540541542543544545546547548549550551552553554555556557558559560561562563564565566567568569570571572573574575576577578579580581582583584585586587588589590591592593594595596597598599";
+
+/// An error status code (400 to 599) as a `&'static str`; `None` for any other.
+fn status_code_str(status: u16) -> Option<&'static str> {
+    let offset = usize::from(status.checked_sub(400).filter(|s| *s < 200)?) * 3;
+    STATUS_CODES.get(offset..offset + 3)
+}
+
+/// The class of an error response that names no code the service models (a load balancer's
+/// bare 502, a 500 with an HTML body, an unparseable error body), by its status (RFC 9110
+/// §15.6): a 500 is an internal-server error, since that is what the status means ("the server
+/// encountered an unexpected condition"), and what every service here models as its internal
+/// error; any other 5xx (502, 503, 504, ...) is a server error; a 429 is throttling (RFC 6585
+/// §4); anything else is unknown.
+pub(crate) fn class_of_status(status: u16) -> ErrorClass {
+    match status {
+        500 => ErrorClass::InternalServerError,
+        501..=599 => ErrorClass::ServerError,
+        429 => ErrorClass::Throttling,
+        _ => ErrorClass::Unknown,
     }
 }
 
@@ -305,5 +337,38 @@ mod tests {
             "InternalServerException"
         );
         assert_eq!(sanitize_error_code("aws.protocoltests#FooError:http://x"), "FooError");
+    }
+
+    #[test]
+    fn a_response_without_a_modeled_code_is_classified_by_its_status() {
+        assert_eq!(class_of_status(500), ErrorClass::InternalServerError);
+        for status in [501, 502, 503, 504, 599] {
+            assert_eq!(class_of_status(status), ErrorClass::ServerError, "{status}");
+        }
+        assert_eq!(class_of_status(429), ErrorClass::Throttling);
+        for status in [400, 404, 418, 200] {
+            assert_eq!(class_of_status(status), ErrorClass::Unknown, "{status}");
+        }
+    }
+
+    #[test]
+    fn every_error_status_code_has_its_static_string() {
+        for status in 400..600u16 {
+            assert_eq!(status_code_str(status), Some(status.to_string().as_str()));
+        }
+        assert_eq!((status_code_str(399), status_code_str(600), status_code_str(0)), (None, None, None));
+    }
+
+    #[test]
+    fn error_type_is_the_status_for_a_response_without_a_known_code() {
+        let mut record = ClassifiedError::bare(ErrorClass::InternalServerError);
+        record.http_status = Some(502);
+        record.by_status = true;
+        assert_eq!(record.error_type(), "502");
+        // A code the service does not model is never a label: the status is.
+        record.shape = Some("SomethingTheServerMadeUp");
+        assert_eq!(record.error_type(), "502");
+        let transport = ClassifiedError::bare(ErrorClass::Transient);
+        assert_eq!(transport.error_type(), "transient");
     }
 }

@@ -5,14 +5,18 @@ use std::time::Duration;
 
 use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, OrchestratorError};
 
-use crate::adapter::{class_of_code, sanitize_error_code, ClassifiedError, ErrorClass, OperationError, ServiceAdapter};
+use crate::adapter::{
+    class_of_code, class_of_status, sanitize_error_code, ClassifiedError, ErrorClass, OperationError, ServiceAdapter,
+};
 use crate::failure::Failure;
 use crate::state::Operation;
 
-/// Classifies one failed attempt of `operation`. Never panics: an error the adapter cannot read is
-/// [`ErrorClass::Unknown`]. An operation the catalog does not know has no typed classifier; its
-/// error is classified by the error code the response's `x-amzn-ErrorType` header names, and by
-/// its status and transport failure.
+/// Classifies one failed attempt of `operation`. Never panics: an error response that names no
+/// code the service models is classified by its HTTP status ([`class_of_status`]: a bare 500 is
+/// an internal-server error, any other 5xx a server error, a 429 throttling), anything else the
+/// adapter cannot read is [`ErrorClass::Unknown`]. An operation the catalog does not know has no
+/// typed classifier; its error is classified by the error code the response's `x-amzn-ErrorType`
+/// header names, and by its status and transport failure.
 pub(crate) fn classify_attempt<'a>(
     adapter: &dyn ServiceAdapter,
     operation: &Operation,
@@ -53,6 +57,15 @@ pub(crate) fn classify_attempt<'a>(
             if let Some(code) = headers.get("x-amzn-errortype").map(sanitize_error_code) {
                 record.class = class_of_code(Some(code), catalog);
                 record.shape = Some(code);
+            }
+        }
+        // No code the service models (none at all, or one it does not know): the status says
+        // what kind of failure it was.
+        if record.class == ErrorClass::Unknown {
+            record.class = class_of_status(status);
+            record.by_status = record.class != ErrorClass::Unknown;
+            if record.class == ErrorClass::Throttling {
+                record.failure = Failure::Throttled;
             }
         }
         if record.retry_hint.is_none() {
