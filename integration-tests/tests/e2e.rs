@@ -1224,3 +1224,167 @@ async fn calls_are_counted_by_outcome_with_their_attempts() {
     assert_eq!(capture.histogram(CALL_ATTEMPTS, &get), [2.0, 1.0]);
     assert_eq!(capture.histogram(CALL_ATTEMPTS, &send), [1.0]);
 }
+
+/// The policy under `aws-smithy-mocks`, as users test their code: the mocks attach a modeled
+/// error to an HTTP 418 response, which no SDK retry classifier retries; the retry classifier the
+/// adapters register with the interceptor calls internal-server errors retryable, as their 500
+/// does over the wire. So the policy decides as it does over the wire: a retry-safe operation gets
+/// the policy's attempts (4 here, not the client's 3), a write is sent once after an internal
+/// error, and a bare 500 is an internal-server error.
+mod smithy_mocks {
+    use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    fn policy() -> ServerErrorPolicy {
+        PolicyConfig::builder().max_attempts(4).build().and_then(ServerErrorPolicy::new).unwrap()
+    }
+
+    macro_rules! mocks_case {
+        (
+            $service:ident, $sdk:ident, $adapter:ident,
+            safe: $safe:ident { $($safe_args:tt)* } -> $safe_error:ident, ok: $ok:expr,
+            write: $write:ident { $($write_args:tt)* } -> $write_error:ident,
+            internal: $internal:ident = $error:expr,
+            plain_attempts: $plain:expr
+        ) => {
+            mod $service {
+                use $sdk::Client;
+                use $adapter::ServerErrorPolicyExt as _;
+
+                use super::*;
+
+                /// Two modeled internal errors, then success: 3 calls, the last one succeeds.
+                #[tokio::test(start_paused = true)]
+                async fn internal_errors_get_the_policys_retries() {
+                    let rule = mock!(Client::$safe)
+                        .sequence()
+                        .error(|| $safe_error::$internal($error))
+                        .times(2)
+                        .output(|| $ok)
+                        .build();
+                    let p = policy();
+                    let client = mock_client!($sdk, RuleMode::Sequential, [&rule], |c| c.server_error_policy(&p));
+                    client.$safe()$($safe_args)*.send().await.expect("the third attempt succeeds");
+                    assert_eq!(rule.num_calls(), 3);
+
+                    // Always failing: the policy's 4 attempts, not the client's 3.
+                    let rule = mock!(Client::$safe).sequence().error(|| $safe_error::$internal($error)).times(6).build();
+                    let client = mock_client!($sdk, RuleMode::Sequential, [&rule], |c| c.server_error_policy(&p));
+                    let err = client.$safe()$($safe_args)*.send().await.unwrap_err();
+                    assert!(matches!(err.into_service_error(), $safe_error::$internal(_)));
+                    assert_eq!(rule.num_calls(), 4);
+
+                    // The same client without the policy: the SDK retries the mock's 418 only when
+                    // the shape is modeled `@retryable` (Account's, Connect Cases').
+                    let rule = mock!(Client::$safe).sequence().error(|| $safe_error::$internal($error)).times(6).build();
+                    let client = mock_client!($sdk, RuleMode::Sequential, [&rule]);
+                    assert!(client.$safe()$($safe_args)*.send().await.is_err());
+                    assert_eq!(rule.num_calls(), $plain);
+                }
+
+                /// A write that is not retry-safe is sent once after an internal error, as over
+                /// the wire (a modeled internal error may have been applied, whatever its status).
+                #[tokio::test(start_paused = true)]
+                async fn a_write_is_sent_once_after_an_internal_error() {
+                    let rule = mock!(Client::$write).sequence().error(|| $write_error::$internal($error)).times(6).build();
+                    let p = policy();
+                    let client = mock_client!($sdk, RuleMode::Sequential, [&rule], |c| c.server_error_policy(&p));
+                    let err = client.$write()$($write_args)*.send().await.unwrap_err();
+                    assert!(matches!(err.into_service_error(), $write_error::$internal(_)));
+                    assert_eq!(rule.num_calls(), 1);
+                }
+
+                /// A bare 500 (no error code) is an internal-server error: the policy's retries.
+                #[tokio::test(start_paused = true)]
+                async fn a_bare_500_gets_the_policys_retries() {
+                    let rule = mock!(Client::$safe).sequence().http_status(500, None).times(3).output(|| $ok).build();
+                    let p = policy();
+                    let client = mock_client!($sdk, RuleMode::Sequential, [&rule], |c| c.server_error_policy(&p));
+                    client.$safe()$($safe_args)*.send().await.expect("the fourth attempt succeeds");
+                    assert_eq!(rule.num_calls(), 4);
+                }
+            }
+        };
+    }
+
+    mocks_case!(
+        signer, aws_sdk_signer, aws_server_errors_signer,
+        safe: get_signing_profile { .profile_name("p") } -> GetSigningProfileError,
+        ok: aws_sdk_signer::operation::get_signing_profile::GetSigningProfileOutput::builder().build(),
+        write: add_profile_permission {
+            .profile_name("p").action("signer:StartSigningJob").principal("123456789012").statement_id("s1")
+        } -> AddProfilePermissionError,
+        internal: InternalServiceErrorException =
+            aws_sdk_signer::types::error::InternalServiceErrorException::builder().message("boom").build(),
+        plain_attempts: 1
+    );
+    use aws_sdk_signer::operation::add_profile_permission::AddProfilePermissionError;
+    use aws_sdk_signer::operation::get_signing_profile::GetSigningProfileError;
+
+    mocks_case!(
+        pinpoint, aws_sdk_pinpoint, aws_server_errors_pinpoint,
+        safe: get_app { .application_id("app") } -> GetAppError,
+        ok: aws_sdk_pinpoint::operation::get_app::GetAppOutput::builder().build(),
+        write: send_messages {
+            .application_id("app").message_request(aws_sdk_pinpoint::types::MessageRequest::builder().build())
+        } -> SendMessagesError,
+        internal: InternalServerErrorException =
+            aws_sdk_pinpoint::types::error::InternalServerErrorException::builder().message("boom").build(),
+        plain_attempts: 1
+    );
+    use aws_sdk_pinpoint::operation::get_app::GetAppError;
+    use aws_sdk_pinpoint::operation::send_messages::SendMessagesError;
+
+    mocks_case!(
+        account, aws_sdk_account, aws_server_errors_account,
+        safe: get_contact_information {} -> GetContactInformationError,
+        ok: aws_sdk_account::operation::get_contact_information::GetContactInformationOutput::builder().build(),
+        write: start_primary_email_update {
+            .account_id("123456789012").primary_email("a@example.com")
+        } -> StartPrimaryEmailUpdateError,
+        internal: InternalServerException =
+            aws_sdk_account::types::error::InternalServerException::builder().message("boom").build().unwrap(),
+        plain_attempts: 3
+    );
+    use aws_sdk_account::operation::get_contact_information::GetContactInformationError;
+    use aws_sdk_account::operation::start_primary_email_update::StartPrimaryEmailUpdateError;
+
+    mocks_case!(
+        backupgateway, aws_sdk_backupgateway, aws_server_errors_backupgateway,
+        safe: get_gateway { .gateway_arn("arn:aws:backup-gateway:us-east-1:123456789012:gateway/bgw-1") }
+            -> GetGatewayError,
+        ok: aws_sdk_backupgateway::operation::get_gateway::GetGatewayOutput::builder().build(),
+        write: create_gateway {
+            .activation_key("KEY").gateway_display_name("gw")
+            .gateway_type(aws_sdk_backupgateway::types::GatewayType::BackupVm)
+        } -> CreateGatewayError,
+        internal: InternalServerException =
+            aws_sdk_backupgateway::types::error::InternalServerException::builder().message("boom").build(),
+        plain_attempts: 1
+    );
+    use aws_sdk_backupgateway::operation::create_gateway::CreateGatewayError;
+    use aws_sdk_backupgateway::operation::get_gateway::GetGatewayError;
+
+    mocks_case!(
+        connectcases, aws_sdk_connectcases, aws_server_errors_connectcases,
+        safe: get_domain { .domain_id("domain") } -> GetDomainError,
+        ok: aws_sdk_connectcases::operation::get_domain::GetDomainOutput::builder()
+            .domain_id("domain")
+            .domain_arn("arn:aws:cases:us-east-1:123456789012:domain/domain")
+            .name("d")
+            .created_time(aws_smithy_types::DateTime::from_secs(0))
+            .domain_status(aws_sdk_connectcases::types::DomainStatus::Active)
+            .build()
+            .unwrap(),
+        write: create_layout {
+            .domain_id("domain").name("layout").content(aws_sdk_connectcases::types::LayoutContent::Basic(
+                aws_sdk_connectcases::types::BasicLayout::builder().build(),
+            ))
+        } -> CreateLayoutError,
+        internal: InternalServerException =
+            aws_sdk_connectcases::types::error::InternalServerException::builder().message("boom").build().unwrap(),
+        plain_attempts: 3
+    );
+    use aws_sdk_connectcases::operation::create_layout::CreateLayoutError;
+    use aws_sdk_connectcases::operation::get_domain::GetDomainError;
+}

@@ -152,8 +152,17 @@ impl<'a> ClassifiedError<'a> {
 
     /// Whether the request may have been applied by the server: see
     /// [`Failure::may_have_been_applied`]. A throttling error never was.
+    ///
+    /// An internal-server error response may always have been applied, whatever its status: the
+    /// models bind every internal-error shape to 500 (a server fault), and only a test double
+    /// (`aws-smithy-mocks` attaches modeled errors to a 418) sends it with another status, where
+    /// the policy must decide as it would over the wire.
     pub fn may_have_been_applied(&self) -> bool {
-        self.class != ErrorClass::Throttling && self.failure.may_have_been_applied(self.http_status)
+        match self.class {
+            ErrorClass::Throttling => false,
+            ErrorClass::InternalServerError if self.failure == Failure::ErrorResponse => true,
+            _ => self.failure.may_have_been_applied(self.http_status),
+        }
     }
 
     #[doc(hidden)] // generated-code support
@@ -256,6 +265,14 @@ pub trait ServiceAdapter: Send + Sync + std::fmt::Debug + 'static {
     /// `self.catalog().operations`). `None` when `operation` is out of range or the error is not
     /// that operation's type. Must not panic.
     fn classify<'a>(&self, operation: usize, error: &'a OperationError) -> Option<ClassifiedError<'a>>;
+
+    /// Classifies an error of any of the service's operations: the first operation whose
+    /// classifier reads it (each reads only its own operation's error type). For where the
+    /// operation is not known (a retry classifier sees no metadata); one type check per
+    /// operation, on the failure path only.
+    fn classify_any<'a>(&self, error: &'a OperationError) -> Option<ClassifiedError<'a>> {
+        (0..self.catalog().operations.len()).find_map(|operation| self.classify(operation, error))
+    }
 }
 
 #[doc(hidden)]
@@ -308,7 +325,10 @@ macro_rules! define_adapter {
         /// client config in one call.
         pub trait ServerErrorPolicyExt: Sized {
             /// Adds the policy's interceptor for this service to the client config (as a permanent
-            /// interceptor: see `ServerErrorPolicy::shared_interceptor`). The same policy may be
+            /// interceptor: see `ServerErrorPolicy::shared_interceptor`), and, when the policy acts
+            /// on the service, a retry classifier that calls its internal-server errors retryable
+            /// whatever status carried them (as the 500 does over the wire; under
+            /// `aws-smithy-mocks` it is a 418). The same policy may be
             /// registered on clients of every service; each service keeps its own state.
             /// Registering a policy twice on one config (as `config.to_builder()` followed by
             /// this call does) is harmless: the first registration decides and counts, the
@@ -319,6 +339,9 @@ macro_rules! define_adapter {
         impl ServerErrorPolicyExt for $sdk::config::Builder {
             fn server_error_policy(mut self, policy: &$crate::ServerErrorPolicy) -> Self {
                 self.push_interceptor(policy.shared_interceptor(&ADAPTER));
+                if let Some(classifier) = policy.shared_retry_classifier(&ADAPTER) {
+                    self.push_retry_classifier(classifier);
+                }
                 self
             }
         }

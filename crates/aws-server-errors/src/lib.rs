@@ -119,6 +119,7 @@ pub mod failure;
 #[doc(hidden)]
 pub mod interceptor;
 pub mod policy;
+mod retry_classifier;
 mod state;
 pub mod telemetry;
 

@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
+use aws_smithy_runtime_api::client::retries::classifiers::SharedRetryClassifier;
 
 use crate::adapter::ServiceAdapter;
 use crate::breaker::{CircuitBreaker, CircuitState};
@@ -11,6 +12,7 @@ use crate::budget::RetryBudget;
 use crate::catalog::{self, ServiceCatalog};
 use crate::config::{ConfigError, PolicyConfig};
 use crate::interceptor::ServerErrorInterceptor;
+use crate::retry_classifier::InternalErrorClassifier;
 use crate::state::ServiceState;
 
 /// The internal-server-error policy: validated configuration plus the state kept per service
@@ -142,6 +144,16 @@ impl ServerErrorPolicy {
     #[doc(hidden)]
     pub fn shared_interceptor(&self, adapter: &'static dyn ServiceAdapter) -> SharedInterceptor {
         SharedInterceptor::permanent(self.interceptor(adapter))
+    }
+
+    /// The retry classifier for a client config's `push_retry_classifier`: calls the service's
+    /// internal-server errors retryable, whatever status carried them (see
+    /// `crate::retry_classifier`). `None` for a service the policy does not act on.
+    #[doc(hidden)]
+    pub fn shared_retry_classifier(&self, adapter: &'static dyn ServiceAdapter) -> Option<SharedRetryClassifier> {
+        self.service(adapter.catalog())
+            .filter(|state| state.settings.is_some())
+            .map(|_| SharedRetryClassifier::new(InternalErrorClassifier::new(adapter)))
     }
 
     fn service(&self, catalog: &ServiceCatalog) -> Option<&Arc<ServiceState>> {

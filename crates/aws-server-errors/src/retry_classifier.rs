@@ -1,0 +1,54 @@
+//! The retry classifier registered beside the interceptor: it tells the SDK's retry strategy that
+//! an internal-server error is retryable, whatever HTTP status carried it.
+//!
+//! The SDK's `StandardRetryStrategy` runs its retry classifiers before it reads the `RetryConfig`
+//! the interceptor stored: when none of them calls the error retryable, there is no retry, and
+//! nothing in the config bag can change that. Over the wire, an internal-server error is a 500,
+//! which the SDK's `HttpStatusCodeClassifier` calls transient, so the policy's retries happen.
+//! Under `aws-smithy-mocks`, a modeled error is attached to an HTTP 418 response, which no SDK
+//! classifier retries, and the policy's decision to retry would be refused (`sdk_refused`). This
+//! classifier gives the same verdict as the status does over the wire, for internal-server errors
+//! only; anything else is left to the SDK's classifiers. It does not decide: the interceptor's
+//! `RetryConfig` still limits the attempts (a decision to give up stores `max_attempts =
+//! attempt`, which the strategy checks after the classifiers).
+
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction, RetryClassifierPriority};
+
+use crate::adapter::{ErrorClass, ServiceAdapter};
+
+/// Calls a service's internal-server errors transient (retryable), as their 500 status does over
+/// the wire. Registered with the interceptor by the adapter crates' `server_error_policy`, only
+/// for a service the policy acts on.
+#[derive(Debug)]
+pub(crate) struct InternalErrorClassifier {
+    adapter: &'static dyn ServiceAdapter,
+}
+
+impl InternalErrorClassifier {
+    pub fn new(adapter: &'static dyn ServiceAdapter) -> Self {
+        Self { adapter }
+    }
+}
+
+impl ClassifyRetry for InternalErrorClassifier {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let Some(Err(error)) = ctx.output_or_error() else { return RetryAction::NoActionIndicated };
+        let Some(error) = error.as_operation_error() else { return RetryAction::NoActionIndicated };
+        // The classifier sees no operation metadata: each operation's classifier recognises
+        // only its own error type, so the first that reads the error is the call's.
+        match self.adapter.classify_any(error) {
+            Some(record) if record.class == ErrorClass::InternalServerError => RetryAction::transient_error(),
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "aws-server-errors internal-server error"
+    }
+
+    /// After the SDK's own classifiers, so its verdict on anything else stands.
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
