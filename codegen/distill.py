@@ -4,7 +4,8 @@
 Reads the Smithy JSON AST models (primary source) and botocore models (fallback for
 operations the Smithy snapshot does not have yet) from a directory of models, and writes
 one small JSON file per service to ``codegen/model-facts/``. The output holds facts only
-(trait flags, HTTP bindings, error shape fault/status): no documentation prose is copied.
+(trait flags, HTTP bindings, error shape fault/status, and the body of a minimal valid response:
+the required string members with placeholders): no documentation prose is copied.
 
 This is the only step that needs the models. ``generate.py`` reads the facts files, so the
 project builds, tests and regenerates without them.
@@ -36,10 +37,68 @@ def local(shape_id: str) -> str:
     return shape_id.split("#", 1)[1]
 
 
+# Members bound elsewhere than the body of a response.
+NON_BODY = ("smithy.api#httpHeader", "smithy.api#httpPrefixHeaders", "smithy.api#httpResponseCode")
+
+
+def smithy_type(shapes: dict, target: str) -> str:
+    if target.startswith("smithy.api#"):
+        return "string" if target == "smithy.api#String" else "other"
+    shape = shapes.get(target, {})
+    if shape.get("type") == "string" and "smithy.api#enum" not in shape.get("traits", {}):
+        return "string"
+    return shape.get("type", "other")
+
+
+def smithy_skeleton(shapes: dict, target: str, json_names: bool, depth: int = 0) -> dict:
+    """The body of a minimal valid response of structure `target`: every required string member
+    (enums excepted) with a non-empty placeholder, every required structure member recursively
+    (3 levels). The SDK fills every other required member with a default of its own (client-side
+    error correction); empty strings are the defaults that break a next request (a URI label)."""
+    out = {}
+    for name, member in shapes.get(target, {}).get("members", {}).items():
+        traits = member.get("traits", {})
+        if "smithy.api#httpPayload" in traits:
+            if smithy_type(shapes, member["target"]) == "structure":
+                return smithy_skeleton(shapes, member["target"], json_names, depth)
+            return {}
+        if "smithy.api#required" not in traits or any(t in traits for t in NON_BODY):
+            continue
+        key = traits.get("smithy.api#jsonName", name) if json_names else name
+        kind = smithy_type(shapes, member["target"])
+        if kind == "string":
+            out[key] = f"fault-kit-{name}"
+        elif kind == "structure" and depth < 3:
+            out[key] = smithy_skeleton(shapes, member["target"], json_names, depth + 1)
+    return out
+
+
+def botocore_skeleton(shapes: dict, name: str, depth: int = 0) -> dict:
+    """As `smithy_skeleton`, from a botocore model's output shape."""
+    shape = shapes.get(name, {})
+    members = shape.get("members", {})
+    if "payload" in shape:
+        target = members.get(shape["payload"], {}).get("shape")
+        return botocore_skeleton(shapes, target, depth) if shapes.get(target, {}).get("type") == "structure" else {}
+    out = {}
+    for member in shape.get("required", []):
+        spec = members.get(member, {})
+        if spec.get("location"):
+            continue
+        target = shapes.get(spec.get("shape"), {})
+        key = spec.get("locationName", member)
+        if target.get("type") == "string" and "enum" not in target:
+            out[key] = f"fault-kit-{member}"
+        elif target.get("type") == "structure" and depth < 3:
+            out[key] = botocore_skeleton(shapes, spec["shape"], depth + 1)
+    return out
+
+
 def smithy_facts(path: pathlib.Path) -> tuple[str, dict, dict]:
     shapes = json.loads(path.read_text())["shapes"]
     service = next(v for v in shapes.values() if v["type"] == "service")
     protocols = sorted(t for t in service.get("traits", {}) if t.startswith("aws.protocols#"))
+    json_names = "aws.protocols#restJson1" in protocols
     ops = {}
     for sid, shape in shapes.items():
         if shape["type"] != "operation":
@@ -59,6 +118,7 @@ def smithy_facts(path: pathlib.Path) -> tuple[str, dict, dict]:
             "http_method": http.get("method"),
             "uri": http.get("uri"),
             "source": "smithy",
+            "success_body": smithy_skeleton(shapes, shape.get("output", {}).get("target", ""), json_names),
         }
     errors = {}
     for sid, shape in shapes.items():
@@ -97,6 +157,7 @@ def botocore_facts(path: pathlib.Path) -> tuple[dict, dict]:
             "http_method": op.get("http", {}).get("method"),
             "uri": op.get("http", {}).get("requestUri"),
             "source": "botocore",
+            "success_body": botocore_skeleton(shapes, op.get("output", {}).get("shape", "")),
         }
     errors = {}
     for name, shape in shapes.items():

@@ -400,6 +400,63 @@ async fn one_policy_on_five_clients_keeps_state_per_service() {
 
 /// The in-process client injects the plan's faults and forwards everything else to the HTTP
 /// client it wraps (here a second injector, standing in for the SDK's default client).
+/// The fault kit's default success is valid for the SDK's builders: Connect Cases `CreateCase`
+/// returns a non-empty `case_id`, which the next `GetCase` can use (an empty one fails to build
+/// its request). And a closure is a responder.
+#[tokio::test]
+async fn default_successes_carry_ids_a_next_request_can_use() {
+    use aws_sdk_connectcases::types::FieldValue;
+    use aws_server_errors_fault::{responder_fn, success_response, MinimalSuccess, Responder};
+
+    let env = Env::start(FaultPlan::new()).await;
+    let client = ConnectCases::client(&env.sdk, Some(&policy(3))).0;
+    let created = client
+        .create_case()
+        .domain_id("domain")
+        .template_id("template")
+        .fields(
+            FieldValue::builder()
+                .id("f")
+                .value(aws_sdk_connectcases::types::FieldValueUnion::StringValue("v".into()))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.case_id(), "fault-kit-caseId");
+    let got = client
+        .get_case()
+        .domain_id("domain")
+        .case_id(created.case_id())
+        .fields(aws_sdk_connectcases::types::FieldIdentifier::builder().id("f").build().unwrap())
+        .send()
+        .await;
+    assert_eq!(got.unwrap().template_id(), "fault-kit-templateId");
+
+    let responder = responder_fn(|request| match (request.service, request.operation) {
+        (Some(service), Some("GetCase")) => {
+            success_response(service, &serde_json::json!({ "templateId": "from-a-closure", "fields": [] }))
+        }
+        _ => MinimalSuccess.respond(request),
+    });
+    let injector = aws_server_errors_fault::FaultInjector::with_responder(FaultPlan::new(), responder);
+    let sdk = aws_server_errors_fault::sdk_config("http://localhost:1");
+    let client = aws_sdk_connectcases::Client::from_conf(
+        aws_sdk_connectcases::config::Builder::from(&sdk)
+            .http_client(injector.http_client(Service::ConnectCases))
+            .build(),
+    );
+    let got = client
+        .get_case()
+        .domain_id("d")
+        .case_id("c")
+        .fields(aws_sdk_connectcases::types::FieldIdentifier::builder().id("f").build().unwrap())
+        .send()
+        .await;
+    assert_eq!(got.unwrap().template_id(), "from-a-closure");
+}
+
 #[tokio::test]
 async fn in_process_client_passes_unfaulted_requests_through() {
     use aws_server_errors_fault::FaultInjector;

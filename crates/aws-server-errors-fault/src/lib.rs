@@ -25,6 +25,7 @@
 #![forbid(unsafe_code)]
 
 mod client;
+mod generated;
 pub mod route;
 mod server;
 pub mod wire;
@@ -423,19 +424,74 @@ pub trait Responder: Send + Sync + fmt::Debug + 'static {
     fn respond(&self, request: &RequestInfo<'_>) -> Response<Bytes>;
 }
 
-/// The default [`Responder`]: `200` with an empty JSON object (restJson1) or CBOR map
-/// (RPC v2 CBOR), which the SDK parses into an output with default members; `404` when the
-/// service is unknown.
+/// The default [`Responder`]: `200` with a body valid for the SDK's builders (JSON for
+/// restJson1, CBOR for RPC v2 CBOR): the operation's required string members, nested in its
+/// required structures, each set to `"fault-kit-<member>"` (generated from the models); the SDK
+/// fills every other required member with its own default. So an id a response carries can be
+/// used in the next request: Connect Cases `CreateCase` returns `case_id = "fault-kit-caseId"`,
+/// which `GetCase` accepts. Optional members are absent. `404` when the service is unknown.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct EmptySuccess;
+pub struct MinimalSuccess;
 
-impl Responder for EmptySuccess {
+impl Responder for MinimalSuccess {
     fn respond(&self, request: &RequestInfo<'_>) -> Response<Bytes> {
         match request.service {
-            Some(service) => wire::empty_success(service, "passthrough"),
+            Some(service) => wire::success(service, request.operation, "passthrough"),
             None => Response::builder().status(404).body(Bytes::new()).expect("static response is valid"),
         }
     }
+}
+
+/// The former name of [`MinimalSuccess`], whose bodies were empty.
+#[deprecated(note = "renamed MinimalSuccess; its bodies are now valid for the SDK's builders")]
+pub type EmptySuccess = MinimalSuccess;
+
+/// A [`Responder`] from a closure: `responder_fn(|request| ...)`. The closure gets each request
+/// the plan does not fail and returns its response; [`MinimalSuccess`] and [`success_response`]
+/// build the usual ones.
+///
+/// ```
+/// use aws_server_errors_fault::{responder_fn, success_response, FaultInjector, FaultPlan, MinimalSuccess, Responder};
+/// use serde_json::json;
+///
+/// // A Connect Cases GetCase that returns a field, every other request the default success.
+/// let responder = responder_fn(|request| match (request.service, request.operation) {
+///     (Some(service), Some("GetCase")) => success_response(service, &json!({ "templateId": "t-1", "fields": [] })),
+///     _ => MinimalSuccess.respond(request),
+/// });
+/// let injector = FaultInjector::with_responder(FaultPlan::new(), responder);
+/// # let _ = injector;
+/// ```
+pub fn responder_fn<F>(respond: F) -> FnResponder<F>
+where
+    F: Fn(&RequestInfo<'_>) -> Response<Bytes> + Send + Sync + 'static,
+{
+    FnResponder(respond)
+}
+
+/// A [`Responder`] made by [`responder_fn`].
+#[derive(Clone)]
+pub struct FnResponder<F>(F);
+
+impl<F> fmt::Debug for FnResponder<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FnResponder")
+    }
+}
+
+impl<F> Responder for FnResponder<F>
+where
+    F: Fn(&RequestInfo<'_>) -> Response<Bytes> + Send + Sync + 'static,
+{
+    fn respond(&self, request: &RequestInfo<'_>) -> Response<Bytes> {
+        (self.0)(request)
+    }
+}
+
+/// A `200` success of `service` with `body`, encoded as its protocol does (JSON for restJson1,
+/// CBOR for RPC v2 CBOR), with a request id: for a [`Responder`] that returns its own output.
+pub fn success_response(service: Service, body: &serde_json::Value) -> Response<Bytes> {
+    wire::success_with_body(service, body, "responder")
 }
 
 /// Carries out a [`FaultPlan`] and records every request. Cheap to clone; clones share the plan's
@@ -461,14 +517,14 @@ struct State {
 }
 
 impl FaultInjector {
-    /// An injector for `plan` that answers other requests with [`EmptySuccess`].
+    /// An injector for `plan` that answers other requests with [`MinimalSuccess`].
     ///
     /// # Panics
     /// When the plan names an operation that does not exist ([`FaultPlan::validate`]): a test
     /// with a misspelt operation fails at once instead of passing with a rule that never fires.
     /// [`try_new`](Self::try_new) returns the error instead.
     pub fn new(plan: FaultPlan) -> Self {
-        Self::with_responder(plan, EmptySuccess)
+        Self::with_responder(plan, MinimalSuccess)
     }
 
     /// [`new`](Self::new), with the plan's error returned instead of a panic.
@@ -486,7 +542,7 @@ impl FaultInjector {
     /// ```
     pub fn try_new(plan: FaultPlan) -> Result<Self, PlanError> {
         plan.validate()?;
-        Ok(Self::with_responder(plan, EmptySuccess))
+        Ok(Self::with_responder(plan, MinimalSuccess))
     }
 
     /// An injector for `plan` that answers other requests with `responder`.
@@ -750,7 +806,7 @@ mod tests {
     impl Responder for Arc<Counting> {
         fn respond(&self, request: &RequestInfo<'_>) -> Response<Bytes> {
             self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            EmptySuccess.respond(request)
+            MinimalSuccess.respond(request)
         }
     }
 

@@ -73,8 +73,38 @@ pub fn error_response(service: Service, fault: &Fault, request_id: &str) -> Resp
     builder.body(body).expect("response parts are valid")
 }
 
+/// A valid success of `operation`: `200` with its required string members (nested in required
+/// structures) set to non-empty placeholders (`"fault-kit-<member>"`), as JSON or CBOR; the SDK
+/// fills every other required member with its own default (client-side error correction). So an
+/// id the response carries (Connect Cases `CreateCase`'s `caseId`) can be used in a next request.
+pub fn success(service: Service, operation: Option<&str>, request_id: &str) -> Response<Bytes> {
+    let body = operation.map_or("{}", |operation| crate::generated::success_body(service, operation));
+    let value: serde_json::Value = serde_json::from_str(body).expect("generated bodies are JSON");
+    success_with_body(service, &value, request_id)
+}
+
+/// A success with `body` (a JSON value), encoded as the service's protocol does: JSON for
+/// restJson1, CBOR for RPC v2 CBOR.
+pub fn success_with_body(service: Service, body: &serde_json::Value, request_id: &str) -> Response<Bytes> {
+    let builder = Response::builder().status(StatusCode::OK).header("x-amzn-RequestId", request_id);
+    match service.catalog().protocol {
+        Protocol::RestJson1 => builder.header("Content-Type", "application/json").body(Bytes::from(body.to_string())),
+        Protocol::RpcV2Cbor => {
+            let mut out = Vec::new();
+            ciborium::into_writer(body, &mut out).expect("writing CBOR to a Vec cannot fail");
+            builder
+                .header("Content-Type", "application/cbor")
+                .header("smithy-protocol", "rpc-v2-cbor")
+                .body(Bytes::from(out))
+        }
+    }
+    .expect("response parts are valid")
+}
+
 /// A minimal success: `200` with an empty JSON object or CBOR map. The SDK fills the output's
-/// required members with defaults (client-side error correction).
+/// required members with defaults (client-side error correction: `""` for a string). For
+/// benchmarks, where the body must be the same for every operation; [`success`] is valid for the
+/// SDK's builders.
 pub fn empty_success(service: Service, request_id: &str) -> Response<Bytes> {
     let builder = Response::builder().status(StatusCode::OK).header("x-amzn-RequestId", request_id);
     match service.catalog().protocol {
@@ -118,6 +148,18 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
         assert_eq!(body["RequestID"], "req-2");
         assert!(response.headers()["x-amzn-ErrorType"].to_str().unwrap().starts_with("InternalServerErrorException:"));
+    }
+
+    #[test]
+    fn a_success_carries_the_required_strings_of_its_operation() {
+        let response = success(Service::ConnectCases, Some("CreateCase"), "r");
+        let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+        assert_eq!(body, serde_json::json!({ "caseId": "fault-kit-caseId", "caseArn": "fault-kit-caseArn" }));
+        let response = success(Service::ConnectCases, Some("NoSuchOperation"), "r");
+        assert_eq!(response.body().as_ref(), b"{}");
+        let response = success(Service::BackupGateway, Some("GetGateway"), "r");
+        let value: ciborium::Value = ciborium::from_reader(response.body().as_ref()).unwrap();
+        assert!(value.as_map().is_some(), "{value:?}");
     }
 
     #[test]

@@ -33,7 +33,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_server_errors::{CircuitState, PolicyConfig, ServerErrorPolicy};
-use aws_server_errors_fault::{EmptySuccess, Fault, FaultInjector, FaultPlan, RequestInfo, Responder, Rule, Service};
+use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, MinimalSuccess, RequestInfo, Responder, Rule, Service};
 use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
 use aws_smithy_async::time::{SharedTimeSource, TimeSource};
 use aws_smithy_types::retry::RetryConfig;
@@ -396,7 +396,7 @@ struct CountingResponder;
 impl Responder for CountingResponder {
     fn respond(&self, request: &RequestInfo<'_>) -> http::Response<Bytes> {
         let _ = CALL.try_with(|call| call.applied.set(call.applied.get() + 1));
-        EmptySuccess.respond(request)
+        MinimalSuccess.respond(request)
     }
 }
 
