@@ -981,7 +981,7 @@ mod breaker {
                 break_duration: Duration::from_secs(5),
                 ..Default::default()
             })
-            .service("signer", |s| s.circuit_breaker = Some(true))
+            .service("signer", |s| s.circuit_breaker = true.into())
             .operation("signer", "ListSigningProfiles", |o| o.circuit_breaker = Some(false))
             .build()
             .and_then(ServerErrorPolicy::new)
@@ -1036,7 +1036,7 @@ mod breaker {
                 break_duration: Duration::from_secs(5),
                 ..Default::default()
             })
-            .service("signer", |s| s.circuit_breaker = Some(true))
+            .service("signer", |s| s.circuit_breaker = true.into())
             .build()
             .and_then(ServerErrorPolicy::new)
             .unwrap()
@@ -1099,6 +1099,58 @@ mod breaker {
             assert_eq!(policy.circuit_state(Service::Signer.catalog()), Some(CircuitState::Closed));
             assert_eq!(injector.attempts(Service::Signer, "GetSigningProfile"), 3);
         }
+    }
+
+    /// Listeners get every state change with its reason, without polling; an operator can
+    /// isolate a service (calls fail fast, nothing sent, no probe however long) and reset it.
+    #[tokio::test(start_paused = true)]
+    async fn breaker_events_and_operator_control() {
+        use aws_server_errors::{CircuitEvent, TransitionReason};
+        let down = Arc::new(AtomicBool::new(true));
+        let outage = down.clone();
+        let plan = FaultPlan::new().rule(Rule::new(Fault::InternalError).when(move |_| outage.load(Ordering::SeqCst)));
+        let injector = FaultInjector::new(plan);
+        let time = SharedTimeSource::new(aws_server_errors_integration_tests::sim::VirtualTime::start());
+        let sdk = virtual_time_sdk(injector.http_client(Service::Signer), time);
+        let policy = breaker_policy(2, 1);
+        let events = Arc::new(std::sync::Mutex::new(Vec::<CircuitEvent>::new()));
+        let sink = events.clone();
+        policy.on_circuit_event(move |event| sink.lock().unwrap().push(event.clone()));
+        let client = Signer::client_in(&sdk, Some(&policy), Some("breaker-events")).0;
+        let get = || client.get_signing_profile().profile_name("p").send();
+
+        for _ in 0..2 {
+            assert!(get().await.is_err());
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        down.store(false, Ordering::SeqCst);
+        get().await.expect("the probe succeeds");
+        let seen: Vec<_> =
+            events.lock().unwrap().iter().map(|e| (e.service, e.to, e.reason, e.break_duration)).collect();
+        assert_eq!(
+            seen,
+            [
+                ("signer", CircuitState::Open, TransitionReason::FailureRatio, Some(Duration::from_secs(5))),
+                ("signer", CircuitState::HalfOpen, TransitionReason::BreakElapsed, None),
+                ("signer", CircuitState::Closed, TransitionReason::ProbeSucceeded, None),
+            ]
+        );
+
+        policy.isolate(Service::Signer.catalog()).unwrap();
+        let sent = injector.requests().len();
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        let err = get().await.unwrap_err();
+        let open = aws_server_errors::circuit_open(&err).expect("failed fast");
+        assert!(open.isolated(), "{open:?}");
+        assert!(open.to_string().ends_with("(isolated until reset)"), "{open}");
+        assert_eq!(injector.requests().len(), sent, "nothing sent, no probe after an hour");
+        policy.reset(Service::Signer.catalog()).unwrap();
+        get().await.expect("reset: calls flow");
+        let reasons: Vec<_> = events.lock().unwrap()[3..].iter().map(|e| (e.to, e.reason)).collect();
+        assert_eq!(
+            reasons,
+            [(CircuitState::Open, TransitionReason::Isolated), (CircuitState::Closed, TransitionReason::Reset)]
+        );
     }
 
     /// A policy registered twice on a client counts each outcome once in its breaker, successes

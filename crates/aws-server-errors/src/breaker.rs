@@ -84,6 +84,59 @@ impl CircuitState {
     }
 }
 
+/// Why a circuit breaker changed state, in a [`CircuitEvent`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransitionReason {
+    /// Closed → open: the window held `minimum_throughput` outcomes and `failure_ratio` of them
+    /// were server-side failures.
+    FailureRatio,
+    /// Open → half-open: the break is over; the next call is a probe.
+    BreakElapsed,
+    /// Half-open → closed: a probe succeeded.
+    ProbeSucceeded,
+    /// Half-open → open: a probe failed; the break doubles, up to `max_break_duration`.
+    ProbeFailed,
+    /// → open, held open until reset: an operator isolated the service
+    /// ([`ServerErrorPolicy::isolate`](crate::ServerErrorPolicy::isolate)).
+    Isolated,
+    /// → closed, window cleared: an operator reset the breaker
+    /// ([`ServerErrorPolicy::reset`](crate::ServerErrorPolicy::reset)).
+    Reset,
+}
+
+impl TransitionReason {
+    /// A stable snake-case name, for logs.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::FailureRatio => "failure_ratio",
+            Self::BreakElapsed => "break_elapsed",
+            Self::ProbeSucceeded => "probe_succeeded",
+            Self::ProbeFailed => "probe_failed",
+            Self::Isolated => "isolated",
+            Self::Reset => "reset",
+        }
+    }
+}
+
+/// A change of a service's circuit breaker state, given to the listeners registered with
+/// [`ServerErrorPolicy::on_circuit_event`](crate::ServerErrorPolicy::on_circuit_event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CircuitEvent {
+    /// The service, as logged in `rpc.service` (e.g. `"signer"`).
+    pub service: &'static str,
+    /// The state before.
+    pub from: CircuitState,
+    /// The state after.
+    pub to: CircuitState,
+    /// Why.
+    pub reason: TransitionReason,
+    /// How long the breaker stays open, when `to` is [`CircuitState::Open`] (`None` when it was
+    /// isolated: open until reset, and for the other states).
+    pub break_duration: Option<Duration>,
+}
+
 /// The error a call gets when the service's circuit breaker is open: no attempt was sent.
 ///
 /// The SDK returns it inside its own error (`SdkError::ConstructionFailure`, since the call
@@ -96,12 +149,27 @@ pub struct CircuitOpen {
     /// The operation that was not called (e.g. `"GetSigningProfile"`).
     pub operation: &'static str,
     /// Time until the breaker lets a probe call through; zero while half-open probes are in
-    /// flight.
+    /// flight; [`Duration::MAX`] while the service is isolated (until an operator resets it).
     pub retry_after: Duration,
+}
+
+impl CircuitOpen {
+    /// Whether an operator isolated the service ([`ServerErrorPolicy::isolate`](crate::ServerErrorPolicy::isolate)):
+    /// no probe is sent until it is reset.
+    pub fn isolated(&self) -> bool {
+        self.retry_after == Duration::MAX
+    }
 }
 
 impl fmt::Display for CircuitOpen {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.isolated() {
+            return write!(
+                f,
+                "circuit breaker open for {}: {} was not sent (isolated until reset)",
+                self.service, self.operation
+            );
+        }
         write!(
             f,
             "circuit breaker open for {}: {} was not sent (next probe in {:?})",
@@ -139,6 +207,7 @@ pub(crate) struct Transition {
     pub to: CircuitState,
     /// The break duration, when `to` is open.
     pub break_duration: Duration,
+    pub reason: TransitionReason,
 }
 
 /// One service's circuit breaker.
@@ -165,6 +234,8 @@ struct Inner {
     open_until: Duration,
     break_duration: Duration,
     probes: u32,
+    /// Held open by an operator until reset.
+    isolated: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -197,6 +268,7 @@ impl CircuitBreaker {
             open_until: Duration::ZERO,
             break_duration: settings.break_duration,
             probes: 0,
+            isolated: false,
         };
         Self {
             inner: Arc::new(Shared {
@@ -238,8 +310,11 @@ impl CircuitBreaker {
         let now = inner.advance(now);
         let mut transition = None;
         let mut state = self.state();
+        if inner.isolated {
+            return (Err(Duration::MAX), None);
+        }
         if state == CircuitState::Open && now >= inner.open_until {
-            transition = Some(self.set(&mut inner, CircuitState::HalfOpen));
+            transition = Some(self.set(&mut inner, CircuitState::HalfOpen, TransitionReason::BreakElapsed));
             state = CircuitState::HalfOpen;
         }
         let admission = match state {
@@ -272,12 +347,12 @@ impl CircuitBreaker {
             (CircuitState::HalfOpen, true) if success => {
                 inner.buckets = [Bucket::default(); BUCKETS];
                 inner.break_duration = self.inner.settings.break_duration;
-                Some(self.set(&mut inner, CircuitState::Closed))
+                Some(self.set(&mut inner, CircuitState::Closed, TransitionReason::ProbeSucceeded))
             }
             (CircuitState::HalfOpen, true) => {
                 inner.break_duration =
                     inner.break_duration.saturating_mul(2).min(self.inner.settings.max_break_duration);
-                Some(self.open(&mut inner, now))
+                Some(self.open(&mut inner, now, TransitionReason::ProbeFailed))
             }
             (CircuitState::Closed, _) => {
                 let s = &self.inner.settings;
@@ -303,7 +378,7 @@ impl CircuitBreaker {
                     total >= u64::from(s.minimum_throughput) && failures as f64 >= s.failure_ratio * total as f64;
                 tripped.then(|| {
                     inner.break_duration = s.break_duration;
-                    self.open(&mut inner, now)
+                    self.open(&mut inner, now, TransitionReason::FailureRatio)
                 })
             }
             // Outcomes of calls admitted before the breaker opened, and of non-probes.
@@ -311,16 +386,40 @@ impl CircuitBreaker {
         }
     }
 
-    fn open(&self, inner: &mut Inner, now: Duration) -> Transition {
-        inner.open_until = now.saturating_add(inner.break_duration);
+    /// Holds the breaker open until [`reset`](Self::reset): every call fails fast, no probe is
+    /// sent. `None` when it was already isolated.
+    pub fn isolate(&self) -> Option<Transition> {
+        let mut inner = self.inner.lock();
+        if std::mem::replace(&mut inner.isolated, true) {
+            return None;
+        }
         inner.buckets = [Bucket::default(); BUCKETS];
-        self.set(inner, CircuitState::Open)
+        Some(self.set(&mut inner, CircuitState::Open, TransitionReason::Isolated))
     }
 
-    fn set(&self, inner: &mut Inner, to: CircuitState) -> Transition {
+    /// Closes the breaker (and ends an isolation): the window is cleared and the break goes back
+    /// to `break_duration`. `None` when it was closed and not isolated.
+    pub fn reset(&self) -> Option<Transition> {
+        let mut inner = self.inner.lock();
+        let was_isolated = std::mem::replace(&mut inner.isolated, false);
+        inner.buckets = [Bucket::default(); BUCKETS];
+        inner.break_duration = self.inner.settings.break_duration;
+        if !was_isolated && self.state() == CircuitState::Closed {
+            return None;
+        }
+        Some(self.set(&mut inner, CircuitState::Closed, TransitionReason::Reset))
+    }
+
+    fn open(&self, inner: &mut Inner, now: Duration, reason: TransitionReason) -> Transition {
+        inner.open_until = now.saturating_add(inner.break_duration);
+        inner.buckets = [Bucket::default(); BUCKETS];
+        self.set(inner, CircuitState::Open, reason)
+    }
+
+    fn set(&self, inner: &mut Inner, to: CircuitState, reason: TransitionReason) -> Transition {
         let from = self.state();
         self.inner.state.store(to.to_u8(), Ordering::Release);
-        Transition { from, to, break_duration: inner.break_duration }
+        Transition { from, to, break_duration: inner.break_duration, reason }
     }
 
     /// Probe calls in flight (for tests).

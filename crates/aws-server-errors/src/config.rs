@@ -127,6 +127,132 @@ impl Default for CircuitBreakerConfig {
     }
 }
 
+/// A service's circuit breaker: the fields of [`CircuitBreakerConfig`], each optional; an unset
+/// field inherits the top level's. In TOML, a table with the top level's keys
+/// (`[services.connectcases.circuit_breaker]`, `circuit_breaker = { enabled = true,
+/// minimum_throughput = 20 }`) or, as a shorthand, a bool for `enabled` alone
+/// (`circuit_breaker = true`).
+///
+/// ```
+/// use aws_server_errors::{CircuitBreakerOverrides, PolicyConfig};
+///
+/// let config: PolicyConfig = toml::from_str(
+///     r#"
+///     [circuit_breaker]
+///     minimum_throughput = 50
+///     [services.connectcases]
+///     circuit_breaker = { enabled = true, break_duration = "10s" }
+///     [services.pinpoint]
+///     circuit_breaker = true
+///     "#,
+/// )?;
+/// config.validate()?;
+/// let cases = &config.services["connectcases"].circuit_breaker;
+/// assert_eq!(cases.enabled, Some(true));
+/// assert_eq!(cases.minimum_throughput, None, "inherited: 50");
+/// assert_eq!(config.services["pinpoint"].circuit_breaker, CircuitBreakerOverrides::from(true));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CircuitBreakerOverrides {
+    /// See [`CircuitBreakerConfig::enabled`]: whether this service has a breaker.
+    pub enabled: Option<bool>,
+    /// See [`CircuitBreakerConfig::failure_ratio`].
+    pub failure_ratio: Option<f64>,
+    /// See [`CircuitBreakerConfig::minimum_throughput`].
+    pub minimum_throughput: Option<u32>,
+    /// See [`CircuitBreakerConfig::sampling_duration`].
+    #[serde(with = "humantime_serde")]
+    pub sampling_duration: Option<Duration>,
+    /// See [`CircuitBreakerConfig::break_duration`].
+    #[serde(with = "humantime_serde")]
+    pub break_duration: Option<Duration>,
+    /// See [`CircuitBreakerConfig::max_break_duration`].
+    #[serde(with = "humantime_serde")]
+    pub max_break_duration: Option<Duration>,
+    /// See [`CircuitBreakerConfig::half_open_probes`].
+    pub half_open_probes: Option<u32>,
+}
+
+impl From<bool> for CircuitBreakerOverrides {
+    /// `enabled` alone, as `circuit_breaker = true` in TOML.
+    fn from(enabled: bool) -> Self {
+        Self { enabled: Some(enabled), ..Self::default() }
+    }
+}
+
+impl CircuitBreakerConfig {
+    /// This config with `overrides` applied.
+    pub fn with_overrides(&self, overrides: &CircuitBreakerOverrides) -> Self {
+        let o = overrides;
+        Self {
+            enabled: o.enabled.unwrap_or(self.enabled),
+            failure_ratio: o.failure_ratio.unwrap_or(self.failure_ratio),
+            minimum_throughput: o.minimum_throughput.unwrap_or(self.minimum_throughput),
+            sampling_duration: o.sampling_duration.unwrap_or(self.sampling_duration),
+            break_duration: o.break_duration.unwrap_or(self.break_duration),
+            max_break_duration: o.max_break_duration.unwrap_or(self.max_break_duration),
+            half_open_probes: o.half_open_probes.unwrap_or(self.half_open_probes),
+        }
+    }
+}
+
+/// A service's retry budget: the fields of [`RetryBudgetConfig`], each optional; an unset field
+/// inherits the top level's. Each service has its own budget either way; this changes its size.
+///
+/// ```
+/// let config: aws_server_errors::PolicyConfig = toml::from_str(
+///     r#"
+///     [services.pinpoint.retry_budget]
+///     capacity = 100
+///     "#,
+/// )?;
+/// config.validate()?;
+/// assert_eq!(config.services["pinpoint"].retry_budget.capacity, Some(100));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetryBudgetOverrides {
+    /// See [`RetryBudgetConfig::enabled`].
+    pub enabled: Option<bool>,
+    /// See [`RetryBudgetConfig::capacity`].
+    pub capacity: Option<u32>,
+    /// See [`RetryBudgetConfig::ratio`].
+    pub ratio: Option<f64>,
+}
+
+impl RetryBudgetConfig {
+    /// This config with `overrides` applied.
+    pub fn with_overrides(&self, overrides: &RetryBudgetOverrides) -> Self {
+        Self {
+            enabled: overrides.enabled.unwrap_or(self.enabled),
+            capacity: overrides.capacity.unwrap_or(self.capacity),
+            ratio: overrides.ratio.unwrap_or(self.ratio),
+        }
+    }
+}
+
+/// Deserializes a service's `circuit_breaker`: a table of [`CircuitBreakerOverrides`], or a bool
+/// for `enabled` alone.
+fn breaker_overrides<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<CircuitBreakerOverrides, D::Error> {
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = CircuitBreakerOverrides;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a circuit breaker table or a bool")
+        }
+        fn visit_bool<E: serde::de::Error>(self, enabled: bool) -> Result<Self::Value, E> {
+            Ok(enabled.into())
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            CircuitBreakerOverrides::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    deserializer.deserialize_any(Visitor)
+}
+
 /// Overrides for one operation. Every field is optional; unset fields inherit from the service,
 /// then from the top level of [`PolicyConfig`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -155,7 +281,7 @@ pub struct OperationConfig {
 /// name without `aws-sdk-` (`signer`, `pinpoint`, `account`, `backupgateway`, `connectcases`) or
 /// the name logs and metrics show as `rpc.service` (`signer`, `Pinpoint`, `Account`,
 /// `Backup Gateway`, `ConnectCases`), in any case. See [`ServiceCatalog::by_name`].
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServiceConfig {
     /// Whether the policy acts on this service's clients. Default `true`. When `false`, a client
@@ -175,9 +301,15 @@ pub struct ServiceConfig {
     pub time_budget: Option<Duration>,
     /// See [`PolicyConfig::retry_non_idempotent`].
     pub retry_non_idempotent: Option<bool>,
-    /// Whether the service has a circuit breaker; unset follows
-    /// [`CircuitBreakerConfig::enabled`].
-    pub circuit_breaker: Option<bool>,
+    /// The service's circuit breaker: whether it has one (unset follows
+    /// [`CircuitBreakerConfig::enabled`]) and its settings, each inherited from the top level
+    /// when unset. The same keys as the top level's `circuit_breaker`; `circuit_breaker = true`
+    /// is a shorthand for `{ enabled = true }`.
+    #[serde(deserialize_with = "breaker_overrides")]
+    pub circuit_breaker: CircuitBreakerOverrides,
+    /// The size of the service's retry budget, each field inherited from the top level's
+    /// `retry_budget` when unset.
+    pub retry_budget: RetryBudgetOverrides,
     /// Per-operation overrides, keyed by operation name as the SDK spells it (`"SendMessages"`).
     pub operations: BTreeMap<String, OperationConfig>,
 }
@@ -191,7 +323,8 @@ impl Default for ServiceConfig {
             max_backoff: None,
             time_budget: None,
             retry_non_idempotent: None,
-            circuit_breaker: None,
+            circuit_breaker: CircuitBreakerOverrides::default(),
+            retry_budget: RetryBudgetOverrides::default(),
             operations: BTreeMap::new(),
         }
     }
@@ -473,7 +606,17 @@ impl PolicyConfig {
             None => (catalog.key(), ServiceConfig::default()),
         };
         let service_prefix = format!("services.{key}");
-        let breaker = service.circuit_breaker.unwrap_or(self.circuit_breaker.enabled);
+        let breaker = service.circuit_breaker.enabled.unwrap_or(self.circuit_breaker.enabled);
+        // The service's breaker and budget, validated as the top level's are, and named by
+        // the service's own fields.
+        validate_breaker(
+            &self.circuit_breaker.with_overrides(&service.circuit_breaker),
+            &format!("{service_prefix}.circuit_breaker"),
+        )?;
+        validate_budget(
+            &self.retry_budget.with_overrides(&service.retry_budget),
+            &format!("{service_prefix}.retry_budget"),
+        )?;
         // A disabled service's settings are validated too: they are accepted, so they must be
         // valid when someone enables the service.
         let mut settings = catalog
@@ -497,9 +640,21 @@ impl PolicyConfig {
         Ok(service.enabled.then_some(settings))
     }
 
-    /// The circuit breaker's validated settings, shared by every service that has one.
-    pub(crate) fn breaker_settings(&self) -> BreakerSettings {
-        let b = &self.circuit_breaker;
+    /// The service's retry budget: the top level's, with the service's overrides.
+    pub(crate) fn budget_config(&self, catalog: &ServiceCatalog) -> RetryBudgetConfig {
+        match self.service_entry(catalog) {
+            Some((_, service)) => self.retry_budget.with_overrides(&service.retry_budget),
+            None => self.retry_budget.clone(),
+        }
+    }
+
+    /// The service's circuit breaker settings (validated): the top level's, with the service's
+    /// overrides.
+    pub(crate) fn breaker_settings(&self, catalog: &ServiceCatalog) -> BreakerSettings {
+        let b = match self.service_entry(catalog) {
+            Some((_, service)) => self.circuit_breaker.with_overrides(&service.circuit_breaker),
+            None => self.circuit_breaker.clone(),
+        };
         BreakerSettings {
             failure_ratio: b.failure_ratio,
             minimum_throughput: b.minimum_throughput,
@@ -563,51 +718,8 @@ impl PolicyConfig {
             return Err(ConfigError::ZeroDuration { field: "retry_hint.max".into() });
         }
         check_max(self.retry_hint.max, "retry_hint.max")?;
-        let budget = &self.retry_budget;
-        let ratio = budget.ratio;
-        if !(ratio == 0.0 || (MIN_RATIO..=1.0).contains(&ratio)) {
-            return Err(ConfigError::RatioOutOfRange { field: "retry_budget.ratio".into(), value: ratio });
-        }
-        if budget.capacity == 0 {
-            return Err(ConfigError::ZeroCount { field: "retry_budget.capacity".into() });
-        }
-        let breaker = &self.circuit_breaker;
-        if !(0.01..=1.0).contains(&breaker.failure_ratio) {
-            let value = breaker.failure_ratio;
-            return Err(ConfigError::RatioOutOfRange { field: "circuit_breaker.failure_ratio".into(), value });
-        }
-        for (value, field) in [
-            (breaker.minimum_throughput, "circuit_breaker.minimum_throughput"),
-            (breaker.half_open_probes, "circuit_breaker.half_open_probes"),
-        ] {
-            if value == 0 {
-                return Err(ConfigError::ZeroCount { field: field.into() });
-            }
-        }
-        if breaker.sampling_duration < MIN_SAMPLING_DURATION {
-            return Err(ConfigError::DurationTooShort {
-                field: "circuit_breaker.sampling_duration".into(),
-                value: breaker.sampling_duration,
-                min: MIN_SAMPLING_DURATION,
-            });
-        }
-        if breaker.break_duration.is_zero() {
-            return Err(ConfigError::ZeroDuration { field: "circuit_breaker.break_duration".into() });
-        }
-        for (value, field) in [
-            (breaker.sampling_duration, "circuit_breaker.sampling_duration"),
-            (breaker.break_duration, "circuit_breaker.break_duration"),
-            (breaker.max_break_duration, "circuit_breaker.max_break_duration"),
-        ] {
-            check_max(value, field)?;
-        }
-        if breaker.max_break_duration < breaker.break_duration {
-            return Err(ConfigError::BackoffOrder {
-                field: "circuit_breaker.max_break_duration".into(),
-                initial_backoff: breaker.break_duration,
-                max_backoff: breaker.max_break_duration,
-            });
-        }
+        validate_budget(&self.retry_budget, "retry_budget")?;
+        validate_breaker(&self.circuit_breaker, "circuit_breaker")?;
         let mut seen: Vec<(&ServiceCatalog, &str)> = Vec::new();
         for (key, service) in &self.services {
             let Some(catalog) = ServiceCatalog::by_name(key) else {
@@ -628,6 +740,60 @@ impl PolicyConfig {
         }
         Ok(())
     }
+}
+
+/// Validates a retry budget whose fields are named under `prefix` (`retry_budget`, or
+/// `services.<key>.retry_budget`).
+fn validate_budget(budget: &RetryBudgetConfig, prefix: &str) -> Result<(), ConfigError> {
+    let ratio = budget.ratio;
+    if !(ratio == 0.0 || (MIN_RATIO..=1.0).contains(&ratio)) {
+        return Err(ConfigError::RatioOutOfRange { field: format!("{prefix}.ratio"), value: ratio });
+    }
+    if budget.capacity == 0 {
+        return Err(ConfigError::ZeroCount { field: format!("{prefix}.capacity") });
+    }
+    Ok(())
+}
+
+/// Validates a circuit breaker whose fields are named under `prefix` (`circuit_breaker`, or
+/// `services.<key>.circuit_breaker`).
+fn validate_breaker(breaker: &CircuitBreakerConfig, prefix: &str) -> Result<(), ConfigError> {
+    let field = |name: &str| format!("{prefix}.{name}");
+    if !(0.01..=1.0).contains(&breaker.failure_ratio) {
+        return Err(ConfigError::RatioOutOfRange { field: field("failure_ratio"), value: breaker.failure_ratio });
+    }
+    for (value, name) in
+        [(breaker.minimum_throughput, "minimum_throughput"), (breaker.half_open_probes, "half_open_probes")]
+    {
+        if value == 0 {
+            return Err(ConfigError::ZeroCount { field: field(name) });
+        }
+    }
+    if breaker.sampling_duration < MIN_SAMPLING_DURATION {
+        return Err(ConfigError::DurationTooShort {
+            field: field("sampling_duration"),
+            value: breaker.sampling_duration,
+            min: MIN_SAMPLING_DURATION,
+        });
+    }
+    if breaker.break_duration.is_zero() {
+        return Err(ConfigError::ZeroDuration { field: field("break_duration") });
+    }
+    for (value, name) in [
+        (breaker.sampling_duration, "sampling_duration"),
+        (breaker.break_duration, "break_duration"),
+        (breaker.max_break_duration, "max_break_duration"),
+    ] {
+        check_max(value, &field(name))?;
+    }
+    if breaker.max_break_duration < breaker.break_duration {
+        return Err(ConfigError::BackoffOrder {
+            field: field("max_break_duration"),
+            initial_backoff: breaker.break_duration,
+            max_backoff: breaker.max_break_duration,
+        });
+    }
+    Ok(())
 }
 
 /// Rejects a duration longer than [`MAX_DURATION`].
@@ -803,6 +969,55 @@ mod tests {
     }
 
     #[test]
+    fn breaker_and_budget_take_one_shape_at_both_levels_and_inherit_per_field() {
+        let config: PolicyConfig = toml::from_str(
+            r#"
+            [circuit_breaker]
+            minimum_throughput = 50
+            [retry_budget]
+            capacity = 30
+            [services.connectcases]
+            circuit_breaker = { enabled = true, break_duration = "10s" }
+            retry_budget = { capacity = 100 }
+            [services.signer]
+            circuit_breaker = true
+            "#,
+        )
+        .unwrap();
+        let policy = ServerErrorPolicy::new(config.clone()).unwrap();
+        let cases = config.breaker_settings(&crate::catalog::CONNECTCASES);
+        assert_eq!((cases.minimum_throughput, cases.break_duration), (50, Duration::from_secs(10)));
+        let signer = config.breaker_settings(&crate::catalog::SIGNER);
+        assert_eq!((signer.minimum_throughput, signer.break_duration), (50, Duration::from_secs(5)));
+        assert_eq!(policy.retry_budget_tokens(&crate::catalog::CONNECTCASES), Some(100.0));
+        assert_eq!(policy.retry_budget_tokens(&crate::catalog::PINPOINT), Some(30.0));
+        assert!(policy.circuit_state(&crate::catalog::CONNECTCASES).is_some());
+        assert!(policy.circuit_state(&crate::catalog::PINPOINT).is_none(), "no breaker: not enabled");
+    }
+
+    #[test]
+    fn a_bad_service_breaker_or_budget_names_the_services_field() {
+        let e = toml::from_str::<PolicyConfig>("[services.connectcases]\ncircuit_breaker = { minimum_throughput = 0 }")
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.field(), "services.connectcases.circuit_breaker.minimum_throughput");
+        let e = toml::from_str::<PolicyConfig>("[services.Pinpoint.retry_budget]\nratio = 2.0")
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.field(), "services.Pinpoint.retry_budget.ratio");
+        // The service's break may not be longer than the inherited cap.
+        let e = toml::from_str::<PolicyConfig>("[services.signer.circuit_breaker]\nbreak_duration = \"1m\"")
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.field(), "services.signer.circuit_breaker.max_break_duration");
+        let e = toml::from_str::<PolicyConfig>("[services.signer]\ncircuit_breaker = { enable = true }").unwrap_err();
+        assert!(e.to_string().contains("unknown field `enable`"), "{e}");
+    }
+
+    #[test]
     fn too_many_attempts_is_rejected() {
         let e = err(PolicyConfig { max_attempts: MAX_ATTEMPTS_LIMIT + 1, ..Default::default() });
         assert_eq!(e.field(), "max_attempts");
@@ -904,7 +1119,7 @@ mod tests {
     #[test]
     fn the_breaker_is_per_service_with_operation_exclusion() {
         let policy = PolicyConfig::builder()
-            .service("signer", |s| s.circuit_breaker = Some(true))
+            .service("signer", |s| s.circuit_breaker = true.into())
             .operation("signer", "ListSigningProfiles", |o| o.circuit_breaker = Some(false))
             .build()
             .and_then(ServerErrorPolicy::new)

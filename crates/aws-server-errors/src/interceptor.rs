@@ -244,7 +244,7 @@ impl Intercept for ServerErrorInterceptor {
         let now = breaker.tick(&runtime_components.time_source().unwrap_or_default());
         let (admission, transition) = breaker.admit(now);
         if let Some(t) = transition {
-            telemetry::record_transition(self.service(), t);
+            self.state.transitioned(self.service(), t);
         }
         match admission {
             Ok(Admission::Closed) => {}
@@ -301,7 +301,7 @@ impl Intercept for ServerErrorInterceptor {
             let now = breaker.tick(&runtime_components.time_source().unwrap_or_default());
             let (admission, transition) = breaker.admit(now);
             if let Some(t) = transition {
-                telemetry::record_transition(self.service(), t);
+                self.state.transitioned(self.service(), t);
             }
             match admission {
                 Ok(Admission::Closed) => {}
@@ -387,7 +387,7 @@ impl Intercept for ServerErrorInterceptor {
         if let Some(breaker) = breaker.filter(|_| server_side) {
             if self.owns_breaker_outcome(cfg, attempt) {
                 if let Some(t) = breaker.record(breaker.tick(&time_source), Some(false), probe) {
-                    telemetry::record_transition(self.service(), t);
+                    self.state.transitioned(self.service(), t);
                 }
             }
         }
@@ -607,7 +607,7 @@ impl ServerErrorInterceptor {
             if self.in_breaker(cfg) && self.owns_breaker_outcome(cfg, attempt) {
                 let now = breaker.tick(&runtime_components.time_source().unwrap_or_default());
                 if let Some(t) = breaker.record(now, Some(true), probe) {
-                    telemetry::record_transition(self.service(), t);
+                    self.state.transitioned(self.service(), t);
                 }
             }
         }

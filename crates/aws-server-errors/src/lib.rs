@@ -126,18 +126,18 @@ pub mod telemetry;
 #[doc(hidden)]
 pub use adapter::ServiceAdapter;
 pub use adapter::{ClassifiedError, ErrorClass, ServiceDetail};
-pub use breaker::{CircuitOpen, CircuitState};
+pub use breaker::{CircuitEvent, CircuitOpen, CircuitState, TransitionReason};
 pub use call::CallOverride;
 pub use catalog::{RetrySafety, ServiceCatalog};
 pub use config::{
-    CircuitBreakerConfig, ConfigError, Jitter, OperationConfig, PolicyConfig, PolicyConfigBuilder, RetryBudgetConfig,
-    RetryHintConfig, ServiceConfig,
+    CircuitBreakerConfig, CircuitBreakerOverrides, ConfigError, Jitter, OperationConfig, PolicyConfig,
+    PolicyConfigBuilder, RetryBudgetConfig, RetryBudgetOverrides, RetryHintConfig, ServiceConfig,
 };
 pub use decide::GiveUpReason;
 pub use failure::Failure;
 #[doc(hidden)]
 pub use interceptor::ServerErrorInterceptor;
-pub use policy::ServerErrorPolicy;
+pub use policy::{NoCircuitBreaker, ServerErrorPolicy};
 
 /// The [`CircuitOpen`] error inside an SDK error, if the call was failed fast by a circuit
 /// breaker; `None` for every other error.

@@ -7,13 +7,13 @@ use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
 use aws_smithy_runtime_api::client::retries::classifiers::SharedRetryClassifier;
 
 use crate::adapter::ServiceAdapter;
-use crate::breaker::{CircuitBreaker, CircuitState};
+use crate::breaker::{CircuitBreaker, CircuitEvent, CircuitState};
 use crate::budget::RetryBudget;
 use crate::catalog::{self, ServiceCatalog};
 use crate::config::{ConfigError, PolicyConfig};
 use crate::interceptor::ServerErrorInterceptor;
 use crate::retry_classifier::InternalErrorClassifier;
-use crate::state::ServiceState;
+use crate::state::{Listeners, ServiceState};
 
 /// The internal-server-error policy: validated configuration plus the state kept per service
 /// (the retry budget and the circuit breaker).
@@ -43,6 +43,18 @@ struct PolicyInner {
     config: PolicyConfig,
     /// Indexed like [`catalog::ALL`].
     services: Vec<Arc<ServiceState>>,
+    /// The circuit-event listeners, shared with every service's state.
+    listeners: Arc<Listeners>,
+}
+
+/// The error of [`ServerErrorPolicy::isolate`] and [`ServerErrorPolicy::reset`]: the policy has no
+/// circuit breaker for the service (it is not enabled for it, the service is disabled, or the
+/// policy does not know it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the policy has no circuit breaker for {service}; enable one with circuit_breaker.enabled or services.<key>.circuit_breaker")]
+pub struct NoCircuitBreaker {
+    /// The service, as logged in `rpc.service`.
+    pub service: &'static str,
 }
 
 /// Tells interceptor instances apart, so that a policy registered twice on one client decides
@@ -59,17 +71,19 @@ impl ServerErrorPolicy {
     /// service or operation name. Settings that are switched off are validated too.
     pub fn new(config: PolicyConfig) -> Result<Self, ConfigError> {
         config.validate_global()?;
+        let listeners = Arc::new(Listeners::default());
         let services = catalog::ALL
             .iter()
             .map(|catalog| {
                 let Some(settings) = config.resolve(catalog)? else {
                     return Ok(Arc::new(ServiceState::disabled()));
                 };
-                let budget = config.retry_budget.enabled.then(|| {
-                    Arc::new(RetryBudget::new(catalog.service, config.retry_budget.capacity, config.retry_budget.ratio))
-                });
+                let budget_config = config.budget_config(catalog);
+                let budget = budget_config
+                    .enabled
+                    .then(|| Arc::new(RetryBudget::new(catalog.service, budget_config.capacity, budget_config.ratio)));
                 let breaker =
-                    settings.iter().any(|s| s.breaker).then(|| CircuitBreaker::new(config.breaker_settings()));
+                    settings.iter().any(|s| s.breaker).then(|| CircuitBreaker::new(config.breaker_settings(catalog)));
                 if breaker.is_some() {
                     crate::telemetry::record_circuit_state(catalog.service, CircuitState::Closed);
                 }
@@ -84,10 +98,11 @@ impl ServerErrorPolicy {
                     unknown_operations: Default::default(),
                     recent: Default::default(),
                     registrations: Default::default(),
+                    listeners: listeners.clone(),
                 }))
             })
             .collect::<Result<_, ConfigError>>()?;
-        Ok(Self { inner: Arc::new(PolicyInner { config, services }) })
+        Ok(Self { inner: Arc::new(PolicyInner { config, services, listeners }) })
     }
 
     /// The policy with every default (see [`PolicyConfig`]).
@@ -115,6 +130,89 @@ impl ServerErrorPolicy {
     /// break has ended reads `Open` until the next call moves it to half-open.
     pub fn circuit_state(&self, catalog: &ServiceCatalog) -> Option<CircuitState> {
         self.service(catalog)?.breaker.as_ref().map(CircuitBreaker::state)
+    }
+
+    /// Calls `listener` at every change of state of any of the policy's circuit breakers: opened
+    /// (by the failure ratio, a failed probe, or an operator), half-opened (the break is over),
+    /// closed (a probe succeeded, or an operator reset it), with the service and the reason. No
+    /// polling: it runs on the thread of the call (or of the operator's [`isolate`](Self::isolate)
+    /// or [`reset`](Self::reset)) that caused the change, after the breaker's lock is released,
+    /// so it must be quick (send to a channel, set a flag); a listener that panics is logged and
+    /// skipped. Listeners stay for the life of the policy.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use aws_server_errors::catalog::SIGNER;
+    /// use aws_server_errors::{CircuitBreakerConfig, CircuitState, PolicyConfig, ServerErrorPolicy, TransitionReason};
+    ///
+    /// let breaker = CircuitBreakerConfig { enabled: true, ..Default::default() };
+    /// let policy = ServerErrorPolicy::new(PolicyConfig::builder().circuit_breaker(breaker).build()?)?;
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let events = seen.clone();
+    /// policy.on_circuit_event(move |event| events.lock().unwrap().push((event.service, event.to, event.reason)));
+    ///
+    /// policy.isolate(&SIGNER)?;
+    /// policy.reset(&SIGNER)?;
+    /// assert_eq!(
+    ///     *seen.lock().unwrap(),
+    ///     [("signer", CircuitState::Open, TransitionReason::Isolated), ("signer", CircuitState::Closed, TransitionReason::Reset)]
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn on_circuit_event(&self, listener: impl Fn(&CircuitEvent) + Send + Sync + 'static) {
+        self.inner.listeners.add(Arc::new(listener));
+    }
+
+    /// Isolates a service, as an operator does during an incident: its circuit breaker is held
+    /// open until [`reset`](Self::reset), every call fails fast with [`CircuitOpen`](crate::CircuitOpen)
+    /// (whose `retry_after` is [`Duration::MAX`](std::time::Duration::MAX) and
+    /// [`isolated()`](crate::CircuitOpen::isolated) `true`), and no probe is sent. Listeners get
+    /// [`TransitionReason::Isolated`](crate::TransitionReason::Isolated) (once: isolating twice changes nothing). Resilience4j
+    /// calls this "forced open", Polly `Isolate`.
+    ///
+    /// # Errors
+    /// [`NoCircuitBreaker`] when the policy has no breaker for the service.
+    ///
+    /// ```
+    /// use aws_server_errors::catalog::{PINPOINT, SIGNER};
+    /// use aws_server_errors::{CircuitBreakerConfig, CircuitState, PolicyConfig, ServerErrorPolicy};
+    ///
+    /// let config = PolicyConfig::builder().service("signer", |s| s.circuit_breaker = true.into()).build()?;
+    /// let policy = ServerErrorPolicy::new(config)?;
+    /// policy.isolate(&SIGNER)?;
+    /// assert_eq!(policy.circuit_state(&SIGNER), Some(CircuitState::Open));
+    /// policy.reset(&SIGNER)?;
+    /// assert_eq!(policy.circuit_state(&SIGNER), Some(CircuitState::Closed));
+    /// assert_eq!(policy.isolate(&PINPOINT).unwrap_err().service, "Pinpoint", "no breaker there");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn isolate(&self, catalog: &ServiceCatalog) -> Result<(), NoCircuitBreaker> {
+        let (state, breaker) = self.breaker_of(catalog)?;
+        if let Some(t) = breaker.isolate() {
+            state.transitioned(catalog.service, t);
+        }
+        Ok(())
+    }
+
+    /// Closes a service's circuit breaker, as an operator does after an incident: it ends an
+    /// isolation, clears the window and restores the first break duration. Listeners get
+    /// [`TransitionReason::Reset`](crate::TransitionReason::Reset) (nothing when it was closed already).
+    ///
+    /// # Errors
+    /// [`NoCircuitBreaker`] when the policy has no breaker for the service.
+    pub fn reset(&self, catalog: &ServiceCatalog) -> Result<(), NoCircuitBreaker> {
+        let (state, breaker) = self.breaker_of(catalog)?;
+        if let Some(t) = breaker.reset() {
+            state.transitioned(catalog.service, t);
+        }
+        Ok(())
+    }
+
+    fn breaker_of(&self, catalog: &ServiceCatalog) -> Result<(&Arc<ServiceState>, &CircuitBreaker), NoCircuitBreaker> {
+        let missing = || NoCircuitBreaker { service: catalog.service };
+        let state = self.service(catalog).ok_or_else(missing)?;
+        let breaker = state.breaker.as_ref().filter(|_| state.settings.is_some()).ok_or_else(missing)?;
+        Ok((state, breaker))
     }
 
     /// The interceptor that applies this policy to clients of `adapter`'s service. Adapter crates

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
-use crate::breaker::CircuitBreaker;
+use crate::breaker::{CircuitBreaker, CircuitEvent, CircuitState, Transition};
 use crate::budget::RetryBudget;
 use crate::catalog::{RetrySafety, ServiceCatalog};
 use crate::config::Settings;
@@ -53,12 +53,54 @@ pub(crate) struct ServiceState {
     /// two of them may sit on one client, and the breaker's outcomes are then counted once per
     /// attempt through a marker in the call's config bag.
     pub registrations: AtomicUsize,
+    /// The policy's circuit-event listeners (shared by all its services).
+    pub listeners: Arc<Listeners>,
+}
+
+/// A circuit-event listener.
+pub(crate) type Listener = Arc<dyn Fn(&CircuitEvent) + Send + Sync>;
+
+/// The listeners registered with [`ServerErrorPolicy::on_circuit_event`](crate::ServerErrorPolicy::on_circuit_event).
+#[derive(Default)]
+pub(crate) struct Listeners(RwLock<Vec<Listener>>);
+
+impl std::fmt::Debug for Listeners {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = self.0.read().map_or(0, |l| l.len());
+        f.debug_struct("Listeners").field("count", &count).finish()
+    }
+}
+
+impl Listeners {
+    pub fn add(&self, listener: Listener) {
+        self.0.write().unwrap_or_else(|e| e.into_inner()).push(listener);
+    }
+
+    /// Calls every listener with `event`. A listener that panics is logged and skipped: a
+    /// transition happens inside a call, which must not fail because of it.
+    fn notify(&self, event: &CircuitEvent) {
+        let listeners = self.0.read().unwrap_or_else(|e| e.into_inner()).clone();
+        for listener in listeners {
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| listener(event))).is_err() {
+                tracing::event!(target: LOG_TARGET, tracing::Level::ERROR, rpc.service = event.service, "circuit event listener panicked");
+            }
+        }
+    }
 }
 
 /// Slots of [`ServiceState::recent`].
 const RECENT_SLOTS: usize = 16;
 
 impl ServiceState {
+    /// Reports a breaker transition: its metrics and log, and the policy's listeners.
+    pub fn transitioned(&self, service: &'static str, t: Transition) {
+        crate::telemetry::record_transition(service, t);
+        let timed = t.to == CircuitState::Open && t.reason != crate::breaker::TransitionReason::Isolated;
+        let break_duration = timed.then_some(t.break_duration);
+        let event = CircuitEvent { service, from: t.from, to: t.to, reason: t.reason, break_duration };
+        self.listeners.notify(&event);
+    }
+
     /// The state of a service the policy does not act on.
     pub fn disabled() -> Self {
         Self {
@@ -70,6 +112,7 @@ impl ServiceState {
             unknown_operations: RwLock::new(Vec::new()),
             recent: Default::default(),
             registrations: AtomicUsize::new(0),
+            listeners: Default::default(),
         }
     }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use metrics::{counter, gauge, histogram, Key, Label, Level, Unit};
 
-use crate::breaker::{CircuitState, Transition};
+use crate::breaker::{CircuitState, Transition, TransitionReason};
 use crate::catalog::{self, ServiceCatalog};
 
 /// The `tracing` target of every event this crate emits.
@@ -107,11 +107,12 @@ pub(crate) fn record_transition(service: &'static str, t: Transition) {
     counter!(CIRCUIT_TRANSITIONS, "rpc.service" => service, "from" => t.from.as_str(), "to" => t.to.as_str())
         .increment(1);
     record_circuit_state(service, t.to);
-    let break_ms = t.break_duration.as_millis() as u64;
+    let break_ms = (t.reason != TransitionReason::Isolated).then_some(t.break_duration.as_millis() as u64);
+    let reason = t.reason.as_str();
     if t.to == CircuitState::Open {
-        tracing::event!(target: LOG_TARGET, tracing::Level::WARN, rpc.service = service, from = t.from.as_str(), break_ms, "circuit opened");
+        tracing::event!(target: LOG_TARGET, tracing::Level::WARN, rpc.service = service, from = t.from.as_str(), reason, break_ms, "circuit opened");
     } else {
-        tracing::event!(target: LOG_TARGET, tracing::Level::INFO, rpc.service = service, from = t.from.as_str(), to = t.to.as_str(), "circuit state changed");
+        tracing::event!(target: LOG_TARGET, tracing::Level::INFO, rpc.service = service, from = t.from.as_str(), to = t.to.as_str(), reason, "circuit state changed");
     }
 }
 

@@ -41,7 +41,7 @@ fn policy() -> ServerErrorPolicy {
             break_duration: Duration::from_millis(200),
             ..Default::default()
         })
-        .service("Backup Gateway", |s| s.circuit_breaker = Some(true))
+        .service("Backup Gateway", |s| s.circuit_breaker = true.into())
         .build()
         .expect("a valid configuration");
     ServerErrorPolicy::new(config).expect("a valid configuration")

@@ -214,3 +214,41 @@ fn a_clock_set_before_1970_still_ends_a_break() {
     assert_eq!(breaker.admit(before(1_000)).0.unwrap_err(), Duration::from_secs(4));
     assert!(matches!(breaker.admit(before(5_000)).0, Ok(Admission::Probe(_))));
 }
+
+#[test]
+fn an_isolated_breaker_fails_every_call_until_reset() {
+    let breaker = CircuitBreaker::new(SETTINGS);
+    let t = breaker.isolate().expect("closed -> open");
+    assert_eq!((t.from, t.to, t.reason), (CircuitState::Closed, CircuitState::Open, TransitionReason::Isolated));
+    assert_eq!(breaker.isolate(), None, "isolating twice changes nothing");
+    // Long past any break: still no probe.
+    assert_eq!(breaker.admit(at(3_600_000)).0.unwrap_err(), Duration::MAX);
+    assert_eq!(breaker.record(at(3_600_000), Some(true), false), None, "outcomes do not close it");
+    let t = breaker.reset().expect("open -> closed");
+    assert_eq!((t.to, t.reason), (CircuitState::Closed, TransitionReason::Reset));
+    assert!(matches!(breaker.admit(at(3_600_001)).0, Ok(Admission::Closed)));
+    assert_eq!(breaker.reset(), None, "closed already");
+}
+
+#[test]
+fn a_reset_clears_the_window_and_the_doubled_break() {
+    let breaker = CircuitBreaker::new(SETTINGS);
+    for _ in 0..4 {
+        breaker.record(at(0), Some(false), false);
+    }
+    let probe = breaker.admit(at(5_000)).0.unwrap();
+    let t = breaker.record(at(5_000), Some(false), true).unwrap();
+    assert_eq!((t.reason, t.break_duration), (TransitionReason::ProbeFailed, Duration::from_secs(10)));
+    drop(probe);
+    assert_eq!(breaker.reset().unwrap().reason, TransitionReason::Reset);
+    for _ in 0..3 {
+        breaker.record(at(6_000), Some(false), false);
+    }
+    assert_eq!(breaker.state(), CircuitState::Closed, "the window was cleared: 3 outcomes < 4");
+    let t = breaker.record(at(6_000), Some(false), false).unwrap();
+    assert_eq!(
+        (t.reason, t.break_duration),
+        (TransitionReason::FailureRatio, Duration::from_secs(5)),
+        "first break again"
+    );
+}
