@@ -742,6 +742,28 @@ mod control {
         assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 1 + 3);
     }
 
+    /// A client whose own `RetryConfig` is disabled gets no retry of any kind, from the SDK or
+    /// from the policy (docs/configuration.md, "Per-call control"); a call's `config_override`
+    /// that allows attempts brings the policy's retries back for that call.
+    #[tokio::test]
+    async fn a_client_with_retries_disabled_gets_no_policy_retries() {
+        use aws_server_errors_signer::ServerErrorPolicyExt as _;
+        let env = Env::start(FaultPlan::new().fail_always(Fault::InternalError)).await;
+        let p = policy(3);
+        let config = aws_sdk_signer::config::Builder::from(&env.sdk).retry_config(RetryConfig::disabled());
+        let client = aws_sdk_signer::Client::from_conf(config.server_error_policy(&p).build());
+        assert!(client.get_signing_profile().profile_name("p").send().await.is_err());
+        assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 1);
+        let _ = client
+            .get_signing_profile()
+            .profile_name("p")
+            .customize()
+            .config_override(aws_sdk_signer::Config::builder().retry_config(RetryConfig::standard()))
+            .send()
+            .await;
+        assert_eq!(env.attempts(Service::Signer, "GetSigningProfile"), 1 + 3);
+    }
+
     /// `CallOverride` in one call's `config_override` changes the policy's attempts for that call
     /// only.
     #[tokio::test]

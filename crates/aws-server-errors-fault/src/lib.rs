@@ -13,10 +13,11 @@
 //!   ([`FaultInjectingClient::latency`]);
 //! - a loopback HTTP server, [`FaultServer`], for `endpoint_url`: the SDK's real HTTP stack.
 //!
-//! Failures are what each service sends (see [`wire`]): restJson1 for Signer, Pinpoint, Account
-//! and Connect Cases, Smithy RPC v2 CBOR for Backup Gateway, so the SDK's own deserializers parse
-//! them into the service's typed errors. Requests the plan does not fail go to a [`Responder`]
-//! (by default an empty `200`) or, for the HTTP client, to a real HTTP client of your choice.
+//! Failures are what each service sends: restJson1 for Signer, Pinpoint, Account and Connect
+//! Cases, Smithy RPC v2 CBOR for Backup Gateway, so the SDK's own deserializers parse them into
+//! the service's typed errors. Requests the plan does not fail go to a [`Responder`] (by default
+//! [`MinimalSuccess`], a `200` valid for the SDK's builders; a closure with [`responder_fn`]) or,
+//! for the HTTP client, to a real HTTP client of your choice.
 //!
 //! The loopback form with a real SDK client (the crate's README):
 //!
@@ -26,8 +27,10 @@
 
 mod client;
 mod generated;
+#[doc(hidden)] // plumbing: how a request is recognised
 pub mod route;
 mod server;
+#[doc(hidden)] // plumbing: the wire responses, used by the benchmarks
 pub mod wire;
 
 use std::fmt;
@@ -146,6 +149,18 @@ impl fmt::Display for PlanError {
 impl std::error::Error for PlanError {}
 
 /// A failure to inject.
+///
+/// ```
+/// use std::time::Duration;
+/// use aws_server_errors_fault::{Fault, FaultPlan, Rule};
+///
+/// let plan = FaultPlan::new()
+///     .rule(Rule::new(Fault::InternalError).first(2)) // the service's modeled 500
+///     .rule(Rule::new(Fault::BareStatus { status: 502, body: "<html>bad gateway</html>".into() }).first(1))
+///     .rule(Rule::new(Fault::NoResponse).operation("GetApp")); // a read timeout
+/// assert_eq!(Fault::Throttling.name(), "throttling");
+/// # let _ = (plan, Duration::ZERO);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
     /// The service's internal-server error shape, status 500, with its service-specific members.
@@ -243,6 +258,16 @@ impl PartialEq for Predicate {
 }
 
 /// One line of a [`FaultPlan`]: a fault, when it fires, and which requests it applies to.
+///
+/// ```
+/// use aws_server_errors_fault::{Fault, Rule, Service};
+///
+/// // A write applied by the service, then failed with a 500: what makes a resend a duplicate.
+/// let committed = Rule::new(Fault::InternalError).service(Service::Pinpoint).operation("SendMessages").committed();
+/// // An outage of calls marked by the test.
+/// let outage = Rule::new(Fault::InternalError).when(|request| request.operation == Some("GetApp"));
+/// # let _ = (committed, outage);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
     fault: Fault,
@@ -306,6 +331,20 @@ impl Rule {
 }
 
 /// An ordered list of [`Rule`]s; the first rule that matches a request and fires decides it.
+///
+/// ```
+/// use std::time::Duration;
+/// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, Rule, Service};
+///
+/// let plan = FaultPlan::new()
+///     .latency(Duration::from_millis(20))
+///     .rule(Rule::new(Fault::Throttling).first(1))
+///     .fail_always(Fault::InternalError);
+/// plan.validate()?;
+/// let injector = FaultInjector::new(plan);
+/// let _client = injector.http_client(Service::Signer); // for config::Builder::http_client
+/// # Ok::<(), aws_server_errors_fault::PlanError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaultPlan {
     rules: Vec<Rule>,
@@ -418,7 +457,26 @@ pub struct RequestInfo<'a> {
     pub body: &'a [u8],
 }
 
-/// Answers the requests a plan does not fail.
+/// Answers the requests a plan does not fail. Implement it, or make one from a closure with
+/// [`responder_fn`].
+///
+/// ```
+/// use aws_server_errors_fault::{FaultInjector, FaultPlan, MinimalSuccess, RequestInfo, Responder};
+/// use bytes::Bytes;
+///
+/// /// Counts the requests that reached the "service", and answers as the default does.
+/// #[derive(Debug, Default)]
+/// struct Counting(std::sync::atomic::AtomicUsize);
+///
+/// impl Responder for Counting {
+///     fn respond(&self, request: &RequestInfo<'_>) -> http::Response<Bytes> {
+///         self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+///         MinimalSuccess.respond(request)
+///     }
+/// }
+/// let injector = FaultInjector::with_responder(FaultPlan::new(), Counting::default());
+/// # let _ = injector;
+/// ```
 pub trait Responder: Send + Sync + fmt::Debug + 'static {
     /// The response to `request`.
     fn respond(&self, request: &RequestInfo<'_>) -> Response<Bytes>;

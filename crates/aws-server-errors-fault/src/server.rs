@@ -28,6 +28,19 @@ use crate::{Action, FaultInjector, Injected, RawRequest};
 /// Limitation: Signer's `GetRevocationStatus` has the endpoint host prefix `data-`, so against
 /// `http://127.0.0.1:PORT` the SDK asks for host `data-127.0.0.1`, which does not resolve. Use
 /// the in-process [`FaultInjectingClient`](crate::FaultInjectingClient) for that operation.
+///
+/// ```
+/// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, FaultServer, Service};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let injector = FaultInjector::new(FaultPlan::new().fail_first(1, Fault::InternalError));
+/// let server = FaultServer::start(injector.clone()).await?;
+/// let client = aws_sdk_signer::Client::new(&server.sdk_config()); // endpoint: the server
+/// client.get_signing_profile().profile_name("p").send().await.expect("retried after the 500");
+/// assert_eq!(injector.attempts(Service::Signer, "GetSigningProfile"), 2);
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct FaultServer {
     addr: SocketAddr,

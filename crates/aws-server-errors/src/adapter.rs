@@ -53,6 +53,7 @@ impl ErrorClass {
 }
 
 /// A service-specific member of an internal-server error shape, kept by name and value.
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServiceDetail<'a> {
     /// The member's name in the model, e.g. `"code"` (Signer), `"RequestID"` (Pinpoint),
@@ -66,6 +67,8 @@ pub struct ServiceDetail<'a> {
 /// service, operation, HTTP status, header request id and retry safety.
 ///
 /// Borrows from the SDK's error and response: it lives for one hook call and is never stored.
+/// Generated-code support: no user-facing API hands one out (logs and metrics carry its fields).
+#[doc(hidden)]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ClassifiedError<'a> {

@@ -18,7 +18,7 @@
 //!   fast. A probe's success closes the breaker and clears the window; a probe's failure reopens
 //!   it with the break duration doubled, up to `max_break_duration`.
 //!
-//! Time follows the same rule as a call's time budget ([`crate::clock`]): the monotonic clock when
+//! Time follows the same rule as a call's time budget (module `clock`): the monotonic clock when
 //! the client's time source tracks the system clock (decided at the breaker's first reading), so a
 //! wall-clock step either way changes no timer and [`CircuitOpen::retry_after`] is true; a test's
 //! own time source otherwise, read as never going backwards (a forward step of such a clock only
@@ -139,9 +139,34 @@ pub struct CircuitEvent {
 
 /// The error a call gets when the service's circuit breaker is open: no attempt was sent.
 ///
-/// The SDK returns it inside its own error (`SdkError::ConstructionFailure`, since the call
-/// ended before its request was built); find it with [`circuit_open`](crate::circuit_open). The
-/// SDK does not retry it.
+/// The SDK returns it inside its own error (`SdkError::ConstructionFailure` when the call ended
+/// before its request was built; `SdkError::DispatchFailure` when the breaker stopped a retry
+/// before it was sent); find it with [`circuit_open`](crate::circuit_open). The SDK does not
+/// retry it. The SDK's `DisplayErrorContext` prints the whole chain on one line.
+///
+/// ```
+/// use aws_sdk_signer::error::DisplayErrorContext;
+/// use aws_server_errors::catalog::SIGNER;
+/// use aws_server_errors::{circuit_open, PolicyConfig, ServerErrorPolicy};
+/// use aws_server_errors_fault::{FaultInjector, FaultPlan, Service};
+/// use aws_server_errors_signer::ServerErrorPolicyExt as _;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let policy = ServerErrorPolicy::new(PolicyConfig::builder().service("signer", |s| s.circuit_breaker = true.into()).build()?)?;
+/// policy.isolate(&SIGNER)?; // an operator holds it open
+/// let injector = FaultInjector::new(FaultPlan::new());
+/// let sdk = aws_server_errors_fault::sdk_config("http://localhost:1");
+/// let config = aws_sdk_signer::config::Builder::from(&sdk).http_client(injector.http_client(Service::Signer));
+/// let client = aws_sdk_signer::Client::from_conf(config.server_error_policy(&policy).build());
+///
+/// let err = client.get_signing_profile().profile_name("p").send().await.unwrap_err();
+/// let open = circuit_open(&err).expect("failed fast");
+/// assert_eq!((open.service, open.operation, open.isolated()), ("signer", "GetSigningProfile", true));
+/// assert!(DisplayErrorContext(&err).to_string().contains("circuit breaker open for signer"));
+/// assert!(injector.requests().is_empty(), "nothing was sent");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CircuitOpen {
     /// The service, as logged in `rpc.service` (e.g. `"signer"`).

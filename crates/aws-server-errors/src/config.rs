@@ -1,7 +1,7 @@
 //! The policy's configuration: one struct, loadable with serde or built in code, validated once.
 //!
 //! Durations are written as humantime strings in serialized form (`"100ms"`, `"5s"`).
-//! See `docs/configuration.md` for a full reference with examples.
+//! See [configuration.md](https://github.com/aws-server-errors/aws-server-errors/blob/main/docs/configuration.md) for a full reference with examples.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -54,9 +54,19 @@ impl Default for RetryHintConfig {
 /// successful calls, a burst of `capacity` retries is always allowed, and retries that work cost
 /// nothing: at an i.i.d. 30 % error rate the default budget does not refuse any (with the pure
 /// gRPC rule it refused enough to cut the success rate from 95 % to 81 %; see
-/// `docs/benchmarks.md`). While a service fails everything, no retry succeeds, the budget empties
+/// [benchmarks.md](https://github.com/aws-server-errors/aws-server-errors/blob/main/docs/benchmarks.md)). While a service fails everything, no retry succeeds, the budget empties
 /// and the policy stops adding retries on top of the outage (a retry circuit breaker); first
 /// attempts are never blocked, and once they succeed again they refill it.
+///
+/// ```
+/// use aws_server_errors::{PolicyConfig, RetryBudgetConfig, ServerErrorPolicy};
+///
+/// // A larger burst, and failed retries at most 10 % of successful calls.
+/// let budget = RetryBudgetConfig { capacity: 50, ratio: 0.1, ..Default::default() };
+/// let policy = ServerErrorPolicy::new(PolicyConfig::builder().retry_budget(budget).build()?)?;
+/// assert_eq!(policy.retry_budget_tokens(&aws_server_errors::catalog::PINPOINT), Some(50.0));
+/// # Ok::<(), aws_server_errors::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RetryBudgetConfig {
@@ -88,6 +98,18 @@ impl Default for RetryBudgetConfig {
 /// its next probe; the fault simulation measured 29.7 s to first success after a 60 s outage with
 /// a 60 s cap), `half_open_probes` 1 (Polly v8 lets one probe through;
 /// Resilience4j's `permittedNumberOfCallsInHalfOpenState` is 10).
+///
+/// ```
+/// use std::time::Duration;
+/// use aws_server_errors::{CircuitBreakerConfig, PolicyConfig, ServerErrorPolicy};
+///
+/// // Every service gets a breaker of its own; opens at half of 20 outcomes failing.
+/// let breaker = CircuitBreakerConfig { enabled: true, minimum_throughput: 20, ..Default::default() };
+/// assert_eq!(breaker.break_duration, Duration::from_secs(5));
+/// let policy = ServerErrorPolicy::new(PolicyConfig::builder().circuit_breaker(breaker).build()?)?;
+/// assert!(policy.circuit_state(&aws_server_errors::catalog::SIGNER).is_some());
+/// # Ok::<(), aws_server_errors::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CircuitBreakerConfig {
@@ -255,6 +277,20 @@ fn breaker_overrides<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Resul
 
 /// Overrides for one operation. Every field is optional; unset fields inherit from the service,
 /// then from the top level of [`PolicyConfig`].
+///
+/// ```
+/// use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
+///
+/// let config = PolicyConfig::builder()
+///     // A read that may wait longer...
+///     .operation("pinpoint", "GetApp", |op| op.max_attempts = Some(5))
+///     // ...and a health check the breaker leaves alone.
+///     .operation("signer", "ListSigningProfiles", |op| op.circuit_breaker = Some(false))
+///     .build()?;
+/// assert_eq!(config.services["pinpoint"].operations["GetApp"].max_attempts, Some(5));
+/// ServerErrorPolicy::new(config)?;
+/// # Ok::<(), aws_server_errors::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OperationConfig {
@@ -281,6 +317,25 @@ pub struct OperationConfig {
 /// name without `aws-sdk-` (`signer`, `pinpoint`, `account`, `backupgateway`, `connectcases`) or
 /// the name logs and metrics show as `rpc.service` (`signer`, `Pinpoint`, `Account`,
 /// `Backup Gateway`, `ConnectCases`), in any case. See [`ServiceCatalog::by_name`].
+///
+/// ```
+/// use std::time::Duration;
+/// use aws_server_errors::catalog::{ACCOUNT, CONNECTCASES};
+/// use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
+///
+/// let config = PolicyConfig::builder()
+///     .service("connectcases", |s| {
+///         s.max_attempts = Some(4);
+///         s.time_budget = Some(Duration::from_secs(2));
+///         s.circuit_breaker = true.into();
+///     })
+///     .service("Account", |s| s.enabled = false)
+///     .build()?;
+/// let policy = ServerErrorPolicy::new(config)?;
+/// assert!(policy.circuit_state(&CONNECTCASES).is_some());
+/// assert!(!policy.is_enabled(&ACCOUNT));
+/// # Ok::<(), aws_server_errors::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServiceConfig {
@@ -414,6 +469,17 @@ pub const MIN_SAMPLING_DURATION: Duration = Duration::from_millis(10);
 
 /// A rejected configuration. Every variant names the offending field by its path in the
 /// serialized form, e.g. `services.pinpoint.operations.SendMessages.max_attempts`.
+///
+/// ```
+/// use aws_server_errors::{ConfigError, PolicyConfig};
+///
+/// let config: PolicyConfig = toml::from_str("[services.pinpoint.operations.SendMessages]\nmax_attempts = 50")?;
+/// let error = config.validate().unwrap_err();
+/// assert_eq!(error.field(), "services.pinpoint.operations.SendMessages.max_attempts");
+/// assert!(matches!(error, ConfigError::AttemptsOutOfRange { value: 50, .. }));
+/// assert_eq!(error.to_string(), "services.pinpoint.operations.SendMessages.max_attempts: 50 is not in 1..=20");
+/// # Ok::<(), toml::de::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
@@ -441,14 +507,16 @@ pub enum ConfigError {
         /// The effective max backoff.
         max_backoff: Duration,
     },
-    /// A ratio is outside its range (or not a number): `0..=1` for the retry budget (and not
-    /// between 0 and 0.000001), `0.01..=1` for the breaker.
-    #[error("{field}: {value} is out of range")]
+    /// A ratio is outside its range (or not a number): `0` or `0.000001..=1` for the retry
+    /// budget, `0.01..=1` for the breaker.
+    #[error("{field}: {value} is not in {range}")]
     RatioOutOfRange {
         /// The field's path.
         field: String,
         /// The rejected value.
         value: f64,
+        /// The accepted range, as the message shows it (e.g. `"0 or 0.000001..=1"`).
+        range: &'static str,
     },
     /// A duration is longer than [`MAX_DURATION`].
     #[error("{field}: {value:?} is longer than the limit of {MAX_DURATION:?}")]
@@ -476,7 +544,7 @@ pub enum ConfigError {
         field: String,
     },
     /// `services` names a service this crate has no adapter for.
-    #[error("{field}: unknown service; expected one of signer, pinpoint, account, backupgateway, connectcases")]
+    #[error("{field}: unknown service; expected one of {}", accepted_service_names())]
     UnknownService {
         /// The field's path.
         field: String,
@@ -489,13 +557,17 @@ pub enum ConfigError {
         /// The other key.
         other: String,
     },
-    /// `operations` names an operation the service's SDK crate does not have.
-    #[error("{field}: {service} has no such operation")]
+    /// `operations` names an operation the service's SDK crate does not have. Operation names are
+    /// matched exactly, as the SDK spells them (`SendMessages`); unlike service keys, case
+    /// matters. The message suggests the operation a wrong case meant.
+    #[error("{field}: {service} has no such operation (names are case-sensitive){}", suggestion.map(|s| format!("; did you mean {s}?")).unwrap_or_default())]
     UnknownOperation {
         /// The field's path.
         field: String,
         /// The service key.
         service: String,
+        /// The operation the name means but for its case, if any.
+        suggestion: Option<&'static str>,
     },
 }
 
@@ -731,9 +803,15 @@ impl PolicyConfig {
             seen.push((catalog, key));
             for op in service.operations.keys() {
                 if catalog.operation(op).is_none() {
+                    let suggestion = catalog
+                        .operations
+                        .iter()
+                        .find(|known| known.name.eq_ignore_ascii_case(op))
+                        .map(|known| known.name);
                     return Err(ConfigError::UnknownOperation {
                         field: format!("services.{key}.operations.{op}"),
                         service: key.clone(),
+                        suggestion,
                     });
                 }
             }
@@ -742,12 +820,29 @@ impl PolicyConfig {
     }
 }
 
+/// The accepted range of a retry budget's `ratio`, as error messages show it.
+const BUDGET_RATIO_RANGE: &str = "0 or 0.000001..=1";
+
+/// Every name a `services` key may take: each service's crate key and, where it differs, its
+/// `rpc.service` name, in any case.
+fn accepted_service_names() -> String {
+    let names: Vec<String> = crate::catalog::ALL
+        .iter()
+        .map(|c| if c.key() == c.service { c.key().to_owned() } else { format!("{} ({:?})", c.key(), c.service) })
+        .collect();
+    format!("{} (any case)", names.join(", "))
+}
+
 /// Validates a retry budget whose fields are named under `prefix` (`retry_budget`, or
 /// `services.<key>.retry_budget`).
 fn validate_budget(budget: &RetryBudgetConfig, prefix: &str) -> Result<(), ConfigError> {
     let ratio = budget.ratio;
     if !(ratio == 0.0 || (MIN_RATIO..=1.0).contains(&ratio)) {
-        return Err(ConfigError::RatioOutOfRange { field: format!("{prefix}.ratio"), value: ratio });
+        return Err(ConfigError::RatioOutOfRange {
+            field: format!("{prefix}.ratio"),
+            value: ratio,
+            range: BUDGET_RATIO_RANGE,
+        });
     }
     if budget.capacity == 0 {
         return Err(ConfigError::ZeroCount { field: format!("{prefix}.capacity") });
@@ -760,7 +855,11 @@ fn validate_budget(budget: &RetryBudgetConfig, prefix: &str) -> Result<(), Confi
 fn validate_breaker(breaker: &CircuitBreakerConfig, prefix: &str) -> Result<(), ConfigError> {
     let field = |name: &str| format!("{prefix}.{name}");
     if !(0.01..=1.0).contains(&breaker.failure_ratio) {
-        return Err(ConfigError::RatioOutOfRange { field: field("failure_ratio"), value: breaker.failure_ratio });
+        return Err(ConfigError::RatioOutOfRange {
+            field: field("failure_ratio"),
+            value: breaker.failure_ratio,
+            range: "0.01..=1",
+        });
     }
     for (value, name) in
         [(breaker.minimum_throughput, "minimum_throughput"), (breaker.half_open_probes, "half_open_probes")]
@@ -1065,8 +1164,34 @@ mod tests {
     fn unknown_service_and_operation_are_rejected() {
         let e = PolicyConfig::builder().disable_service("pinponit").build().unwrap_err();
         assert_eq!(e.field(), "services.pinponit");
+        assert_eq!(
+            e.to_string(),
+            "services.pinponit: unknown service; expected one of signer, pinpoint (\"Pinpoint\"), account \
+             (\"Account\"), backupgateway (\"Backup Gateway\"), connectcases (\"ConnectCases\") (any case)"
+        );
         let e = PolicyConfig::builder().operation("pinpoint", "SendMesages", |_| {}).build().unwrap_err();
         assert_eq!(e.field(), "services.pinpoint.operations.SendMesages");
+        assert_eq!(
+            e.to_string(),
+            "services.pinpoint.operations.SendMesages: pinpoint has no such operation (names are case-sensitive)"
+        );
+        // Service keys ignore case; operation names do not, and the message says which was meant.
+        let e = PolicyConfig::builder().operation("PINPOINT", "sendMessages", |_| {}).build().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "services.PINPOINT.operations.sendMessages: PINPOINT has no such operation (names are case-sensitive); \
+             did you mean SendMessages?"
+        );
+    }
+
+    #[test]
+    fn a_ratio_error_names_its_range() {
+        let budget = RetryBudgetConfig { ratio: 1.5, ..Default::default() };
+        let e = err(PolicyConfig { retry_budget: budget, ..Default::default() });
+        assert_eq!(e.to_string(), "retry_budget.ratio: 1.5 is not in 0 or 0.000001..=1");
+        let breaker = CircuitBreakerConfig { failure_ratio: 0.0, ..Default::default() };
+        let e = err(PolicyConfig { circuit_breaker: breaker, ..Default::default() });
+        assert_eq!(e.to_string(), "circuit_breaker.failure_ratio: 0 is not in 0.01..=1");
     }
 
     #[test]

@@ -8,7 +8,9 @@ use crate::adapter::{ClassifiedError, ErrorClass};
 use crate::budget::{RetryBudget, RetryToken};
 use crate::config::{Jitter, Settings};
 
-/// Why the policy did not retry, or why a call ended in an error.
+/// Why the policy did not retry, or why a call ended in an error: the values of the `reason` log
+/// field and metric label (documented in [metrics.md](https://github.com/aws-server-errors/aws-server-errors/blob/main/docs/metrics.md)). No API returns it.
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum GiveUpReason {

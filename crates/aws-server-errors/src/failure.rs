@@ -89,6 +89,7 @@ impl Failure {
     }
 
     /// The failure of an attempt without a usable response.
+    #[doc(hidden)] // plumbing: the interceptor calls it
     pub fn of_error<E>(error: &OrchestratorError<E>) -> Self {
         if let Some(connector) = error.as_connector_error() {
             return Self::of_connector_error(connector);
@@ -102,6 +103,7 @@ impl Failure {
     /// The failure a transport error stands for, found by walking its `source()` chain:
     /// hyper-util's client error (`is_connect`), `std::io::Error` (`ConnectionRefused`), h2's
     /// `REFUSED_STREAM` and `GOAWAY`, hyper's closed / incomplete-message errors.
+    #[doc(hidden)] // plumbing: the interceptor calls it
     pub fn of_connector_error(error: &ConnectorError) -> Self {
         let mut next: Option<&(dyn StdError + 'static)> = Some(error);
         let mut closed = false;

@@ -88,8 +88,11 @@
 //! (the retry budget), `call` (per-call control, [`CallOverride`]), [`breaker`] (the circuit
 //! breaker), [`config`], [`policy`] (the object users register), `interceptor` (where the SDK is
 //! steered), [`telemetry`] (metric and log names), [`catalog`] (generated per-operation facts).
-//! The guides (configuration, metrics and alerts, design, retry safety of every operation) are
-//! in the `docs/` folder of the source repository.
+//! The guides: [configuration](https://github.com/aws-server-errors/aws-server-errors/blob/main/docs/configuration.md),
+//! [metrics](https://github.com/aws-server-errors/aws-server-errors/blob/main/docs/metrics.md) and
+//! [alerts](https://github.com/aws-server-errors/aws-server-errors/tree/main/docs/alerts),
+//! [design](https://github.com/aws-server-errors/aws-server-errors/blob/main/docs/design.md), and the
+//! [retry safety of every operation](https://github.com/aws-server-errors/aws-server-errors/blob/main/docs/retry-safety.md).
 //!
 //! # SDK features
 //!
@@ -133,6 +136,7 @@ pub use config::{
     CircuitBreakerConfig, CircuitBreakerOverrides, ConfigError, Jitter, OperationConfig, PolicyConfig,
     PolicyConfigBuilder, RetryBudgetConfig, RetryBudgetOverrides, RetryHintConfig, ServiceConfig,
 };
+#[doc(hidden)]
 pub use decide::GiveUpReason;
 pub use failure::Failure;
 #[doc(hidden)]

@@ -1,4 +1,4 @@
-//! Names of the metrics and log fields. `docs/metrics.md` documents each one.
+//! Names of the metrics and log fields. [metrics.md](https://github.com/aws-server-errors/aws-server-errors/blob/main/docs/metrics.md) documents each one.
 //!
 //! Metrics go through the [`metrics`] facade: install any recorder (Prometheus, OpenTelemetry,
 //! ...) and they appear there. Logs go through [`tracing`] under the target
@@ -68,8 +68,24 @@ pub const CALL_ATTEMPTS_BUCKETS: &[f64] = &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 
 /// The longest server-controlled value a log field carries, in characters.
 pub const MAX_LOGGED_VALUE: usize = 64;
 
-/// Registers descriptions and units of the metrics with the installed recorder. Optional: call
-/// it once after installing a recorder, for exporters that show descriptions.
+/// Registers descriptions and units of the metrics with the installed recorder: call it once,
+/// after installing the recorder and before the first call. Metrics are recorded without it,
+/// but exporters read units and help text from it: `metrics-exporter-prometheus` with
+/// recommended naming names the delay histogram `aws_server_errors_retry_delay_seconds` only
+/// when its unit is described (`..._retry_delay` without), and prints no `# HELP` lines;
+/// CloudWatch EMF gets no units; the OpenTelemetry bridge in the examples needs it before the
+/// policy is created. [metrics.md](https://github.com/aws-server-errors/aws-server-errors/blob/main/docs/metrics.md) lists the names with and without it.
+///
+/// ```
+/// let recorder = metrics_util::debugging::DebuggingRecorder::new();
+/// let snapshotter = recorder.snapshotter();
+/// metrics::with_local_recorder(&recorder, || {
+///     aws_server_errors::telemetry::describe_metrics();
+///     metrics::counter!(aws_server_errors::telemetry::CALLS).increment(1);
+/// });
+/// let (_, unit, description, _) = snapshotter.snapshot().into_vec().pop().unwrap();
+/// assert_eq!((unit, description.as_deref()), (Some(metrics::Unit::Count), Some("Calls, by outcome")));
+/// ```
 pub fn describe_metrics() {
     metrics::describe_counter!(CALLS, Unit::Count, "Calls, by outcome");
     metrics::describe_histogram!(CALL_ATTEMPTS, Unit::Count, "Attempts per call");

@@ -12,7 +12,9 @@ pub use generated::{ACCOUNT, BACKUPGATEWAY, CONNECTCASES, PINPOINT, SIGNER};
 /// The five service catalogs, in a fixed order.
 pub static ALL: [&ServiceCatalog; 5] = [&SIGNER, &PINPOINT, &ACCOUNT, &BACKUPGATEWAY, &CONNECTCASES];
 
-/// The wire protocol a service's SDK crate speaks.
+/// The wire protocol a service's SDK crate speaks. Generated-code support (the fault kit and
+/// classification read it).
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Protocol {
     /// `aws.protocols#restJson1`: HTTP bindings per operation, JSON bodies, error shape in the
@@ -64,7 +66,17 @@ impl RetrySafety {
     }
 }
 
-/// One operation of a service.
+/// One operation of a service, as [`ServiceCatalog::operation`] returns it. Read it to know, in a
+/// test or at start-up, whether the policy retries an operation after an internal-server error,
+/// and why.
+///
+/// ```
+/// use aws_server_errors::catalog::{RetrySafety, PINPOINT};
+///
+/// let send = PINPOINT.operation("SendMessages").unwrap();
+/// assert_eq!(send.retry_safety, RetrySafety::NotRetrySafe, "a POST without an idempotency token");
+/// assert!(PINPOINT.operation("GetApp").unwrap().retry_safety.is_retry_safe());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OperationSpec {
     /// The operation's name as the SDK reports it in its `Metadata`, e.g. `"GetSigningProfile"`.
@@ -89,12 +101,16 @@ pub struct ServiceCatalog {
     /// The version of that crate.
     pub sdk_version: &'static str,
     /// The protocol the crate speaks on the wire.
+    #[doc(hidden)]
     pub protocol: Protocol,
     /// The SigV4 signing name, e.g. `"mobiletargeting"` for Pinpoint.
+    #[doc(hidden)]
     pub signing_name: &'static str,
     /// The Smithy namespace of the service's shapes, e.g. `"com.amazonaws.signer"`.
+    #[doc(hidden)]
     pub model_namespace: &'static str,
     /// The Smithy service shape's name, e.g. `"BackupOnPremises_v20210101"` (the RPC path segment).
+    #[doc(hidden)]
     pub model_service: &'static str,
     /// The name of the service's internal-server error shape, e.g. `"InternalServiceErrorException"`.
     pub internal_error_shape: &'static str,
@@ -113,6 +129,7 @@ impl ServiceCatalog {
 
     /// The index of an operation in [`operations`](Self::operations), by binary search
     /// (at most 7 string comparisons for Pinpoint's 122 operations).
+    #[doc(hidden)]
     pub fn operation_index(&self, name: &str) -> Option<usize> {
         self.operations.binary_search_by(|op| op.name.cmp(name)).ok()
     }
