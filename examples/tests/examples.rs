@@ -267,4 +267,12 @@ fn the_quickstart_shows_every_decision_against_plain_clients() {
     assert!(breaker.contains("3 ok"), "{table}");
     // 6: throttling is the SDK's.
     assert!(policy(5).3.starts_with("ok [2 SDK retries]"), "{table}");
+    // The outage of scene 4, as AWS Support asks for it.
+    let support = table.lines().skip_while(|l| !l.starts_with("scene 4 for a support case")).collect::<Vec<_>>();
+    assert_eq!(support.len(), 3, "{table}");
+    assert!(support[1].starts_with("  Service: Account (region us-east-1) · Failed attempts: "), "{table}");
+    assert!(
+        support[2].starts_with("  Time window (UTC): ") && support[2].contains("newest request id 0000"),
+        "{table}"
+    );
 }

@@ -1175,6 +1175,50 @@ mod breaker {
         );
     }
 
+    /// What AWS Support asks for, gathered and logged once when the breaker opens: the request
+    /// ids the service sent, the operation, the region and the time window; and once when the
+    /// retry budget runs dry.
+    #[tokio::test]
+    async fn the_incident_report_is_logged_once_when_the_breaker_opens_or_the_budget_runs_dry() {
+        let env = Env::start(FaultPlan::new().fail_always(Fault::InternalError)).await;
+        let capture = Capture::start();
+        let policy = breaker_policy(2, 1);
+        let client = Signer::client(&env.sdk, Some(&policy));
+        for _ in 0..4 {
+            assert_ne!(client.call_safe().await, Outcome::Ok);
+        }
+        let logged = capture.events_with("internal errors persist");
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert_eq!((logged[0]["level"].as_str(), logged[0]["trigger"].as_str()), ("WARN", "circuit_opened"));
+        let report = policy.incident_report(Service::Signer.catalog()).expect("two failures");
+        assert_eq!(report.total(), 2, "the calls failed fast sent nothing");
+        assert_eq!(report.regions, ["us-east-1"]);
+        assert_eq!(report.operations, [("GetSigningProfile", 2)]);
+        let ids: Vec<String> = env.injector.requests().iter().filter_map(|r| r.request_id.clone()).collect();
+        let sampled: Vec<_> = report.samples.iter().map(|s| s.request_id.clone().unwrap()).rev().collect();
+        assert_eq!(sampled, ids, "the request ids the server sent, newest first in the report");
+        assert!(logged[0]["report"].contains(&ids[1]), "{}", logged[0]["report"]);
+        let text = report.to_string();
+        assert!(text.starts_with("Service: signer (region us-east-1)\nTime window (UTC): "), "{text}");
+        assert!(!text.contains(SECRET_KEY) && !text.contains(aws_server_errors_fault::wire::MESSAGE), "{text}");
+
+        // The budget: capacity 1, nothing deposited; the second call's retry is refused.
+        let env = Env::start(FaultPlan::new().fail_always(Fault::InternalError)).await;
+        let capture = Capture::start();
+        let policy = PolicyConfig::builder()
+            .retry_budget(RetryBudgetConfig { enabled: true, capacity: 1, ratio: 0.0 })
+            .build()
+            .and_then(ServerErrorPolicy::new)
+            .unwrap();
+        let client = Signer::client(&env.sdk, Some(&policy));
+        for _ in 0..3 {
+            assert_ne!(client.call_safe().await, Outcome::Ok);
+        }
+        let logged = capture.events_with("internal errors persist");
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert_eq!(logged[0]["trigger"], "retry_budget_empty");
+    }
+
     /// A policy registered twice on a client counts each outcome once in its breaker, successes
     /// and failures: one success and one failure are 2 outcomes, under a minimum throughput of 4.
     #[tokio::test(start_paused = true)]

@@ -384,6 +384,13 @@ impl Intercept for ServerErrorInterceptor {
         // each outcome twice and the failure ratio is unchanged.
         let breaker = self.state.breaker.as_ref().filter(|_| settings.breaker);
         let server_side = server_side_failure(&record);
+        // What AWS Support asks for: the server-side failures, with request ids and region
+        // (recorded before the breaker counts this one, so a report logged when it opens has it).
+        if server_side && existing.is_none_or(|(owner, _)| owner == self.id) {
+            let extended_id = context.response().and_then(|r| r.headers().get("x-amz-id-2"));
+            let region = cfg.load::<aws_types::region::Region>().map(|r| r.as_ref());
+            self.state.incidents.record(time_source.now(), region, &record, extended_id);
+        }
         if let Some(breaker) = breaker.filter(|_| server_side) {
             if self.owns_breaker_outcome(cfg, attempt) {
                 if let Some(t) = breaker.record(breaker.tick(&time_source), Some(false), probe) {
@@ -507,6 +514,10 @@ impl Intercept for ServerErrorInterceptor {
             Decision::ClientPolicy => state.client_retry.max_attempts(),
             _ => max_attempts,
         };
+        if decision == Decision::GiveUp(GiveUpReason::RetryBudget) {
+            self.state.incidents.log_once(self.service(), crate::incident::Trigger::BudgetEmpty);
+        }
+        let state = cfg.get_mut_from_interceptor_state::<CallState>().expect("stored above");
         state.last_class = record.class;
         state.last_error_type.clear();
         state.last_error_type.push_str(record.error_type());

@@ -119,6 +119,7 @@ mod clock;
 pub mod config;
 mod decide;
 pub mod failure;
+pub mod incident;
 #[doc(hidden)]
 pub mod interceptor;
 pub mod policy;
@@ -139,6 +140,7 @@ pub use config::{
 #[doc(hidden)]
 pub use decide::GiveUpReason;
 pub use failure::Failure;
+pub use incident::{IncidentReport, IncidentSample};
 #[doc(hidden)]
 pub use interceptor::ServerErrorInterceptor;
 pub use policy::{NoCircuitBreaker, ServerErrorPolicy};

@@ -11,6 +11,7 @@ use crate::breaker::{CircuitBreaker, CircuitEvent, CircuitState};
 use crate::budget::RetryBudget;
 use crate::catalog::{self, ServiceCatalog};
 use crate::config::{ConfigError, PolicyConfig};
+use crate::incident::IncidentReport;
 use crate::interceptor::ServerErrorInterceptor;
 use crate::retry_classifier::InternalErrorClassifier;
 use crate::state::{Listeners, ServiceState};
@@ -99,6 +100,7 @@ impl ServerErrorPolicy {
                     recent: Default::default(),
                     registrations: Default::default(),
                     listeners: listeners.clone(),
+                    incidents: Default::default(),
                 }))
             })
             .collect::<Result<_, ConfigError>>()?;
@@ -130,6 +132,41 @@ impl ServerErrorPolicy {
     /// break has ended reads `Open` until the next call moves it to half-open.
     pub fn circuit_state(&self, catalog: &ServiceCatalog) -> Option<CircuitState> {
         self.service(catalog)?.breaker.as_ref().map(CircuitBreaker::state)
+    }
+
+    /// The recent server-side failures of a service (internal-server errors, other 5xx, transport
+    /// failures that may have reached it): what AWS Support asks for when internal errors persist.
+    /// The request ids (and S3's extended ids), operations, regions, time window and counts by
+    /// class of the current incident, which ends after
+    /// [`QUIET_PERIOD`](crate::incident::QUIET_PERIOD) without a failure. `None` when the service
+    /// has had none (or the policy does not act on it). Bounded in memory
+    /// ([`MAX_SAMPLES`](crate::incident::MAX_SAMPLES) samples); no bodies, messages or
+    /// credentials. Its `Display` is text to paste into a support case; it is also logged once
+    /// (WARN `internal errors persist`) when the breaker opens or the retry budget runs dry.
+    ///
+    /// ```
+    /// use aws_server_errors::catalog::SIGNER;
+    /// use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
+    /// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, Service};
+    /// use aws_server_errors_signer::ServerErrorPolicyExt as _;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let policy = ServerErrorPolicy::new(PolicyConfig::builder().max_attempts(2).build()?)?;
+    /// let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
+    /// let sdk = aws_server_errors_fault::sdk_config("http://localhost:1");
+    /// let config = aws_sdk_signer::config::Builder::from(&sdk).http_client(injector.http_client(Service::Signer));
+    /// let client = aws_sdk_signer::Client::from_conf(config.server_error_policy(&policy).build());
+    /// let _ = client.get_signing_profile().profile_name("p").send().await;
+    ///
+    /// let report = policy.incident_report(&SIGNER).expect("two internal errors");
+    /// assert_eq!((report.total(), report.regions.as_slice()), (2, ["us-east-1".to_owned()].as_slice()));
+    /// assert!(report.samples[0].request_id.is_some());
+    /// println!("{report}"); // Service: signer (region us-east-1) / Time window (UTC): ... / ...
+    /// # Ok(()) }
+    /// ```
+    pub fn incident_report(&self, catalog: &ServiceCatalog) -> Option<IncidentReport> {
+        self.service(catalog)?.incidents.report(catalog.service)
     }
 
     /// Calls `listener` at every change of state of any of the policy's circuit breakers: opened

@@ -8,6 +8,7 @@ use crate::breaker::{CircuitBreaker, CircuitEvent, CircuitState, Transition};
 use crate::budget::RetryBudget;
 use crate::catalog::{RetrySafety, ServiceCatalog};
 use crate::config::Settings;
+use crate::incident::{IncidentLog, Trigger};
 use crate::telemetry::LOG_TARGET;
 
 /// The most operation names unknown to the catalog that one service keeps. An SDK crate has a
@@ -55,6 +56,8 @@ pub(crate) struct ServiceState {
     pub registrations: AtomicUsize,
     /// The policy's circuit-event listeners (shared by all its services).
     pub listeners: Arc<Listeners>,
+    /// The recent server-side failures, for a support case.
+    pub incidents: IncidentLog,
 }
 
 /// A circuit-event listener.
@@ -99,6 +102,9 @@ impl ServiceState {
         let break_duration = timed.then_some(t.break_duration);
         let event = CircuitEvent { service, from: t.from, to: t.to, reason: t.reason, break_duration };
         self.listeners.notify(&event);
+        if timed {
+            self.incidents.log_once(service, Trigger::BreakerOpened);
+        }
     }
 
     /// The state of a service the policy does not act on.
@@ -113,6 +119,7 @@ impl ServiceState {
             recent: Default::default(),
             registrations: AtomicUsize::new(0),
             listeners: Default::default(),
+            incidents: IncidentLog::default(),
         }
     }
 

@@ -107,12 +107,17 @@ pub fn describe_metrics() {
 /// `[A-Za-z0-9._:/@+=-]`, anything else replaced by `_`, and `...` marking a cut. Request ids and
 /// error codes pass unchanged.
 pub(crate) fn bounded(value: &str) -> Cow<'_, str> {
+    bounded_to(value, MAX_LOGGED_VALUE)
+}
+
+/// [`bounded`], to at most `max` characters.
+pub(crate) fn bounded_to(value: &str, max: usize) -> Cow<'_, str> {
     let safe = |c: char| c.is_ascii_alphanumeric() || "._:/@+=-".contains(c);
-    if value.len() <= MAX_LOGGED_VALUE && value.chars().all(safe) {
+    if value.len() <= max && value.chars().all(safe) {
         return Cow::Borrowed(value);
     }
-    let mut out: String = value.chars().take(MAX_LOGGED_VALUE).map(|c| if safe(c) { c } else { '_' }).collect();
-    if value.chars().count() > MAX_LOGGED_VALUE {
+    let mut out: String = value.chars().take(max).map(|c| if safe(c) { c } else { '_' }).collect();
+    if value.chars().count() > max {
         out.push_str("...");
     }
     Cow::Owned(out)

@@ -332,4 +332,13 @@ async fn main() {
          retry budget of 4 tokens per service, circuit breaker on Backup Gateway (opens at 50 % of >= 6 calls,\n\
          200 ms break; now {state}). The caller gets the SDK's own typed error in every row."
     );
+    // What AWS Support asks for when internal errors persist, gathered from scene 4's outage.
+    if let Some(report) = policy.incident_report(Service::Account.catalog()) {
+        let text = report.to_string();
+        let line = |prefix: &str| text.lines().find(|l| l.starts_with(prefix)).unwrap_or_default().to_owned();
+        let newest = report.samples.first().and_then(|s| s.request_id.as_deref()).unwrap_or("-");
+        println!("\nscene 4 for a support case (policy.incident_report; logged once when the budget ran dry):");
+        println!("  {} · {}", line("Service:"), line("Failed attempts:"));
+        println!("  {} · newest request id {newest}", line("Time window"));
+    }
 }
