@@ -455,16 +455,23 @@ fn paired_all(quick: bool) -> Vec<Paired> {
             paired_noop(&runtime, rounds, calls),
         ];
     }
-    let mut results = vec![
-        paired_success::<Signer>(&runtime, rounds, calls),
-        paired_success::<Pinpoint>(&runtime, rounds, calls),
-        paired_success::<Account>(&runtime, rounds, calls),
-        paired_success::<BackupGateway>(&runtime, rounds, calls),
-        paired_success::<ConnectCases>(&runtime, rounds, calls),
-        paired_noop(&runtime, rounds, calls),
-        paired_success_with::<Signer>(&runtime, rounds, calls, &breaker_policy(), "success_breaker"),
-        paired_success_with::<Pinpoint>(&runtime, rounds, calls, &breaker_policy(), "success_breaker"),
-    ];
+    // For instruction counts of the error path: `PAIRED_FAILED_ONLY=1` runs only the
+    // `failed_attempt/pinpoint` pair.
+    let failed_only = std::env::var_os("PAIRED_FAILED_ONLY").is_some();
+    let mut results = if failed_only {
+        Vec::new()
+    } else {
+        vec![
+            paired_success::<Signer>(&runtime, rounds, calls),
+            paired_success::<Pinpoint>(&runtime, rounds, calls),
+            paired_success::<Account>(&runtime, rounds, calls),
+            paired_success::<BackupGateway>(&runtime, rounds, calls),
+            paired_success::<ConnectCases>(&runtime, rounds, calls),
+            paired_noop(&runtime, rounds, calls),
+            paired_success_with::<Signer>(&runtime, rounds, calls, &breaker_policy(), "success_breaker"),
+            paired_success_with::<Pinpoint>(&runtime, rounds, calls, &breaker_policy(), "success_breaker"),
+        ]
+    };
 
     let responses = vec![
         wire::error_response(Service::Pinpoint, &Fault::InternalError, "bench-request-id"),
@@ -479,6 +486,9 @@ fn paired_all(quick: bool) -> Vec<Paired> {
     results.push(paired("failed_attempt/pinpoint", rounds, calls / 2, |arm, n| {
         time_calls(&runtime, if arm { &with_policy } else { &plain }, n)
     }));
+    if failed_only {
+        return results;
+    }
 
     let multi = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let sdk = sdk_config(Canned::client(vec![wire::empty_success(Service::Signer, "bench")]), RetryConfig::standard());
