@@ -89,6 +89,55 @@ pub(crate) struct DecisionInput {
     pub breaker_allows: bool,
 }
 
+/// What a call-level decision needs beyond [`DecisionInput`]: where the call stands against the
+/// client's own limits.
+pub(crate) struct CallInput {
+    /// The policy's rule's inputs.
+    pub policy: DecisionInput,
+    /// The attempt that failed (1-based), internal errors and others together.
+    pub attempt: u32,
+    /// Failed attempts of the call that were not internal-server errors, this one included.
+    pub other_failures: u32,
+    /// The client's `RetryConfig::max_attempts` for the call.
+    pub client_max_attempts: u32,
+    /// The failure is server-side (it counts against the breaker).
+    pub server_side: bool,
+}
+
+/// The decision for one failed attempt of a call: the policy's rule ([`decide`]), then what
+/// holds for the whole call, in this order:
+/// - an open breaker stops the client's own retries of server-side failures too (`circuit_open`);
+/// - a call whose failures mix internal errors (the policy's attempts) and others (the client's)
+///   makes at most the larger of the two limits in all (`max_attempts`; the retry's token goes
+///   back);
+/// - a retry the client's config would make is not made once the call's time budget is spent
+///   (`time_budget`).
+pub(crate) fn decide_call(
+    settings: &Settings,
+    error: &ClassifiedError<'_>,
+    input: &CallInput,
+    budget: Option<&Arc<RetryBudget>>,
+) -> (Decision, Option<RetryToken>) {
+    let (mut decision, mut token) = decide(settings, error, &input.policy, budget);
+    if decision == Decision::ClientPolicy && input.server_side && !input.policy.breaker_allows {
+        decision = Decision::GiveUp(GiveUpReason::CircuitOpen);
+    }
+    let call_limit = input.policy.max_attempts.max(input.client_max_attempts);
+    let mixed = input.policy.internal_failures > 0 && input.other_failures > 0;
+    if mixed && input.attempt >= call_limit && !matches!(decision, Decision::GiveUp(_)) {
+        decision = Decision::GiveUp(GiveUpReason::MaxAttempts);
+        token = None; // dropped: back to the budget
+    }
+    if decision == Decision::ClientPolicy {
+        if let (Some(time_budget), Some(elapsed)) = (settings.time_budget, input.policy.elapsed) {
+            if time_budget <= elapsed {
+                decision = Decision::GiveUp(GiveUpReason::TimeBudget);
+            }
+        }
+    }
+    (decision, token)
+}
+
 /// The policy's rule for one failed attempt. Checks run in this order, and the first that fails
 /// gives the reason: retry safety (for every failure that may have reached the server, whatever
 /// its class), then, for internal-server errors only, attempts, time budget, circuit breaker,
@@ -171,6 +220,53 @@ mod tests {
 
     fn decision(s: &Settings, e: &ClassifiedError<'_>, i: &DecisionInput) -> Decision {
         decide(s, e, i, None).0
+    }
+
+    fn call(policy: DecisionInput, attempt: u32, other_failures: u32) -> CallInput {
+        CallInput { policy, attempt, other_failures, client_max_attempts: 3, server_side: true }
+    }
+
+    #[test]
+    fn a_call_mixing_failures_stops_at_the_larger_limit_and_returns_the_token() {
+        let budget = Arc::new(RetryBudget::new("signer", 5, 0.0));
+        let e = internal(RetrySafety::Readonly);
+        // Two throttles then an internal error at attempt 3: the policy would retry (1 of 4),
+        // the call's limit is max(4, 3) = 4, so it may.
+        let (d, token) = decide_call(&settings(), &e, &call(input(1), 3, 2), Some(&budget));
+        assert!(matches!(d, Decision::Retry { .. }) && token.is_some());
+        drop(token);
+        // At attempt 4 it may not, and the token it took goes back.
+        let (d, token) = decide_call(&settings(), &e, &call(input(2), 4, 2), Some(&budget));
+        assert_eq!((d, token.is_none()), (Decision::GiveUp(GiveUpReason::MaxAttempts), true));
+        assert_eq!(budget.tokens(), 5.0);
+        // Internal errors alone are the policy's to count.
+        let (d, _) = decide_call(&settings(), &e, &call(input(3), 3, 0), None);
+        assert!(matches!(d, Decision::Retry { .. }), "{d:?}");
+    }
+
+    #[test]
+    fn an_open_breaker_stops_the_clients_retries_of_server_side_failures() {
+        let mut e = ClassifiedError::bare(ErrorClass::ServerError);
+        e.http_status = Some(502);
+        e.retry_safety = RetrySafety::Readonly;
+        let open = DecisionInput { breaker_allows: false, ..input(0) };
+        let (d, _) = decide_call(&settings(), &e, &call(open, 1, 1), None);
+        assert_eq!(d, Decision::GiveUp(GiveUpReason::CircuitOpen));
+        let throttled =
+            CallInput { server_side: false, ..call(DecisionInput { breaker_allows: false, ..input(0) }, 1, 1) };
+        assert_eq!(decide_call(&settings(), &e, &throttled, None).0, Decision::ClientPolicy);
+    }
+
+    #[test]
+    fn a_spent_time_budget_stops_the_clients_retries() {
+        let s = Settings { time_budget: Some(Duration::from_secs(1)), ..settings() };
+        let mut e = ClassifiedError::bare(ErrorClass::Throttling);
+        e.retry_safety = RetrySafety::Readonly;
+        let spent = DecisionInput { elapsed: Some(Duration::from_secs(1)), ..input(0) };
+        let not_yet = DecisionInput { elapsed: Some(Duration::from_millis(999)), ..input(0) };
+        let input = |policy| CallInput { server_side: false, ..call(policy, 1, 1) };
+        assert_eq!(decide_call(&s, &e, &input(spent), None).0, Decision::GiveUp(GiveUpReason::TimeBudget));
+        assert_eq!(decide_call(&s, &e, &input(not_yet), None).0, Decision::ClientPolicy);
     }
 
     #[test]

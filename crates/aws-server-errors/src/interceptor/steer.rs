@@ -1,0 +1,169 @@
+//! Steering the SDK's retry strategy: what to store in the call's config bag so that the SDK's
+//! `StandardRetryStrategy`, which reloads `RetryConfig`, `TokenBucket` and `RequestAttempts` at
+//! every decision (interceptor layer first), carries out the policy's decision.
+//!
+//! | decision | stored | what the strategy does |
+//! |---|---|---|
+//! | retry after `d` | `RetryConfig`: `max_attempts = attempt + 1`, `initial_backoff = max_backoff = d`, static exponential base; a zero-cost `TokenBucket` | waits exactly `d`; the SDK's quota costs 0 |
+//! | give up | `RetryConfig` with `max_attempts = attempt` (and the partition's bucket back) | "out of attempts" |
+//! | the client's config, after internal errors | the client's `RetryConfig` (`max_backoff` cut to what is left of the time budget) and bucket; `RequestAttempts` = the attempts that were not internal errors | the client's policy, as if the internal-error attempts had not happened |
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use aws_smithy_runtime::client::retries::TokenBucket;
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::retry::RetryConfig;
+
+use super::call_state::{ClientRetry, Tally};
+use crate::decide::Decision;
+
+/// What to store for the rest of the call; `None` leaves the client's value in force.
+#[derive(Debug)]
+pub(super) struct Steering {
+    pub retry_config: Option<RetryConfig>,
+    pub bucket: Option<TokenBucket>,
+    pub request_attempts: Option<u32>,
+}
+
+impl Steering {
+    /// Stores it in the call's interceptor layer (which lives for one invocation).
+    pub fn apply(self, cfg: &mut ConfigBag) {
+        let layer = cfg.interceptor_state();
+        if let Some(retry_config) = self.retry_config {
+            layer.store_put(retry_config);
+        }
+        if let Some(bucket) = self.bucket {
+            layer.store_put(bucket);
+        }
+        if let Some(attempts) = self.request_attempts {
+            layer.store_put(RequestAttempts::new(attempts));
+        }
+    }
+}
+
+/// What makes the strategy carry out `decision` after failed attempt `attempt`. `time_budget`
+/// and `elapsed` bound the client's own retries; `tally` says how many attempts were not
+/// internal errors. Swaps the partition's bucket for the zero-cost one on a policy retry, and
+/// back at the next decision that is not one.
+pub(super) fn steer(
+    client: &mut ClientRetry,
+    decision: Decision,
+    attempt: u32,
+    time_budget: Option<Duration>,
+    elapsed: Option<Duration>,
+    tally: &Tally,
+) -> Steering {
+    let mut request_attempts = None;
+    let retry_config = match decision {
+        Decision::Retry { delay } => Some(exact_retry(&client.config, attempt + 1, delay)),
+        Decision::GiveUp(_) => Some(client.config.clone().with_max_attempts(attempt)),
+        Decision::ClientPolicy => {
+            // Every retry of the call stays inside its time budget (a spent budget was decided
+            // as a give-up already).
+            let mut config = match (time_budget, elapsed) {
+                (Some(budget), Some(elapsed)) => {
+                    let remaining = budget.saturating_sub(elapsed);
+                    Some(client.config.clone().with_max_backoff(client.config.max_backoff().min(remaining)))
+                }
+                _ => None,
+            };
+            if tally.internal > 0 {
+                // As if the internal-server-error attempts had not happened.
+                request_attempts = Some(tally.other);
+                config = config.or_else(|| Some(client.config.clone()));
+            }
+            config
+        }
+    };
+    let bucket = match decision {
+        Decision::Retry { .. } => {
+            client.bucket_overridden = true;
+            Some(zero_cost_bucket())
+        }
+        _ if client.bucket_overridden => {
+            client.bucket_overridden = false;
+            client.bucket.clone()
+        }
+        _ => None,
+    };
+    Steering { retry_config, bucket, request_attempts }
+}
+
+/// The zero-cost bucket stored for a policy retry's decision: the SDK's quota is not the policy's.
+pub(super) fn zero_cost_bucket() -> TokenBucket {
+    static BUCKET: OnceLock<TokenBucket> = OnceLock::new();
+    BUCKET.get_or_init(TokenBucket::unlimited).clone()
+}
+
+/// A copy of the client's retry configuration that makes the standard strategy allow exactly
+/// `max_attempts` and wait exactly `delay` before the next one.
+fn exact_retry(client: &RetryConfig, max_attempts: u32, delay: Duration) -> RetryConfig {
+    let mut config = client
+        .clone()
+        .with_max_attempts(max_attempts)
+        .with_initial_backoff(delay)
+        .with_max_backoff(delay)
+        .with_use_static_exponential_base(true);
+    // Retry behaviour 2.1 replaces the initial backoff of non-throttling errors with its own.
+    if let Some(spec) = config.retry_spec().cloned() {
+        config = config.with_retry_spec(spec.with_non_throttling_initial_backoff(delay));
+    }
+    config
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decide::GiveUpReason;
+
+    fn client() -> ClientRetry {
+        ClientRetry {
+            config: RetryConfig::standard().with_max_backoff(Duration::from_secs(20)),
+            call_attempts: None,
+            // An empty bucket: told apart from the zero-cost one, which is never empty.
+            bucket: Some(TokenBucket::new(0)),
+            bucket_overridden: false,
+        }
+    }
+
+    const MS: fn(u64) -> Duration = Duration::from_millis;
+
+    #[test]
+    fn a_policy_retry_waits_exactly_its_delay_on_a_zero_cost_bucket() {
+        let mut c = client();
+        let s = steer(&mut c, Decision::Retry { delay: MS(40) }, 2, None, None, &Tally::default());
+        let config = s.retry_config.unwrap();
+        assert_eq!((config.max_attempts(), config.initial_backoff(), config.max_backoff()), (3, MS(40), MS(40)));
+        assert!(config.use_static_exponential_base());
+        assert!(!s.bucket.unwrap().is_empty(), "the zero-cost bucket");
+        assert!(c.bucket_overridden);
+        // The next decision that is not a policy retry puts the partition's bucket back.
+        let s = steer(&mut c, Decision::GiveUp(GiveUpReason::MaxAttempts), 3, None, None, &Tally::default());
+        assert_eq!(s.retry_config.unwrap().max_attempts(), 3);
+        assert!(s.bucket.unwrap().is_empty(), "the partition's own bucket");
+        assert!(!c.bucket_overridden);
+    }
+
+    #[test]
+    fn the_clients_retries_count_only_the_attempts_that_were_not_internal_errors() {
+        let mut c = client();
+        let tally = Tally { attempts: 3, internal: 2, other: 1 };
+        let s = steer(&mut c, Decision::ClientPolicy, 3, None, None, &tally);
+        assert_eq!(s.request_attempts, Some(1));
+        assert_eq!(s.retry_config.unwrap().max_attempts(), c.config.max_attempts());
+        assert!(s.bucket.is_none());
+        // No internal error: the client's own config and attempts, nothing stored.
+        let s = steer(&mut c, Decision::ClientPolicy, 1, None, None, &Tally { attempts: 1, internal: 0, other: 1 });
+        assert!(s.retry_config.is_none() && s.request_attempts.is_none());
+    }
+
+    #[test]
+    fn the_time_budget_bounds_the_clients_backoff() {
+        let mut c = client();
+        let tally = Tally { attempts: 1, internal: 0, other: 1 };
+        let s = steer(&mut c, Decision::ClientPolicy, 1, Some(MS(1000)), Some(MS(700)), &tally);
+        assert_eq!(s.retry_config.unwrap().max_backoff(), MS(300));
+    }
+}
