@@ -268,14 +268,6 @@ pub trait ServiceAdapter: Send + Sync + std::fmt::Debug + 'static {
     /// `self.catalog().operations`). `None` when `operation` is out of range or the error is not
     /// that operation's type. Must not panic.
     fn classify<'a>(&self, operation: usize, error: &'a OperationError) -> Option<ClassifiedError<'a>>;
-
-    /// Classifies an error of any of the service's operations: the first operation whose
-    /// classifier reads it (each reads only its own operation's error type). For where the
-    /// operation is not known (a retry classifier sees no metadata); one type check per
-    /// operation, on the failure path only.
-    fn classify_any<'a>(&self, error: &'a OperationError) -> Option<ClassifiedError<'a>> {
-        (0..self.catalog().operations.len()).find_map(|operation| self.classify(operation, error))
-    }
 }
 
 #[doc(hidden)]

@@ -15,6 +15,8 @@
 use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction, RetryClassifierPriority};
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use crate::adapter::{ErrorClass, ServiceAdapter};
 
 /// Calls a service's internal-server errors transient (retryable), as their 500 status does over
@@ -23,11 +25,14 @@ use crate::adapter::{ErrorClass, ServiceAdapter};
 #[derive(Debug)]
 pub(crate) struct InternalErrorClassifier {
     adapter: &'static dyn ServiceAdapter,
+    /// The operation whose classifier read the last error: tried first, since a client's
+    /// failures are mostly of one operation (one type check instead of one per operation).
+    last: AtomicUsize,
 }
 
 impl InternalErrorClassifier {
     pub fn new(adapter: &'static dyn ServiceAdapter) -> Self {
-        Self { adapter }
+        Self { adapter, last: AtomicUsize::new(0) }
     }
 }
 
@@ -37,7 +42,16 @@ impl ClassifyRetry for InternalErrorClassifier {
         let Some(error) = error.as_operation_error() else { return RetryAction::NoActionIndicated };
         // The classifier sees no operation metadata: each operation's classifier recognises
         // only its own error type, so the first that reads the error is the call's.
-        match self.adapter.classify_any(error) {
+        let hint = self.last.load(Ordering::Relaxed);
+        let record = match self.adapter.classify(hint, error) {
+            Some(record) => Some(record),
+            None => (0..self.adapter.catalog().operations.len()).find_map(|operation| {
+                let record = self.adapter.classify(operation, error)?;
+                self.last.store(operation, Ordering::Relaxed);
+                Some(record)
+            }),
+        };
+        match record {
             Some(record) if record.class == ErrorClass::InternalServerError => RetryAction::transient_error(),
             _ => RetryAction::NoActionIndicated,
         }
