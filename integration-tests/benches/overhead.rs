@@ -18,6 +18,8 @@
 //! - `failed_attempt/pinpoint/{plain,policy}`: a `GetApp` call whose first attempt gets a 500 and
 //!   whose retry succeeds (sleeps are instant), without and with the policy: the whole per-attempt
 //!   error path of the interceptor (classify, decide, steer the retry, metrics, log event).
+//! - `fail_fast/signer` (paired only): a call the open circuit breaker fails fast, against a
+//!   plain successful call of the same operation.
 //! - `concurrency/64_tasks/{plain,policy}`: Signer calls from 64 tasks on a 2-worker multi-thread
 //!   runtime sharing one client (and, with the policy, one retry budget); throughput in calls/s.
 //!
@@ -455,38 +457,57 @@ fn paired_all(quick: bool) -> Vec<Paired> {
             paired_noop(&runtime, rounds, calls),
         ];
     }
-    // For instruction counts of the error path: `PAIRED_FAILED_ONLY=1` runs only the
-    // `failed_attempt/pinpoint` pair.
-    let failed_only = std::env::var_os("PAIRED_FAILED_ONLY").is_some();
-    let mut results = if failed_only {
-        Vec::new()
-    } else {
-        vec![
-            paired_success::<Signer>(&runtime, rounds, calls),
-            paired_success::<Pinpoint>(&runtime, rounds, calls),
-            paired_success::<Account>(&runtime, rounds, calls),
-            paired_success::<BackupGateway>(&runtime, rounds, calls),
-            paired_success::<ConnectCases>(&runtime, rounds, calls),
-            paired_noop(&runtime, rounds, calls),
-            paired_success_with::<Signer>(&runtime, rounds, calls, &breaker_policy(), "success_breaker"),
-            paired_success_with::<Pinpoint>(&runtime, rounds, calls, &breaker_policy(), "success_breaker"),
-        ]
-    };
+    // `PAIRED_ONLY=<prefix>` runs only the pairs whose name starts with it (e.g. `fail_fast`,
+    // `failed_attempt`), for instruction counts; `PAIRED_FAILED_ONLY=1` is `failed_attempt`.
+    let only = std::env::var("PAIRED_ONLY")
+        .ok()
+        .or_else(|| std::env::var_os("PAIRED_FAILED_ONLY").map(|_| "failed_attempt".to_owned()));
+    let wants = |name: &str| only.as_deref().is_none_or(|prefix| name.starts_with(prefix));
+    let mut results = Vec::new();
+    if wants("success/") {
+        results.push(paired_success::<Signer>(&runtime, rounds, calls));
+        results.push(paired_success::<Pinpoint>(&runtime, rounds, calls));
+        results.push(paired_success::<Account>(&runtime, rounds, calls));
+        results.push(paired_success::<BackupGateway>(&runtime, rounds, calls));
+        results.push(paired_success::<ConnectCases>(&runtime, rounds, calls));
+    }
+    if wants("noop_interceptor") {
+        results.push(paired_noop(&runtime, rounds, calls));
+    }
+    if wants("success_breaker") {
+        results.push(paired_success_with::<Signer>(&runtime, rounds, calls, &breaker_policy(), "success_breaker"));
+        results.push(paired_success_with::<Pinpoint>(&runtime, rounds, calls, &breaker_policy(), "success_breaker"));
+    }
 
-    let responses = vec![
-        wire::error_response(Service::Pinpoint, &Fault::InternalError, "bench-request-id"),
-        wire::empty_success(Service::Pinpoint, "bench"),
-    ];
     let policy = policy();
-    let failing = |with_policy: bool| {
-        let sdk = sdk_config(Canned::client(responses.clone_all()), RetryConfig::standard());
-        Pinpoint::client(&sdk, with_policy.then_some(&policy))
-    };
-    let (plain, with_policy) = (failing(false), failing(true));
-    results.push(paired("failed_attempt/pinpoint", rounds, calls / 2, |arm, n| {
-        time_calls(&runtime, if arm { &with_policy } else { &plain }, n)
-    }));
-    if failed_only {
+    if wants("failed_attempt") {
+        let responses = vec![
+            wire::error_response(Service::Pinpoint, &Fault::InternalError, "bench-request-id"),
+            wire::empty_success(Service::Pinpoint, "bench"),
+        ];
+        let failing = |with_policy: bool| {
+            let sdk = sdk_config(Canned::client(responses.clone_all()), RetryConfig::standard());
+            Pinpoint::client(&sdk, with_policy.then_some(&policy))
+        };
+        let (plain, with_policy) = (failing(false), failing(true));
+        results.push(paired("failed_attempt/pinpoint", rounds, calls / 2, |arm, n| {
+            time_calls(&runtime, if arm { &with_policy } else { &plain }, n)
+        }));
+    }
+
+    if wants("fail_fast") {
+        // A call the open breaker fails fast (held open: `isolate`), against a plain successful
+        // call of the same operation: no request is built, signed or sent.
+        let isolated = breaker_policy();
+        isolated.isolate(Service::Signer.catalog()).expect("the breaker policy has a breaker");
+        let sdk =
+            sdk_config(Canned::client(vec![wire::empty_success(Service::Signer, "bench")]), RetryConfig::standard());
+        let (plain, fast) = (Signer::client(&sdk, None), Signer::client(&sdk, Some(&isolated)));
+        results.push(paired("fail_fast/signer", rounds, calls, |arm, n| {
+            time_calls(&runtime, if arm { &fast } else { &plain }, n)
+        }));
+    }
+    if only.is_some() {
         return results;
     }
 
