@@ -160,6 +160,10 @@ pub enum Contender {
     /// The recommended configuration with the circuit breaker on at its default settings,
     /// [`breaker_policy`].
     PolicyBreaker,
+    /// The default policy with the circuit breaker on at the breaker's own defaults (fleet runs).
+    PolicyBreakerDefaults,
+    /// The configuration recommended for low-traffic processes, [`fleet_policy`] (fleet runs).
+    PolicyFleet,
 }
 
 impl Contender {
@@ -173,6 +177,10 @@ impl Contender {
         Self::PolicyBreaker,
     ];
 
+    /// The contenders of the fleet runs, in report order.
+    pub const FLEET: [Contender; 4] =
+        [Self::SdkStandard, Self::PolicyDefault, Self::PolicyBreakerDefaults, Self::PolicyFleet];
+
     /// The contender's name in reports.
     pub fn name(self) -> &'static str {
         match self {
@@ -182,6 +190,8 @@ impl Contender {
             Self::PolicyDefault => "policy-default",
             Self::PolicyTuned => "policy-tuned",
             Self::PolicyBreaker => "policy-breaker",
+            Self::PolicyBreakerDefaults => "policy-breaker-defaults",
+            Self::PolicyFleet => "policy-low-traffic",
         }
     }
 
@@ -197,6 +207,11 @@ impl Contender {
             Self::PolicyDefault => PolicyConfig::default(),
             Self::PolicyTuned => tuned_policy(),
             Self::PolicyBreaker => breaker_policy(),
+            Self::PolicyBreakerDefaults => PolicyConfig {
+                circuit_breaker: aws_server_errors::CircuitBreakerConfig { enabled: true, ..Default::default() },
+                ..PolicyConfig::default()
+            },
+            Self::PolicyFleet => fleet_policy(),
             _ => return None,
         };
         Some(ServerErrorPolicy::new(config).expect("the simulation's policies are valid"))
@@ -246,6 +261,34 @@ pub fn breaker_policy() -> PolicyConfig {
     PolicyConfig { circuit_breaker: breaker, ..tuned_policy() }
 }
 
+/// The configuration the simulation recommends for processes that each make a few calls per
+/// second (contender `policy-low-traffic`): a breaker that can open on the few outcomes one such
+/// process sees (at least 6 in a 60 s window, half of them failing; the break capped at 10 s),
+/// and a retry budget of 3 tokens per process, so a fleet's burst of retries at the start of an
+/// outage is 3 per process instead of 20.
+pub fn fleet_policy() -> PolicyConfig {
+    let breaker = aws_server_errors::CircuitBreakerConfig {
+        enabled: true,
+        minimum_throughput: 6,
+        sampling_duration: Duration::from_secs(60),
+        max_break_duration: Duration::from_secs(10),
+        ..Default::default()
+    };
+    let budget = aws_server_errors::RetryBudgetConfig { capacity: 3, ..Default::default() };
+    PolicyConfig { circuit_breaker: breaker, retry_budget: budget, ..PolicyConfig::default() }
+}
+
+/// A fleet: many processes, each with its own client and policy, sharing one arrival stream.
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    /// Clients (processes); call `k` goes to client `k % clients`.
+    pub clients: usize,
+    /// The service they call.
+    pub service: Service,
+    /// The contenders, in report order.
+    pub contenders: Vec<Contender>,
+}
+
 /// What to simulate.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -265,6 +308,8 @@ pub struct SimConfig {
     pub services: Vec<Service>,
     /// Worker threads (each run is single-threaded; runs go in parallel).
     pub threads: usize,
+    /// The fleet runs, through the config's outage scenario ([`simulate_fleet`]).
+    pub fleet: Fleet,
 }
 
 impl SimConfig {
@@ -289,6 +334,8 @@ impl SimConfig {
             contenders: Contender::ALL.to_vec(),
             services: Service::ALL.to_vec(),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            // 100 processes sharing the 50 calls/s: 0.5 calls/s each.
+            fleet: Fleet { clients: 100, service: Service::Signer, contenders: Contender::FLEET.to_vec() },
         }
     }
 
@@ -308,6 +355,8 @@ impl SimConfig {
             .chain(CommittedFault::ALL.map(|fault| Scenario::CommittedThenFailed { p: 0.10, fault }))
             .collect(),
             contenders: vec![Contender::SdkStandard, Contender::PolicyDefault, Contender::PolicyBreaker],
+            // 10 processes sharing the 20 calls/s: 2 calls/s each, 12 calls each in the outage.
+            fleet: Fleet { clients: 10, service: Service::Signer, contenders: Contender::FLEET.to_vec() },
             ..Self::full(seed)
         }
     }
@@ -346,8 +395,13 @@ pub struct Run {
     /// Attempts that arrived while the service's circuit breaker was not closed (half-open
     /// probes, and calls admitted before it opened).
     pub attempts_while_open: u64,
-    /// How many times the circuit breaker opened (sampled at every call's start).
+    /// How many times the circuit breaker opened (sampled at every call's start), summed over
+    /// the clients.
     pub breaker_opened: u64,
+    /// Clients (processes) of the run: 1, or the fleet's.
+    pub clients: usize,
+    /// Clients whose breaker opened at least once.
+    pub clients_opened: u64,
 }
 
 /// Runs every scenario, contender and service of `config`. Results are in the config's order
@@ -376,10 +430,36 @@ pub fn simulate(config: &SimConfig) -> Vec<Run> {
     results.into_inner().unwrap().into_iter().map(|r| r.expect("every job ran")).collect()
 }
 
+/// Runs the config's outage scenario with the fleet: for each fleet contender, `fleet.clients`
+/// clients, each with its own policy and retry partition, sharing the arrival stream; and, to
+/// compare, the same contender as one client with all the traffic. Results: per contender, the
+/// one-client run, then the fleet's.
+pub fn simulate_fleet(config: &SimConfig) -> Vec<Run> {
+    let Some(scenario) = config.scenarios.iter().copied().find(|s| s.outage().is_some()) else { return Vec::new() };
+    let index = config.scenarios.iter().position(|s| *s == scenario).unwrap_or_default() as u64;
+    let jobs: Vec<(Contender, usize)> =
+        config.fleet.contenders.iter().flat_map(|c| [(*c, 1), (*c, config.fleet.clients)]).collect();
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Run>>> = Mutex::new(vec![None; jobs.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..config.threads.clamp(1, jobs.len().max(1)) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(contender, clients)) = jobs.get(i) else { break };
+                let run = run_clients(config, index, scenario, contender, config.fleet.service, clients);
+                results.lock().unwrap()[i] = Some(run);
+            });
+        }
+    });
+    results.into_inner().unwrap().into_iter().map(|r| r.expect("every job ran")).collect()
+}
+
 /// The per-call state an attempt reads and updates, carried by a task-local.
 #[derive(Debug)]
 struct CallState {
     id: u64,
+    /// The client (process) making the call.
+    client: usize,
     attempts: Cell<u32>,
     applied: Cell<u32>,
     attempt_times: RefCell<Vec<Duration>>,
@@ -432,6 +512,17 @@ impl TimeSource for VirtualTime {
 static PARTITION: AtomicU64 = AtomicU64::new(0);
 
 fn run_one(config: &SimConfig, scenario_index: u64, scenario: Scenario, contender: Contender, service: Service) -> Run {
+    run_clients(config, scenario_index, scenario, contender, service, 1)
+}
+
+fn run_clients(
+    config: &SimConfig,
+    scenario_index: u64,
+    scenario: Scenario,
+    contender: Contender,
+    service: Service,
+    clients: usize,
+) -> Run {
     let service_index = Service::ALL.iter().position(|s| *s == service).unwrap_or_default() as u64;
     // Jitter in the SDK and the policy: the same for every contender of a scenario and service.
     fastrand::seed(mix(config.seed, scenario_index, service_index as u32));
@@ -444,11 +535,15 @@ fn run_one(config: &SimConfig, scenario_index: u64, scenario: Scenario, contende
     let key = mix(config.seed, 0x5eed, service_index as u32);
     local.block_on(&runtime, async {
         match service {
-            Service::Signer => drive::<crate::Signer>(config, key, scenario, contender, service).await,
-            Service::Pinpoint => drive::<crate::Pinpoint>(config, key, scenario, contender, service).await,
-            Service::Account => drive::<crate::Account>(config, key, scenario, contender, service).await,
-            Service::BackupGateway => drive::<crate::BackupGateway>(config, key, scenario, contender, service).await,
-            Service::ConnectCases => drive::<crate::ConnectCases>(config, key, scenario, contender, service).await,
+            Service::Signer => drive::<crate::Signer>(config, key, scenario, contender, service, clients).await,
+            Service::Pinpoint => drive::<crate::Pinpoint>(config, key, scenario, contender, service, clients).await,
+            Service::Account => drive::<crate::Account>(config, key, scenario, contender, service, clients).await,
+            Service::BackupGateway => {
+                drive::<crate::BackupGateway>(config, key, scenario, contender, service, clients).await
+            }
+            Service::ConnectCases => {
+                drive::<crate::ConnectCases>(config, key, scenario, contender, service, clients).await
+            }
         }
     })
 }
@@ -459,13 +554,16 @@ async fn drive<C: Case + 'static>(
     scenario: Scenario,
     contender: Contender,
     service: Service,
+    clients: usize,
 ) -> Run {
     let clock = VirtualTime::start();
-    let policy = contender.policy();
+    // One policy per client (process): its own retry budget and breaker.
+    let policies: std::sync::Arc<Vec<Option<ServerErrorPolicy>>> =
+        std::sync::Arc::new((0..clients).map(|_| contender.policy()).collect());
     let catalog = service.catalog();
     let breaker_state = {
-        let policy = policy.clone();
-        move || policy.as_ref().and_then(|p| p.circuit_state(catalog))
+        let policies = policies.clone();
+        move |client: usize| policies[client].as_ref().and_then(|p| p.circuit_state(catalog))
     };
     let open_attempts = std::sync::Arc::new(AtomicU64::new(0));
     let fault = match scenario {
@@ -475,10 +573,10 @@ async fn drive<C: Case + 'static>(
     let counter = open_attempts.clone();
     let state_at_attempt = breaker_state.clone();
     let mut rule = Rule::new(fault).when(move |_request| {
-        if state_at_attempt().is_some_and(|s| s != CircuitState::Closed) {
-            counter.fetch_add(1, Ordering::Relaxed);
-        }
         CALL.try_with(|call| {
+            if state_at_attempt(call.client).is_some_and(|s| s != CircuitState::Closed) {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
             let attempt = call.attempts.get();
             call.attempts.set(attempt + 1);
             let now = clock.elapsed();
@@ -505,25 +603,33 @@ async fn drive<C: Case + 'static>(
         .sleep_impl(SharedAsyncSleep::new(TokioSleep::new()))
         .time_source(SharedTimeSource::new(clock))
         .build();
-    let partition = format!("fault-sim-{}", PARTITION.fetch_add(1, Ordering::Relaxed));
-    let client = Rc::new(C::client_in(&sdk, policy.as_ref(), Some(&partition)));
+    let client_set: Vec<Rc<C>> = policies
+        .iter()
+        .map(|policy| {
+            let partition = format!("fault-sim-{}", PARTITION.fetch_add(1, Ordering::Relaxed));
+            Rc::new(C::client_in(&sdk, policy.as_ref(), Some(&partition)))
+        })
+        .collect();
 
     let non_idempotent = scenario.non_idempotent();
     let mut tasks = Vec::with_capacity(config.calls);
-    let (mut last_state, mut breaker_opened) = (CircuitState::Closed, 0);
+    let mut last_state = vec![CircuitState::Closed; clients];
+    let mut opened = vec![0u64; clients];
     for k in 0..config.calls {
         tokio::time::sleep_until(clock.origin + config.arrival_interval * k as u32).await;
-        if let Some(state) = breaker_state() {
-            breaker_opened += u64::from(state == CircuitState::Open && last_state != CircuitState::Open);
-            last_state = state;
+        let index = k % clients;
+        if let Some(state) = breaker_state(index) {
+            opened[index] += u64::from(state == CircuitState::Open && last_state[index] != CircuitState::Open);
+            last_state[index] = state;
         }
         let state = Rc::new(CallState {
             id: k as u64,
+            client: index,
             attempts: Cell::new(0),
             applied: Cell::new(0),
             attempt_times: RefCell::new(Vec::new()),
         });
-        let client = client.clone();
+        let client = client_set[index].clone();
         let task = tokio::task::spawn_local(CALL.scope(state.clone(), async move {
             let start = clock.elapsed();
             let ok = contender.call(&*client, non_idempotent).await;
@@ -540,7 +646,20 @@ async fn drive<C: Case + 'static>(
     }
     attempt_times.sort();
     let attempts_while_open = open_attempts.load(Ordering::Relaxed);
-    Run { scenario, contender, service, calls, attempt_times, key, attempts_while_open, breaker_opened }
+    let breaker_opened = opened.iter().sum();
+    let clients_opened = opened.iter().filter(|n| **n > 0).count() as u64;
+    Run {
+        scenario,
+        contender,
+        service,
+        calls,
+        attempt_times,
+        key,
+        attempts_while_open,
+        breaker_opened,
+        clients,
+        clients_opened,
+    }
 }
 
 /// SplitMix64 over the inputs: a well-mixed 64-bit key.

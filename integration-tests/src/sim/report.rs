@@ -48,8 +48,12 @@ pub struct Summary {
     pub outage_p99_ms: Option<f64>,
     /// Attempts that reached the service while its circuit breaker was not closed.
     pub attempts_while_open: u64,
-    /// Times the circuit breaker opened.
+    /// Times the circuit breaker opened (summed over a fleet's clients).
     pub breaker_opened: u64,
+    /// Clients (processes): 1, or a fleet's.
+    pub clients: usize,
+    /// Clients whose breaker opened at least once.
+    pub clients_opened: u64,
     /// i.i.d. only: the success rate that 3 attempts per call allow on this fault schedule (a
     /// call succeeds if any of its first 3 scheduled attempts does).
     pub ideal3: Option<f64>,
@@ -102,6 +106,8 @@ fn summary(scenario: Scenario, contender: Contender, service: &str, runs: &[&Run
         outage_p99_ms: None,
         attempts_while_open: runs.iter().map(|r| r.attempts_while_open).sum(),
         breaker_opened: runs.iter().map(|r| r.breaker_opened).sum(),
+        clients: runs.iter().map(|r| r.clients).max().unwrap_or(1),
+        clients_opened: runs.iter().map(|r| r.clients_opened).sum(),
         ideal3: None,
         ideal5: None,
     };
@@ -164,12 +170,12 @@ pub fn csv(summaries: &[Summary]) -> String {
     let mut out = String::from(
         "scenario,contender,service,calls,success_rate,amplification,p50_ms,p99_ms,duplicates,applied_but_failed,\
          outage_attempts,outage_amplification,recovery_ms,drain_s,first_success_ms,outage_p50_ms,outage_p99_ms,\
-         attempts_while_open,breaker_opened,ideal3,ideal5\n",
+         attempts_while_open,breaker_opened,clients,clients_opened,ideal3,ideal5\n",
     );
     for s in summaries {
         let _ = writeln!(
             out,
-            "{},{},{},{},{:.4},{:.4},{:.1},{:.1},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{:.4},{:.4},{:.1},{:.1},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             s.scenario,
             s.contender.name(),
             s.service,
@@ -189,6 +195,8 @@ pub fn csv(summaries: &[Summary]) -> String {
             opt(s.outage_p99_ms.map(|v| format!("{v:.1}"))),
             s.attempts_while_open,
             s.breaker_opened,
+            s.clients,
+            s.clients_opened,
             opt(s.ideal3.map(|v| format!("{v:.4}"))),
             opt(s.ideal5.map(|v| format!("{v:.4}"))),
         );
@@ -269,6 +277,56 @@ pub fn markdown(config: &SimConfig, summaries: &[Summary]) -> String {
                 s.drain_s.unwrap_or_default()
             );
         }
+    }
+    out
+}
+
+/// The fleet runs as Markdown: per contender, the fleet through the outage against the same
+/// contender as one client with the same total traffic (the per-run summaries of
+/// [`simulate_fleet`](super::simulate_fleet)).
+pub fn fleet_markdown(config: &SimConfig, summaries: &[Summary]) -> String {
+    let runs: Vec<&Summary> = summaries.iter().filter(|s| s.service != "all").collect();
+    let fleet: Vec<&Summary> = runs.iter().copied().filter(|s| s.clients > 1).collect();
+    let single: Vec<&Summary> = runs.iter().copied().filter(|s| s.clients == 1).collect();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} clients of {}, each with its own policy and retry partition, sharing {} calls/s ({:.2} calls/s each) \
+         through the same outage; \"one client\" is the same contender as one client with all the traffic \
+         ({}).\n",
+        config.fleet.clients,
+        config.fleet.service.name(),
+        1000 / config.arrival_interval.as_millis().max(1),
+        1000.0 / config.arrival_interval.as_millis().max(1) as f64 / config.fleet.clients as f64,
+        config.fleet.service.name(),
+    );
+    out.push_str(
+        "| outage | contender | requests during outage (one client) | per call started in it (one client) | \
+         clients whose breaker opened | first success ms | full success ms | success (one client) |\n",
+    );
+    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|\n");
+    for s in fleet {
+        let one = single.iter().find(|o| o.scenario == s.scenario && o.contender == s.contender);
+        let (one_attempts, one_amp, one_success) = one.map_or((String::new(), String::new(), String::new()), |o| {
+            (
+                format!(" ({})", o.outage_attempts.unwrap_or_default()),
+                format!(" ({:.3})", o.outage_amplification.unwrap_or_default()),
+                format!(" ({:.2} %)", o.success_rate * 100.0),
+            )
+        });
+        let _ = writeln!(
+            out,
+            "| {} | {} | {}{one_attempts} | {:.3}{one_amp} | {} of {} | {:.0} | {:.0} | {:.2} %{one_success} |",
+            s.scenario,
+            s.contender.name(),
+            s.outage_attempts.unwrap_or_default(),
+            s.outage_amplification.unwrap_or_default(),
+            s.clients_opened,
+            s.clients,
+            s.first_success_ms.unwrap_or_default(),
+            s.recovery_ms.unwrap_or_default(),
+            s.success_rate * 100.0,
+        );
     }
     out
 }

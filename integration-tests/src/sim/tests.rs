@@ -86,3 +86,37 @@ fn the_fault_schedule_is_keyed_by_call_and_attempt() {
     assert!(outage.fails(1, 0, 5, Duration::from_secs(60)));
     assert!(!outage.fails(1, 0, 0, Duration::from_secs(120)));
 }
+
+/// The fleet's claims, on the short simulation (10 processes sharing 20 calls/s through a 6 s
+/// outage): a per-process breaker at its defaults never opens on a process's share of the
+/// traffic; the configuration recommended for low-traffic processes opens in every process, and
+/// sends fewer requests into the outage than the default policy, with the fleet and with one
+/// client; the SDK's and the default policy's fleets send more into it than one client does
+/// (each process's retry quota or budget bursts on its own); and the recommended configuration
+/// recovers within its 10 s break cap.
+#[test]
+fn fleet_claims_hold_on_a_short_simulation() {
+    let config = SimConfig::short(42);
+    let summaries = summarize(&simulate_fleet(&config));
+    let clients = config.fleet.clients;
+    let get = |contender: Contender, fleet: bool| {
+        summaries
+            .iter()
+            .find(|s| s.contender == contender && s.service != "all" && (s.clients > 1) == fleet)
+            .unwrap_or_else(|| panic!("no fleet summary for {}", contender.name()))
+    };
+    let defaults = get(Contender::PolicyBreakerDefaults, true);
+    assert_eq!((defaults.clients, defaults.clients_opened), (clients, 0), "{defaults:?}");
+    let low = get(Contender::PolicyFleet, true);
+    assert_eq!(low.clients_opened as usize, clients, "every process's breaker opened: {low:?}");
+    let default_policy = get(Contender::PolicyDefault, true);
+    let in_outage = |s: &Summary| s.outage_attempts.unwrap_or_default();
+    assert!(in_outage(low) * 2 < in_outage(default_policy), "{low:?}\n{default_policy:?}");
+    assert!(in_outage(get(Contender::PolicyFleet, false)) < in_outage(get(Contender::PolicyDefault, false)));
+    for contender in [Contender::SdkStandard, Contender::PolicyDefault] {
+        let (fleet, one) = (get(contender, true), get(contender, false));
+        assert!(in_outage(fleet) > in_outage(one), "{}: {fleet:?}\n{one:?}", contender.name());
+    }
+    assert!(low.recovery_ms.unwrap_or(f64::MAX) <= 10_000.0 + 1_000.0, "{low:?}");
+    assert!(low.success_rate > 0.5, "{low:?}");
+}
