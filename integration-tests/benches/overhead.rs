@@ -321,6 +321,18 @@ struct Paired {
 /// order, so drift cancels within a round; the estimate is the trimmed mean of the per-round
 /// differences.
 fn paired(name: &str, rounds: usize, calls: u64, mut ns_per_call: impl FnMut(bool, u64) -> f64) -> Paired {
+    // For instruction counts of one arm at a time (`PAIRED_ONE_ARM=plain` or `policy`): the other
+    // arm is not run, so callgrind counts the chosen arm's calls only (the timings are then
+    // meaningless).
+    if let Ok(arm) = std::env::var("PAIRED_ONE_ARM") {
+        let with_policy = arm == "policy";
+        let mut only = move |arm: bool, n: u64| if arm == with_policy { ns_per_call(arm, n) } else { 0.0 };
+        return paired_both(name, rounds, calls, &mut only);
+    }
+    paired_both(name, rounds, calls, &mut ns_per_call)
+}
+
+fn paired_both(name: &str, rounds: usize, calls: u64, ns_per_call: &mut dyn FnMut(bool, u64) -> f64) -> Paired {
     for _ in 0..rounds.min(50) {
         ns_per_call(false, calls);
         ns_per_call(true, calls);
