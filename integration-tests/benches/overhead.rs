@@ -20,6 +20,8 @@
 //!   error path of the interceptor (classify, decide, steer the retry, metrics, log event).
 //! - `fail_fast/signer` (paired only): a call the open circuit breaker fails fast, against a
 //!   plain successful call of the same operation.
+//! - `concurrency_breaker/64_tasks` (paired only): the same 64 tasks, the default policy against
+//!   the policy with the circuit breaker (whose window every success writes).
 //! - `concurrency/64_tasks/{plain,policy}`: Signer calls from 64 tasks on a 2-worker multi-thread
 //!   runtime sharing one client (and, with the policy, one retry budget); throughput in calls/s.
 //!
@@ -474,20 +476,38 @@ fn paired_all(quick: bool) -> Vec<Paired> {
     let only = std::env::var("PAIRED_ONLY")
         .ok()
         .or_else(|| std::env::var_os("PAIRED_FAILED_ONLY").map(|_| "failed_attempt".to_owned()));
-    let wants = |name: &str| only.as_deref().is_none_or(|prefix| name.starts_with(prefix));
+    // Several prefixes, comma-separated: `PAIRED_ONLY=noop,success_breaker/signer`.
+    // A group runs when a prefix names it or one of its pairs (`success/signer` runs the
+    // `success/` group's Signer pair only).
+    let only_pair = |pair: &str| only.as_deref().is_none_or(|list| list.split(',').any(|p| pair.starts_with(p)));
+    let wants = |group: &str| {
+        only.as_deref().is_none_or(|list| list.split(',').any(|p| group.starts_with(p) || p.starts_with(group)))
+    };
     let mut results = Vec::new();
     if wants("success/") {
-        results.push(paired_success::<Signer>(&runtime, rounds, calls));
-        results.push(paired_success::<Pinpoint>(&runtime, rounds, calls));
-        results.push(paired_success::<Account>(&runtime, rounds, calls));
-        results.push(paired_success::<BackupGateway>(&runtime, rounds, calls));
-        results.push(paired_success::<ConnectCases>(&runtime, rounds, calls));
+        if only_pair("success/signer") {
+            results.push(paired_success::<Signer>(&runtime, rounds, calls));
+        }
+        if only_pair("success/pinpoint") {
+            results.push(paired_success::<Pinpoint>(&runtime, rounds, calls));
+        }
+        if only_pair("success/account") {
+            results.push(paired_success::<Account>(&runtime, rounds, calls));
+        }
+        if only_pair("success/backupgateway") {
+            results.push(paired_success::<BackupGateway>(&runtime, rounds, calls));
+        }
+        if only_pair("success/connectcases") {
+            results.push(paired_success::<ConnectCases>(&runtime, rounds, calls));
+        }
     }
     if wants("noop_interceptor") {
         results.push(paired_noop(&runtime, rounds, calls));
     }
-    if wants("success_breaker") {
+    if only_pair("success_breaker/signer") {
         results.push(paired_success_with::<Signer>(&runtime, rounds, calls, &breaker_policy(), "success_breaker"));
+    }
+    if only_pair("success_breaker/pinpoint") {
         results.push(paired_success_with::<Pinpoint>(&runtime, rounds, calls, &breaker_policy(), "success_breaker"));
     }
 
@@ -517,6 +537,20 @@ fn paired_all(quick: bool) -> Vec<Paired> {
         let (plain, fast) = (Signer::client(&sdk, None), Signer::client(&sdk, Some(&isolated)));
         results.push(paired("fail_fast/signer", rounds, calls, |arm, n| {
             time_calls(&runtime, if arm { &fast } else { &plain }, n)
+        }));
+    }
+    if wants("concurrency_breaker") {
+        // 64 tasks on all cores sharing one service, with the breaker (its window written by
+        // every success) against the default policy without it.
+        let multi =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let sdk =
+            sdk_config(Canned::client(vec![wire::empty_success(Service::Signer, "bench")]), RetryConfig::standard());
+        let breaker = breaker_policy();
+        let clients = [Arc::new(Signer::client(&sdk, Some(&policy))), Arc::new(Signer::client(&sdk, Some(&breaker)))];
+        let (rounds, calls) = if quick { (2, TASKS) } else { (150, 20 * TASKS) };
+        results.push(paired("concurrency_breaker/64_tasks", rounds, calls, |arm, n| {
+            concurrent_calls(&multi, &clients[usize::from(arm)], n).as_nanos() as f64 / n as f64
         }));
     }
     if only.is_some() {

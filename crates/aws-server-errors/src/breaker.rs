@@ -25,7 +25,7 @@
 //! ends a break early, and half-open still admits no more than `half_open_probes` calls).
 
 use std::fmt;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
@@ -248,26 +248,93 @@ struct Shared {
     state: AtomicU8,
     /// Whether the breaker runs on the monotonic clock: decided at its first reading.
     monotonic: OnceLock<bool>,
+    /// The monotonic clock's reading the breaker's time counts from (its first).
+    origin: OnceLock<tokio::time::Instant>,
+    /// The closed state's sliding window: written without the lock.
+    window: Window,
+    /// A window bucket's length, ns (at least 1 ms).
+    bucket_nanos: u64,
     locked: Mutex<Inner>,
+}
+
+/// Bits of a bucket's word: its epoch (the bucket's index in time, modulo 2^24), then its
+/// successes and failures (20 bits each, saturating at 1,048,575 per bucket).
+const EPOCH_BITS: u32 = 24;
+const COUNT_BITS: u32 = 20;
+const EPOCH_MASK: u64 = (1 << EPOCH_BITS) - 1;
+const COUNT_MAX: u64 = (1 << COUNT_BITS) - 1;
+
+/// The sliding window of the closed state: [`BUCKETS`] buckets, each one atomic word holding
+/// its epoch and counts, so recording an outcome is one compare-and-swap and reading the window
+/// ten loads, with no lock. A bucket whose epoch is not within the last [`BUCKETS`] is stale and
+/// counts for nothing; the first outcome of a new epoch resets it.
+#[derive(Debug, Default)]
+struct Window {
+    buckets: [AtomicU64; BUCKETS],
+}
+
+fn pack(epoch: u64, successes: u64, failures: u64) -> u64 {
+    (epoch << (2 * COUNT_BITS)) | (successes << COUNT_BITS) | failures
+}
+
+fn unpack(word: u64) -> (u64, u64, u64) {
+    (word >> (2 * COUNT_BITS), (word >> COUNT_BITS) & COUNT_MAX, word & COUNT_MAX)
+}
+
+impl Window {
+    /// Counts one outcome in bucket `index`.
+    fn add(&self, index: u64, success: bool) {
+        let slot = &self.buckets[(index % BUCKETS as u64) as usize];
+        let epoch = index & EPOCH_MASK;
+        let mut current = slot.load(Ordering::Relaxed);
+        loop {
+            let (e, successes, failures) = unpack(current);
+            let (successes, failures) = if e == epoch { (successes, failures) } else { (0, 0) };
+            let new = if success {
+                pack(epoch, (successes + 1).min(COUNT_MAX), failures)
+            } else {
+                pack(epoch, successes, (failures + 1).min(COUNT_MAX))
+            };
+            if new == current {
+                return; // saturated
+            }
+            match slot.compare_exchange_weak(current, new, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => return,
+                Err(seen) => current = seen,
+            }
+        }
+    }
+
+    /// Outcomes and failures in the window that ends with bucket `index`.
+    fn counts(&self, index: u64) -> (u64, u64) {
+        let epoch = index & EPOCH_MASK;
+        let (mut total, mut failed) = (0, 0);
+        for slot in &self.buckets {
+            let (e, successes, failures) = unpack(slot.load(Ordering::Acquire));
+            if epoch.wrapping_sub(e) & EPOCH_MASK < BUCKETS as u64 {
+                total += successes + failures;
+                failed += failures;
+            }
+        }
+        (total, failed)
+    }
+
+    fn clear(&self) {
+        for slot in &self.buckets {
+            slot.store(0, Ordering::Release);
+        }
+    }
 }
 
 #[derive(Debug)]
 struct Inner {
     /// The breaker's time: never goes back.
     time: TimerTime,
-    buckets: [Bucket; BUCKETS],
     open_until: Duration,
     break_duration: Duration,
     probes: u32,
     /// Held open by an operator until reset.
     isolated: bool,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Bucket {
-    index: u64,
-    successes: u32,
-    failures: u32,
 }
 
 /// A probe slot; given back when dropped.
@@ -289,7 +356,6 @@ impl CircuitBreaker {
     pub fn new(settings: BreakerSettings) -> Self {
         let inner = Inner {
             time: TimerTime::default(),
-            buckets: [Bucket::default(); BUCKETS],
             open_until: Duration::ZERO,
             break_duration: settings.break_duration,
             probes: 0,
@@ -300,6 +366,10 @@ impl CircuitBreaker {
                 settings,
                 state: AtomicU8::new(CircuitState::Closed.to_u8()),
                 monotonic: OnceLock::new(),
+                origin: OnceLock::new(),
+                window: Window::default(),
+                bucket_nanos: (settings.sampling_duration / BUCKETS as u32).max(Duration::from_millis(1)).as_nanos()
+                    as u64,
                 locked: Mutex::new(inner),
             }),
         }
@@ -332,7 +402,7 @@ impl CircuitBreaker {
             return (Ok(Admission::Closed), None);
         }
         let mut inner = self.inner.lock();
-        let now = inner.advance(now);
+        let now = self.inner.advance(&mut inner, now);
         let mut transition = None;
         let mut state = self.state();
         if inner.isolated {
@@ -365,12 +435,29 @@ impl CircuitBreaker {
     /// transition it caused, if any.
     pub fn record(&self, now: Tick, success: Option<bool>, probe: bool) -> Option<Transition> {
         let success = success?;
+        // The closed state on the monotonic clock, the common case: no lock, unless the
+        // failure opens the breaker.
+        if let (CircuitState::Closed, Tick::Monotonic(instant)) = (self.state(), now) {
+            let now = self.inner.monotonic_elapsed(instant);
+            let index = self.bucket_index(now);
+            self.inner.window.add(index, success);
+            if success || !self.tripped(index) {
+                return None;
+            }
+            let mut inner = self.inner.lock();
+            if self.state() != CircuitState::Closed {
+                return None; // another call opened it
+            }
+            let now = inner.time.advance_to(now);
+            inner.break_duration = self.inner.settings.break_duration;
+            return Some(self.open(&mut inner, now, TransitionReason::FailureRatio));
+        }
         let mut inner = self.inner.lock();
-        let now = inner.advance(now);
+        let now = self.inner.advance(&mut inner, now);
         let state = self.state();
         match (state, probe) {
             (CircuitState::HalfOpen, true) if success => {
-                inner.buckets = [Bucket::default(); BUCKETS];
+                self.inner.window.clear();
                 inner.break_duration = self.inner.settings.break_duration;
                 Some(self.set(&mut inner, CircuitState::Closed, TransitionReason::ProbeSucceeded))
             }
@@ -380,35 +467,31 @@ impl CircuitBreaker {
                 Some(self.open(&mut inner, now, TransitionReason::ProbeFailed))
             }
             (CircuitState::Closed, _) => {
-                let s = &self.inner.settings;
-                let bucket_len = (s.sampling_duration / BUCKETS as u32).max(Duration::from_millis(1));
-                let index = (now.as_nanos() / bucket_len.as_nanos()) as u64;
-                let bucket = &mut inner.buckets[(index % BUCKETS as u64) as usize];
-                if bucket.index != index {
-                    *bucket = Bucket { index, successes: 0, failures: 0 };
-                }
-                if success {
-                    bucket.successes = bucket.successes.saturating_add(1);
-                    return None;
-                }
-                bucket.failures = bucket.failures.saturating_add(1);
-                let (mut total, mut failures) = (0u64, 0u64);
-                for b in &inner.buckets {
-                    if b.index + (BUCKETS as u64) > index && b.index <= index {
-                        total += u64::from(b.successes) + u64::from(b.failures);
-                        failures += u64::from(b.failures);
-                    }
-                }
-                let tripped =
-                    total >= u64::from(s.minimum_throughput) && failures as f64 >= s.failure_ratio * total as f64;
-                tripped.then(|| {
-                    inner.break_duration = s.break_duration;
+                let index = self.bucket_index(now);
+                self.inner.window.add(index, success);
+                (!success && self.tripped(index)).then(|| {
+                    inner.break_duration = self.inner.settings.break_duration;
                     self.open(&mut inner, now, TransitionReason::FailureRatio)
                 })
             }
             // Outcomes of calls admitted before the breaker opened, and of non-probes.
             _ => None,
         }
+    }
+
+    /// The window bucket of time `now`.
+    fn bucket_index(&self, now: Duration) -> u64 {
+        // In u64 nanoseconds (584 years) rather than `as_nanos`' u128: a cheaper division.
+        let nanos = now.as_secs().saturating_mul(1_000_000_000).saturating_add(u64::from(now.subsec_nanos()));
+        nanos / self.inner.bucket_nanos
+    }
+
+    /// Whether the window ending with bucket `index` holds `minimum_throughput` outcomes and
+    /// `failure_ratio` of them failed.
+    fn tripped(&self, index: u64) -> bool {
+        let s = &self.inner.settings;
+        let (total, failures) = self.inner.window.counts(index);
+        total >= u64::from(s.minimum_throughput) && failures as f64 >= s.failure_ratio * total as f64
     }
 
     /// Holds the breaker open until [`reset`](Self::reset): every call fails fast, no probe is
@@ -418,7 +501,7 @@ impl CircuitBreaker {
         if std::mem::replace(&mut inner.isolated, true) {
             return None;
         }
-        inner.buckets = [Bucket::default(); BUCKETS];
+        self.inner.window.clear();
         Some(self.set(&mut inner, CircuitState::Open, TransitionReason::Isolated))
     }
 
@@ -427,7 +510,7 @@ impl CircuitBreaker {
     pub fn reset(&self) -> Option<Transition> {
         let mut inner = self.inner.lock();
         let was_isolated = std::mem::replace(&mut inner.isolated, false);
-        inner.buckets = [Bucket::default(); BUCKETS];
+        self.inner.window.clear();
         inner.break_duration = self.inner.settings.break_duration;
         if !was_isolated && self.state() == CircuitState::Closed {
             return None;
@@ -437,7 +520,7 @@ impl CircuitBreaker {
 
     fn open(&self, inner: &mut Inner, now: Duration, reason: TransitionReason) -> Transition {
         inner.open_until = now.saturating_add(inner.break_duration);
-        inner.buckets = [Bucket::default(); BUCKETS];
+        self.inner.window.clear();
         self.set(inner, CircuitState::Open, reason)
     }
 
@@ -459,12 +542,18 @@ impl Shared {
         // Only counters behind the lock: a panic elsewhere leaves them usable.
         self.locked.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
-}
 
-impl Inner {
-    /// The breaker's time at `now`, never earlier than the last reading.
-    fn advance(&mut self, now: Tick) -> Duration {
-        self.time.advance(now)
+    /// Time on the monotonic clock since the breaker's first reading of it.
+    fn monotonic_elapsed(&self, instant: tokio::time::Instant) -> Duration {
+        instant.saturating_duration_since(*self.origin.get_or_init(|| instant))
+    }
+
+    /// The breaker's time at `now`, never earlier than the last reading (under the lock).
+    fn advance(&self, inner: &mut Inner, now: Tick) -> Duration {
+        match now {
+            Tick::Monotonic(instant) => inner.time.advance_to(self.monotonic_elapsed(instant)),
+            Tick::Source(_) => inner.time.advance(now),
+        }
     }
 }
 

@@ -101,6 +101,13 @@ pub(crate) struct TimerTime {
 }
 
 impl TimerTime {
+    /// Moves the timer's time to `now` if that is later; returns it (never less than the last
+    /// value returned). For a time measured elsewhere (the breaker's lock-free monotonic reading).
+    pub fn advance_to(&mut self, now: Duration) -> Duration {
+        self.now = self.now.max(now);
+        self.now
+    }
+
     /// The timer's time at `tick`: never less than the last value it returned.
     pub fn advance(&mut self, tick: Tick) -> Duration {
         let now = match tick {

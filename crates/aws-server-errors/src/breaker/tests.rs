@@ -252,3 +252,40 @@ fn a_reset_clears_the_window_and_the_doubled_break() {
         "first break again"
     );
 }
+
+/// The closed state's window is written without a lock: outcomes recorded from many threads at
+/// once are all counted, none lost and none twice.
+#[test]
+fn the_window_counts_every_outcome_recorded_concurrently() {
+    let settings = BreakerSettings { minimum_throughput: u32::MAX, ..SETTINGS };
+    let breaker = CircuitBreaker::new(settings);
+    let start = tokio::time::Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                for i in 0..20_000u32 {
+                    // All within the first bucket (1 s), interleaved successes and failures.
+                    let tick = Tick::Monotonic(start + Duration::from_micros(u64::from(i % 1000)));
+                    assert_eq!(breaker.record(tick, Some(i % 2 == 0), false), None);
+                }
+            });
+        }
+    });
+    assert_eq!(breaker.inner.window.counts(0), (80_000, 40_000));
+    assert_eq!(breaker.state(), CircuitState::Closed);
+}
+
+/// A bucket's word packs its epoch and counts; counts saturate instead of overflowing into the
+/// epoch, and a bucket of an older epoch counts for nothing in a later window.
+#[test]
+fn window_buckets_saturate_and_expire() {
+    let window = Window::default();
+    window.buckets[3].store(pack(3, COUNT_MAX, 7), Ordering::Relaxed);
+    window.add(3, true);
+    assert_eq!(unpack(window.buckets[3].load(Ordering::Relaxed)), (3, COUNT_MAX, 7));
+    window.add(4, false);
+    assert_eq!(window.counts(4), (COUNT_MAX + 8, 8));
+    assert_eq!(window.counts(3 + BUCKETS as u64), (1, 1), "bucket 3 left the window");
+    window.add(13, true); // bucket 13 reuses slot 3 and resets it
+    assert_eq!(unpack(window.buckets[3].load(Ordering::Relaxed)), (13, 1, 0));
+}
