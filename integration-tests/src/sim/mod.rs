@@ -415,14 +415,21 @@ pub fn simulate(config: &SimConfig) -> Vec<Run> {
             }
         }
     }
+    run_jobs(config.threads, &jobs, |&(si, scenario, contender, service)| {
+        run_one(config, si as u64, scenario, contender, service)
+    })
+}
+
+/// Runs `job` on every item of `jobs` on up to `threads` threads; results in the jobs' order.
+fn run_jobs<J: Sync>(threads: usize, jobs: &[J], job: impl Fn(&J) -> Run + Sync) -> Vec<Run> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Run>>> = Mutex::new(vec![None; jobs.len()]);
     std::thread::scope(|scope| {
-        for _ in 0..config.threads.clamp(1, jobs.len().max(1)) {
+        for _ in 0..threads.clamp(1, jobs.len().max(1)) {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&(si, scenario, contender, service)) = jobs.get(i) else { break };
-                let run = run_one(config, si as u64, scenario, contender, service);
+                let Some(item) = jobs.get(i) else { break };
+                let run = job(item);
                 results.lock().unwrap()[i] = Some(run);
             });
         }
@@ -439,19 +446,9 @@ pub fn simulate_fleet(config: &SimConfig) -> Vec<Run> {
     let index = config.scenarios.iter().position(|s| *s == scenario).unwrap_or_default() as u64;
     let jobs: Vec<(Contender, usize)> =
         config.fleet.contenders.iter().flat_map(|c| [(*c, 1), (*c, config.fleet.clients)]).collect();
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Run>>> = Mutex::new(vec![None; jobs.len()]);
-    std::thread::scope(|scope| {
-        for _ in 0..config.threads.clamp(1, jobs.len().max(1)) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&(contender, clients)) = jobs.get(i) else { break };
-                let run = run_clients(config, index, scenario, contender, config.fleet.service, clients);
-                results.lock().unwrap()[i] = Some(run);
-            });
-        }
-    });
-    results.into_inner().unwrap().into_iter().map(|r| r.expect("every job ran")).collect()
+    run_jobs(config.threads, &jobs, |&(contender, clients)| {
+        run_clients(config, index, scenario, contender, config.fleet.service, clients)
+    })
 }
 
 /// The per-call state an attempt reads and updates, carried by a task-local.

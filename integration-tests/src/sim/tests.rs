@@ -72,6 +72,11 @@ fn the_same_seed_gives_the_same_results() {
     assert_eq!(first, calls(simulate(&config)));
     config.seed = 8;
     assert_ne!(first, calls(simulate(&config)), "a different seed changes the schedule");
+    // The fleet too: 10 processes with their own policies, one arrival stream.
+    config.seed = 7;
+    config.fleet.contenders = vec![Contender::PolicyDefault, Contender::PolicyFleet];
+    let fleet = calls(simulate_fleet(&config));
+    assert_eq!(fleet, calls(simulate_fleet(&config)));
 }
 
 #[test]

@@ -132,6 +132,28 @@ impl ServerErrorInterceptor {
         true
     }
 
+    /// Asks the breaker to admit a call (or a retry) now: reports the transition it causes, and
+    /// stores a half-open probe's slot in the call's bag.
+    ///
+    /// # Errors
+    /// The time until the next probe when the breaker refuses it.
+    fn admit(
+        &self,
+        breaker: &CircuitBreaker,
+        runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), std::time::Duration> {
+        let now = breaker.tick(&runtime_components.time_source().unwrap_or_default());
+        let (admission, transition) = breaker.admit(now);
+        if let Some(t) = transition {
+            self.state.transitioned(self.service(), t);
+        }
+        if let Admission::Probe(slot) = admission? {
+            cfg.interceptor_state().store_put(Probe { owner: self.id, _slot: slot });
+        }
+        Ok(())
+    }
+
     /// Counts a server-side failure in the breaker (once per attempt, by the first registration of
     /// its policy), and reports the transition it causes.
     fn count_failure(
@@ -209,22 +231,11 @@ impl Intercept for ServerErrorInterceptor {
         if cfg.load::<Probe>().is_some() {
             return Ok(()); // another registration admitted it as a probe
         }
-        let now = breaker.tick(&runtime_components.time_source().unwrap_or_default());
-        let (admission, transition) = breaker.admit(now);
-        if let Some(t) = transition {
-            self.state.transitioned(self.service(), t);
-        }
-        match admission {
-            Ok(Admission::Closed) => {}
-            Ok(Admission::Probe(slot)) => {
-                cfg.interceptor_state().store_put(Probe { owner: self.id, _slot: slot });
-            }
-            Err(retry_after) => {
-                let op = self.operation_of(cfg);
-                let operation = op.map_or("", |op| op.name);
-                telemetry::record_failed_fast(self.adapter.catalog(), op.map_or(usize::MAX, |op| op.index), operation);
-                return Err(Box::new(CircuitOpen { service: self.service(), operation, retry_after }));
-            }
+        if let Err(retry_after) = self.admit(breaker, runtime_components, cfg) {
+            let op = self.operation_of(cfg);
+            let operation = op.map_or("", |op| op.name);
+            telemetry::record_failed_fast(self.adapter.catalog(), op.map_or(usize::MAX, |op| op.index), operation);
+            return Err(Box::new(CircuitOpen { service: self.service(), operation, retry_after }));
         }
         Ok(())
     }
@@ -266,27 +277,16 @@ impl Intercept for ServerErrorInterceptor {
         if let Some(breaker) =
             self.state.breaker.as_ref().filter(|b| needs_admission && b.state() != CircuitState::Closed)
         {
-            let now = breaker.tick(&runtime_components.time_source().unwrap_or_default());
-            let (admission, transition) = breaker.admit(now);
-            if let Some(t) = transition {
-                self.state.transitioned(self.service(), t);
-            }
-            match admission {
-                Ok(Admission::Closed) => {}
-                Ok(Admission::Probe(slot)) => {
-                    cfg.interceptor_state().store_put(Probe { owner: self.id, _slot: slot });
-                }
-                Err(retry_after) => {
-                    let state = cfg.get_mut_from_interceptor_state::<CallState>().expect("loaded above");
-                    state.retry.expected = false;
-                    state.retry.refused_by_breaker = true;
-                    state.last.decision = Decision::GiveUp(GiveUpReason::CircuitOpen);
-                    // Not sent: the retry's budget token goes back.
-                    drop(state.retry.token.take());
-                    let operation = state.operation.name;
-                    telemetry::record_retry_refused(self.service(), operation);
-                    return Err(Box::new(CircuitOpen { service: self.service(), operation, retry_after }));
-                }
+            if let Err(retry_after) = self.admit(breaker, runtime_components, cfg) {
+                let state = cfg.get_mut_from_interceptor_state::<CallState>().expect("loaded above");
+                state.retry.expected = false;
+                state.retry.refused_by_breaker = true;
+                state.last.decision = Decision::GiveUp(GiveUpReason::CircuitOpen);
+                // Not sent: the retry's budget token goes back.
+                drop(state.retry.token.take());
+                let operation = state.operation.name;
+                telemetry::record_retry_refused(self.service(), operation);
+                return Err(Box::new(CircuitOpen { service: self.service(), operation, retry_after }));
             }
         }
         let Some(state) = cfg.get_mut_from_interceptor_state::<CallState>() else { return Ok(()) };
