@@ -15,7 +15,8 @@
 //! On the success path of a call without failures the interceptor stores nothing and takes no
 //! lock: it resolves the call's operation (a cache hit, or a binary search) and counts the call
 //! (`aws.server_errors.calls`). It does more only when the service has a circuit breaker (which
-//! records every outcome, under a mutex), when its retry budget is below capacity (a deposit),
+//! records every outcome: a clock read and one compare-and-swap, no lock), when its retry budget
+//! is below capacity (a deposit),
 //! or for an operation the catalog does not know (a shared read lock on the names seen).
 
 mod call_state;
