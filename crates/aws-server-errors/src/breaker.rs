@@ -552,7 +552,7 @@ impl Shared {
     fn advance(&self, inner: &mut Inner, now: Tick) -> Duration {
         match now {
             Tick::Monotonic(instant) => inner.time.advance_to(self.monotonic_elapsed(instant)),
-            Tick::Source(_) => inner.time.advance(now),
+            Tick::Source(reading) => inner.time.advance(reading),
         }
     }
 }

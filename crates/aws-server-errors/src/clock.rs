@@ -91,11 +91,12 @@ pub(crate) enum Tick {
     Source(SystemTime),
 }
 
-/// A shared timer's time: the monotonic clock since the timer's first reading, or a test clock's
-/// time since the Unix epoch (0 for a clock set before it), never going backwards.
+/// A shared timer's time, never going backwards: a test clock's time since the Unix epoch (0 for
+/// a clock set before it), read with [`advance`](Self::advance), or a time the timer measured
+/// itself on the monotonic clock (the breaker's, from its first reading), given to
+/// [`advance_to`](Self::advance_to).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct TimerTime {
-    origin: Option<tokio::time::Instant>,
     source: Option<SourceTime>,
     now: Duration,
 }
@@ -108,20 +109,16 @@ impl TimerTime {
         self.now
     }
 
-    /// The timer's time at `tick`: never less than the last value it returned.
-    pub fn advance(&mut self, tick: Tick) -> Duration {
-        let now = match tick {
-            Tick::Monotonic(instant) => instant.saturating_duration_since(*self.origin.get_or_insert(instant)),
-            Tick::Source(reading) => match &mut self.source {
-                Some(source) => source.advance(reading),
-                None => {
-                    let since_epoch = reading.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-                    self.source.insert(SourceTime::new(reading, since_epoch)).elapsed
-                }
-            },
+    /// The timer's time at a test clock's `reading`: never less than the last value it returned.
+    pub fn advance(&mut self, reading: SystemTime) -> Duration {
+        let now = match &mut self.source {
+            Some(source) => source.advance(reading),
+            None => {
+                let since_epoch = reading.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+                self.source.insert(SourceTime::new(reading, since_epoch)).elapsed
+            }
         };
-        self.now = self.now.max(now);
-        self.now
+        self.advance_to(now)
     }
 }
 
@@ -145,18 +142,10 @@ mod tests {
     fn a_timer_on_a_clock_set_before_1970_still_advances() {
         let before = SystemTime::UNIX_EPOCH - Duration::from_secs(3600);
         let mut timer = TimerTime::default();
-        assert_eq!(timer.advance(Tick::Source(before)), Duration::ZERO);
-        assert_eq!(timer.advance(Tick::Source(before + Duration::from_secs(5))), Duration::from_secs(5));
+        assert_eq!(timer.advance(before), Duration::ZERO);
+        assert_eq!(timer.advance(before + Duration::from_secs(5)), Duration::from_secs(5));
         let mut timer = TimerTime::default();
-        assert_eq!(timer.advance(Tick::Source(at(7))), Duration::from_secs(7), "since the epoch");
-    }
-
-    #[test]
-    fn a_timer_on_the_monotonic_clock_counts_from_its_first_reading() {
-        let start = tokio::time::Instant::now();
-        let mut timer = TimerTime::default();
-        assert_eq!(timer.advance(Tick::Monotonic(start + Duration::from_secs(2))), Duration::ZERO);
-        assert_eq!(timer.advance(Tick::Monotonic(start + Duration::from_secs(7))), Duration::from_secs(5));
-        assert_eq!(timer.advance(Tick::Monotonic(start)), Duration::from_secs(5), "never backwards");
+        assert_eq!(timer.advance(at(7)), Duration::from_secs(7), "since the epoch");
+        assert_eq!(timer.advance_to(Duration::from_secs(3)), Duration::from_secs(7), "never backwards");
     }
 }

@@ -289,3 +289,15 @@ fn window_buckets_saturate_and_expire() {
     window.add(13, true); // bucket 13 reuses slot 3 and resets it
     assert_eq!(unpack(window.buckets[3].load(Ordering::Relaxed)), (13, 1, 0));
 }
+
+/// On the monotonic clock, the breaker's time counts from its first reading and never goes back.
+#[test]
+fn the_breakers_monotonic_time_counts_from_its_first_reading() {
+    let breaker = CircuitBreaker::new(SETTINGS);
+    let start = tokio::time::Instant::now();
+    let mut inner = breaker.inner.lock();
+    let mut at = |secs: u64| breaker.inner.advance(&mut inner, Tick::Monotonic(start + Duration::from_secs(secs)));
+    assert_eq!(at(2), Duration::ZERO);
+    assert_eq!(at(7), Duration::from_secs(5));
+    assert_eq!(at(0), Duration::from_secs(5), "never backwards");
+}
