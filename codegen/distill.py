@@ -127,6 +127,12 @@ def smithy_facts(path: pathlib.Path) -> tuple[str, dict, dict]:
             continue
         retryable = traits.get("smithy.api#retryable")
         errors[local(sid)] = {
+            # The members the body carries, as the wire names them (the fault kit's error bodies).
+            "body_members": sorted(
+                (m.get("traits", {}).get("smithy.api#jsonName", name) if json_names else name)
+                for name, m in shape.get("members", {}).items()
+                if not any(t in m.get("traits", {}) for t in NON_BODY)
+            ),
             "fault": traits["smithy.api#error"],
             "http_status": traits.get("smithy.api#httpError"),
             "retryable": retryable is not None,

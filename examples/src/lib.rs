@@ -12,7 +12,8 @@ use std::sync::Mutex;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_server_errors::telemetry::{ATTEMPT_ERRORS, GIVE_UPS, RETRIES};
-use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, FaultServer, Rule, Service};
+use aws_server_errors::Service;
+use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, FaultServer, Rule};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 
 pub mod account;
@@ -24,12 +25,12 @@ pub mod smithy_bridge;
 pub mod telemetry;
 
 /// The operations each example calls: (service, retry-safe operation, non-retry-safe operation).
-pub const OPERATIONS: [(Service, &str, &str); 5] = [
-    (Service::Signer, signer::SAFE, signer::UNSAFE),
-    (Service::Pinpoint, pinpoint::SAFE, pinpoint::UNSAFE),
-    (Service::Account, account::SAFE, account::UNSAFE),
-    (Service::BackupGateway, backupgateway::SAFE, backupgateway::UNSAFE),
-    (Service::ConnectCases, connectcases::SAFE, connectcases::UNSAFE),
+pub const OPERATIONS: [(&Service, &str, &str); 5] = [
+    (&aws_server_errors_signer::SERVICE, signer::SAFE, signer::UNSAFE),
+    (&aws_server_errors_pinpoint::SERVICE, pinpoint::SAFE, pinpoint::UNSAFE),
+    (&aws_server_errors_account::SERVICE, account::SAFE, account::UNSAFE),
+    (&aws_server_errors_backupgateway::SERVICE, backupgateway::SAFE, backupgateway::UNSAFE),
+    (&aws_server_errors_connectcases::SERVICE, connectcases::SAFE, connectcases::UNSAFE),
 ];
 
 /// A metric series: its name and labels.
@@ -95,7 +96,9 @@ impl Setup {
                 (aws_config::defaults(BehaviorVersion::latest()).endpoint_url(url).load().await, None)
             }
             None => {
-                let server = FaultServer::start(FaultInjector::new(embedded_plan())).await.expect("bind loopback");
+                let services = OPERATIONS.map(|(service, ..)| service);
+                let server =
+                    FaultServer::start(FaultInjector::new(embedded_plan()), services).await.expect("bind loopback");
                 println!("talking to the embedded fault server at {}", server.url());
                 // Fake credentials, us-east-1, the server's URL.
                 let sdk = server.sdk_config();
@@ -107,7 +110,7 @@ impl Setup {
 
     /// One line for a service: what each call returned, how many retries it took, and why the
     /// policy gave up where it did.
-    pub fn report(&self, service: Service, calls: &[Call]) -> String {
+    pub fn report(&self, service: &'static Service, calls: &[Call]) -> String {
         let name = service.catalog().service;
         let parts: Vec<String> = calls
             .iter()
@@ -129,11 +132,12 @@ impl Setup {
     /// The metrics summary: classified errors, retries and give-ups per service.
     pub fn metrics_summary(&self) -> String {
         let mut out = String::from("metrics (aws.server_errors.*):\n");
-        for catalog in aws_server_errors::catalog::ALL {
-            let service = [("rpc.service", catalog.service)];
+        for (service, ..) in OPERATIONS {
+            let name = service.name();
+            let service = [("rpc.service", name)];
             out.push_str(&format!(
                 "  {:<15} attempt_errors={} retries={} give_ups={}\n",
-                catalog.service,
+                name,
                 self.total(ATTEMPT_ERRORS, &service),
                 self.total(RETRIES, &service),
                 self.total(GIVE_UPS, &service),
@@ -166,8 +170,8 @@ impl Setup {
 /// The embedded server's script: each safe operation fails twice, each unsafe one always.
 pub fn embedded_plan() -> FaultPlan {
     OPERATIONS.iter().fold(FaultPlan::new(), |plan, (service, safe, unsafe_)| {
-        plan.rule(Rule::new(Fault::InternalError).service(*service).operation(*safe).first(2))
-            .rule(Rule::new(Fault::InternalError).service(*service).operation(*unsafe_))
+        plan.rule(Rule::new(Fault::InternalError).service(service).operation(*safe).first(2))
+            .rule(Rule::new(Fault::InternalError).service(service).operation(*unsafe_))
     })
 }
 

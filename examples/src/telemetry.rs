@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use aws_server_errors::{CircuitBreakerConfig, PolicyConfig, ServerErrorPolicy};
-use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, Rule, Service};
+use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, Rule};
 use aws_server_errors_pinpoint::ServerErrorPolicyExt as _;
 
 /// Runs the scenario on the installed `metrics` recorder: `GetApp` fails once and is retried
@@ -28,7 +28,7 @@ pub async fn run_scenario() -> Result<(), Box<dyn std::error::Error>> {
             .rule(Rule::new(Fault::InternalError).operation("SendMessages")),
     );
     let config = aws_sdk_pinpoint::config::Builder::from(&aws_server_errors_fault::sdk_config("http://localhost"))
-        .http_client(injector.http_client(Service::Pinpoint))
+        .http_client(injector.http_client(&aws_server_errors_pinpoint::SERVICE))
         .server_error_policy(&policy)
         .build();
     let pinpoint = aws_sdk_pinpoint::Client::from_conf(config);

@@ -42,8 +42,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_server_errors::adapter::OperationError;
-use aws_server_errors::{PolicyConfig, ServerErrorPolicy, ServiceAdapter as _};
-use aws_server_errors_fault::{wire, Fault, Service};
+use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
+use aws_server_errors_fault::{wire, Fault};
 use aws_server_errors_integration_tests::{Account, BackupGateway, Case, ConnectCases, Pinpoint, Signer};
 use aws_smithy_async::rt::sleep::{AsyncSleep, SharedAsyncSleep, Sleep};
 use aws_smithy_runtime_api::client::http::{
@@ -131,7 +131,7 @@ fn sdk_config(http_client: SharedHttpClient, retry: RetryConfig) -> SdkConfig {
 }
 
 fn policy() -> ServerErrorPolicy {
-    ServerErrorPolicy::new(PolicyConfig::default()).expect("the default config is valid")
+    aws_server_errors_integration_tests::with_services(PolicyConfig::default()).expect("the default config is valid")
 }
 
 fn current_thread() -> Runtime {
@@ -162,7 +162,8 @@ fn success(c: &mut Criterion) {
 /// The typed errors the SDK's deserializers make of a real Pinpoint 500 for three operations.
 fn pinpoint_errors(runtime: &Runtime) -> Vec<(&'static str, OperationError)> {
     use aws_sdk_pinpoint::types::{CreateApplicationRequest, VerifyOtpMessageRequestParameters};
-    let response = wire::error_response(Service::Pinpoint, &Fault::InternalError, "bench-request-id");
+    let response =
+        wire::error_response(&aws_server_errors_pinpoint::SERVICE, &Fault::InternalError, "bench-request-id");
     let sdk = sdk_config(Canned::client(vec![response]), RetryConfig::disabled());
     let client = aws_sdk_pinpoint::Client::new(&sdk);
     runtime.block_on(async {
@@ -196,8 +197,8 @@ fn pinpoint_errors(runtime: &Runtime) -> Vec<(&'static str, OperationError)> {
 
 fn classify(c: &mut Criterion) {
     let runtime = current_thread();
-    let catalog = &aws_server_errors::catalog::PINPOINT;
-    let adapter = &aws_server_errors_pinpoint::ADAPTER;
+    let adapter = &aws_server_errors_pinpoint::SERVICE;
+    let catalog = adapter.catalog();
     let mut group = c.benchmark_group("classify/pinpoint");
     for ((label, expected_index), (operation, error)) in
         [("first", 0), ("middle", 61), ("last", catalog.operations.len() - 1)]
@@ -220,8 +221,8 @@ fn classify(c: &mut Criterion) {
 fn failed_attempt(c: &mut Criterion) {
     let runtime = current_thread();
     let responses = vec![
-        wire::error_response(Service::Pinpoint, &Fault::InternalError, "bench-request-id"),
-        wire::empty_success(Service::Pinpoint, "bench"),
+        wire::error_response(&aws_server_errors_pinpoint::SERVICE, &Fault::InternalError, "bench-request-id"),
+        wire::empty_success(&aws_server_errors_pinpoint::SERVICE, "bench"),
     ];
     let policy = policy();
     let mut group = c.benchmark_group("failed_attempt/pinpoint");
@@ -280,7 +281,10 @@ fn concurrent_calls(runtime: &Runtime, client: &Arc<Signer>, calls: u64) -> Dura
 
 fn concurrency(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let sdk = sdk_config(Canned::client(vec![wire::empty_success(Service::Signer, "bench")]), RetryConfig::standard());
+    let sdk = sdk_config(
+        Canned::client(vec![wire::empty_success(&aws_server_errors_signer::SERVICE, "bench")]),
+        RetryConfig::standard(),
+    );
     let policy = policy();
     let mut group = c.benchmark_group("concurrency/64_tasks");
     group.throughput(Throughput::Elements(1));
@@ -439,7 +443,10 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for Noop {
 /// A plain Signer client against the same client with [`Noop`] registered, paired.
 fn paired_noop(runtime: &Runtime, rounds: usize, calls: u64) -> Paired {
     use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
-    let sdk = sdk_config(Canned::client(vec![wire::empty_success(Service::Signer, "bench")]), RetryConfig::standard());
+    let sdk = sdk_config(
+        Canned::client(vec![wire::empty_success(&aws_server_errors_signer::SERVICE, "bench")]),
+        RetryConfig::standard(),
+    );
     let plain = Signer::client(&sdk, None);
     let config = aws_sdk_signer::config::Builder::from(&sdk).build();
     let mut builder = config.to_builder();
@@ -451,7 +458,11 @@ fn paired_noop(runtime: &Runtime, rounds: usize, calls: u64) -> Paired {
 /// The default policy with the circuit breaker on for every service.
 fn breaker_policy() -> ServerErrorPolicy {
     let breaker = aws_server_errors::CircuitBreakerConfig { enabled: true, ..Default::default() };
-    ServerErrorPolicy::new(PolicyConfig { circuit_breaker: breaker, ..PolicyConfig::default() }).expect("valid")
+    aws_server_errors_integration_tests::with_services(PolicyConfig {
+        circuit_breaker: breaker,
+        ..PolicyConfig::default()
+    })
+    .expect("valid")
 }
 
 fn paired_all(quick: bool) -> Vec<Paired> {
@@ -514,8 +525,8 @@ fn paired_all(quick: bool) -> Vec<Paired> {
     let policy = policy();
     if wants("failed_attempt") {
         let responses = vec![
-            wire::error_response(Service::Pinpoint, &Fault::InternalError, "bench-request-id"),
-            wire::empty_success(Service::Pinpoint, "bench"),
+            wire::error_response(&aws_server_errors_pinpoint::SERVICE, &Fault::InternalError, "bench-request-id"),
+            wire::empty_success(&aws_server_errors_pinpoint::SERVICE, "bench"),
         ];
         let failing = |with_policy: bool| {
             let sdk = sdk_config(Canned::client(responses.clone_all()), RetryConfig::standard());
@@ -531,9 +542,11 @@ fn paired_all(quick: bool) -> Vec<Paired> {
         // A call the open breaker fails fast (held open: `isolate`), against a plain successful
         // call of the same operation: no request is built, signed or sent.
         let isolated = breaker_policy();
-        isolated.isolate(Service::Signer.catalog()).expect("the breaker policy has a breaker");
-        let sdk =
-            sdk_config(Canned::client(vec![wire::empty_success(Service::Signer, "bench")]), RetryConfig::standard());
+        isolated.isolate(&aws_server_errors_signer::SERVICE).expect("the breaker policy has a breaker");
+        let sdk = sdk_config(
+            Canned::client(vec![wire::empty_success(&aws_server_errors_signer::SERVICE, "bench")]),
+            RetryConfig::standard(),
+        );
         let (plain, fast) = (Signer::client(&sdk, None), Signer::client(&sdk, Some(&isolated)));
         results.push(paired("fail_fast/signer", rounds, calls, |arm, n| {
             time_calls(&runtime, if arm { &fast } else { &plain }, n)
@@ -544,8 +557,10 @@ fn paired_all(quick: bool) -> Vec<Paired> {
         // every success) against the default policy without it.
         let multi =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        let sdk =
-            sdk_config(Canned::client(vec![wire::empty_success(Service::Signer, "bench")]), RetryConfig::standard());
+        let sdk = sdk_config(
+            Canned::client(vec![wire::empty_success(&aws_server_errors_signer::SERVICE, "bench")]),
+            RetryConfig::standard(),
+        );
         let breaker = breaker_policy();
         let clients = [Arc::new(Signer::client(&sdk, Some(&policy))), Arc::new(Signer::client(&sdk, Some(&breaker)))];
         let (rounds, calls) = if quick { (2, TASKS) } else { (150, 20 * TASKS) };
@@ -558,7 +573,10 @@ fn paired_all(quick: bool) -> Vec<Paired> {
     }
 
     let multi = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let sdk = sdk_config(Canned::client(vec![wire::empty_success(Service::Signer, "bench")]), RetryConfig::standard());
+    let sdk = sdk_config(
+        Canned::client(vec![wire::empty_success(&aws_server_errors_signer::SERVICE, "bench")]),
+        RetryConfig::standard(),
+    );
     let clients = [Arc::new(Signer::client(&sdk, None)), Arc::new(Signer::client(&sdk, Some(&policy)))];
     let (rounds, calls) = if quick { (2, TASKS) } else { (150, 20 * TASKS) };
     results.push(paired("concurrency/64_tasks", rounds, calls, |arm, n| {

@@ -19,7 +19,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_server_errors::ServerErrorPolicy;
-use aws_server_errors_fault::{FaultInjector, FaultPlan, FaultServer, Service};
+use aws_server_errors::Service;
+use aws_server_errors_fault::{FaultInjector, FaultPlan, FaultServer};
 use aws_smithy_async::rt::sleep::SharedAsyncSleep;
 use aws_smithy_async::test_util::{instant_time_and_sleep, InstantSleep};
 use aws_smithy_async::time::SharedTimeSource;
@@ -54,7 +55,7 @@ impl Env {
     /// every 100 ms of a response body, which would fill the sleep log).
     pub async fn start(plan: FaultPlan) -> Self {
         let injector = FaultInjector::new(plan);
-        let server = FaultServer::start(injector.clone()).await.expect("bind loopback");
+        let server = FaultServer::start(injector.clone(), SERVICES).await.expect("bind loopback");
         let (time, sleep) = instant_time_and_sleep(SystemTime::UNIX_EPOCH + sim::VirtualTime::EPOCH_OFFSET);
         let sdk = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -93,7 +94,7 @@ impl Env {
     }
 
     /// Requests the server saw for `op` of `service`.
-    pub fn attempts(&self, service: Service, op: &str) -> usize {
+    pub fn attempts(&self, service: &'static Service, op: &str) -> usize {
         self.injector.attempts(service, op)
     }
 }
@@ -307,11 +308,30 @@ pub enum Outcome {
     Other(String),
 }
 
+/// The five services, each adapter crate's handle, in a fixed order.
+pub static SERVICES: [&Service; 5] = [
+    &aws_server_errors_signer::SERVICE,
+    &aws_server_errors_pinpoint::SERVICE,
+    &aws_server_errors_account::SERVICE,
+    &aws_server_errors_backupgateway::SERVICE,
+    &aws_server_errors_connectcases::SERVICE,
+];
+
+/// A policy validated against the five services ([`ServerErrorPolicy::with_services`]).
+///
+/// # Errors
+/// The config's first error.
+pub fn with_services(
+    config: aws_server_errors::PolicyConfig,
+) -> Result<ServerErrorPolicy, aws_server_errors::ConfigError> {
+    ServerErrorPolicy::with_services(config, SERVICES)
+}
+
 /// One service under test: how to build its client, and one retry-safe and one
 /// non-retry-safe operation.
 pub trait Case: Sized {
     /// The service.
-    const SERVICE: Service;
+    const SERVICE: &'static Service;
     /// A retry-safe operation.
     const SAFE_OP: &'static str;
     /// An operation that is not retry-safe.
@@ -373,7 +393,7 @@ macro_rules! client {
 pub struct Signer(pub aws_sdk_signer::Client);
 
 impl Case for Signer {
-    const SERVICE: Service = Service::Signer;
+    const SERVICE: &'static Service = &aws_server_errors_signer::SERVICE;
     const SAFE_OP: &'static str = "GetSigningProfile";
     const UNSAFE_OP: &'static str = "AddProfilePermission";
     const DETAIL_MEMBER: Option<&'static str> = Some("code");
@@ -402,7 +422,7 @@ impl Case for Signer {
 pub struct Pinpoint(pub aws_sdk_pinpoint::Client);
 
 impl Case for Pinpoint {
-    const SERVICE: Service = Service::Pinpoint;
+    const SERVICE: &'static Service = &aws_server_errors_pinpoint::SERVICE;
     const SAFE_OP: &'static str = "GetApp";
     const UNSAFE_OP: &'static str = "SendMessages";
     const DETAIL_MEMBER: Option<&'static str> = Some("RequestID");
@@ -424,7 +444,7 @@ impl Case for Pinpoint {
 pub struct Account(pub aws_sdk_account::Client);
 
 impl Case for Account {
-    const SERVICE: Service = Service::Account;
+    const SERVICE: &'static Service = &aws_server_errors_account::SERVICE;
     const SAFE_OP: &'static str = "GetContactInformation";
     const UNSAFE_OP: &'static str = "StartPrimaryEmailUpdate";
     const DETAIL_MEMBER: Option<&'static str> = Some("errorType");
@@ -446,7 +466,7 @@ impl Case for Account {
 pub struct BackupGateway(pub aws_sdk_backupgateway::Client);
 
 impl Case for BackupGateway {
-    const SERVICE: Service = Service::BackupGateway;
+    const SERVICE: &'static Service = &aws_server_errors_backupgateway::SERVICE;
     const SAFE_OP: &'static str = "GetGateway";
     const UNSAFE_OP: &'static str = "CreateGateway";
     const DETAIL_MEMBER: Option<&'static str> = Some("ErrorCode");
@@ -475,7 +495,7 @@ impl Case for BackupGateway {
 pub struct ConnectCases(pub aws_sdk_connectcases::Client);
 
 impl Case for ConnectCases {
-    const SERVICE: Service = Service::ConnectCases;
+    const SERVICE: &'static Service = &aws_server_errors_connectcases::SERVICE;
     const SAFE_OP: &'static str = "GetDomain";
     const UNSAFE_OP: &'static str = "CreateLayout";
     const DETAIL_MEMBER: Option<&'static str> = None;

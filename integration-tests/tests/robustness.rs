@@ -5,8 +5,8 @@
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
-use aws_server_errors::{Jitter, PolicyConfig, ServerErrorPolicy};
-use aws_server_errors_fault::{FaultInjector, FaultPlan, RequestInfo, Responder, Service};
+use aws_server_errors::{Jitter, PolicyConfig};
+use aws_server_errors_fault::{FaultInjector, FaultPlan, RequestInfo, Responder};
 use aws_server_errors_integration_tests::*;
 use aws_smithy_async::rt::sleep::SharedAsyncSleep;
 use aws_smithy_async::test_util::instant_time_and_sleep;
@@ -61,9 +61,13 @@ fn arbitrary_response() -> impl Strategy<Value = Arbitrary> {
 
 async fn call_each_service(response: Arbitrary) {
     let capture = Capture::start();
-    let policy =
-        PolicyConfig::builder().max_attempts(3).jitter(Jitter::None).build().and_then(ServerErrorPolicy::new).unwrap();
-    for service in Service::ALL {
+    let policy = PolicyConfig::builder()
+        .max_attempts(3)
+        .jitter(Jitter::None)
+        .build()
+        .and_then(aws_server_errors_integration_tests::with_services)
+        .unwrap();
+    for service in aws_server_errors_integration_tests::SERVICES {
         let injector = FaultInjector::with_responder(FaultPlan::new(), response.clone());
         let (time, sleep) = instant_time_and_sleep(std::time::SystemTime::UNIX_EPOCH);
         let sdk = SdkConfig::builder()
@@ -74,12 +78,13 @@ async fn call_each_service(response: Arbitrary) {
             .sleep_impl(SharedAsyncSleep::new(sleep))
             .time_source(SharedTimeSource::new(time))
             .build();
-        let outcome = match service {
-            Service::Signer => Signer::client(&sdk, Some(&policy)).call_safe().await,
-            Service::Pinpoint => Pinpoint::client(&sdk, Some(&policy)).call_safe().await,
-            Service::Account => Account::client(&sdk, Some(&policy)).call_safe().await,
-            Service::BackupGateway => BackupGateway::client(&sdk, Some(&policy)).call_safe().await,
-            Service::ConnectCases => ConnectCases::client(&sdk, Some(&policy)).call_safe().await,
+        let outcome = match service.key() {
+            "signer" => Signer::client(&sdk, Some(&policy)).call_safe().await,
+            "pinpoint" => Pinpoint::client(&sdk, Some(&policy)).call_safe().await,
+            "account" => Account::client(&sdk, Some(&policy)).call_safe().await,
+            "backupgateway" => BackupGateway::client(&sdk, Some(&policy)).call_safe().await,
+            "connectcases" => ConnectCases::client(&sdk, Some(&policy)).call_safe().await,
+            other => unreachable!("no case for {other}"),
         };
         assert_ne!(outcome, Outcome::Ok, "{service:?}: a {} must reach the caller as an error", response.status);
         let attempts = injector.requests().len();

@@ -2,11 +2,12 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod catalog;
 mod generated;
 
 use aws_server_errors::adapter::{ClassifiedError, ErrorClass};
 
-aws_server_errors::define_adapter!(BACKUPGATEWAY, aws_sdk_backupgateway);
+aws_server_errors::define_adapter!(aws_sdk_backupgateway);
 
 /// Backup Gateway's `InternalServerException` carries an `ErrorCode` member (in its CBOR body).
 pub(crate) fn internal_error(x: &aws_sdk_backupgateway::types::error::InternalServerException) -> ClassifiedError<'_> {

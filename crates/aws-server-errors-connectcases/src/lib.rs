@@ -2,11 +2,12 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod catalog;
 mod generated;
 
 use aws_server_errors::adapter::{ClassifiedError, ErrorClass};
 
-aws_server_errors::define_adapter!(CONNECTCASES, aws_sdk_connectcases);
+aws_server_errors::define_adapter!(aws_sdk_connectcases);
 
 /// Connect Cases' `InternalServerException` carries `retryAfterSeconds`, bound to the `Retry-After`
 /// header (whole seconds): the server's retry hint. A negative value is ignored.

@@ -12,7 +12,9 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use bytes::Bytes;
 
-use crate::{Action, FaultInjector, Injected, RawRequest, Service};
+use aws_server_errors::Service;
+
+use crate::{Action, FaultInjector, Injected, RawRequest};
 
 /// An SDK HTTP client that injects the plan's faults and answers or forwards everything else.
 ///
@@ -22,13 +24,13 @@ use crate::{Action, FaultInjector, Injected, RawRequest, Service};
 #[derive(Debug, Clone)]
 pub struct FaultInjectingClient {
     injector: FaultInjector,
-    service: Option<Service>,
+    service: Option<&'static Service>,
     passthrough: Option<SharedHttpClient>,
     latency: Duration,
 }
 
 impl FaultInjectingClient {
-    pub(crate) fn new(injector: FaultInjector, service: Option<Service>) -> Self {
+    pub(crate) fn new(injector: FaultInjector, service: Option<&'static Service>) -> Self {
         Self { injector, service, passthrough: None, latency: Duration::ZERO }
     }
 
@@ -67,7 +69,7 @@ impl HttpClient for FaultInjectingClient {
 #[derive(Debug)]
 struct FaultConnector {
     injector: FaultInjector,
-    service: Option<Service>,
+    service: Option<&'static Service>,
     passthrough: Option<SharedHttpConnector>,
     latency: Option<(Duration, Option<SharedAsyncSleep>)>,
     /// The SDK's read timeout, which a request that is never answered runs into.
@@ -126,6 +128,7 @@ impl HttpConnector for FaultConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let info = RawRequest {
             service: self.service,
+            services: &[],
             method: request.method(),
             path_and_query: path_and_query(request.uri()),
             authorization: request.headers().get("authorization"),

@@ -1,5 +1,8 @@
-//! Wire-exact failures of Signer, Pinpoint, Account, Backup Gateway and Connect Cases, for
-//! testing code that calls them.
+//! Wire-exact failures of the services that have an adapter crate (Signer, Pinpoint, Account,
+//! Backup Gateway and Connect Cases), for testing code that calls them. A service is named by its
+//! adapter crate's `SERVICE` handle, the one the policy takes; what the kit puts on the wire comes
+//! from the service's generated catalog (its protocol, error shapes and their members), so the
+//! kit itself names no service.
 //!
 //! A [`FaultPlan`] says which requests fail and how ("the first N attempts", "a fraction p",
 //! "operation X only", or any predicate: [`Rule::when`]), and whether the request is applied
@@ -26,7 +29,6 @@
 #![forbid(unsafe_code)]
 
 mod client;
-mod generated;
 #[doc(hidden)] // plumbing: how a request is recognised
 pub mod route;
 mod server;
@@ -36,112 +38,35 @@ pub mod wire;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use aws_server_errors::catalog::{self, ServiceCatalog};
+use aws_server_errors::Service;
 use bytes::Bytes;
 use http::Response;
 
 pub use client::FaultInjectingClient;
 pub use server::{refused_endpoint, sdk_config, FaultServer};
 
-/// One of the five services.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Service {
-    /// AWS Signer (`aws-sdk-signer`).
-    Signer,
-    /// Amazon Pinpoint (`aws-sdk-pinpoint`).
-    Pinpoint,
-    /// AWS Account Management (`aws-sdk-account`).
-    Account,
-    /// AWS Backup Gateway (`aws-sdk-backupgateway`).
-    BackupGateway,
-    /// Amazon Connect Cases (`aws-sdk-connectcases`).
-    ConnectCases,
-}
-
-impl Service {
-    /// All five.
-    pub const ALL: [Service; 5] =
-        [Service::Signer, Service::Pinpoint, Service::Account, Service::BackupGateway, Service::ConnectCases];
-
-    /// The service's name as logs and metrics show it (`rpc.service`) and as the SDK reports it:
-    /// `signer`, `Pinpoint`, `Account`, `Backup Gateway`, `ConnectCases`. Also what
-    /// [`Display`](fmt::Display) prints.
-    pub fn name(self) -> &'static str {
-        self.catalog().service
-    }
-
-    /// The service a name means: any name a `PolicyConfig` accepts as a service key (the crate
-    /// key `backupgateway` or the `rpc.service` name `Backup Gateway`, in any case).
-    ///
-    /// ```
-    /// use aws_server_errors_fault::Service;
-    /// assert_eq!(Service::from_name("Backup Gateway"), Some(Service::BackupGateway));
-    /// assert_eq!(Service::from_name("pinpoint"), Some(Service::Pinpoint));
-    /// assert_eq!("ConnectCases".parse::<Service>().unwrap().name(), "ConnectCases");
-    /// ```
-    pub fn from_name(name: &str) -> Option<Self> {
-        let catalog = ServiceCatalog::by_name(name)?;
-        Self::ALL.into_iter().find(|s| std::ptr::eq(s.catalog(), catalog))
-    }
-
-    /// The service's catalog in `aws-server-errors`.
-    pub fn catalog(self) -> &'static ServiceCatalog {
-        match self {
-            Self::Signer => &catalog::SIGNER,
-            Self::Pinpoint => &catalog::PINPOINT,
-            Self::Account => &catalog::ACCOUNT,
-            Self::BackupGateway => &catalog::BACKUPGATEWAY,
-            Self::ConnectCases => &catalog::CONNECTCASES,
-        }
-    }
-}
-
-impl fmt::Display for Service {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Service {
-    type Err = PlanError;
-
-    /// See [`Service::from_name`].
-    fn from_str(name: &str) -> Result<Self, PlanError> {
-        Self::from_name(name).ok_or_else(|| PlanError::UnknownService(name.to_owned()))
-    }
-}
-
-/// A [`FaultPlan`] (or a service name) that names something that does not exist.
+/// A [`FaultPlan`] that names something that does not exist.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PlanError {
-    /// A rule names an operation its service does not have (or, without a service, that none
-    /// of the five has): the rule could never fire.
+    /// A rule names a service and an operation that service does not have: the rule could never
+    /// fire.
     UnknownOperation {
         /// The index of the rule in the plan, from 0.
         rule: usize,
         /// The operation as written.
         operation: String,
-        /// The rule's service, if it names one.
-        service: Option<Service>,
+        /// The rule's service.
+        service: &'static Service,
     },
-    /// A name that is not one of the five services.
-    UnknownService(String),
 }
 
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::UnknownOperation { rule, operation, service: Some(service) } => {
+            Self::UnknownOperation { rule, operation, service } => {
                 write!(f, "rule {rule}: {service} has no operation named {operation:?}")
             }
-            Self::UnknownOperation { rule, operation, service: None } => {
-                write!(f, "rule {rule}: none of the five services has an operation named {operation:?}")
-            }
-            Self::UnknownService(name) => write!(
-                f,
-                "unknown service {name:?}; expected one of signer, Pinpoint, Account, Backup Gateway, ConnectCases"
-            ),
         }
     }
 }
@@ -260,10 +185,11 @@ impl PartialEq for Predicate {
 /// One line of a [`FaultPlan`]: a fault, when it fires, and which requests it applies to.
 ///
 /// ```
-/// use aws_server_errors_fault::{Fault, Rule, Service};
+/// use aws_server_errors_fault::{Fault, Rule};
+/// use aws_server_errors_pinpoint::SERVICE as PINPOINT;
 ///
 /// // A write applied by the service, then failed with a 500: what makes a resend a duplicate.
-/// let committed = Rule::new(Fault::InternalError).service(Service::Pinpoint).operation("SendMessages").committed();
+/// let committed = Rule::new(Fault::InternalError).service(&PINPOINT).operation("SendMessages").committed();
 /// // An outage of calls marked by the test.
 /// let outage = Rule::new(Fault::InternalError).when(|request| request.operation == Some("GetApp"));
 /// # let _ = (committed, outage);
@@ -272,7 +198,7 @@ impl PartialEq for Predicate {
 pub struct Rule {
     fault: Fault,
     schedule: Schedule,
-    service: Option<Service>,
+    service: Option<&'static Service>,
     operation: Option<String>,
     committed: bool,
 }
@@ -319,13 +245,13 @@ impl Rule {
         self
     }
 
-    /// Applies to requests for `service` only.
-    pub fn service(mut self, service: Service) -> Self {
+    /// Applies to requests for `service` only (an adapter crate's `SERVICE`).
+    pub fn service(mut self, service: &'static Service) -> Self {
         self.service = Some(service);
         self
     }
 
-    fn matches(&self, service: Service, operation: Option<&str>) -> bool {
+    fn matches(&self, service: &Service, operation: Option<&str>) -> bool {
         self.service.is_none_or(|s| s == service) && self.operation.as_deref().is_none_or(|op| operation == Some(op))
     }
 }
@@ -334,7 +260,8 @@ impl Rule {
 ///
 /// ```
 /// use std::time::Duration;
-/// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, Rule, Service};
+/// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, Rule};
+/// use aws_server_errors_signer::SERVICE as SIGNER;
 ///
 /// let plan = FaultPlan::new()
 ///     .latency(Duration::from_millis(20))
@@ -342,7 +269,7 @@ impl Rule {
 ///     .fail_always(Fault::InternalError);
 /// plan.validate()?;
 /// let injector = FaultInjector::new(plan);
-/// let _client = injector.http_client(Service::Signer); // for config::Builder::http_client
+/// let _client = injector.http_client(&SIGNER); // for config::Builder::http_client
 /// # Ok::<(), aws_server_errors_fault::PlanError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -373,24 +300,17 @@ impl FaultPlan {
         self
     }
 
-    /// Checks that every rule can fire: an operation a rule names exists in its service (or,
-    /// for a rule without a service, in one of the five).
+    /// Checks that every rule that names a service and an operation can fire: the operation
+    /// exists in that service. (A rule without a service may match requests of any service;
+    /// give it its service to have its operation checked.)
     ///
     /// # Errors
     /// [`PlanError::UnknownOperation`] for the first rule that names no existing operation.
     pub fn validate(&self) -> Result<(), PlanError> {
         for (index, rule) in self.rules.iter().enumerate() {
-            let Some(operation) = rule.operation.as_deref() else { continue };
-            let exists = match rule.service {
-                Some(service) => service.catalog().operation(operation).is_some(),
-                None => Service::ALL.iter().any(|s| s.catalog().operation(operation).is_some()),
-            };
-            if !exists {
-                return Err(PlanError::UnknownOperation {
-                    rule: index,
-                    operation: operation.to_owned(),
-                    service: rule.service,
-                });
+            let (Some(operation), Some(service)) = (rule.operation.as_deref(), rule.service) else { continue };
+            if service.operation(operation).is_none() {
+                return Err(PlanError::UnknownOperation { rule: index, operation: operation.to_owned(), service });
             }
         }
         Ok(())
@@ -429,7 +349,7 @@ impl FaultPlan {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRecord {
     /// The service, if the request could be attributed to one.
-    pub service: Option<Service>,
+    pub service: Option<&'static Service>,
     /// The operation, if the request matched one of the service's HTTP bindings.
     pub operation: Option<&'static str>,
     /// The fault injected, or `None` if the request was passed through.
@@ -446,7 +366,7 @@ pub struct RequestRecord {
 #[derive(Debug, Clone, Copy)]
 pub struct RequestInfo<'a> {
     /// The service, if known.
-    pub service: Option<Service>,
+    pub service: Option<&'static Service>,
     /// The operation, if known.
     pub operation: Option<&'static str>,
     /// The HTTP method.
@@ -548,7 +468,7 @@ where
 
 /// A `200` success of `service` with `body`, encoded as its protocol does (JSON for restJson1,
 /// CBOR for RPC v2 CBOR), with a request id: for a [`Responder`] that returns its own output.
-pub fn success_response(service: Service, body: &serde_json::Value) -> Response<Bytes> {
+pub fn success_response(service: &'static Service, body: &serde_json::Value) -> Response<Bytes> {
     wire::success_with_body(service, body, "responder")
 }
 
@@ -591,9 +511,10 @@ impl FaultInjector {
     /// [`PlanError::UnknownOperation`] (see [`FaultPlan::validate`]).
     ///
     /// ```
-    /// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, PlanError, Rule, Service};
+    /// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, PlanError, Rule};
+    /// use aws_server_errors_pinpoint::SERVICE as PINPOINT;
     ///
-    /// let typo = FaultPlan::new().rule(Rule::new(Fault::InternalError).service(Service::Pinpoint).operation("SendMessage"));
+    /// let typo = FaultPlan::new().rule(Rule::new(Fault::InternalError).service(&PINPOINT).operation("SendMessage"));
     /// let error = FaultInjector::try_new(typo).unwrap_err();
     /// assert!(matches!(error, PlanError::UnknownOperation { rule: 0, .. }));
     /// assert_eq!(error.to_string(), r#"rule 0: Pinpoint has no operation named "SendMessage""#);
@@ -620,9 +541,9 @@ impl FaultInjector {
         Self { inner: Arc::new(Inner { plan, responder: Arc::new(responder), state: Mutex::new(state) }) }
     }
 
-    /// The in-process SDK HTTP client form, for clients of `service`. Its latency starts as the
-    /// plan's ([`FaultPlan::latency`]).
-    pub fn http_client(&self, service: Service) -> FaultInjectingClient {
+    /// The in-process SDK HTTP client form, for clients of `service` (an adapter crate's
+    /// `SERVICE`). Its latency starts as the plan's ([`FaultPlan::latency`]).
+    pub fn http_client(&self, service: &'static Service) -> FaultInjectingClient {
         FaultInjectingClient::new(self.clone(), Some(service)).latency(self.inner.plan.latency)
     }
 
@@ -637,7 +558,7 @@ impl FaultInjector {
     }
 
     /// How many requests for `operation` of `service` were seen (injected or passed through).
-    pub fn attempts(&self, service: Service, operation: &str) -> usize {
+    pub fn attempts(&self, service: &Service, operation: &str) -> usize {
         self.state().records.iter().filter(|r| r.service == Some(service) && r.operation == Some(operation)).count()
     }
 
@@ -711,7 +632,7 @@ impl FaultInjector {
     /// `passthrough` says whether the caller forwards applied requests somewhere else instead of
     /// to the responder.
     fn handle(&self, info: RawRequest<'_>, passthrough: bool) -> Action {
-        let service = info.service.or_else(|| route::service_of(info.path(), info.authorization));
+        let service = info.service.or_else(|| route::service_of(info.path(), info.authorization, info.services));
         let operation =
             service.and_then(|s| route::operation_of(s.catalog(), info.method, info.path_and_query)).map(|op| op.name);
         let request = RequestInfo {
@@ -760,7 +681,10 @@ enum Action {
 
 /// A request as both forms receive it, before it is attributed to a service and operation.
 struct RawRequest<'a> {
-    service: Option<Service>,
+    /// The service, when the form serves one (the in-process client).
+    service: Option<&'static Service>,
+    /// The services the form serves, to attribute a request to (the server).
+    services: &'a [&'static Service],
     method: &'a str,
     path_and_query: &'a str,
     authorization: Option<&'a str>,
@@ -776,6 +700,8 @@ impl RawRequest<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_server_errors_pinpoint::SERVICE as PINPOINT;
+    use aws_server_errors_signer::SERVICE as SIGNER;
 
     /// The plan's latency holds on the server form too: a real Signer client over loopback
     /// waits for it (measured on the wall clock; the server's own timer makes the wait).
@@ -783,34 +709,29 @@ mod tests {
     async fn the_server_form_models_the_plans_latency() {
         let latency = std::time::Duration::from_millis(150);
         let injector = FaultInjector::new(FaultPlan::new().latency(latency));
-        let server = FaultServer::start(injector.clone()).await.unwrap();
+        let server = FaultServer::start(injector.clone(), [&SIGNER]).await.unwrap();
         let signer = aws_sdk_signer::Client::new(&server.sdk_config());
         let started = std::time::Instant::now();
         signer.list_signing_profiles().send().await.unwrap();
         assert!(started.elapsed() >= latency, "answered after {:?}", started.elapsed());
-        assert_eq!(injector.attempts(Service::Signer, "ListSigningProfiles"), 1);
+        assert_eq!(injector.attempts(&SIGNER, "ListSigningProfiles"), 1);
     }
 
     #[test]
-    fn a_rule_for_an_operation_no_service_has_is_an_error() {
+    fn a_rule_for_an_operation_its_service_lacks_is_an_error() {
         let plan = FaultPlan::new()
-            .rule(Rule::new(Fault::Throttling).operation("GetApp"))
-            .rule(Rule::new(Fault::InternalError).operation("GetAppp"));
+            .rule(Rule::new(Fault::Throttling).service(&PINPOINT).operation("GetApp"))
+            .rule(Rule::new(Fault::InternalError).service(&PINPOINT).operation("GetAppp"));
         let error = FaultInjector::try_new(plan).unwrap_err();
-        assert_eq!(error, PlanError::UnknownOperation { rule: 1, operation: "GetAppp".into(), service: None });
-        let wrong_service =
-            FaultPlan::new().rule(Rule::new(Fault::InternalError).service(Service::Signer).operation("GetApp"));
+        assert_eq!(error, PlanError::UnknownOperation { rule: 1, operation: "GetAppp".into(), service: &PINPOINT });
+        let wrong_service = FaultPlan::new().rule(Rule::new(Fault::InternalError).service(&SIGNER).operation("GetApp"));
         assert!(wrong_service.validate().is_err(), "GetApp is Pinpoint's, not Signer's");
-        assert!("S3".parse::<Service>().is_err());
-        for service in Service::ALL {
-            assert_eq!(Service::from_name(service.name()), Some(service));
-            assert_eq!(Service::from_name(service.catalog().key()), Some(service));
-        }
     }
 
     fn request(injector: &FaultInjector, op_path: &str) -> u16 {
         let info = RawRequest {
-            service: Some(Service::Pinpoint),
+            service: Some(&PINPOINT),
+            services: &[],
             method: "GET",
             path_and_query: op_path,
             authorization: None,
@@ -827,7 +748,7 @@ mod tests {
         let injector = FaultInjector::new(FaultPlan::new().fail_first(2, Fault::InternalError));
         let statuses: Vec<_> = (0..4).map(|_| request(&injector, "/v1/apps/a")).collect();
         assert_eq!(statuses, [500, 500, 200, 200]);
-        assert_eq!(injector.attempts(Service::Pinpoint, "GetApp"), 4);
+        assert_eq!(injector.attempts(&PINPOINT, "GetApp"), 4);
     }
 
     #[test]

@@ -1,19 +1,19 @@
 //! Which service and operation an HTTP request is for, read from the request as a server would.
 
 use aws_server_errors::catalog::{OperationSpec, Protocol, ServiceCatalog};
+use aws_server_errors::Service;
 
-use crate::Service;
-
-/// The service a request is for: from the RPC v2 path (`/service/<Service>/operation/<Op>`), else
-/// from the SigV4 credential scope in `Authorization` (`Credential=AKID/date/region/<name>/...`).
-pub fn service_of(path: &str, authorization: Option<&str>) -> Option<Service> {
+/// The service of `services` a request is for: from the RPC v2 path
+/// (`/service/<Service>/operation/<Op>`), else from the SigV4 credential scope in `Authorization`
+/// (`Credential=AKID/date/region/<name>/...`).
+pub fn service_of(path: &str, authorization: Option<&str>, services: &[&'static Service]) -> Option<&'static Service> {
     if let Some(rest) = path.strip_prefix("/service/") {
         let name = rest.split('/').next()?;
-        return Service::ALL.into_iter().find(|s| s.catalog().model_service == name);
+        return services.iter().copied().find(|s| s.catalog().model_service == name);
     }
     let scope = authorization?.split("Credential=").nth(1)?;
     let signing_name = scope.split([',', ' ']).next()?.split('/').nth(3)?;
-    Service::ALL.into_iter().find(|s| s.catalog().signing_name == signing_name)
+    services.iter().copied().find(|s| s.catalog().signing_name == signing_name)
 }
 
 /// The operation a request is for, by the catalog's HTTP bindings. Among several matching URI
@@ -72,11 +72,21 @@ fn score(template: &str, segments: &[&str], query: &[&str]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_server_errors::catalog::{BACKUPGATEWAY, PINPOINT, SIGNER};
+    use aws_server_errors_backupgateway::SERVICE as BACKUPGATEWAY;
+    use aws_server_errors_pinpoint::SERVICE as PINPOINT;
+    use aws_server_errors_signer::SERVICE as SIGNER;
+
+    static ALL: [&Service; 5] = [
+        &SIGNER,
+        &PINPOINT,
+        &aws_server_errors_account::SERVICE,
+        &BACKUPGATEWAY,
+        &aws_server_errors_connectcases::SERVICE,
+    ];
 
     #[test]
     fn rest_paths_resolve_to_operations() {
-        let op = |c, m, p| operation_of(c, m, p).map(|o: &OperationSpec| o.name);
+        let op = |s: &Service, m, p| operation_of(s.catalog(), m, p).map(|o: &OperationSpec| o.name);
         assert_eq!(op(&SIGNER, "GET", "/signing-profiles/my-profile"), Some("GetSigningProfile"));
         assert_eq!(op(&SIGNER, "GET", "/signing-profiles"), Some("ListSigningProfiles"));
         assert_eq!(op(&PINPOINT, "POST", "/v1/apps/abc/messages"), Some("SendMessages"));
@@ -91,7 +101,7 @@ mod tests {
 
     #[test]
     fn every_rest_operation_routes_to_itself() {
-        for service in Service::ALL {
+        for service in ALL {
             let catalog = service.catalog();
             for op in catalog.operations {
                 // Fill each label with a sample value and each query literal with itself.
@@ -107,11 +117,12 @@ mod tests {
     #[test]
     fn service_comes_from_the_credential_scope_or_rpc_path() {
         let auth = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/mobiletargeting/aws4_request, SignedHeaders=host, Signature=abc";
-        assert_eq!(service_of("/v1/apps", Some(auth)), Some(Service::Pinpoint));
+        assert_eq!(service_of("/v1/apps", Some(auth), &ALL), Some(&PINPOINT));
         assert_eq!(
-            service_of("/service/BackupOnPremises_v20210101/operation/GetGateway", None),
-            Some(Service::BackupGateway)
+            service_of("/service/BackupOnPremises_v20210101/operation/GetGateway", None, &ALL),
+            Some(&BACKUPGATEWAY)
         );
-        assert_eq!(service_of("/v1/apps", None), None);
+        assert_eq!(service_of("/v1/apps", None, &ALL), None);
+        assert_eq!(service_of("/v1/apps", Some(auth), &[&SIGNER]), None, "a service the server was not given");
     }
 }

@@ -17,28 +17,33 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
+use aws_server_errors::Service;
+
 use crate::{Action, FaultInjector, Injected, RawRequest};
 
-/// A loopback HTTP server that serves all five services from one [`FaultInjector`].
+/// A loopback HTTP server that serves the services it is given (each adapter crate's `SERVICE`)
+/// from one [`FaultInjector`].
 ///
 /// Point a client at it with `endpoint_url(server.url())`. The service of each request is read
-/// from its SigV4 credential scope (or, for Backup Gateway, its RPC path), as a real front end
-/// would route it. The server stops when dropped.
+/// from its SigV4 credential scope (or, for an RPC v2 CBOR service such as Backup Gateway, its
+/// RPC path), as a real front end would route it; a request of another service is answered by
+/// the responder without a fault, and recorded without a service. The server stops when dropped.
 ///
 /// Limitation: Signer's `GetRevocationStatus` has the endpoint host prefix `data-`, so against
 /// `http://127.0.0.1:PORT` the SDK asks for host `data-127.0.0.1`, which does not resolve. Use
 /// the in-process [`FaultInjectingClient`](crate::FaultInjectingClient) for that operation.
 ///
 /// ```
-/// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, FaultServer, Service};
+/// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, FaultServer};
+/// use aws_server_errors_signer::SERVICE as SIGNER;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> std::io::Result<()> {
 /// let injector = FaultInjector::new(FaultPlan::new().fail_first(1, Fault::InternalError));
-/// let server = FaultServer::start(injector.clone()).await?;
+/// let server = FaultServer::start(injector.clone(), [&SIGNER]).await?;
 /// let client = aws_sdk_signer::Client::new(&server.sdk_config()); // endpoint: the server
 /// client.get_signing_profile().profile_name("p").send().await.expect("retried after the 500");
-/// assert_eq!(injector.attempts(Service::Signer, "GetSigningProfile"), 2);
+/// assert_eq!(injector.attempts(&SIGNER, "GetSigningProfile"), 2);
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -48,11 +53,16 @@ pub struct FaultServer {
 }
 
 impl FaultServer {
-    /// Binds `127.0.0.1` on a free port and starts serving on the current Tokio runtime.
+    /// Binds `127.0.0.1` on a free port and starts serving `services` on the current Tokio
+    /// runtime.
     ///
     /// # Errors
     /// The I/O error if the socket cannot be bound.
-    pub async fn start(injector: FaultInjector) -> std::io::Result<Self> {
+    pub async fn start(
+        injector: FaultInjector,
+        services: impl IntoIterator<Item = &'static Service>,
+    ) -> std::io::Result<Self> {
+        let services: std::sync::Arc<[&'static Service]> = services.into_iter().collect();
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let task = tokio::spawn(async move {
@@ -71,11 +81,11 @@ impl FaultServer {
                         continue;
                     }
                 };
-                let injector = injector.clone();
+                let (injector, services) = (injector.clone(), services.clone());
                 connections.spawn(async move {
                     let service = service_fn(move |request| {
-                        let injector = injector.clone();
-                        async move { serve(&injector, request).await }
+                        let (injector, services) = (injector.clone(), services.clone());
+                        async move { serve(&injector, &services, request).await }
                     });
                     if let Err(error) =
                         hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await
@@ -133,18 +143,19 @@ pub async fn refused_endpoint() -> std::io::Result<String> {
 /// defaults; override them on the service's `config::Builder`.
 ///
 /// ```
-/// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, FaultServer, Rule, Service};
+/// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, FaultServer, Rule};
+/// use aws_server_errors_signer::SERVICE as SIGNER;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let injector = FaultInjector::new(FaultPlan::new().rule(Rule::new(Fault::InternalError).first(1)));
-/// let server = FaultServer::start(injector.clone()).await?;
+/// let server = FaultServer::start(injector.clone(), [&SIGNER]).await?;
 /// let signer = aws_sdk_signer::Client::new(&server.sdk_config());
 ///
 /// // The first attempt gets Signer's wire-exact InternalServiceErrorException; the SDK's own
 /// // retry sends a second attempt, which succeeds.
 /// signer.list_signing_profiles().send().await?;
-/// assert_eq!(injector.attempts(Service::Signer, "ListSigningProfiles"), 2);
+/// assert_eq!(injector.attempts(&SIGNER, "ListSigningProfiles"), 2);
 /// # Ok(()) }
 /// ```
 pub fn sdk_config(endpoint_url: &str) -> SdkConfig {
@@ -175,12 +186,17 @@ impl std::fmt::Display for Closed {
 
 impl std::error::Error for Closed {}
 
-async fn serve(injector: &FaultInjector, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Closed> {
+async fn serve(
+    injector: &FaultInjector,
+    services: &[&'static Service],
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Closed> {
     let (parts, body) = request.into_parts();
     let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let info = RawRequest {
         service: None,
+        services,
         method: parts.method.as_str(),
         path_and_query,
         authorization: parts.headers.get("authorization").and_then(|v| v.to_str().ok()),

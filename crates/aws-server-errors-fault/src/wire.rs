@@ -9,17 +9,18 @@
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode};
 
-use crate::{Fault, Service};
+use crate::Fault;
 use aws_server_errors::catalog::Protocol;
+use aws_server_errors::Service;
 
 /// The message every injected error carries.
 pub const MESSAGE: &str = "Injected by aws-server-errors-fault";
 /// The service-specific code member of injected errors (Signer `code`, Backup Gateway `ErrorCode`).
 pub const ERROR_CODE: &str = "InjectedFault";
 
-/// The response a service sends for `fault`, with `request_id` in `x-amzn-RequestId` (and, for
-/// Pinpoint, in the body's `RequestID`).
-pub fn error_response(service: Service, fault: &Fault, request_id: &str) -> Response<Bytes> {
+/// The response a service sends for `fault`, with `request_id` in `x-amzn-RequestId` (and in a
+/// body member named for it, as Pinpoint's `RequestID`).
+pub fn error_response(service: &Service, fault: &Fault, request_id: &str) -> Response<Bytes> {
     let catalog = service.catalog();
     let (status, shape) = match fault {
         Fault::Throttling => (StatusCode::TOO_MANY_REQUESTS, catalog.throttling_shape),
@@ -51,41 +52,57 @@ pub fn error_response(service: Service, fault: &Fault, request_id: &str) -> Resp
                 "x-amzn-ErrorType",
                 format!("{shape}:http://internal.amazon.com/coral/{}/", catalog.model_namespace),
             );
-            let body = match service {
-                // Signer's error shapes carry `message` and `code`.
-                Service::Signer => serde_json::json!({ "message": MESSAGE, "code": ERROR_CODE }),
-                // Pinpoint's error shapes capitalise their members: `Message`, `RequestID`.
-                Service::Pinpoint => serde_json::json!({ "Message": MESSAGE, "RequestID": request_id }),
-                // Account's `errorType` is bound to the x-amzn-ErrorType header; Connect Cases'
-                // `retryAfterSeconds` to Retry-After. Both bodies hold only the message.
-                Service::Account | Service::ConnectCases | Service::BackupGateway => {
-                    serde_json::json!({ "message": MESSAGE })
-                }
-            };
-            Bytes::from(body.to_string())
+            let members = error_members(catalog.error_body_members, request_id);
+            let body: serde_json::Map<String, serde_json::Value> =
+                members.into_iter().map(|(k, v)| (k.to_owned(), v.into())).collect();
+            Bytes::from(serde_json::Value::Object(body).to_string())
         }
         Protocol::RpcV2Cbor => {
             builder = builder.header("Content-Type", "application/cbor").header("smithy-protocol", "rpc-v2-cbor");
             let shape_id = format!("{}#{shape}", catalog.model_namespace);
-            cbor(&[("__type", shape_id.as_str()), ("ErrorCode", ERROR_CODE), ("Message", MESSAGE)])
+            let mut entries = vec![("__type", shape_id.as_str())];
+            entries.extend(error_members(catalog.error_body_members, request_id));
+            cbor(&entries)
         }
     };
     builder.body(body).expect("response parts are valid")
+}
+
+/// The body members of an injected error, from the internal-error shape's members as the model
+/// names them on the wire (Signer `message` and `code`, Pinpoint `Message` and `RequestID`, Backup
+/// Gateway `ErrorCode` and `Message`; members bound to headers, as Account's `errorType` and
+/// Connect Cases' `retryAfterSeconds`, are not in the list): a message member gets [`MESSAGE`], a
+/// request-id member the request id, any other (a service-specific code) [`ERROR_CODE`].
+fn error_members<'a>(members: &'static [&'static str], request_id: &'a str) -> Vec<(&'static str, &'a str)> {
+    members
+        .iter()
+        .map(|&name| {
+            let lower = name.to_ascii_lowercase();
+            let value = if lower.contains("message") {
+                MESSAGE
+            } else if lower.contains("requestid") {
+                request_id
+            } else {
+                ERROR_CODE
+            };
+            (name, value)
+        })
+        .collect()
 }
 
 /// A valid success of `operation`: `200` with its required string members (nested in required
 /// structures) set to non-empty placeholders (`"fault-kit-<member>"`), as JSON or CBOR; the SDK
 /// fills every other required member with its own default (client-side error correction). So an
 /// id the response carries (Connect Cases `CreateCase`'s `caseId`) can be used in a next request.
-pub fn success(service: Service, operation: Option<&str>, request_id: &str) -> Response<Bytes> {
-    let body = operation.map_or("{}", |operation| crate::generated::success_body(service, operation));
+pub fn success(service: &Service, operation: Option<&str>, request_id: &str) -> Response<Bytes> {
+    let body = operation.map_or("{}", |operation| service.catalog().success_body(operation));
     let value: serde_json::Value = serde_json::from_str(body).expect("generated bodies are JSON");
     success_with_body(service, &value, request_id)
 }
 
 /// A success with `body` (a JSON value), encoded as the service's protocol does: JSON for
 /// restJson1, CBOR for RPC v2 CBOR.
-pub fn success_with_body(service: Service, body: &serde_json::Value, request_id: &str) -> Response<Bytes> {
+pub fn success_with_body(service: &Service, body: &serde_json::Value, request_id: &str) -> Response<Bytes> {
     let builder = Response::builder().status(StatusCode::OK).header("x-amzn-RequestId", request_id);
     match service.catalog().protocol {
         Protocol::RestJson1 => builder.header("Content-Type", "application/json").body(Bytes::from(body.to_string())),
@@ -105,7 +122,7 @@ pub fn success_with_body(service: Service, body: &serde_json::Value, request_id:
 /// required members with defaults (client-side error correction: `""` for a string). For
 /// benchmarks, where the body must be the same for every operation; [`success`] is valid for the
 /// SDK's builders.
-pub fn empty_success(service: Service, request_id: &str) -> Response<Bytes> {
+pub fn empty_success(service: &Service, request_id: &str) -> Response<Bytes> {
     let builder = Response::builder().status(StatusCode::OK).header("x-amzn-RequestId", request_id);
     match service.catalog().protocol {
         Protocol::RestJson1 => builder.header("Content-Type", "application/json").body(Bytes::from_static(b"{}")),
@@ -129,10 +146,14 @@ fn cbor(entries: &[(&str, &str)]) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_server_errors_backupgateway::SERVICE as BACKUPGATEWAY;
+    use aws_server_errors_connectcases::SERVICE as CONNECTCASES;
+    use aws_server_errors_pinpoint::SERVICE as PINPOINT;
+    use aws_server_errors_signer::SERVICE as SIGNER;
 
     #[test]
     fn backup_gateway_errors_are_cbor_with_a_shape_id() {
-        let response = error_response(Service::BackupGateway, &Fault::InternalError, "req-1");
+        let response = error_response(&BACKUPGATEWAY, &Fault::InternalError, "req-1");
         assert_eq!(response.status(), 500);
         assert_eq!(response.headers()["smithy-protocol"], "rpc-v2-cbor");
         let value: ciborium::Value = ciborium::from_reader(response.body().as_ref()).unwrap();
@@ -140,11 +161,22 @@ mod tests {
         let get = |k: &str| map.iter().find(|(key, _)| key.as_text() == Some(k)).and_then(|(_, v)| v.as_text());
         assert_eq!(get("__type"), Some("com.amazonaws.backupgateway#InternalServerException"));
         assert_eq!(get("ErrorCode"), Some(ERROR_CODE));
+        assert_eq!(get("Message"), Some(MESSAGE));
+    }
+
+    #[test]
+    fn error_bodies_hold_the_members_each_model_gives_its_internal_error() {
+        let body = |service: &Service| -> serde_json::Value {
+            serde_json::from_slice(error_response(service, &Fault::InternalError, "req-3").body()).unwrap()
+        };
+        assert_eq!(body(&SIGNER), serde_json::json!({ "message": MESSAGE, "code": ERROR_CODE }));
+        assert_eq!(body(&CONNECTCASES), serde_json::json!({ "message": MESSAGE }), "retryAfterSeconds is a header");
+        assert_eq!(body(&aws_server_errors_account::SERVICE), serde_json::json!({ "message": MESSAGE }));
     }
 
     #[test]
     fn pinpoint_errors_carry_the_request_id_in_the_body() {
-        let response = error_response(Service::Pinpoint, &Fault::InternalError, "req-2");
+        let response = error_response(&PINPOINT, &Fault::InternalError, "req-2");
         let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
         assert_eq!(body["RequestID"], "req-2");
         assert!(response.headers()["x-amzn-ErrorType"].to_str().unwrap().starts_with("InternalServerErrorException:"));
@@ -152,22 +184,22 @@ mod tests {
 
     #[test]
     fn a_success_carries_the_required_strings_of_its_operation() {
-        let response = success(Service::ConnectCases, Some("CreateCase"), "r");
+        let response = success(&CONNECTCASES, Some("CreateCase"), "r");
         let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
         assert_eq!(body, serde_json::json!({ "caseId": "fault-kit-caseId", "caseArn": "fault-kit-caseArn" }));
-        let response = success(Service::ConnectCases, Some("NoSuchOperation"), "r");
+        let response = success(&CONNECTCASES, Some("NoSuchOperation"), "r");
         assert_eq!(response.body().as_ref(), b"{}");
-        let response = success(Service::BackupGateway, Some("GetGateway"), "r");
+        let response = success(&BACKUPGATEWAY, Some("GetGateway"), "r");
         let value: ciborium::Value = ciborium::from_reader(response.body().as_ref()).unwrap();
         assert!(value.as_map().is_some(), "{value:?}");
     }
 
     #[test]
     fn throttling_uses_each_service_shape_and_429() {
-        let response = error_response(Service::Signer, &Fault::Throttling, "r");
+        let response = error_response(&SIGNER, &Fault::Throttling, "r");
         assert_eq!(response.status(), 429);
         assert!(response.headers()["x-amzn-ErrorType"].to_str().unwrap().starts_with("TooManyRequestsException"));
-        let response = error_response(Service::ConnectCases, &Fault::Throttling, "r");
+        let response = error_response(&CONNECTCASES, &Fault::Throttling, "r");
         assert!(response.headers()["x-amzn-ErrorType"].to_str().unwrap().starts_with("ThrottlingException"));
     }
 }

@@ -4,7 +4,8 @@
 #![allow(deprecated)]
 
 use aws_server_errors::adapter::{ClassifiedError, ClassifyFn, ErrorClass, OperationError};
-use aws_server_errors::catalog::PINPOINT as CATALOG;
+
+use crate::catalog::CATALOG;
 
 /// Classifiers for the 122 operations of `aws-sdk-pinpoint`, in catalog order.
 pub(crate) static CLASSIFIERS: [ClassifyFn; 122] = [
@@ -2632,7 +2633,19 @@ fn verify_otp_message(err: &OperationError) -> Option<ClassifiedError<'_>> {
 #[cfg(test)]
 mod tests {
     use super::CATALOG;
-    use aws_server_errors::adapter::{ErrorClass, OperationError, ServiceAdapter};
+    use aws_server_errors::adapter::{ErrorClass, OperationError};
+
+    #[test]
+    fn operations_are_sorted_unique_and_found_by_name() {
+        for pair in CATALOG.operations.windows(2) {
+            assert!(pair[0].name < pair[1].name, "{} !< {}", pair[0].name, pair[1].name);
+        }
+        for op in CATALOG.operations {
+            assert_eq!(crate::SERVICE.operation(op.name), Some(op));
+        }
+        assert_eq!(CATALOG.operations.len(), 122);
+        assert_eq!((crate::SERVICE.key(), crate::SERVICE.name()), ("pinpoint", "Pinpoint"));
+    }
 
     /// Each classifier takes the error type of the operation at its own index (and no other), and
     /// classifies the service's internal-error code as an internal-server error.
@@ -2766,9 +2779,9 @@ mod tests {
         assert_eq!(errors.len(), CATALOG.operations.len());
         for (i, error) in errors.iter().enumerate() {
             let name = CATALOG.operations[i].name;
-            let classified = crate::ADAPTER.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
+            let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
             assert_eq!(classified.class, ErrorClass::InternalServerError, "{name}");
-            assert!(crate::ADAPTER.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+            assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
         }
     }
 }

@@ -2,11 +2,12 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod catalog;
 mod generated;
 
 use aws_server_errors::adapter::{ClassifiedError, ErrorClass};
 
-aws_server_errors::define_adapter!(PINPOINT, aws_sdk_pinpoint);
+aws_server_errors::define_adapter!(aws_sdk_pinpoint);
 
 /// Pinpoint's `InternalServerErrorException` puts the request id in its body, as `RequestID`.
 pub(crate) fn internal_error(x: &aws_sdk_pinpoint::types::error::InternalServerErrorException) -> ClassifiedError<'_> {

@@ -2,11 +2,12 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod catalog;
 mod generated;
 
 use aws_server_errors::adapter::{ClassifiedError, ErrorClass};
 
-aws_server_errors::define_adapter!(SIGNER, aws_sdk_signer);
+aws_server_errors::define_adapter!(aws_sdk_signer);
 
 /// Signer's `InternalServiceErrorException` carries a `code` member besides the message.
 pub(crate) fn internal_error(x: &aws_sdk_signer::types::error::InternalServiceErrorException) -> ClassifiedError<'_> {

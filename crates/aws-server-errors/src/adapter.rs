@@ -1,4 +1,5 @@
-//! The shared taxonomy, the classified-error record, and what an adapter implements.
+//! The shared taxonomy, the classified-error record, and the [`Service`] handle an adapter crate
+//! exports.
 //!
 //! An adapter crate (one per service) turns the `OperationError` of each of its operations
 //! into a [`ClassifiedError`]. The interceptor finds the operation once per call by name and
@@ -12,7 +13,7 @@ use std::time::Duration;
 pub use aws_smithy_runtime_api::client::interceptors::context::Error as OperationError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::catalog::{RetrySafety, ServiceCatalog};
+use crate::catalog::{OperationSpec, RetrySafety, ServiceCatalog};
 use crate::failure::Failure;
 
 /// The shared taxonomy every attempt's error is sorted into.
@@ -254,67 +255,123 @@ pub fn sanitize_error_code(raw: &str) -> &str {
 /// operation's error type (which the interceptor reports as [`ErrorClass::Unknown`]).
 pub type ClassifyFn = for<'a> fn(&'a OperationError) -> Option<ClassifiedError<'a>>;
 
-#[doc(hidden)]
-/// What an adapter crate implements for its service. Generated-code support: the adapter crates
-/// implement it, users never do.
+/// One AWS service, as its adapter crate describes it: the operations of its SDK crate, whether
+/// each may be retried, and how to read each operation's errors. The one handle by which code
+/// names a service: each adapter crate exports it as `SERVICE` (e.g.
+/// `aws_server_errors_signer::SERVICE`), and the policy's inspection and control
+/// ([`retry_budget_tokens`](crate::ServerErrorPolicy::retry_budget_tokens),
+/// [`circuit_state`](crate::ServerErrorPolicy::circuit_state),
+/// [`isolate`](crate::ServerErrorPolicy::isolate), ...), the config's validation and the fault
+/// kit take it. Its [`key`](Self::key) names it in configuration, its [`name`](Self::name) in
+/// metrics and logs.
 ///
-/// Implementations are generated tables: [`catalog`](Self::catalog) lists the operations, and
-/// [`classify`](Self::classify) indexes a table of [`ClassifyFn`] in the same order.
-pub trait ServiceAdapter: Send + Sync + std::fmt::Debug + 'static {
-    /// The service's catalog.
-    fn catalog(&self) -> &'static ServiceCatalog;
-
-    /// Classifies an error of the operation at `operation` (an index into
-    /// `self.catalog().operations`). `None` when `operation` is out of range or the error is not
-    /// that operation's type. Must not panic.
-    fn classify<'a>(&self, operation: usize, error: &'a OperationError) -> Option<ClassifiedError<'a>>;
-}
-
-#[doc(hidden)]
-/// A [`ServiceAdapter`] made of a catalog and a table of classifiers, which is what the adapter
-/// crates' generators emit.
-#[derive(Debug)]
-pub struct TableAdapter {
+/// ```
+/// use aws_server_errors_connectcases::SERVICE as CONNECTCASES;
+///
+/// assert_eq!(CONNECTCASES.key(), "connectcases"); // config: `[services.connectcases]`
+/// assert_eq!(CONNECTCASES.name(), "ConnectCases"); // metrics and logs: `rpc.service`
+/// assert_eq!(CONNECTCASES.to_string(), "ConnectCases");
+/// assert!(CONNECTCASES.is_named("Connect Cases"));
+/// assert!(CONNECTCASES.operation("CreateCase").unwrap().retry_safety.is_retry_safe());
+/// ```
+pub struct Service {
     catalog: &'static ServiceCatalog,
     classifiers: &'static [ClassifyFn],
 }
 
-impl TableAdapter {
-    /// Pairs a catalog with its classifiers.
+impl Service {
+    /// Pairs a catalog with its classifiers, one per operation in catalog order. Generated-code
+    /// support: adapter crates build their `SERVICE` with it (through `define_adapter!`).
     ///
     /// # Panics
     /// When the two tables differ in length, which means the generated code is out of step with
     /// the catalog. Adapter crates build it in a `static`, where that panic is a compile error.
+    #[doc(hidden)]
     pub const fn new(catalog: &'static ServiceCatalog, classifiers: &'static [ClassifyFn]) -> Self {
         assert!(catalog.operations.len() == classifiers.len(), "classifier table and catalog differ in length");
         Self { catalog, classifiers }
     }
-}
 
-impl ServiceAdapter for TableAdapter {
-    fn catalog(&self) -> &'static ServiceCatalog {
+    /// The key that names the service in a [`PolicyConfig`](crate::PolicyConfig)'s `services`:
+    /// the SDK crate's name without `aws-sdk-`, e.g. `"backupgateway"`.
+    pub fn key(&self) -> &'static str {
+        self.catalog.key()
+    }
+
+    /// The service's name in metrics and logs (`rpc.service`): the name the SDK reports in its
+    /// operations' `Metadata` (the model's `sdkId`), e.g. `"signer"`, `"Backup Gateway"`. Also
+    /// accepted as a config key.
+    pub fn name(&self) -> &'static str {
+        self.catalog.service
+    }
+
+    /// Whether `name` means this service: its [`key`](Self::key) or its [`name`](Self::name),
+    /// ignoring ASCII case, spaces, hyphens and underscores (see [`ServiceCatalog::is_named`]).
+    pub fn is_named(&self, name: &str) -> bool {
+        self.catalog.is_named(name)
+    }
+
+    /// The service's catalog: its operations and the SDK crate they were generated from.
+    pub fn catalog(&self) -> &'static ServiceCatalog {
         self.catalog
     }
 
-    fn classify<'a>(&self, operation: usize, error: &'a OperationError) -> Option<ClassifiedError<'a>> {
+    /// An operation by its name as the SDK spells it (`"GetApp"`), with its retry safety.
+    pub fn operation(&self, name: &str) -> Option<&'static OperationSpec> {
+        self.catalog.operation(name)
+    }
+
+    /// Classifies an error of the operation at `operation` (an index into the catalog's
+    /// operations). `None` when `operation` is out of range or the error is not that operation's
+    /// type. Never panics. Generated-code support (the adapter crates' tests call it).
+    #[doc(hidden)]
+    pub fn classify<'a>(&self, operation: usize, error: &'a OperationError) -> Option<ClassifiedError<'a>> {
         self.classifiers.get(operation).and_then(|f| f(error))
     }
 }
 
-/// Defines what every adapter crate exports: `ADAPTER` (a [`TableAdapter`] over the generated
-/// classifier table `generated::CLASSIFIERS`) and the `ServerErrorPolicyExt` trait with the
-/// one-call registration on the SDK crate's `config::Builder`.
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("key", &self.key())
+            .field("name", &self.name())
+            .field("sdk_crate", &self.catalog.sdk_crate)
+            .field("sdk_version", &self.catalog.sdk_version)
+            .field("operations", &self.catalog.operations.len())
+            .finish()
+    }
+}
+
+impl std::fmt::Display for Service {
+    /// The service's [`name`](Self::name).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Two handles are the same service when their keys are (two versions of one adapter crate in
+/// one build are one service).
+impl PartialEq for Service {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Service {}
+
+/// Defines what every adapter crate exports: `SERVICE` (the [`Service`] handle over the
+/// generated `catalog::CATALOG` and `generated::CLASSIFIERS`) and the `ServerErrorPolicyExt`
+/// trait with the one-call registration on the SDK crate's `config::Builder`.
 ///
-/// `define_adapter!(SIGNER, aws_sdk_signer)` names the catalog static in
-/// [`catalog`](crate::catalog) and the SDK crate.
+/// `define_adapter!(aws_sdk_signer)` names the SDK crate.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! define_adapter {
-    ($catalog:ident, $sdk:ident) => {
-        #[doc = concat!("The adapter of `", stringify!($sdk), "`: its catalog and one classifier per operation.")]
-        #[doc(hidden)]
-        pub static ADAPTER: $crate::adapter::TableAdapter =
-            $crate::adapter::TableAdapter::new(&$crate::catalog::$catalog, &generated::CLASSIFIERS);
+    ($sdk:ident) => {
+        #[doc = concat!("The service of `", stringify!($sdk), "`, as the policy knows it: its operations, their retry \
+            safety and the classification of their errors. Pass it wherever code names the service: \
+            `ServerErrorPolicy::with_services`, `retry_budget_tokens`, `circuit_state`, `isolate`, the fault kit.")]
+        pub static SERVICE: $crate::Service = $crate::Service::new(&catalog::CATALOG, &generated::CLASSIFIERS);
 
         /// Registers a [`ServerErrorPolicy`](aws_server_errors::ServerErrorPolicy) on this service's
         /// client config in one call.
@@ -324,17 +381,17 @@ macro_rules! define_adapter {
             /// on the service, a retry classifier that calls its internal-server errors retryable
             /// whatever status carried them (as the 500 does over the wire; under
             /// `aws-smithy-mocks` it is a 418). The same policy may be
-            /// registered on clients of every service; each service keeps its own state.
-            /// Registering a policy twice on one config (as `config.to_builder()` followed by
-            /// this call does) is harmless: the first registration decides and counts, the
-            /// others stand aside.
+            /// registered on clients of every service; each service keeps its own state, created
+            /// at its first registration. Registering a policy twice on one config (as
+            /// `config.to_builder()` followed by this call does) is harmless: the first
+            /// registration decides and counts, the others stand aside.
             fn server_error_policy(self, policy: &$crate::ServerErrorPolicy) -> Self;
         }
 
         impl ServerErrorPolicyExt for $sdk::config::Builder {
             fn server_error_policy(mut self, policy: &$crate::ServerErrorPolicy) -> Self {
-                self.push_interceptor(policy.shared_interceptor(&ADAPTER));
-                if let Some(classifier) = policy.shared_retry_classifier(&ADAPTER) {
+                self.push_interceptor(policy.shared_interceptor(&SERVICE));
+                if let Some(classifier) = policy.shared_retry_classifier(&SERVICE) {
                     self.push_retry_classifier(classifier);
                 }
                 self

@@ -146,18 +146,18 @@ pub struct CircuitEvent {
 ///
 /// ```
 /// use aws_sdk_signer::error::DisplayErrorContext;
-/// use aws_server_errors::catalog::SIGNER;
 /// use aws_server_errors::{circuit_open, PolicyConfig, ServerErrorPolicy};
-/// use aws_server_errors_fault::{FaultInjector, FaultPlan, Service};
-/// use aws_server_errors_signer::ServerErrorPolicyExt as _;
+/// use aws_server_errors_fault::{FaultInjector, FaultPlan};
+/// use aws_server_errors_signer::{ServerErrorPolicyExt as _, SERVICE as SIGNER};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let policy = ServerErrorPolicy::new(PolicyConfig::builder().service("signer", |s| s.circuit_breaker = true.into()).build()?)?;
+/// let config = PolicyConfig::builder().service("signer", |s| s.circuit_breaker = true.into()).build()?;
+/// let policy = ServerErrorPolicy::with_services(config, [&SIGNER])?;
 /// policy.isolate(&SIGNER)?; // an operator holds it open
 /// let injector = FaultInjector::new(FaultPlan::new());
 /// let sdk = aws_server_errors_fault::sdk_config("http://localhost:1");
-/// let config = aws_sdk_signer::config::Builder::from(&sdk).http_client(injector.http_client(Service::Signer));
+/// let config = aws_sdk_signer::config::Builder::from(&sdk).http_client(injector.http_client(&SIGNER));
 /// let client = aws_sdk_signer::Client::from_conf(config.server_error_policy(&policy).build());
 ///
 /// let err = client.get_signing_profile().profile_name("p").send().await.unwrap_err();

@@ -18,14 +18,14 @@ use crate::config::{ConfigError, MAX_ATTEMPTS_LIMIT};
 ///
 /// ```
 /// use aws_server_errors::{CallOverride, ServerErrorPolicy};
-/// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, Service};
+/// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan};
 /// use aws_server_errors_signer::ServerErrorPolicyExt as _;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
 /// let config = aws_sdk_signer::config::Builder::from(&aws_server_errors_fault::sdk_config("http://localhost"))
-///     .http_client(injector.http_client(Service::Signer))
+///     .http_client(injector.http_client(&aws_server_errors_signer::SERVICE))
 ///     .server_error_policy(&ServerErrorPolicy::with_defaults()) // 3 attempts
 ///     .build();
 /// let signer = aws_sdk_signer::Client::from_conf(config);
@@ -40,7 +40,7 @@ use crate::config::{ConfigError, MAX_ATTEMPTS_LIMIT};
 ///     .send()
 ///     .await;
 /// assert!(result.unwrap_err().into_service_error().is_internal_service_error_exception());
-/// assert_eq!(injector.attempts(Service::Signer, "GetSigningProfile"), 5);
+/// assert_eq!(injector.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"), 5);
 ///
 /// assert!(CallOverride::max_attempts(0).is_err(), "outside 1..=20");
 /// # Ok(()) }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, OrchestratorError};
 
 use crate::adapter::{
-    class_of_code, class_of_status, sanitize_error_code, ClassifiedError, ErrorClass, OperationError, ServiceAdapter,
+    class_of_code, class_of_status, sanitize_error_code, ClassifiedError, ErrorClass, OperationError, Service,
 };
 use crate::failure::Failure;
 use crate::state::Operation;
@@ -18,14 +18,14 @@ use crate::state::Operation;
 /// typed classifier; its error is classified by the error code the response's `x-amzn-ErrorType`
 /// header names, and by its status and transport failure.
 pub(crate) fn classify_attempt<'a>(
-    adapter: &dyn ServiceAdapter,
+    service: &Service,
     operation: &Operation,
     error: &'a OrchestratorError<OperationError>,
     response: Option<&'a HttpResponse>,
 ) -> ClassifiedError<'a> {
-    let catalog = adapter.catalog();
+    let catalog = service.catalog();
     let mut record = if let Some(error) = error.as_operation_error() {
-        adapter.classify(operation.index, error).unwrap_or_else(|| ClassifiedError::bare(ErrorClass::Unknown))
+        service.classify(operation.index, error).unwrap_or_else(|| ClassifiedError::bare(ErrorClass::Unknown))
     } else {
         let failure = Failure::of_error(error);
         let class = match failure {

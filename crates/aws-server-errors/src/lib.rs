@@ -18,13 +18,15 @@
 //! Build a [`PolicyConfig`] (in code, or deserialized from your application's config), make a
 //! [`ServerErrorPolicy`] of it, and register the policy on each client with the adapter crate of
 //! its service: `aws-server-errors-signer`, `-pinpoint`, `-account`, `-backupgateway`,
-//! `-connectcases`. Here a Signer client meets two internal errors, injected by the fault kit
-//! (`aws-server-errors-fault`), and the policy retries them:
+//! `-connectcases`. This crate names no service: each adapter crate carries its service's
+//! tables and exports its [`Service`] handle as `SERVICE`. Here a Signer client meets two
+//! internal errors, injected by the fault kit (`aws-server-errors-fault`), and the policy
+//! retries them:
 //!
 //! ```
 //! use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
-//! use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, Service};
-//! use aws_server_errors_signer::ServerErrorPolicyExt as _;
+//! use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan};
+//! use aws_server_errors_signer::{ServerErrorPolicyExt as _, SERVICE as SIGNER};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -34,25 +36,28 @@
 //! let injector = FaultInjector::new(FaultPlan::new().fail_first(2, Fault::InternalError));
 //! let sdk_config = aws_server_errors_fault::sdk_config("http://localhost");
 //! let config = aws_sdk_signer::config::Builder::from(&sdk_config)
-//!     .http_client(injector.http_client(Service::Signer))
+//!     .http_client(injector.http_client(&SIGNER))
 //!     .server_error_policy(&policy) // the one-call registration
 //!     .build();
 //! let signer = aws_sdk_signer::Client::from_conf(config);
 //!
 //! signer.get_signing_profile().profile_name("release").send().await?;
-//! assert_eq!(injector.attempts(Service::Signer, "GetSigningProfile"), 3);
+//! assert_eq!(injector.attempts(&SIGNER, "GetSigningProfile"), 3);
 //! // Each service has its own retry budget (default capacity 20 tokens; a retry that was sent
 //! // and failed again keeps its token, so one is spent here).
-//! let tokens = policy.retry_budget_tokens(&aws_server_errors::catalog::SIGNER);
+//! let tokens = policy.retry_budget_tokens(&SIGNER);
 //! assert!(tokens.is_some_and(|t| t < 20.0));
 //! # Ok(()) }
 //! ```
 //!
 //! The same configuration from TOML (any serde format works; durations are humantime strings,
-//! service keys are the crate's `pinpoint` or the metric label's `Pinpoint`):
+//! service keys are the crate's `pinpoint` or the metric label's `Pinpoint`). A config that names
+//! services is checked against the services passed to [`ServerErrorPolicy::with_services`]:
 //!
 //! ```
 //! use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
+//! use aws_server_errors_backupgateway::SERVICE as BACKUPGATEWAY;
+//! use aws_server_errors_pinpoint::SERVICE as PINPOINT;
 //!
 //! let config: PolicyConfig = toml::from_str(r#"
 //!     max_attempts = 4
@@ -69,12 +74,10 @@
 //!     [services.Pinpoint.operations.SendMessages]
 //!     max_attempts = 1
 //! "#)?;
-//! let policy = ServerErrorPolicy::new(config)?; // validated: a bad value names its field
-//! assert!(!policy.is_enabled(&aws_server_errors::catalog::BACKUPGATEWAY));
-//! assert_eq!(
-//!     policy.circuit_state(&aws_server_errors::catalog::PINPOINT),
-//!     Some(aws_server_errors::CircuitState::Closed)
-//! );
+//! // Validated: a bad value or an unknown name is an error naming its field.
+//! let policy = ServerErrorPolicy::with_services(config, [&PINPOINT, &BACKUPGATEWAY])?;
+//! assert!(!policy.is_enabled(&BACKUPGATEWAY));
+//! assert!(policy.is_enabled(&PINPOINT));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -87,7 +90,8 @@
 //! applied), `classify` (one attempt into the taxonomy), `decide` (the decision rule), `budget`
 //! (the retry budget), `call` (per-call control, [`CallOverride`]), [`breaker`] (the circuit
 //! breaker), [`config`], [`policy`] (the object users register), `interceptor` (where the SDK is
-//! steered), [`telemetry`] (metric and log names), [`catalog`] (generated per-operation facts).
+//! steered), [`telemetry`] (metric and log names), [`catalog`] (the shape of the per-operation
+//! facts each adapter crate generates), [`Service`] (the handle each adapter crate exports).
 //! The guides: [configuration](https://github.com/aws-server-errors/aws-server-errors/blob/main/docs/configuration.md),
 //! [metrics](https://github.com/aws-server-errors/aws-server-errors/blob/main/docs/metrics.md) and
 //! [alerts](https://github.com/aws-server-errors/aws-server-errors/tree/main/docs/alerts),
@@ -126,10 +130,10 @@ pub mod policy;
 mod retry_classifier;
 mod state;
 pub mod telemetry;
+#[cfg(test)]
+mod testing;
 
-#[doc(hidden)]
-pub use adapter::ServiceAdapter;
-pub use adapter::{ClassifiedError, ErrorClass, ServiceDetail};
+pub use adapter::{ClassifiedError, ErrorClass, Service, ServiceDetail};
 pub use breaker::{CircuitEvent, CircuitOpen, CircuitState, TransitionReason};
 pub use call::CallOverride;
 pub use catalog::{RetrySafety, ServiceCatalog};
@@ -155,8 +159,8 @@ pub use policy::{NoCircuitBreaker, ServerErrorPolicy};
 /// ```
 /// use std::time::Duration;
 /// use aws_server_errors::{CircuitBreakerConfig, CircuitState, PolicyConfig, ServerErrorPolicy};
-/// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, Service};
-/// use aws_server_errors_signer::ServerErrorPolicyExt as _;
+/// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan};
+/// use aws_server_errors_signer::{ServerErrorPolicyExt as _, SERVICE as SIGNER};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -164,7 +168,7 @@ pub use policy::{NoCircuitBreaker, ServerErrorPolicy};
 /// let policy = ServerErrorPolicy::new(PolicyConfig::builder().circuit_breaker(breaker).max_attempts(1).build()?)?;
 /// let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
 /// let config = aws_sdk_signer::config::Builder::from(&aws_server_errors_fault::sdk_config("http://localhost"))
-///     .http_client(injector.http_client(Service::Signer))
+///     .http_client(injector.http_client(&SIGNER))
 ///     .server_error_policy(&policy)
 ///     .build();
 /// let signer = aws_sdk_signer::Client::from_conf(config);
@@ -173,13 +177,13 @@ pub use policy::{NoCircuitBreaker, ServerErrorPolicy};
 ///     let err = signer.list_signing_profiles().send().await.unwrap_err();
 ///     assert!(aws_server_errors::circuit_open(&err).is_none(), "the service's own error");
 /// }
-/// assert_eq!(policy.circuit_state(&aws_server_errors::catalog::SIGNER), Some(CircuitState::Open));
+/// assert_eq!(policy.circuit_state(&SIGNER), Some(CircuitState::Open));
 ///
 /// let err = signer.list_signing_profiles().send().await.unwrap_err();
 /// let open = aws_server_errors::circuit_open(&err).expect("failed fast");
 /// assert_eq!((open.service, open.operation), ("signer", "ListSigningProfiles"));
 /// assert!(open.retry_after <= Duration::from_secs(5));
-/// assert_eq!(injector.attempts(Service::Signer, "ListSigningProfiles"), 4, "nothing sent");
+/// assert_eq!(injector.attempts(&SIGNER, "ListSigningProfiles"), 4, "nothing sent");
 /// # Ok(()) }
 /// ```
 pub fn circuit_open<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a CircuitOpen> {

@@ -1,15 +1,14 @@
 //! The policy object users build once and register on every client.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
 use aws_smithy_runtime_api::client::retries::classifiers::SharedRetryClassifier;
 
-use crate::adapter::ServiceAdapter;
+use crate::adapter::Service;
 use crate::breaker::{CircuitBreaker, CircuitEvent, CircuitState};
 use crate::budget::RetryBudget;
-use crate::catalog::{self, ServiceCatalog};
 use crate::config::{ConfigError, PolicyConfig};
 use crate::incident::IncidentReport;
 use crate::interceptor::ServerErrorInterceptor;
@@ -19,18 +18,35 @@ use crate::state::{Listeners, ServiceState};
 /// The internal-server-error policy: validated configuration plus the state kept per service
 /// (the retry budget and the circuit breaker).
 ///
-/// Cheap to clone (an `Arc`). One policy may be registered on clients of all five services, and
-/// on several clients of one service: clients of the same service share that service's state.
+/// Cheap to clone (an `Arc`). One policy may be registered on clients of every service, and on
+/// several clients of one service: clients of the same service share that service's state,
+/// which is created when the policy is first registered on one of its clients (a service the
+/// application never builds a client for has no state, no gauge and no breaker).
+///
+/// A config that names services (`[services.pinpoint]`) is validated against the services
+/// passed to [`with_services`](Self::with_services): pass the `SERVICE` of each adapter crate
+/// the application uses.
 ///
 /// ```
-/// use aws_server_errors::catalog::{ACCOUNT, PINPOINT};
+/// use aws_sdk_pinpoint::config::{BehaviorVersion, Region};
 /// use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
+/// use aws_server_errors_account::SERVICE as ACCOUNT;
+/// use aws_server_errors_pinpoint::{ServerErrorPolicyExt as _, SERVICE as PINPOINT};
 ///
-/// let policy = ServerErrorPolicy::new(PolicyConfig::builder().disable_service("Account").build()?)?;
+/// let config = PolicyConfig::builder().disable_service("Account").build()?;
+/// let policy = ServerErrorPolicy::with_services(config, [&PINPOINT, &ACCOUNT])?;
 /// assert!(policy.is_enabled(&PINPOINT) && !policy.is_enabled(&ACCOUNT));
-/// // State for dashboards and health checks: the retry budget starts full (20 tokens)...
+/// // No state until a client of the service has the policy registered...
+/// assert_eq!(policy.retry_budget_tokens(&PINPOINT), None);
+/// let config = aws_sdk_pinpoint::Config::builder()
+///     .behavior_version(BehaviorVersion::latest())
+///     .region(Region::new("us-east-1"))
+///     .server_error_policy(&policy)
+///     .build();
+/// let _client = aws_sdk_pinpoint::Client::from_conf(config);
+/// // ...then, for dashboards and health checks: the retry budget starts full (20 tokens),
 /// assert_eq!(policy.retry_budget_tokens(&PINPOINT), Some(20.0));
-/// // ...and the circuit breaker is off unless configured.
+/// // and the circuit breaker is off unless configured.
 /// assert_eq!(policy.circuit_state(&PINPOINT), None);
 /// # Ok::<(), aws_server_errors::ConfigError>(())
 /// ```
@@ -42,15 +58,17 @@ pub struct ServerErrorPolicy {
 #[derive(Debug)]
 struct PolicyInner {
     config: PolicyConfig,
-    /// Indexed like [`catalog::ALL`].
-    services: Vec<Arc<ServiceState>>,
+    /// The services the config was validated against ([`ServerErrorPolicy::with_services`]).
+    known: Vec<&'static Service>,
+    /// The state of each service the policy is registered on (or an operator isolated), created
+    /// at the first registration; read once per registration and per inspection, never per call.
+    services: RwLock<Vec<Arc<ServiceState>>>,
     /// The circuit-event listeners, shared with every service's state.
     listeners: Arc<Listeners>,
 }
 
 /// The error of [`ServerErrorPolicy::isolate`] and [`ServerErrorPolicy::reset`]: the policy has no
-/// circuit breaker for the service (it is not enabled for it, the service is disabled, or the
-/// policy does not know it).
+/// circuit breaker for the service (it is not enabled for it, or the service is disabled).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the policy has no circuit breaker for {service}; enable one with circuit_breaker.enabled or services.<key>.circuit_breaker")]
 pub struct NoCircuitBreaker {
@@ -63,48 +81,68 @@ pub struct NoCircuitBreaker {
 static NEXT_INSTANCE: AtomicU64 = AtomicU64::new(1);
 
 impl ServerErrorPolicy {
-    /// Validates `config` and creates the policy.
+    /// Validates `config` and creates the policy, for a config that names no service (its
+    /// `services` table is empty). Equivalent to [`with_services`](Self::with_services) with no
+    /// services: the policy still acts on every service it is registered on, with the top-level
+    /// settings.
     ///
     /// # Errors
     /// A [`ConfigError`] naming the first offending field: an attempt count outside `1..=20`, a
     /// zero backoff or budget, a `max_backoff` below `initial_backoff`, a duration over
-    /// [`MAX_DURATION`](crate::config::MAX_DURATION), a ratio out of its range, or an unknown
-    /// service or operation name. Settings that are switched off are validated too.
+    /// [`MAX_DURATION`](crate::config::MAX_DURATION), a ratio out of its range, or any key under
+    /// `services` ([`ConfigError::UnknownService`]: use [`with_services`](Self::with_services)).
+    /// Settings that are switched off are validated too.
+    ///
+    /// ```
+    /// use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
+    ///
+    /// let policy = ServerErrorPolicy::new(PolicyConfig::builder().max_attempts(4).build()?)?;
+    /// assert_eq!(policy.config().max_attempts, 4);
+    /// # Ok::<(), aws_server_errors::ConfigError>(())
+    /// ```
     pub fn new(config: PolicyConfig) -> Result<Self, ConfigError> {
-        config.validate_global()?;
+        Self::with_services(config, [])
+    }
+
+    /// Validates `config` against `services` (the `SERVICE` of each adapter crate the application
+    /// uses) and creates the policy. Every key under the config's `services` must name one of
+    /// them, by its key (`connectcases`) or its name (`ConnectCases`), and every operation key an
+    /// operation of its SDK crate: so a typo fails here, before the first call. The policy acts
+    /// on every service it is registered on, passed here or not (one not passed has the top-level
+    /// settings).
+    ///
+    /// # Errors
+    /// What [`new`](Self::new) returns for a bad value, and [`ConfigError::UnknownService`] (the
+    /// message lists the names `services` accept, and suggests the nearest),
+    /// [`ConfigError::DuplicateService`] or [`ConfigError::UnknownOperation`] for a bad name.
+    ///
+    /// ```
+    /// use aws_server_errors::{ConfigError, PolicyConfig, ServerErrorPolicy};
+    /// use aws_server_errors_connectcases::SERVICE as CONNECTCASES;
+    /// use aws_server_errors_signer::SERVICE as SIGNER;
+    ///
+    /// let config: PolicyConfig = toml::from_str("[services.connectcases.operations.CreateCase]\nmax_attempts = 5")?;
+    /// let policy = ServerErrorPolicy::with_services(config, [&SIGNER, &CONNECTCASES])?;
+    ///
+    /// let typo: PolicyConfig = toml::from_str("[services.conectcases]\nenabled = false")?;
+    /// let error = ServerErrorPolicy::with_services(typo, [&SIGNER, &CONNECTCASES]).unwrap_err();
+    /// assert_eq!(error.field(), "services.conectcases");
+    /// assert_eq!(
+    ///     error.to_string(),
+    ///     "services.conectcases: no service of that name; did you mean connectcases? \
+    ///      The services given to the policy: signer, connectcases (\"ConnectCases\")"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_services(
+        config: PolicyConfig,
+        services: impl IntoIterator<Item = &'static Service>,
+    ) -> Result<Self, ConfigError> {
+        let known: Vec<&'static Service> = services.into_iter().collect();
+        config.validate()?;
+        config.validate_services(&known)?;
         let listeners = Arc::new(Listeners::default());
-        let services = catalog::ALL
-            .iter()
-            .map(|catalog| {
-                let Some(settings) = config.resolve(catalog)? else {
-                    return Ok(Arc::new(ServiceState::disabled()));
-                };
-                let budget_config = config.budget_config(catalog);
-                let budget = budget_config
-                    .enabled
-                    .then(|| Arc::new(RetryBudget::new(catalog.service, budget_config.capacity, budget_config.ratio)));
-                let breaker =
-                    settings.iter().any(|s| s.breaker).then(|| CircuitBreaker::new(config.breaker_settings(catalog)));
-                if breaker.is_some() {
-                    crate::telemetry::record_circuit_state(catalog.service, CircuitState::Closed);
-                }
-                let any_time_budget = settings.iter().any(|s| s.time_budget.is_some());
-                let breaker_every_operation = settings.iter().all(|s| s.breaker);
-                Ok(Arc::new(ServiceState {
-                    settings: Some(settings.into_boxed_slice()),
-                    budget,
-                    breaker,
-                    any_time_budget,
-                    breaker_every_operation,
-                    unknown_operations: Default::default(),
-                    recent: Default::default(),
-                    registrations: Default::default(),
-                    listeners: listeners.clone(),
-                    incidents: Default::default(),
-                }))
-            })
-            .collect::<Result<_, ConfigError>>()?;
-        Ok(Self { inner: Arc::new(PolicyInner { config, services, listeners }) })
+        Ok(Self { inner: Arc::new(PolicyInner { config, known, services: RwLock::default(), listeners }) })
     }
 
     /// The policy with every default (see [`PolicyConfig`]).
@@ -117,21 +155,25 @@ impl ServerErrorPolicy {
         &self.inner.config
     }
 
-    /// Whether the policy acts on `catalog`'s service (`false` for a service it does not know).
-    pub fn is_enabled(&self, catalog: &ServiceCatalog) -> bool {
-        self.service(catalog).is_some_and(|s| s.settings.is_some())
+    /// Whether the policy acts on a service's clients: `false` when the config disables it
+    /// ([`ServiceConfig::enabled`](crate::ServiceConfig::enabled)). Read from the config; the
+    /// service need not be registered yet.
+    pub fn is_enabled(&self, service: &Service) -> bool {
+        self.inner.config.service_entry(service.catalog()).is_none_or(|(_, s)| s.enabled)
     }
 
-    /// The tokens left in a service's retry budget (`None` if the budget is off, the service
-    /// disabled or unknown). For dashboards and tests.
-    pub fn retry_budget_tokens(&self, catalog: &ServiceCatalog) -> Option<f64> {
-        self.service(catalog)?.budget.as_ref().map(|b| b.tokens())
+    /// The tokens left in a service's retry budget: `None` if the budget is off, the service is
+    /// disabled, or the policy is not registered on any of its clients yet. For dashboards and
+    /// tests.
+    pub fn retry_budget_tokens(&self, service: &Service) -> Option<f64> {
+        self.state(service)?.budget.as_ref().map(|b| b.tokens())
     }
 
-    /// The state of a service's circuit breaker (`None` if it has none). An open breaker whose
-    /// break has ended reads `Open` until the next call moves it to half-open.
-    pub fn circuit_state(&self, catalog: &ServiceCatalog) -> Option<CircuitState> {
-        self.service(catalog)?.breaker.as_ref().map(CircuitBreaker::state)
+    /// The state of a service's circuit breaker: `None` if it has none (not enabled, or the
+    /// policy is not registered on any of its clients yet). An open breaker whose break has ended
+    /// reads `Open` until the next call moves it to half-open.
+    pub fn circuit_state(&self, service: &Service) -> Option<CircuitState> {
+        self.state(service)?.breaker.as_ref().map(CircuitBreaker::state)
     }
 
     /// The recent server-side failures of a service (internal-server errors, other 5xx, transport
@@ -145,17 +187,16 @@ impl ServerErrorPolicy {
     /// (WARN `internal errors persist`) when the breaker opens or the retry budget runs dry.
     ///
     /// ```
-    /// use aws_server_errors::catalog::SIGNER;
     /// use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
-    /// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, Service};
-    /// use aws_server_errors_signer::ServerErrorPolicyExt as _;
+    /// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan};
+    /// use aws_server_errors_signer::{ServerErrorPolicyExt as _, SERVICE as SIGNER};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let policy = ServerErrorPolicy::new(PolicyConfig::builder().max_attempts(2).build()?)?;
     /// let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
     /// let sdk = aws_server_errors_fault::sdk_config("http://localhost:1");
-    /// let config = aws_sdk_signer::config::Builder::from(&sdk).http_client(injector.http_client(Service::Signer));
+    /// let config = aws_sdk_signer::config::Builder::from(&sdk).http_client(injector.http_client(&SIGNER));
     /// let client = aws_sdk_signer::Client::from_conf(config.server_error_policy(&policy).build());
     /// let _ = client.get_signing_profile().profile_name("p").send().await;
     ///
@@ -165,8 +206,8 @@ impl ServerErrorPolicy {
     /// println!("{report}"); // Service: signer (region us-east-1) / Time window (UTC): ... / ...
     /// # Ok(()) }
     /// ```
-    pub fn incident_report(&self, catalog: &ServiceCatalog) -> Option<IncidentReport> {
-        self.service(catalog)?.incidents.report(catalog.service)
+    pub fn incident_report(&self, service: &Service) -> Option<IncidentReport> {
+        self.state(service)?.incidents.report(service.name())
     }
 
     /// Calls `listener` at every change of state of any of the policy's circuit breakers: opened
@@ -179,8 +220,8 @@ impl ServerErrorPolicy {
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
-    /// use aws_server_errors::catalog::SIGNER;
     /// use aws_server_errors::{CircuitBreakerConfig, CircuitState, PolicyConfig, ServerErrorPolicy, TransitionReason};
+    /// use aws_server_errors_signer::SERVICE as SIGNER;
     ///
     /// let breaker = CircuitBreakerConfig { enabled: true, ..Default::default() };
     /// let policy = ServerErrorPolicy::new(PolicyConfig::builder().circuit_breaker(breaker).build()?)?;
@@ -205,17 +246,19 @@ impl ServerErrorPolicy {
     /// (whose `retry_after` is [`Duration::MAX`](std::time::Duration::MAX) and
     /// [`isolated()`](crate::CircuitOpen::isolated) `true`), and no probe is sent. Listeners get
     /// [`TransitionReason::Isolated`](crate::TransitionReason::Isolated) (once: isolating twice changes nothing). Resilience4j
-    /// calls this "forced open", Polly `Isolate`.
+    /// calls this "forced open", Polly `Isolate`. Works before any client of the service is
+    /// built: the service's state is created then.
     ///
     /// # Errors
     /// [`NoCircuitBreaker`] when the policy has no breaker for the service.
     ///
     /// ```
-    /// use aws_server_errors::catalog::{PINPOINT, SIGNER};
-    /// use aws_server_errors::{CircuitBreakerConfig, CircuitState, PolicyConfig, ServerErrorPolicy};
+    /// use aws_server_errors::{CircuitState, PolicyConfig, ServerErrorPolicy};
+    /// use aws_server_errors_pinpoint::SERVICE as PINPOINT;
+    /// use aws_server_errors_signer::SERVICE as SIGNER;
     ///
     /// let config = PolicyConfig::builder().service("signer", |s| s.circuit_breaker = true.into()).build()?;
-    /// let policy = ServerErrorPolicy::new(config)?;
+    /// let policy = ServerErrorPolicy::with_services(config, [&SIGNER])?;
     /// policy.isolate(&SIGNER)?;
     /// assert_eq!(policy.circuit_state(&SIGNER), Some(CircuitState::Open));
     /// policy.reset(&SIGNER)?;
@@ -223,10 +266,10 @@ impl ServerErrorPolicy {
     /// assert_eq!(policy.isolate(&PINPOINT).unwrap_err().service, "Pinpoint", "no breaker there");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn isolate(&self, catalog: &ServiceCatalog) -> Result<(), NoCircuitBreaker> {
-        let (state, breaker) = self.breaker_of(catalog)?;
-        if let Some(t) = breaker.isolate() {
-            state.transitioned(catalog.service, t);
+    pub fn isolate(&self, service: &'static Service) -> Result<(), NoCircuitBreaker> {
+        let state = self.breaker_of(service)?;
+        if let Some(t) = state.breaker.as_ref().and_then(CircuitBreaker::isolate) {
+            state.transitioned(service.name(), t);
         }
         Ok(())
     }
@@ -237,37 +280,31 @@ impl ServerErrorPolicy {
     ///
     /// # Errors
     /// [`NoCircuitBreaker`] when the policy has no breaker for the service.
-    pub fn reset(&self, catalog: &ServiceCatalog) -> Result<(), NoCircuitBreaker> {
-        let (state, breaker) = self.breaker_of(catalog)?;
-        if let Some(t) = breaker.reset() {
-            state.transitioned(catalog.service, t);
+    pub fn reset(&self, service: &'static Service) -> Result<(), NoCircuitBreaker> {
+        let state = self.breaker_of(service)?;
+        if let Some(t) = state.breaker.as_ref().and_then(CircuitBreaker::reset) {
+            state.transitioned(service.name(), t);
         }
         Ok(())
     }
 
-    fn breaker_of(&self, catalog: &ServiceCatalog) -> Result<(&Arc<ServiceState>, &CircuitBreaker), NoCircuitBreaker> {
-        let missing = || NoCircuitBreaker { service: catalog.service };
-        let state = self.service(catalog).ok_or_else(missing)?;
-        let breaker = state.breaker.as_ref().filter(|_| state.settings.is_some()).ok_or_else(missing)?;
-        Ok((state, breaker))
+    /// The service's state, when it has a breaker (created if the service is not registered yet).
+    fn breaker_of(&self, service: &'static Service) -> Result<Arc<ServiceState>, NoCircuitBreaker> {
+        let state = self.state_or_create(service);
+        if state.breaker.is_some() && state.settings.is_some() {
+            Ok(state)
+        } else {
+            Err(NoCircuitBreaker { service: service.name() })
+        }
     }
 
-    /// The interceptor that applies this policy to clients of `adapter`'s service. Adapter crates
-    /// wrap this in their one-call registration (`.server_error_policy(&policy)`).
-    ///
-    /// An adapter whose catalog is not one of [`catalog::ALL`] gets an interceptor that does
-    /// nothing (the policy has no settings for that service), and a warning is logged.
+    /// The interceptor that applies this policy to clients of `service`. Adapter crates wrap
+    /// this in their one-call registration (`.server_error_policy(&policy)`). The first
+    /// registration for a service creates its state (budget, breaker, gauges); a service the
+    /// config disables gets an interceptor that overrides no hook.
     #[doc(hidden)]
-    pub fn interceptor(&self, adapter: &'static dyn ServiceAdapter) -> ServerErrorInterceptor {
-        let state = self.service(adapter.catalog()).cloned().unwrap_or_else(|| {
-            tracing::warn!(
-                target: crate::telemetry::LOG_TARGET,
-                sdk_crate = adapter.catalog().sdk_crate,
-                "the policy knows no such service; its clients are left as they are"
-            );
-            Arc::new(ServiceState::disabled())
-        });
-        ServerErrorInterceptor::new(adapter, state, NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed))
+    pub fn interceptor(&self, service: &'static Service) -> ServerErrorInterceptor {
+        ServerErrorInterceptor::new(self.state_or_create(service), NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed))
     }
 
     /// The interceptor wrapped for a client config's `push_interceptor`, registered as
@@ -277,29 +314,91 @@ impl ServerErrorPolicy {
     /// switch a service off with [`ServiceConfig::enabled`](crate::ServiceConfig::enabled), or a
     /// call's retries with `RetryConfig::disabled()` in its `config_override`.
     #[doc(hidden)]
-    pub fn shared_interceptor(&self, adapter: &'static dyn ServiceAdapter) -> SharedInterceptor {
-        SharedInterceptor::permanent(self.interceptor(adapter))
+    pub fn shared_interceptor(&self, service: &'static Service) -> SharedInterceptor {
+        SharedInterceptor::permanent(self.interceptor(service))
     }
 
     /// The retry classifier for a client config's `push_retry_classifier`: calls the service's
     /// internal-server errors retryable, whatever status carried them (see
     /// `crate::retry_classifier`). `None` for a service the policy does not act on.
     #[doc(hidden)]
-    pub fn shared_retry_classifier(&self, adapter: &'static dyn ServiceAdapter) -> Option<SharedRetryClassifier> {
-        self.service(adapter.catalog())
-            .filter(|state| state.settings.is_some())
-            .map(|_| SharedRetryClassifier::new(InternalErrorClassifier::new(adapter)))
+    pub fn shared_retry_classifier(&self, service: &'static Service) -> Option<SharedRetryClassifier> {
+        self.is_enabled(service).then(|| SharedRetryClassifier::new(InternalErrorClassifier::new(service)))
     }
 
-    fn service(&self, catalog: &ServiceCatalog) -> Option<&Arc<ServiceState>> {
-        let index = catalog::ALL.iter().position(|c| c.sdk_crate == catalog.sdk_crate)?;
-        self.inner.services.get(index)
+    /// The state of `service`, if the policy has one.
+    fn state(&self, service: &Service) -> Option<Arc<ServiceState>> {
+        let services = self.inner.services.read().unwrap_or_else(|e| e.into_inner());
+        services.iter().find(|s| s.service == service).cloned()
+    }
+
+    /// The state of `service`, created at the first call.
+    fn state_or_create(&self, service: &'static Service) -> Arc<ServiceState> {
+        if let Some(state) = self.state(service) {
+            return state;
+        }
+        let mut services = self.inner.services.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(state) = services.iter().find(|s| s.service == service) {
+            return state.clone();
+        }
+        let state = Arc::new(self.new_state(service));
+        services.push(state.clone());
+        state
+    }
+
+    /// A service's state, resolved from the config: its operations' settings, its budget and
+    /// breaker. Their gauges are reported here, once per service.
+    fn new_state(&self, service: &'static Service) -> ServiceState {
+        let config = &self.inner.config;
+        let catalog = service.catalog();
+        let settings = match config.resolve(catalog) {
+            Ok(Some(settings)) => settings,
+            Ok(None) => return ServiceState::disabled(service),
+            Err(error) => {
+                // Unreachable: the config's every value was validated at construction, and a
+                // service it does not name takes the top level's. Not acting beats panicking.
+                let (name, error) = (service.name(), error.to_string());
+                tracing::event!(
+                    target: crate::telemetry::LOG_TARGET,
+                    tracing::Level::ERROR,
+                    rpc.service = name,
+                    error,
+                    "the policy cannot resolve its settings for this service; its clients are left as they are"
+                );
+                return ServiceState::disabled(service);
+            }
+        };
+        let budget_config = config.budget_config(catalog);
+        let budget = budget_config
+            .enabled
+            .then(|| Arc::new(RetryBudget::new(service.name(), budget_config.capacity, budget_config.ratio)));
+        let breaker = settings.iter().any(|s| s.breaker).then(|| CircuitBreaker::new(config.breaker_settings(catalog)));
+        if breaker.is_some() {
+            crate::telemetry::record_circuit_state(service.name(), CircuitState::Closed);
+        }
+        let any_time_budget = settings.iter().any(|s| s.time_budget.is_some());
+        let breaker_every_operation = settings.iter().all(|s| s.breaker);
+        ServiceState {
+            settings: Some(settings.into_boxed_slice()),
+            budget,
+            breaker,
+            any_time_budget,
+            breaker_every_operation,
+            listeners: self.inner.listeners.clone(),
+            ..ServiceState::disabled(service)
+        }
+    }
+
+    /// The services the config was validated against.
+    pub fn services(&self) -> &[&'static Service] {
+        &self.inner.known
     }
 }
 
 impl TryFrom<PolicyConfig> for ServerErrorPolicy {
     type Error = ConfigError;
 
+    /// [`ServerErrorPolicy::new`].
     fn try_from(config: PolicyConfig) -> Result<Self, ConfigError> {
         Self::new(config)
     }
@@ -308,44 +407,54 @@ impl TryFrom<PolicyConfig> for ServerErrorPolicy {
 #[cfg(test)]
 mod registration_tests {
     use super::*;
-    use crate::adapter::{ClassifiedError, OperationError};
-    use crate::catalog::{Protocol, ServiceCatalog};
+    use crate::testing::{ACCOUNT, PINPOINT, SIGNER};
     use aws_smithy_runtime_api::client::interceptors::Intercept;
 
-    static UNKNOWN: ServiceCatalog = ServiceCatalog {
-        service: "sixth",
-        sdk_crate: "aws-sdk-sixth",
-        sdk_version: "0.0.0",
-        protocol: Protocol::RestJson1,
-        signing_name: "sixth",
-        model_namespace: "com.example",
-        model_service: "Sixth",
-        internal_error_shape: "InternalServerException",
-        throttling_shape: "ThrottlingException",
-        operations: &[],
-    };
-
-    #[derive(Debug)]
-    struct SixthAdapter;
-
-    impl ServiceAdapter for SixthAdapter {
-        fn catalog(&self) -> &'static ServiceCatalog {
-            &UNKNOWN
-        }
-        fn classify<'a>(&self, _: usize, _: &'a OperationError) -> Option<ClassifiedError<'a>> {
-            None
-        }
+    #[test]
+    fn state_is_kept_only_for_services_the_policy_is_registered_on() {
+        let recorder = metrics_util::debugging::DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        let breaker = crate::CircuitBreakerConfig { enabled: true, ..Default::default() };
+        let config = PolicyConfig::builder().circuit_breaker(breaker).disable_service("account").build().unwrap();
+        let policy = metrics::with_local_recorder(&recorder, || {
+            let policy = ServerErrorPolicy::with_services(config, [&SIGNER, &PINPOINT, &ACCOUNT]).unwrap();
+            let _ = policy.interceptor(&SIGNER);
+            let _ = policy.interceptor(&SIGNER);
+            let _ = policy.interceptor(&ACCOUNT);
+            policy
+        });
+        let gauges: Vec<String> = snapshotter
+            .snapshot()
+            .into_vec()
+            .into_iter()
+            .map(|(key, ..)| {
+                let labels: Vec<_> = key.key().labels().map(|l| l.value().to_owned()).collect();
+                format!("{} {}", key.key().name(), labels.join(","))
+            })
+            .collect();
+        let mut gauges = gauges;
+        gauges.sort();
+        assert_eq!(
+            gauges,
+            ["aws.server_errors.circuit.state signer", "aws.server_errors.retry_budget.tokens signer"],
+            "no gauge for Pinpoint (never registered) or Account (disabled)"
+        );
+        assert_eq!(policy.retry_budget_tokens(&SIGNER), Some(20.0));
+        assert_eq!((policy.retry_budget_tokens(&PINPOINT), policy.circuit_state(&PINPOINT)), (None, None));
+        assert_eq!(policy.inner.services.read().unwrap().len(), 2, "signer once, account");
+        assert!(policy.is_enabled(&PINPOINT) && !policy.is_enabled(&ACCOUNT));
     }
 
     #[test]
-    fn an_adapter_for_an_unknown_service_gets_a_no_op_interceptor() {
-        let policy = ServerErrorPolicy::with_defaults();
-        assert!(!policy.is_enabled(&UNKNOWN));
-        assert_eq!(policy.retry_budget_tokens(&UNKNOWN), None);
-        let interceptor = policy.interceptor(&SixthAdapter);
+    fn a_disabled_service_gets_a_no_op_interceptor_and_no_classifier() {
+        let config = PolicyConfig::builder().disable_service("account").build().unwrap();
+        let policy = ServerErrorPolicy::with_services(config, [&ACCOUNT]).unwrap();
+        let interceptor = policy.interceptor(&ACCOUNT);
         assert_eq!(
             interceptor.overridden_hooks(),
             aws_smithy_runtime_api::client::interceptors::OverriddenHooks::none()
         );
+        assert!(policy.shared_retry_classifier(&ACCOUNT).is_none());
+        assert!(policy.shared_retry_classifier(&PINPOINT).is_some(), "not passed in, still acted on");
     }
 }

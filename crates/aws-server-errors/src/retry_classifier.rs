@@ -17,22 +17,22 @@ use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryA
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::adapter::{ErrorClass, ServiceAdapter};
+use crate::adapter::{ErrorClass, Service};
 
 /// Calls a service's internal-server errors transient (retryable), as their 500 status does over
 /// the wire. Registered with the interceptor by the adapter crates' `server_error_policy`, only
 /// for a service the policy acts on.
 #[derive(Debug)]
 pub(crate) struct InternalErrorClassifier {
-    adapter: &'static dyn ServiceAdapter,
+    service: &'static Service,
     /// The operation whose classifier read the last error: tried first, since a client's
     /// failures are mostly of one operation (one type check instead of one per operation).
     last: AtomicUsize,
 }
 
 impl InternalErrorClassifier {
-    pub fn new(adapter: &'static dyn ServiceAdapter) -> Self {
-        Self { adapter, last: AtomicUsize::new(0) }
+    pub fn new(service: &'static Service) -> Self {
+        Self { service, last: AtomicUsize::new(0) }
     }
 }
 
@@ -43,10 +43,10 @@ impl ClassifyRetry for InternalErrorClassifier {
         // The classifier sees no operation metadata: each operation's classifier recognises
         // only its own error type, so the first that reads the error is the call's.
         let hint = self.last.load(Ordering::Relaxed);
-        let record = match self.adapter.classify(hint, error) {
+        let record = match self.service.classify(hint, error) {
             Some(record) => Some(record),
-            None => (0..self.adapter.catalog().operations.len()).find_map(|operation| {
-                let record = self.adapter.classify(operation, error)?;
+            None => (0..self.service.catalog().operations.len()).find_map(|operation| {
+                let record = self.service.classify(operation, error)?;
                 self.last.store(operation, Ordering::Relaxed);
                 Some(record)
             }),

@@ -4,12 +4,13 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
+use crate::adapter::Service;
 use crate::breaker::{CircuitBreaker, CircuitEvent, CircuitState, Transition};
 use crate::budget::RetryBudget;
-use crate::catalog::{RetrySafety, ServiceCatalog};
+use crate::catalog::RetrySafety;
 use crate::config::Settings;
 use crate::incident::{IncidentLog, Trigger};
-use crate::telemetry::LOG_TARGET;
+use crate::telemetry::{CallMetrics, LOG_TARGET};
 
 /// The most operation names unknown to the catalog that one service keeps. An SDK crate has a
 /// fixed set of operations, so this is never reached in practice; past it, the name is `"other"`.
@@ -27,9 +28,14 @@ pub(crate) struct Operation {
     pub retry_safety: RetrySafety,
 }
 
-/// The resolved settings and shared state of one service.
+/// The resolved settings and shared state of one service. Created when the policy is first
+/// registered on a client of the service.
 #[derive(Debug)]
 pub(crate) struct ServiceState {
+    /// The service.
+    pub service: &'static Service,
+    /// Its [`CALLS`](crate::telemetry::CALLS) series, built once.
+    pub calls: CallMetrics,
     /// Indexed like the service catalog's operations, plus one last entry (the service's own
     /// settings) for operations the catalog does not know; `None` when the config disables the
     /// service.
@@ -108,8 +114,10 @@ impl ServiceState {
     }
 
     /// The state of a service the policy does not act on.
-    pub fn disabled() -> Self {
+    pub fn disabled(service: &'static Service) -> Self {
         Self {
+            service,
+            calls: CallMetrics::new(service.catalog()),
             settings: None,
             budget: None,
             breaker: None,
@@ -127,7 +135,8 @@ impl ServiceState {
     /// (the application's SDK crate is newer than the catalog), an [`RetrySafety::Unmodeled`]
     /// operation with the service's settings, logged once per name (WARN "operation unknown to
     /// the catalog": not retry-safe, its errors classified by their error code).
-    pub fn operation(&self, catalog: &'static ServiceCatalog, name: &str) -> Operation {
+    pub fn operation(&self, name: &str) -> Operation {
+        let catalog = self.service.catalog();
         // Every call of an enabled service resolves its operation once; most calls hit here.
         let slot = &self.recent[(name.as_ptr() as usize >> 3) % RECENT_SLOTS];
         let cached = slot.load(Ordering::Relaxed).checked_sub(1).and_then(|i| Some((i, catalog.operations.get(i)?)));
@@ -190,23 +199,26 @@ fn intern(name: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::PINPOINT;
+    use crate::testing::PINPOINT;
 
     #[test]
     fn every_operation_resolves_the_same_with_or_without_the_recent_cache() {
-        let state = ServiceState::disabled();
+        let state = ServiceState::disabled(&PINPOINT);
         for _ in 0..2 {
-            for (index, spec) in PINPOINT.operations.iter().enumerate() {
+            for (index, spec) in PINPOINT.catalog().operations.iter().enumerate() {
                 // A copy, at another address than the catalog's, as the SDK's name is.
                 let name = spec.name.to_owned();
-                let op = state.operation(&PINPOINT, &name);
+                let op = state.operation(&name);
                 assert_eq!((op.index, op.name, op.retry_safety), (index, spec.name, spec.retry_safety));
             }
         }
-        let unknown = state.operation(&PINPOINT, "SendMessagesV2");
-        assert_eq!((unknown.index, unknown.retry_safety), (PINPOINT.operations.len(), RetrySafety::Unmodeled));
+        let unknown = state.operation("SendMessagesV2");
+        assert_eq!(
+            (unknown.index, unknown.retry_safety),
+            (PINPOINT.catalog().operations.len(), RetrySafety::Unmodeled)
+        );
         // Interned once per process: another policy's state gets the same string.
-        let again = ServiceState::disabled().operation(&PINPOINT, "SendMessagesV2");
+        let again = ServiceState::disabled(&PINPOINT).operation("SendMessagesV2");
         assert!(std::ptr::eq(unknown.name, again.name));
     }
 }

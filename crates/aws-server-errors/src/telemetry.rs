@@ -13,7 +13,7 @@ use std::time::Duration;
 use metrics::{counter, gauge, histogram, Key, Label, Level, Unit};
 
 use crate::breaker::{CircuitState, Transition, TransitionReason};
-use crate::catalog::{self, ServiceCatalog};
+use crate::catalog::ServiceCatalog;
 
 /// The `tracing` target of every event this crate emits.
 pub const LOG_TARGET: &str = "aws_server_errors";
@@ -148,9 +148,9 @@ pub(crate) fn record_retry_refused(service: &'static str, method: &'static str) 
     counter!(FAILED_FAST, "rpc.service" => service, "rpc.method" => method).increment(1);
 }
 
-pub(crate) fn record_failed_fast(catalog: &'static ServiceCatalog, operation: usize, method: &'static str) {
-    counter!(FAILED_FAST, "rpc.service" => catalog.service, "rpc.method" => method).increment(1);
-    record_call(catalog, operation, method, Outcome::FailedFast, 0);
+pub(crate) fn record_failed_fast(calls: &CallMetrics, operation: usize, method: &'static str) {
+    counter!(FAILED_FAST, "rpc.service" => calls.catalog.service, "rpc.method" => method).increment(1);
+    record_call(calls, operation, method, Outcome::FailedFast, 0);
 }
 
 /// How a call ended, as the [`CALLS`] counter's `outcome` label says it. The discriminants index
@@ -179,24 +179,62 @@ impl Outcome {
     }
 }
 
-/// Counts one call and its attempts. `method` is the operation at `operation` in `catalog`, or,
+/// The [`CALLS`] and [`CALL_ATTEMPTS`] series of one service's operations, built at the first
+/// call and reused: every call of an enabled service records here, so no label vector is built
+/// per call. Kept in the policy's state of the service (bounded by its operations).
+#[derive(Debug)]
+pub(crate) struct CallMetrics {
+    catalog: &'static ServiceCatalog,
+    keys: OnceLock<Box<[CallKeys]>>,
+}
+
+impl CallMetrics {
+    pub fn new(catalog: &'static ServiceCatalog) -> Self {
+        Self { catalog, keys: OnceLock::new() }
+    }
+
+    /// The keys of every operation of the catalog, in catalog order.
+    fn keys(&self) -> &[CallKeys] {
+        self.keys.get_or_init(|| {
+            let catalog = self.catalog;
+            catalog
+                .operations
+                .iter()
+                .map(|op| {
+                    let labels = |outcome: Option<Outcome>| {
+                        let mut labels = vec![
+                            Label::from_static_parts("rpc.service", catalog.service),
+                            Label::from_static_parts("rpc.method", op.name),
+                        ];
+                        labels.extend(outcome.map(|o| Label::from_static_parts("outcome", o.as_str())));
+                        labels
+                    };
+                    CallKeys {
+                        calls: Outcome::ALL.map(|o| Key::from_parts(CALLS, labels(Some(o)))),
+                        attempts: Key::from_parts(CALL_ATTEMPTS, labels(None)),
+                    }
+                })
+                .collect()
+        })
+    }
+}
+
+/// Counts one call and its attempts. `method` is the operation at `operation` in the catalog, or,
 /// for an index past the catalog's operations, an operation the catalog does not know.
 pub(crate) fn record_call(
-    catalog: &'static ServiceCatalog,
+    calls: &CallMetrics,
     operation: usize,
     method: &'static str,
     outcome: Outcome,
     attempts: u32,
 ) {
-    match call_keys(catalog).and_then(|keys| keys.get(operation)) {
-        // Every call of an enabled service records here, so its keys are built once per process
-        // and reused: no label vector per call.
+    match calls.keys().get(operation) {
         Some(keys) => metrics::with_recorder(|recorder| {
             recorder.register_counter(&keys.calls[outcome as usize], &METADATA).increment(1);
             recorder.register_histogram(&keys.attempts, &METADATA).record(attempts);
         }),
         None => {
-            let service = catalog.service;
+            let service = calls.catalog.service;
             counter!(CALLS, "rpc.service" => service, "rpc.method" => method, "outcome" => outcome.as_str())
                 .increment(1);
             histogram!(CALL_ATTEMPTS, "rpc.service" => service, "rpc.method" => method).record(attempts);
@@ -209,37 +247,10 @@ static METADATA: metrics::Metadata<'static> = metrics::Metadata::new(module_path
 
 /// The keys of one operation's [`CALLS`] series (one per [`Outcome`], in declaration order) and
 /// its [`CALL_ATTEMPTS`] series.
+#[derive(Debug)]
 struct CallKeys {
     calls: [Key; 4],
     attempts: Key,
-}
-
-/// The keys of every operation of a catalog of [`catalog::ALL`], built on first use. Static data,
-/// like the catalogs they are derived from: bounded by their operations, shared by every policy.
-fn call_keys(catalog: &'static ServiceCatalog) -> Option<&'static [CallKeys]> {
-    static KEYS: [OnceLock<Box<[CallKeys]>>; 5] = [const { OnceLock::new() }; 5];
-    let index = catalog::ALL.iter().position(|c| std::ptr::eq(*c, catalog))?;
-    let keys = KEYS[index].get_or_init(|| {
-        catalog
-            .operations
-            .iter()
-            .map(|op| {
-                let labels = |outcome: Option<Outcome>| {
-                    let mut labels = vec![
-                        Label::from_static_parts("rpc.service", catalog.service),
-                        Label::from_static_parts("rpc.method", op.name),
-                    ];
-                    labels.extend(outcome.map(|o| Label::from_static_parts("outcome", o.as_str())));
-                    labels
-                };
-                CallKeys {
-                    calls: Outcome::ALL.map(|o| Key::from_parts(CALLS, labels(Some(o)))),
-                    attempts: Key::from_parts(CALL_ATTEMPTS, labels(None)),
-                }
-            })
-            .collect()
-    });
-    Some(keys)
 }
 
 /// Reports the tokens left in a service's retry budget.
@@ -273,15 +284,17 @@ mod tests {
         for (i, outcome) in Outcome::ALL.into_iter().enumerate() {
             assert_eq!(outcome as usize, i);
         }
-        let keys = call_keys(&catalog::PINPOINT).unwrap();
-        let get_app = catalog::PINPOINT.operation_index("GetApp").unwrap();
+        let pinpoint = crate::testing::PINPOINT.catalog();
+        let calls = CallMetrics::new(pinpoint);
+        let keys = calls.keys();
+        assert_eq!(keys.len(), pinpoint.operations.len());
+        let get_app = pinpoint.operation_index("GetApp").unwrap();
         for outcome in Outcome::ALL {
             let key = &keys[get_app].calls[outcome as usize];
             let labels: Vec<_> = key.labels().map(|l| (l.key(), l.value())).collect();
             assert_eq!(key.name(), CALLS);
             assert_eq!(labels, [("rpc.service", "Pinpoint"), ("rpc.method", "GetApp"), ("outcome", outcome.as_str())]);
         }
-        assert!(call_keys(&crate::catalog::SIGNER).is_some());
     }
 
     #[test]

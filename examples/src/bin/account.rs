@@ -3,13 +3,12 @@
 
 use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
 use aws_server_errors_examples::{account, Setup};
-use aws_server_errors_fault::Service;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let setup = Setup::start().await;
     let policy = ServerErrorPolicy::new(PolicyConfig::builder().build()?)?;
     let calls = account::run(&setup.sdk, &policy).await;
-    println!("{}", setup.report(Service::Account, &calls));
+    println!("{}", setup.report(&aws_server_errors_account::SERVICE, &calls));
     Ok(())
 }

@@ -12,7 +12,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::SdkConfig;
 use aws_server_errors::telemetry::{CIRCUIT_TRANSITIONS, FAILED_FAST, GIVE_UPS, RETRIES};
 use aws_server_errors::{CircuitBreakerConfig, PolicyConfig, RetryBudgetConfig, ServerErrorPolicy};
-use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, FaultServer, Rule, Service};
+use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, FaultServer, Rule};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 
 const USAGE: &str = "\
@@ -44,7 +44,8 @@ fn policy() -> ServerErrorPolicy {
         .service("Backup Gateway", |s| s.circuit_breaker = true.into())
         .build()
         .expect("a valid configuration");
-    ServerErrorPolicy::new(config).expect("a valid configuration")
+    let services = aws_server_errors_examples::OPERATIONS.map(|(service, ..)| service);
+    ServerErrorPolicy::with_services(config, services).expect("a valid configuration")
 }
 
 /// A client config for one scene: its own retry partition, so no scene drains another's quota.
@@ -93,7 +94,8 @@ struct Scene {
 impl Scene {
     async fn start(plan: FaultPlan) -> Self {
         let injector = FaultInjector::new(plan);
-        let server = FaultServer::start(injector.clone()).await.expect("bind 127.0.0.1");
+        let services = aws_server_errors_examples::OPERATIONS.map(|(service, ..)| service);
+        let server = FaultServer::start(injector.clone(), services).await.expect("bind 127.0.0.1");
         Self { injector, server }
     }
 
@@ -315,25 +317,25 @@ async fn main() {
             }
         }};
     }
-    scene!("1 internal error ×2, then ok (GET)", Service::Signer, recovered);
-    scene!("2 write applied, then 500 (POST)", Service::Pinpoint, write_refused);
-    scene!("3 internal error, Retry-After: 1", Service::ConnectCases, retry_after);
-    scene!("4 outage: 12 calls", Service::Account, budget);
-    scene!("5 outage, break, recovery: 15 calls", Service::BackupGateway, breaker);
-    scene!("6 throttled ×2, then ok", Service::Pinpoint, throttling);
+    scene!("1 internal error ×2, then ok (GET)", &aws_server_errors_signer::SERVICE, recovered);
+    scene!("2 write applied, then 500 (POST)", &aws_server_errors_pinpoint::SERVICE, write_refused);
+    scene!("3 internal error, Retry-After: 1", &aws_server_errors_connectcases::SERVICE, retry_after);
+    scene!("4 outage: 12 calls", &aws_server_errors_account::SERVICE, budget);
+    scene!("5 outage, break, recovery: 15 calls", &aws_server_errors_backupgateway::SERVICE, breaker);
+    scene!("6 throttled ×2, then ok", &aws_server_errors_pinpoint::SERVICE, throttling);
     for (client, (requests, duplicates, elapsed)) in ["plain", "policy"].into_iter().zip(totals) {
         let label = if client == "plain" { "total" } else { "" };
         let time = format!("{:.2} s", elapsed.as_secs_f64());
         println!("{label:<36} {client:<6} {requests:>8} {duplicates:>10} {time:>8}");
     }
-    let state = policy.circuit_state(Service::BackupGateway.catalog()).map_or("none", |s| s.as_str());
+    let state = policy.circuit_state(&aws_server_errors_backupgateway::SERVICE).map_or("none", |s| s.as_str());
     println!(
         "\npolicy: defaults (3 attempts, 100 ms..5 s full jitter, no resend of writes that may have been applied),\n\
          retry budget of 4 tokens per service, circuit breaker on Backup Gateway (opens at 50 % of >= 6 calls,\n\
          200 ms break; now {state}). The caller gets the SDK's own typed error in every row."
     );
     // What AWS Support asks for when internal errors persist, gathered from scene 4's outage.
-    if let Some(report) = policy.incident_report(Service::Account.catalog()) {
+    if let Some(report) = policy.incident_report(&aws_server_errors_account::SERVICE) {
         let text = report.to_string();
         let line = |prefix: &str| text.lines().find(|l| l.starts_with(prefix)).unwrap_or_default().to_owned();
         let newest = report.samples.first().and_then(|s| s.request_id.as_deref()).unwrap_or("-");

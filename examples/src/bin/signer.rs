@@ -3,13 +3,12 @@
 
 use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
 use aws_server_errors_examples::{signer, Setup};
-use aws_server_errors_fault::Service;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let setup = Setup::start().await;
     let policy = ServerErrorPolicy::new(PolicyConfig::builder().build()?)?;
     let calls = signer::run(&setup.sdk, &policy).await;
-    println!("{}", setup.report(Service::Signer, &calls));
+    println!("{}", setup.report(&aws_server_errors_signer::SERVICE, &calls));
     Ok(())
 }

@@ -32,8 +32,9 @@ use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
+use aws_server_errors::Service;
 use aws_server_errors::{CircuitState, PolicyConfig, ServerErrorPolicy};
-use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, MinimalSuccess, RequestInfo, Responder, Rule, Service};
+use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, MinimalSuccess, RequestInfo, Responder, Rule};
 use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
 use aws_smithy_async::time::{SharedTimeSource, TimeSource};
 use aws_smithy_types::retry::RetryConfig;
@@ -214,7 +215,7 @@ impl Contender {
             Self::PolicyFleet => fleet_policy(),
             _ => return None,
         };
-        Some(ServerErrorPolicy::new(config).expect("the simulation's policies are valid"))
+        Some(crate::with_services(config).expect("the simulation's policies are valid"))
     }
 
     /// Makes one call as this contender would, and says whether it succeeded.
@@ -284,7 +285,7 @@ pub struct Fleet {
     /// Clients (processes); call `k` goes to client `k % clients`.
     pub clients: usize,
     /// The service they call.
-    pub service: Service,
+    pub service: &'static Service,
     /// The contenders, in report order.
     pub contenders: Vec<Contender>,
 }
@@ -305,7 +306,7 @@ pub struct SimConfig {
     /// The contenders, in report order.
     pub contenders: Vec<Contender>,
     /// The services.
-    pub services: Vec<Service>,
+    pub services: Vec<&'static Service>,
     /// Worker threads (each run is single-threaded; runs go in parallel).
     pub threads: usize,
     /// The fleet runs, through the config's outage scenario ([`simulate_fleet`]).
@@ -332,10 +333,14 @@ impl SimConfig {
             .chain(CommittedFault::ALL.map(|fault| Scenario::CommittedThenFailed { p: 0.10, fault }))
             .collect(),
             contenders: Contender::ALL.to_vec(),
-            services: Service::ALL.to_vec(),
+            services: crate::SERVICES.to_vec(),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             // 100 processes sharing the 50 calls/s: 0.5 calls/s each.
-            fleet: Fleet { clients: 100, service: Service::Signer, contenders: Contender::FLEET.to_vec() },
+            fleet: Fleet {
+                clients: 100,
+                service: &aws_server_errors_signer::SERVICE,
+                contenders: Contender::FLEET.to_vec(),
+            },
         }
     }
 
@@ -356,7 +361,11 @@ impl SimConfig {
             .collect(),
             contenders: vec![Contender::SdkStandard, Contender::PolicyDefault, Contender::PolicyBreaker],
             // 10 processes sharing the 20 calls/s: 2 calls/s each, 12 calls each in the outage.
-            fleet: Fleet { clients: 10, service: Service::Signer, contenders: Contender::FLEET.to_vec() },
+            fleet: Fleet {
+                clients: 10,
+                service: &aws_server_errors_signer::SERVICE,
+                contenders: Contender::FLEET.to_vec(),
+            },
             ..Self::full(seed)
         }
     }
@@ -385,7 +394,7 @@ pub struct Run {
     /// The contender.
     pub contender: Contender,
     /// The service.
-    pub service: Service,
+    pub service: &'static Service,
     /// Every call, in start order.
     pub calls: Vec<CallRecord>,
     /// The arrival time of every attempt, in arrival order.
@@ -508,7 +517,13 @@ impl TimeSource for VirtualTime {
 
 static PARTITION: AtomicU64 = AtomicU64::new(0);
 
-fn run_one(config: &SimConfig, scenario_index: u64, scenario: Scenario, contender: Contender, service: Service) -> Run {
+fn run_one(
+    config: &SimConfig,
+    scenario_index: u64,
+    scenario: Scenario,
+    contender: Contender,
+    service: &'static Service,
+) -> Run {
     run_clients(config, scenario_index, scenario, contender, service, 1)
 }
 
@@ -517,10 +532,10 @@ fn run_clients(
     scenario_index: u64,
     scenario: Scenario,
     contender: Contender,
-    service: Service,
+    service: &'static Service,
     clients: usize,
 ) -> Run {
-    let service_index = Service::ALL.iter().position(|s| *s == service).unwrap_or_default() as u64;
+    let service_index = crate::SERVICES.iter().position(|s| *s == service).unwrap_or_default() as u64;
     // Jitter in the SDK and the policy: the same for every contender of a scenario and service.
     fastrand::seed(mix(config.seed, scenario_index, service_index as u32));
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -531,16 +546,13 @@ fn run_clients(
     let local = tokio::task::LocalSet::new();
     let key = mix(config.seed, 0x5eed, service_index as u32);
     local.block_on(&runtime, async {
-        match service {
-            Service::Signer => drive::<crate::Signer>(config, key, scenario, contender, service, clients).await,
-            Service::Pinpoint => drive::<crate::Pinpoint>(config, key, scenario, contender, service, clients).await,
-            Service::Account => drive::<crate::Account>(config, key, scenario, contender, service, clients).await,
-            Service::BackupGateway => {
-                drive::<crate::BackupGateway>(config, key, scenario, contender, service, clients).await
-            }
-            Service::ConnectCases => {
-                drive::<crate::ConnectCases>(config, key, scenario, contender, service, clients).await
-            }
+        match service.key() {
+            "signer" => drive::<crate::Signer>(config, key, scenario, contender, service, clients).await,
+            "pinpoint" => drive::<crate::Pinpoint>(config, key, scenario, contender, service, clients).await,
+            "account" => drive::<crate::Account>(config, key, scenario, contender, service, clients).await,
+            "backupgateway" => drive::<crate::BackupGateway>(config, key, scenario, contender, service, clients).await,
+            "connectcases" => drive::<crate::ConnectCases>(config, key, scenario, contender, service, clients).await,
+            other => unreachable!("no case for the service {other}"),
         }
     })
 }
@@ -550,17 +562,16 @@ async fn drive<C: Case + 'static>(
     key: u64,
     scenario: Scenario,
     contender: Contender,
-    service: Service,
+    service: &'static Service,
     clients: usize,
 ) -> Run {
     let clock = VirtualTime::start();
     // One policy per client (process): its own retry budget and breaker.
     let policies: std::sync::Arc<Vec<Option<ServerErrorPolicy>>> =
         std::sync::Arc::new((0..clients).map(|_| contender.policy()).collect());
-    let catalog = service.catalog();
     let breaker_state = {
         let policies = policies.clone();
-        move |client: usize| policies[client].as_ref().and_then(|p| p.circuit_state(catalog))
+        move |client: usize| policies[client].as_ref().and_then(|p| p.circuit_state(service))
     };
     let open_attempts = std::sync::Arc::new(AtomicU64::new(0));
     let fault = match scenario {

@@ -65,7 +65,7 @@ fn the_same_seed_gives_the_same_results() {
     let mut config = SimConfig::short(7);
     config.calls = 120;
     config.scenarios.retain(|s| matches!(s, Scenario::Iid(p) if *p > 0.2) || s.outage().is_some());
-    config.services = vec![Service::Pinpoint, Service::BackupGateway];
+    config.services = vec![&aws_server_errors_pinpoint::SERVICE, &aws_server_errors_backupgateway::SERVICE];
     config.contenders = vec![Contender::SdkStandard, Contender::PolicyDefault];
     let calls = |runs: Vec<Run>| runs.into_iter().map(|r| (r.calls, r.attempt_times)).collect::<Vec<_>>();
     let first = calls(simulate(&config));

@@ -38,7 +38,7 @@ use tracing::{event, Level};
 use self::call_state::CallState;
 use self::report::report_attempt;
 use self::steer::steer;
-use crate::adapter::{OperationError, ServiceAdapter};
+use crate::adapter::OperationError;
 use crate::breaker::{Admission, CircuitBreaker, CircuitOpen, CircuitState, ProbeGuard};
 use crate::classify::{classify_attempt, server_side_failure};
 use crate::clock::CallClock;
@@ -59,7 +59,6 @@ use crate::telemetry::{self, Outcome, LOG_TARGET};
 #[doc(hidden)]
 #[derive(Debug, Clone)]
 pub struct ServerErrorInterceptor {
-    adapter: &'static dyn ServiceAdapter,
     state: std::sync::Arc<ServiceState>,
     /// Tells registrations apart.
     id: u64,
@@ -107,9 +106,9 @@ impl Storable for BreakerCounted {
 }
 
 impl ServerErrorInterceptor {
-    pub(crate) fn new(adapter: &'static dyn ServiceAdapter, state: std::sync::Arc<ServiceState>, id: u64) -> Self {
+    pub(crate) fn new(state: std::sync::Arc<ServiceState>, id: u64) -> Self {
         state.registrations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Self { adapter, state, id }
+        Self { state, id }
     }
 
     /// Whether this registration counts the outcome of the call's attempt `attempt` in its
@@ -176,11 +175,11 @@ impl ServerErrorInterceptor {
     /// generated client). An operation the catalog does not know resolves too: see
     /// [`ServiceState::operation`].
     fn operation_of(&self, cfg: &ConfigBag) -> Option<Operation> {
-        cfg.load::<Metadata>().map(|m| self.state.operation(self.adapter.catalog(), m.name()))
+        cfg.load::<Metadata>().map(|m| self.state.operation(m.name()))
     }
 
     fn service(&self) -> &'static str {
-        self.adapter.catalog().service
+        self.state.service.name()
     }
 
     /// Whether this call's operation goes through the service's breaker (no lookup when every
@@ -235,7 +234,7 @@ impl Intercept for ServerErrorInterceptor {
         if let Err(retry_after) = self.admit(breaker, runtime_components, cfg) {
             let op = self.operation_of(cfg);
             let operation = op.map_or("", |op| op.name);
-            telemetry::record_failed_fast(self.adapter.catalog(), op.map_or(usize::MAX, |op| op.index), operation);
+            telemetry::record_failed_fast(&self.state.calls, op.map_or(usize::MAX, |op| op.index), operation);
             return Err(Box::new(CircuitOpen { service: self.service(), operation, retry_after }));
         }
         Ok(())
@@ -344,7 +343,7 @@ impl Intercept for ServerErrorInterceptor {
         let time_source = runtime_components.time_source().unwrap_or_default();
 
         // 1. Classify.
-        let record = classify_attempt(self.adapter, &operation, error, context.response());
+        let record = classify_attempt(self.state.service, &operation, error, context.response());
         let server_side = server_side_failure(&record);
 
         // 2. Account: the service's shared state, then the call's.
@@ -422,13 +421,7 @@ impl Intercept for ServerErrorInterceptor {
             }
             if let Some(operation) = self.operation_of(cfg) {
                 let attempts = cfg.load::<RequestAttempts>().map_or(0, |a| a.attempts());
-                telemetry::record_call(
-                    self.adapter.catalog(),
-                    operation.index,
-                    operation.name,
-                    Outcome::Failed,
-                    attempts,
-                );
+                telemetry::record_call(&self.state.calls, operation.index, operation.name, Outcome::Failed, attempts);
             }
             return Ok(());
         };
@@ -438,7 +431,7 @@ impl Intercept for ServerErrorInterceptor {
         let service = self.service();
         let operation = state.operation.name;
         telemetry::record_call(
-            self.adapter.catalog(),
+            &self.state.calls,
             state.operation.index,
             operation,
             Outcome::Failed,
@@ -488,7 +481,7 @@ impl ServerErrorInterceptor {
         }
         if attempt <= 1 {
             if let Some(operation) = self.operation_of(cfg) {
-                telemetry::record_call(self.adapter.catalog(), operation.index, operation.name, Outcome::Ok, 1);
+                telemetry::record_call(&self.state.calls, operation.index, operation.name, Outcome::Ok, 1);
             }
             return;
         }
@@ -497,7 +490,7 @@ impl ServerErrorInterceptor {
             // when it failed): counted if the operation is known now.
             if let Some(operation) = self.operation_of(cfg) {
                 telemetry::record_call(
-                    self.adapter.catalog(),
+                    &self.state.calls,
                     operation.index,
                     operation.name,
                     Outcome::OkAfterRetries,
@@ -510,7 +503,7 @@ impl ServerErrorInterceptor {
             return;
         }
         let op = state.operation;
-        telemetry::record_call(self.adapter.catalog(), op.index, op.name, Outcome::OkAfterRetries, attempt);
+        telemetry::record_call(&self.state.calls, op.index, op.name, Outcome::OkAfterRetries, attempt);
         // The retry that worked was not load wasted: its token goes back.
         drop(state.retry.token.take());
         let client = &mut state.client;
