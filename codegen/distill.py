@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
 """Distil the per-operation facts this project needs from the AWS service models.
 
-Reads the Smithy JSON AST models (primary source) and botocore models (fallback for
-operations the Smithy snapshot does not have yet) from a directory of models, and writes
-one small JSON file per service to ``codegen/model-facts/``. The output holds facts only
+Reads the Smithy JSON AST model (primary source) and the botocore model (fallback for
+operations the Smithy snapshot does not have yet) of each service, and writes one small JSON
+file per service to ``codegen/model-facts/``. A service is named by its key, the SDK crate's name
+without ``aws-sdk-`` (``dynamodb``); its models are found by their ``sdkId`` / ``serviceId``
+(compared ignoring case and spaces) in ``--models`` (``smithy/*.json``, ``botocore/*.json``),
+and, where that directory has no botocore model, in the ``botocore`` package pinned in
+``codegen/requirements.txt`` (``pip install -r codegen/requirements.txt``), which ships every
+service's. The output holds facts only
 (trait flags, HTTP bindings, error shape fault/status, and the body of a minimal valid response:
 the required string members with placeholders): no documentation prose is copied.
 
 This is the only step that needs the models. ``generate.py`` reads the facts files, so the
 project builds, tests and regenerates without them.
 
-Usage: python3 codegen/distill.py [--models ../shared/models]
+Usage: python3 codegen/distill.py [--models ../shared/models] [KEY ...]
+       (no KEY: every service that has a file in codegen/model-facts/)
 """
 
 from __future__ import annotations
@@ -23,14 +29,45 @@ import sys
 HERE = pathlib.Path(__file__).resolve().parent
 OUT = HERE / "model-facts"
 
-# crate suffix -> (smithy file, botocore file)
-SERVICES = {
-    "signer": ("signer-2017-08-25.json", "signer-service-2.json"),
-    "pinpoint": ("pinpoint-2016-12-01.json", "pinpoint-service-2.json"),
-    "account": ("account-2021-02-01.json", "account-service-2.json"),
-    "backupgateway": ("backup-gateway-2021-01-01.json", "backup-gateway-service-2.json"),
-    "connectcases": ("connectcases-2022-10-03.json", "connectcases-service-2.json"),
-}
+
+
+def normalized(name: str) -> str:
+    return "".join(c for c in name.lower() if c not in " -_")
+
+
+def smithy_model(models: pathlib.Path, key: str) -> pathlib.Path | None:
+    """The Smithy JSON AST model whose service's sdkId is `key`, if the directory has one."""
+    for path in sorted((models / "smithy").glob("*.json")):
+        shapes = json.loads(path.read_text()).get("shapes", {})
+        for shape in shapes.values():
+            if shape.get("type") == "service":
+                sdk_id = shape.get("traits", {}).get("aws.api#service", {}).get("sdkId", "")
+                if normalized(sdk_id) == key:
+                    return path
+    return None
+
+
+def botocore_model(models: pathlib.Path, key: str) -> dict | None:
+    """The botocore model whose serviceId is `key`: from the directory, else from the pinned
+    botocore package."""
+    candidates = sorted((models / "botocore").glob("*.json"))
+    try:
+        import botocore  # noqa: PLC0415 (optional: only needed for services without a local model)
+
+        data = pathlib.Path(botocore.__file__).parent / "data"
+        candidates += sorted(data.glob("*/*/service-2.json*"))
+    except ImportError:
+        pass
+    for path in candidates:
+        if path.suffix == ".gz":
+            import gzip  # noqa: PLC0415
+
+            model = json.loads(gzip.decompress(path.read_bytes()))
+        else:
+            model = json.loads(path.read_text())
+        if normalized(model.get("metadata", {}).get("serviceId", "")) == key:
+            return model
+    return None
 
 
 def local(shape_id: str) -> str:
@@ -141,12 +178,13 @@ def smithy_facts(path: pathlib.Path) -> tuple[str, dict, dict]:
         }
     protocol = protocols[0].split("#")[1] if protocols else None
     service_id = next(k for k, v in shapes.items() if v["type"] == "service")
-    facts = {"model_protocol": protocol, "service_shape": local(service_id), "namespace": service_id.split("#")[0]}
+    sdk_id = shapes[service_id].get("traits", {}).get("aws.api#service", {}).get("sdkId")
+    facts = {"model_protocol": protocol, "service_shape": local(service_id), "namespace": service_id.split("#")[0],
+             "sdk_id": sdk_id}
     return facts, ops, errors
 
 
-def botocore_facts(path: pathlib.Path) -> tuple[dict, dict]:
-    model = json.loads(path.read_text())
+def botocore_facts(model: dict) -> tuple[dict, dict]:
     shapes = model["shapes"]
     ops = {}
     for name, op in model["operations"].items():
@@ -181,11 +219,30 @@ def botocore_facts(path: pathlib.Path) -> tuple[dict, dict]:
     return ops, errors
 
 
-def distill(models: pathlib.Path) -> None:
+def botocore_service_facts(model: dict) -> dict:
+    """The service-level facts from a botocore model, for a service without a Smithy model."""
+    meta = model["metadata"]
+    protocol = meta.get("protocols", [meta.get("protocol")])[0]
+    names = {"json": f"awsJson{meta.get('jsonVersion', '1.0').replace('.', '_')}", "rest-json": "restJson1",
+             "rest-xml": "restXml", "query": "awsQuery", "ec2": "ec2Query", "smithy-rpc-v2-cbor": "rpcv2Cbor"}
+    target = meta.get("targetPrefix", "")
+    return {"model_protocol": names.get(protocol, protocol), "service_shape": target or meta["serviceId"],
+            "namespace": f"com.amazonaws.{meta['endpointPrefix']}", "sdk_id": meta["serviceId"]}
+
+
+def distill(models: pathlib.Path, keys: list[str]) -> None:
     OUT.mkdir(exist_ok=True)
-    for service, (smithy_file, botocore_file) in SERVICES.items():
-        service_facts, ops, errors = smithy_facts(models / "smithy" / smithy_file)
-        b_ops, b_errors = botocore_facts(models / "botocore" / botocore_file)
+    for service in keys:
+        smithy_path = smithy_model(models, service)
+        botocore = botocore_model(models, service)
+        if smithy_path is None and botocore is None:
+            sys.exit(f"error: no Smithy or botocore model with sdkId/serviceId {service!r} "
+                     "(pip install -r codegen/requirements.txt for botocore's)")
+        if smithy_path is not None:
+            service_facts, ops, errors = smithy_facts(smithy_path)
+        else:
+            service_facts, ops, errors = botocore_service_facts(botocore), {}, {}
+        b_ops, b_errors = botocore_facts(botocore) if botocore is not None else ({}, {})
         for name, facts in b_ops.items():
             ops.setdefault(name, facts)
         for name, facts in b_errors.items():
@@ -204,12 +261,11 @@ def distill(models: pathlib.Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=str(HERE.parent.parent / "shared" / "models"))
+    parser.add_argument("keys", nargs="*", help="services to distil (default: those in model-facts/)")
     args = parser.parse_args()
     models = pathlib.Path(args.models)
-    if not (models / "smithy").is_dir():
-        print(f"error: no models at {models}", file=sys.stderr)
-        return 2
-    distill(models)
+    keys = args.keys or sorted(p.stem for p in OUT.glob("*.json"))
+    distill(models, keys)
     return 0
 
 

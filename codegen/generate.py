@@ -34,15 +34,24 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FACTS = ROOT / "codegen" / "model-facts"
 
-# Facts that are about the services themselves, not derivable from the crate source.
-# internal/throttling shapes: ../shared/design/sdk-runtime-facts.md, confirmed by the models.
-SERVICES = {
-    "signer": {"display": "Signer", "internal": "InternalServiceErrorException", "throttling": "TooManyRequestsException"},
-    "pinpoint": {"display": "Pinpoint", "internal": "InternalServerErrorException", "throttling": "TooManyRequestsException"},
-    "account": {"display": "Account", "internal": "InternalServerException", "throttling": "TooManyRequestsException"},
-    "backupgateway": {"display": "Backup Gateway", "internal": "InternalServerException", "throttling": "ThrottlingException"},
-    "connectcases": {"display": "Connect Cases", "internal": "InternalServerException", "throttling": "ThrottlingException"},
-}
+# Facts that are about the services themselves, not derivable from the crate source: one entry
+# per adapter crate (new_adapter.py adds one). Internal/throttling shapes: the models, the SDK's
+# list of throttling codes, ../shared/design/sdk-runtime-facts.md for the first five.
+SERVICES = {k: v for k, v in json.loads((ROOT / "codegen" / "services.json").read_text()).items() if not k.startswith("_")}
+
+# Reviewed retry-safety verdicts where the models say nothing, each citing AWS documentation:
+# codegen/retry-safety/<key>.json, {"Operation": {"safe": bool, "source": url, "why": text}}.
+OVERLAYS = ROOT / "codegen" / "retry-safety"
+
+# AWS's naming conventions for operations that only read (a separate verdict kind, which users
+# can switch off: PolicyConfig::retry_by_naming_convention).
+READ_PREFIXES = ("Get", "List", "Describe", "BatchGet")
+READ_NAMES = ("Query", "Scan")
+
+# The wire protocol of the crate, by the model's protocol trait (the crate's own dependencies
+# decide for RPC v2 CBOR, which some crates speak although the model lists another protocol).
+PROTOCOLS = {"restJson1": "RestJson1", "awsJson1_0": "AwsJson1_0", "awsJson1_1": "AwsJson1_1",
+             "restXml": "RestXml", "awsQuery": "AwsQuery", "ec2Query": "Ec2Query", "rpcv2Cbor": "RpcV2Cbor"}
 
 SAFE_REST_METHODS = {"GET", "HEAD", "PUT", "DELETE"}
 
@@ -75,10 +84,11 @@ SIGNING_RE = re.compile(r'SigningName::from_static\("([^"]+)"\)')
 VARIANT_RE = re.compile(r"^\s+(\w+)\(crate::types::error::(\w+)\),", re.M)
 
 
-def parse_crate(crate_dir: pathlib.Path) -> tuple[str, str, list[dict]]:
+def parse_crate(crate_dir: pathlib.Path, model_protocol: str) -> tuple[str, str, str, list[dict]]:
     """Return (metadata service name, signing name, protocol, operations) read from a service crate."""
     cargo_toml = (crate_dir / "Cargo.toml").read_text()
-    protocol = "RpcV2Cbor" if "aws-smithy-cbor" in cargo_toml else "RestJson1"
+    # A normal dependency, not a dev-dependency (DynamoDB's crate tests with CBOR, speaks awsJson).
+    protocol = "RpcV2Cbor" if "[dependencies.aws-smithy-cbor]" in cargo_toml else PROTOCOLS[model_protocol]
     signing = set(SIGNING_RE.findall("\n".join(p.read_text() for p in (crate_dir / "src").rglob("*.rs"))))
     if len(signing) != 1:
         sys.exit(f"error: {crate_dir}: expected one SigV4 signing name, found {signing}")
@@ -109,24 +119,35 @@ def parse_crate(crate_dir: pathlib.Path) -> tuple[str, str, list[dict]]:
     return service_names.pop(), signing.pop(), protocol, sorted(ops, key=lambda o: o["name"])
 
 
-def retry_safety(op: dict, facts: dict | None, protocol: str) -> tuple[str, str]:
-    """(RetrySafety variant, short reason for the docs)."""
+def retry_safety(op: dict, facts: dict | None, protocol: str, overlay: dict) -> tuple[str, str]:
+    """(RetrySafety variant, the verdict's source for the docs). The first source that applies
+    wins: the model's traits, an idempotency token the SDK fills, the reviewed overlay, the HTTP
+    method of a REST protocol, AWS's naming conventions. No source: not retry-safe."""
     if facts is None:
         return "Unmodeled", "not in the models"
     if facts["readonly"]:
-        return "Readonly", "`@readonly`"
+        return "Readonly", "model: `@readonly`"
     if facts["idempotent"]:
-        return "Idempotent", "`@idempotent`"
+        return "Idempotent", "model: `@idempotent`"
     if op["sdk_fills_token"]:
-        return "IdempotencyToken", f"`@idempotencyToken` ({', '.join(facts['idempotency_token']) or 'member'}), filled by the SDK"
-    if protocol == "RestJson1" and facts["http_method"] in SAFE_REST_METHODS:
+        return "IdempotencyToken", f"model: `@idempotencyToken` ({', '.join(facts['idempotency_token']) or 'member'}), filled by the SDK"
+    reviewed = overlay.get(op["name"])
+    if reviewed is not None:
+        why = f"reviewed: {reviewed['why']} ([AWS documentation]({reviewed['source']}))"
+        return ("Documented" if reviewed["safe"] else "NotRetrySafe"), why
+    if protocol in ("RestJson1", "RestXml") and facts["http_method"] in SAFE_REST_METHODS:
         return "SafeHttpMethod", f"HTTP {facts['http_method']}"
-    return "NotRetrySafe", f"HTTP {facts['http_method'] or 'POST'}, no idempotency trait"
+    name = op["name"]
+    if name in READ_NAMES or any(name.startswith(p) and name[len(p):][:1].isupper() for p in READ_PREFIXES):
+        return "NamingConvention", "naming convention: a read (`Get*`, `List*`, `Describe*`, `BatchGet*`, `Query`, `Scan`)"
+    return "NotRetrySafe", f"no source: HTTP {facts['http_method'] or 'POST'}, no idempotency trait"
 
 
 def error_class(shape: str, service: str, errors: dict) -> str:
     if shape == SERVICES[service]["internal"]:
         return "InternalServerError"
+    if shape in SERVICES[service]["throttling"]:
+        return "Throttling"
     facts = errors.get(shape)
     if facts is None:
         return "Unknown"
@@ -135,6 +156,12 @@ def error_class(shape: str, service: str, errors: dict) -> str:
     if facts["fault"] == "server":
         return "ServerError"
     return "ClientError"
+
+
+def throttling_status(facts: dict | None) -> int:
+    """The status a throttling shape arrives with: its model's, else 400 (a client fault; the
+    awsJson and awsQuery protocols send throttling as a 400 with its code)."""
+    return (facts or {}).get("http_status") or 400
 
 
 def rust_str(s: str) -> str:
@@ -156,12 +183,22 @@ def generate() -> dict[pathlib.Path, str]:
         "",
         "<!-- @generated by codegen/generate.py. Do not edit. -->",
         "",
-        "An internal-server error is retried by default only on a retry-safe operation: one marked",
-        "`@readonly` or `@idempotent` in the service's Smithy model, one with an `@idempotencyToken`",
-        "member that the SDK fills (so a retry carries the same token), or, for REST protocols, one",
-        "bound to HTTP GET, HEAD, PUT or DELETE. The traits come from the public Smithy models",
-        "(botocore where the Smithy snapshot lacks the operation), distilled into",
-        "`codegen/model-facts/`; the list of operations comes from the pinned SDK crate.",
+        "An internal-server error is retried by default only on a retry-safe operation. Each verdict",
+        "names its source; the first that applies wins:",
+        "",
+        "1. **model**: the operation is `@readonly` or `@idempotent` in the service's Smithy model",
+        "   (botocore's where the Smithy snapshot lacks the operation), or has an `@idempotencyToken`",
+        "   member that the SDK fills (a retry carries the same token);",
+        "2. **reviewed**: an entry of `codegen/retry-safety/<service>.json`, citing the AWS",
+        "   documentation that makes the operation safe to repeat, or not;",
+        "3. **HTTP method**: a REST protocol binds it to GET, HEAD, PUT or DELETE (RFC 9110 §9.2.2);",
+        "4. **naming convention**: AWS names a read `Get*`, `List*`, `Describe*`, `BatchGet*`, `Query`",
+        "   or `Scan`. A verdict of its own (`naming_convention`), retried unless",
+        "   `retry_by_naming_convention = false`;",
+        "5. **no source**: not retry-safe. A write is never called safe without a source.",
+        "",
+        "The models' facts are distilled into `codegen/model-facts/`; the list of operations comes from",
+        "the pinned SDK crate.",
         "See [configuration.md](configuration.md) to override this per service or operation.",
         "",
     ]
@@ -169,17 +206,22 @@ def generate() -> dict[pathlib.Path, str]:
     for service, info in SERVICES.items():
         crate_dir, version = crates[service]
         facts = json.loads((FACTS / f"{service}.json").read_text())
-        sdk_service, signing_name, protocol, ops = parse_crate(crate_dir)
+        overlay_path = OVERLAYS / f"{service}.json"
+        overlay = json.loads(overlay_path.read_text()) if overlay_path.exists() else {}
+        overlay = {k: v for k, v in overlay.items() if not k.startswith("_")}
+        sdk_service, signing_name, protocol, ops = parse_crate(crate_dir, facts["model_protocol"])
         sources.append(f"aws-sdk-{service} {version}")
         rows = []
         doc_rows = []
         counts: dict[str, int] = {}
         for op in ops:
             op_facts = facts["operations"].get(op["name"])
-            safety, why = retry_safety(op, op_facts, protocol)
+            safety, why = retry_safety(op, op_facts, protocol, overlay)
             counts[safety] = counts.get(safety, 0) + 1
             if protocol == "RpcV2Cbor":
                 method, uri = "POST", f"/service/{facts['service_shape']}/operation/{op['name']}"
+            elif protocol in ("AwsJson1_0", "AwsJson1_1", "AwsQuery", "Ec2Query"):
+                method, uri = "POST", "/"
             elif op_facts:
                 method, uri = op_facts["http_method"], op_facts["uri"]
             else:
@@ -188,7 +230,7 @@ def generate() -> dict[pathlib.Path, str]:
                 f"OperationSpec {{ name: {rust_str(op['name'])}, http_method: {rust_str(method)}, "
                 f"uri: {rust_str(uri)}, retry_safety: RetrySafety::{safety} }},"
             )
-            doc_rows.append(f"| {op['name']} | {method} | {'yes' if safety not in ('NotRetrySafe', 'Unmodeled') else 'no'} | {why} |")
+            doc_rows.append(f"| {op['name']} | {method} | {'yes, unless switched off' if safety == 'NamingConvention' else 'yes' if safety not in ('NotRetrySafe', 'Unmodeled') else 'no'} | {why} |")
         bodies = sorted(
             (op["name"], json.dumps(body, separators=(",", ":"), sort_keys=True))
             for op in ops
@@ -210,7 +252,8 @@ def generate() -> dict[pathlib.Path, str]:
             + f"    model_namespace: {rust_str(facts['namespace'])},\n"
             + f"    model_service: {rust_str(facts['service_shape'])},\n"
             + f"    internal_error_shape: {rust_str(info['internal'])},\n"
-            + f"    throttling_shape: {rust_str(info['throttling'])},\n"
+            + f"    throttling_shape: {rust_str(info['throttling'][0])},\n"
+            + f"    throttling_status: {throttling_status(facts['errors'].get(info['throttling'][0]))},\n"
             + "    operations: &[\n        " + "\n        ".join(rows) + "\n    ],\n"
             + f"    error_body_members: &[{', '.join(rust_str(m) for m in error_members)}],\n"
             + "    success_bodies: &[\n"

@@ -308,13 +308,14 @@ pub enum Outcome {
     Other(String),
 }
 
-/// The five services, each adapter crate's handle, in a fixed order.
-pub static SERVICES: [&Service; 5] = [
+/// The services, each adapter crate's handle, in a fixed order.
+pub static SERVICES: [&Service; 6] = [
     &aws_server_errors_signer::SERVICE,
     &aws_server_errors_pinpoint::SERVICE,
     &aws_server_errors_account::SERVICE,
     &aws_server_errors_backupgateway::SERVICE,
     &aws_server_errors_connectcases::SERVICE,
+    &aws_server_errors_dynamodb::SERVICE,
 ];
 
 /// A policy validated against the five services ([`ServerErrorPolicy::with_services`]).
@@ -387,6 +388,30 @@ macro_rules! client {
         };
         $sdk_crate::Client::from_conf(builder.build())
     }};
+}
+
+/// DynamoDB (awsJson 1.0, every operation a POST): GetItem (a read by AWS's naming convention),
+/// PutItem (not retry-safe: a conditional put that was applied fails its condition when repeated).
+pub struct DynamoDb(pub aws_sdk_dynamodb::Client);
+
+impl Case for DynamoDb {
+    const SERVICE: &'static Service = &aws_server_errors_dynamodb::SERVICE;
+    const SAFE_OP: &'static str = "GetItem";
+    const UNSAFE_OP: &'static str = "PutItem";
+    const DETAIL_MEMBER: Option<&'static str> = None;
+    fn client_in(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>, retry_partition: Option<&str>) -> Self {
+        Self(client!(aws_sdk_dynamodb, aws_server_errors_dynamodb, sdk, policy, retry_partition))
+    }
+    async fn call_safe(&self) -> Outcome {
+        let key = aws_sdk_dynamodb::types::AttributeValue::S("k".to_owned());
+        let result = self.0.get_item().table_name("table").key("pk", key).send().await;
+        outcome!(result, is_internal_server_error, is_provisioned_throughput_exceeded_exception)
+    }
+    async fn call_unsafe(&self) -> Outcome {
+        let value = aws_sdk_dynamodb::types::AttributeValue::S("k".to_owned());
+        let result = self.0.put_item().table_name("table").item("pk", value).send().await;
+        outcome!(result, is_internal_server_error, is_provisioned_throughput_exceeded_exception)
+    }
 }
 
 /// Signer: GetSigningProfile (GET), AddProfilePermission (POST).

@@ -270,6 +270,7 @@ per_service!(
     account: Account,
     backupgateway: BackupGateway,
     connectcases: ConnectCases,
+    dynamodb: DynamoDb,
 );
 
 /// (e) Connect Cases' `Retry-After` is honoured, cut to `retry_hint.max`; an unparseable one
@@ -461,6 +462,23 @@ async fn one_policy_on_five_clients_keeps_state_per_service() {
     assert_eq!(env.attempts(&aws_server_errors_pinpoint::SERVICE, "GetApp"), 3, "Pinpoint's budget is its own");
     assert_eq!(policy.retry_budget_tokens(&aws_server_errors_pinpoint::SERVICE), Some(0.0));
     assert_eq!(policy.retry_budget_tokens(&aws_server_errors_account::SERVICE), Some(2.0));
+}
+
+/// DynamoDB binds every operation to POST and its model has no `@readonly`: `GetItem` is retried
+/// after a 500 on AWS's naming convention alone, and sent once when that is switched off; its
+/// `retry_safety` log field says which.
+#[tokio::test]
+async fn a_read_by_naming_convention_is_retried_unless_switched_off() {
+    for (by_name, attempts) in [(true, 3), (false, 1)] {
+        let env = Env::start(FaultPlan::new().fail_always(Fault::InternalError)).await;
+        let capture = Capture::start();
+        let mut config = PolicyConfig::builder().initial_backoff(ms(10)).build().unwrap();
+        config.retry_by_naming_convention = by_name;
+        let policy = aws_server_errors_integration_tests::with_services(config).unwrap();
+        assert_eq!(DynamoDb::client(&env.sdk, Some(&policy)).call_safe().await, Outcome::InternalServerError);
+        assert_eq!(env.attempts(DynamoDb::SERVICE, "GetItem"), attempts, "by name: {by_name}");
+        assert_eq!(capture.events_with("attempt failed")[0]["retry_safety"], "naming_convention");
+    }
 }
 
 /// The documented example config is valid against the five services, names and all.

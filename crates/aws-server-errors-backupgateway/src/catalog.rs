@@ -15,6 +15,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
     model_service: "BackupOnPremises_v20210101",
     internal_error_shape: "InternalServerException",
     throttling_shape: "ThrottlingException",
+    throttling_status: 429,
     operations: &[
         OperationSpec {
             name: "AssociateGatewayToServer",
@@ -98,7 +99,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
             name: "ListTagsForResource",
             http_method: "POST",
             uri: "/service/BackupOnPremises_v20210101/operation/ListTagsForResource",
-            retry_safety: RetrySafety::NotRetrySafe,
+            retry_safety: RetrySafety::NamingConvention,
         },
         OperationSpec {
             name: "ListVirtualMachines",

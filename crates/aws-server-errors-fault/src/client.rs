@@ -132,6 +132,7 @@ impl HttpConnector for FaultConnector {
             method: request.method(),
             path_and_query: path_and_query(request.uri()),
             authorization: request.headers().get("authorization"),
+            target: request.headers().get("x-amz-target"),
             body: request.body().bytes().unwrap_or_default(),
         };
         match self.injector.handle(info, self.passthrough.is_some()) {

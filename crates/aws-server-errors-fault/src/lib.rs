@@ -632,9 +632,11 @@ impl FaultInjector {
     /// `passthrough` says whether the caller forwards applied requests somewhere else instead of
     /// to the responder.
     fn handle(&self, info: RawRequest<'_>, passthrough: bool) -> Action {
-        let service = info.service.or_else(|| route::service_of(info.path(), info.authorization, info.services));
-        let operation =
-            service.and_then(|s| route::operation_of(s.catalog(), info.method, info.path_and_query)).map(|op| op.name);
+        let service =
+            info.service.or_else(|| route::service_of(info.path(), info.target, info.authorization, info.services));
+        let operation = service
+            .and_then(|s| route::operation_of(s.catalog(), info.method, info.path_and_query, info.target))
+            .map(|op| op.name);
         let request = RequestInfo {
             service,
             operation,
@@ -688,6 +690,8 @@ struct RawRequest<'a> {
     method: &'a str,
     path_and_query: &'a str,
     authorization: Option<&'a str>,
+    /// The awsJson `X-Amz-Target` header.
+    target: Option<&'a str>,
     body: &'a [u8],
 }
 
@@ -735,6 +739,7 @@ mod tests {
             method: "GET",
             path_and_query: op_path,
             authorization: None,
+            target: None,
             body: b"",
         };
         match injector.handle(info, false) {

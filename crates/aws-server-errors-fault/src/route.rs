@@ -4,11 +4,19 @@ use aws_server_errors::catalog::{OperationSpec, Protocol, ServiceCatalog};
 use aws_server_errors::Service;
 
 /// The service of `services` a request is for: from the RPC v2 path
-/// (`/service/<Service>/operation/<Op>`), else from the SigV4 credential scope in `Authorization`
-/// (`Credential=AKID/date/region/<name>/...`).
-pub fn service_of(path: &str, authorization: Option<&str>, services: &[&'static Service]) -> Option<&'static Service> {
+/// (`/service/<Service>/operation/<Op>`), the awsJson `X-Amz-Target` (`<Service>.<Op>`), else from
+/// the SigV4 credential scope in `Authorization` (`Credential=AKID/date/region/<name>/...`).
+pub fn service_of(
+    path: &str,
+    target: Option<&str>,
+    authorization: Option<&str>,
+    services: &[&'static Service],
+) -> Option<&'static Service> {
     if let Some(rest) = path.strip_prefix("/service/") {
         let name = rest.split('/').next()?;
+        return services.iter().copied().find(|s| s.catalog().model_service == name);
+    }
+    if let Some((name, _)) = target.and_then(|t| t.split_once('.')) {
         return services.iter().copied().find(|s| s.catalog().model_service == name);
     }
     let scope = authorization?.split("Credential=").nth(1)?;
@@ -16,13 +24,20 @@ pub fn service_of(path: &str, authorization: Option<&str>, services: &[&'static 
     services.iter().copied().find(|s| s.catalog().signing_name == signing_name)
 }
 
-/// The operation a request is for, by the catalog's HTTP bindings. Among several matching URI
-/// templates, the one with the most literal path segments and query literals wins.
-pub fn operation_of(catalog: &ServiceCatalog, method: &str, path_and_query: &str) -> Option<&'static OperationSpec> {
+/// The operation a request is for: by its RPC v2 path or awsJson `X-Amz-Target`, else by the
+/// catalog's HTTP bindings. Among several matching URI templates, the one with the most literal
+/// path segments and query literals wins.
+pub fn operation_of(
+    catalog: &ServiceCatalog,
+    method: &str,
+    path_and_query: &str,
+    target: Option<&str>,
+) -> Option<&'static OperationSpec> {
     let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
-    if catalog.protocol == Protocol::RpcV2Cbor {
-        let name = path.rsplit('/').next()?;
-        return catalog.operation(name);
+    match catalog.protocol {
+        Protocol::RpcV2Cbor => return catalog.operation(path.rsplit('/').next()?),
+        Protocol::AwsJson1_0 | Protocol::AwsJson1_1 => return catalog.operation(target?.split_once('.')?.1),
+        _ => {}
     }
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let query_keys: Vec<&str> = query.split('&').filter(|q| !q.is_empty()).collect();
@@ -86,7 +101,7 @@ mod tests {
 
     #[test]
     fn rest_paths_resolve_to_operations() {
-        let op = |s: &Service, m, p| operation_of(s.catalog(), m, p).map(|o: &OperationSpec| o.name);
+        let op = |s: &Service, m, p| operation_of(s.catalog(), m, p, None).map(|o: &OperationSpec| o.name);
         assert_eq!(op(&SIGNER, "GET", "/signing-profiles/my-profile"), Some("GetSigningProfile"));
         assert_eq!(op(&SIGNER, "GET", "/signing-profiles"), Some("ListSigningProfiles"));
         assert_eq!(op(&PINPOINT, "POST", "/v1/apps/abc/messages"), Some("SendMessages"));
@@ -109,7 +124,7 @@ mod tests {
                 let path: Vec<String> =
                     path.split('/').map(|s| if s.starts_with('{') { "x".to_owned() } else { s.to_owned() }).collect();
                 let uri = if query.is_empty() { path.join("/") } else { format!("{}?{query}", path.join("/")) };
-                assert_eq!(operation_of(catalog, op.http_method, &uri).map(|o| o.name), Some(op.name), "{uri}");
+                assert_eq!(operation_of(catalog, op.http_method, &uri, None).map(|o| o.name), Some(op.name), "{uri}");
             }
         }
     }
@@ -117,12 +132,21 @@ mod tests {
     #[test]
     fn service_comes_from_the_credential_scope_or_rpc_path() {
         let auth = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/mobiletargeting/aws4_request, SignedHeaders=host, Signature=abc";
-        assert_eq!(service_of("/v1/apps", Some(auth), &ALL), Some(&PINPOINT));
+        assert_eq!(service_of("/v1/apps", None, Some(auth), &ALL), Some(&PINPOINT));
         assert_eq!(
-            service_of("/service/BackupOnPremises_v20210101/operation/GetGateway", None, &ALL),
+            service_of("/service/BackupOnPremises_v20210101/operation/GetGateway", None, None, &ALL),
             Some(&BACKUPGATEWAY)
         );
-        assert_eq!(service_of("/v1/apps", None, &ALL), None);
-        assert_eq!(service_of("/v1/apps", Some(auth), &[&SIGNER]), None, "a service the server was not given");
+        assert_eq!(service_of("/v1/apps", None, None, &ALL), None);
+        assert_eq!(service_of("/v1/apps", None, Some(auth), &[&SIGNER]), None, "a service the server was not given");
+        let dynamodb = &aws_server_errors_dynamodb::SERVICE;
+        let target = Some("DynamoDB_20120810.GetItem");
+        assert_eq!(service_of("/", target, None, &[&SIGNER, dynamodb]), Some(dynamodb));
+        assert_eq!(operation_of(dynamodb.catalog(), "POST", "/", target).map(|o| o.name), Some("GetItem"));
+        assert_eq!(
+            operation_of(dynamodb.catalog(), "POST", "/", None),
+            None,
+            "awsJson names its operation in the target"
+        );
     }
 }

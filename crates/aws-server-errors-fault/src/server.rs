@@ -200,6 +200,7 @@ async fn serve(
         method: parts.method.as_str(),
         path_and_query,
         authorization: parts.headers.get("authorization").and_then(|v| v.to_str().ok()),
+        target: parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()),
         body: &body,
     };
     let latency = injector.latency();

@@ -4,7 +4,10 @@
 //! specifications. restJson1: the error shape's name goes in `x-amzn-ErrorType` (AWS appends
 //! `:<namespace URL>`, which the SDK strips), members in a JSON body unless bound to a header.
 //! Smithy RPC v2 CBOR: the shape id goes in the body's `__type`, members beside it, with the
-//! `smithy-protocol: rpc-v2-cbor` header.
+//! `smithy-protocol: rpc-v2-cbor` header. awsJson 1.0 / 1.1: the shape id in the JSON body's
+//! `__type`, members beside it, `Content-Type: application/x-amz-json-1.0` (or 1.1). The XML
+//! protocols (restXml, awsQuery, ec2Query) are not spoken yet: their services get a bare 500
+//! (classified by its status), and a plain XML success.
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode};
@@ -23,7 +26,10 @@ pub const ERROR_CODE: &str = "InjectedFault";
 pub fn error_response(service: &Service, fault: &Fault, request_id: &str) -> Response<Bytes> {
     let catalog = service.catalog();
     let (status, shape) = match fault {
-        Fault::Throttling => (StatusCode::TOO_MANY_REQUESTS, catalog.throttling_shape),
+        Fault::Throttling => (
+            StatusCode::from_u16(catalog.throttling_status).unwrap_or(StatusCode::TOO_MANY_REQUESTS),
+            catalog.throttling_shape,
+        ),
         _ => (StatusCode::INTERNAL_SERVER_ERROR, catalog.internal_error_shape),
     };
     let mut builder = Response::builder().status(status).header("x-amzn-RequestId", request_id);
@@ -64,6 +70,24 @@ pub fn error_response(service: &Service, fault: &Fault, request_id: &str) -> Res
             entries.extend(error_members(catalog.error_body_members, request_id));
             cbor(&entries)
         }
+        Protocol::AwsJson1_0 | Protocol::AwsJson1_1 => {
+            builder = builder.header("Content-Type", aws_json_content_type(catalog.protocol));
+            let shape_id = format!("{}#{shape}", catalog.model_namespace);
+            let mut body = serde_json::Map::new();
+            body.insert("__type".to_owned(), shape_id.into());
+            for (name, value) in error_members(catalog.error_body_members, request_id) {
+                body.insert(name.to_owned(), value.into());
+            }
+            Bytes::from(serde_json::Value::Object(body).to_string())
+        }
+        Protocol::RestXml | Protocol::AwsQuery | Protocol::Ec2Query => {
+            // Not spoken yet: a bare 500, as a gateway would send.
+            return builder
+                .status(StatusCode::INTERNAL_SERVER_ERROR)
+                .header("Content-Type", "text/html")
+                .body(Bytes::from_static(b"<html><body><h1>500 Internal Server Error</h1></body></html>"))
+                .expect("static response parts are valid");
+        }
     };
     builder.body(body).expect("response parts are valid")
 }
@@ -100,12 +124,28 @@ pub fn success(service: &Service, operation: Option<&str>, request_id: &str) -> 
     success_with_body(service, &value, request_id)
 }
 
+/// The `Content-Type` of an awsJson protocol.
+fn aws_json_content_type(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::AwsJson1_1 => "application/x-amz-json-1.1",
+        _ => "application/x-amz-json-1.0",
+    }
+}
+
 /// A success with `body` (a JSON value), encoded as the service's protocol does: JSON for
-/// restJson1, CBOR for RPC v2 CBOR.
+/// restJson1 and awsJson, CBOR for RPC v2 CBOR (an empty XML document for the XML protocols,
+/// not spoken yet).
 pub fn success_with_body(service: &Service, body: &serde_json::Value, request_id: &str) -> Response<Bytes> {
     let builder = Response::builder().status(StatusCode::OK).header("x-amzn-RequestId", request_id);
-    match service.catalog().protocol {
+    let protocol = service.catalog().protocol;
+    match protocol {
         Protocol::RestJson1 => builder.header("Content-Type", "application/json").body(Bytes::from(body.to_string())),
+        Protocol::AwsJson1_0 | Protocol::AwsJson1_1 => {
+            builder.header("Content-Type", aws_json_content_type(protocol)).body(Bytes::from(body.to_string()))
+        }
+        Protocol::RestXml | Protocol::AwsQuery | Protocol::Ec2Query => {
+            builder.header("Content-Type", "application/xml").body(Bytes::new())
+        }
         Protocol::RpcV2Cbor => {
             let mut out = Vec::new();
             ciborium::into_writer(body, &mut out).expect("writing CBOR to a Vec cannot fail");
@@ -124,8 +164,15 @@ pub fn success_with_body(service: &Service, body: &serde_json::Value, request_id
 /// SDK's builders.
 pub fn empty_success(service: &Service, request_id: &str) -> Response<Bytes> {
     let builder = Response::builder().status(StatusCode::OK).header("x-amzn-RequestId", request_id);
-    match service.catalog().protocol {
+    let protocol = service.catalog().protocol;
+    match protocol {
         Protocol::RestJson1 => builder.header("Content-Type", "application/json").body(Bytes::from_static(b"{}")),
+        Protocol::AwsJson1_0 | Protocol::AwsJson1_1 => {
+            builder.header("Content-Type", aws_json_content_type(protocol)).body(Bytes::from_static(b"{}"))
+        }
+        Protocol::RestXml | Protocol::AwsQuery | Protocol::Ec2Query => {
+            builder.header("Content-Type", "application/xml").body(Bytes::new())
+        }
         Protocol::RpcV2Cbor => {
             builder.header("Content-Type", "application/cbor").header("smithy-protocol", "rpc-v2-cbor").body(cbor(&[]))
         }
@@ -192,6 +239,25 @@ mod tests {
         let response = success(&BACKUPGATEWAY, Some("GetGateway"), "r");
         let value: ciborium::Value = ciborium::from_reader(response.body().as_ref()).unwrap();
         assert!(value.as_map().is_some(), "{value:?}");
+    }
+
+    #[test]
+    fn aws_json_errors_carry_the_shape_id_in_the_body_and_throttling_is_a_400() {
+        let dynamodb = &aws_server_errors_dynamodb::SERVICE;
+        let response = error_response(dynamodb, &Fault::InternalError, "req-4");
+        assert_eq!(
+            (response.status().as_u16(), response.headers()["Content-Type"].to_str().unwrap()),
+            (500, "application/x-amz-json-1.0")
+        );
+        let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({ "__type": "com.amazonaws.dynamodb#InternalServerError", "message": MESSAGE })
+        );
+        let response = error_response(dynamodb, &Fault::Throttling, "req-5");
+        assert_eq!(response.status(), 400, "DynamoDB's throttling is a 400 with its code");
+        let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+        assert_eq!(body["__type"], "com.amazonaws.dynamodb#ProvisionedThroughputExceededException");
     }
 
     #[test]

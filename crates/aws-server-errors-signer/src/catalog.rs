@@ -15,6 +15,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
     model_service: "WallabyService",
     internal_error_shape: "InternalServiceErrorException",
     throttling_shape: "TooManyRequestsException",
+    throttling_status: 429,
     operations: &[
         OperationSpec {
             name: "AddProfilePermission",

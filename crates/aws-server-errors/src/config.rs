@@ -437,6 +437,14 @@ pub struct PolicyConfig {
     /// [`RetrySafety`](crate::catalog::RetrySafety)). Default `false`: such a call is sent once,
     /// because the server may have applied it before failing.
     pub retry_non_idempotent: bool,
+    /// Whether an operation that only AWS's naming conventions call a read (`Get*`, `List*`,
+    /// `Describe*`, `BatchGet*`, `Query`, `Scan`, where neither the model, the HTTP method nor a
+    /// reviewed source says anything: [`RetrySafety::NamingConvention`](crate::catalog::RetrySafety::NamingConvention))
+    /// is retried after an internal-server error. Default `true`: DynamoDB and SNS bind every
+    /// operation to POST and their models carry no `@readonly`, so without it `GetItem`, `Query`
+    /// or `ListTopics` would never be retried after a 500. `false` treats such operations as not
+    /// retry-safe.
+    pub retry_by_naming_convention: bool,
     /// How the server's retry hint is honoured.
     pub retry_hint: RetryHintConfig,
     /// The per-service retry budget.
@@ -456,6 +464,7 @@ impl Default for PolicyConfig {
             jitter: Jitter::Full,
             time_budget: None,
             retry_non_idempotent: false,
+            retry_by_naming_convention: true,
             retry_hint: RetryHintConfig::default(),
             retry_budget: RetryBudgetConfig::default(),
             circuit_breaker: CircuitBreakerConfig::default(),
@@ -615,6 +624,7 @@ pub(crate) struct Settings {
     pub jitter: Jitter,
     pub time_budget: Option<Duration>,
     pub retry_non_idempotent: bool,
+    pub retry_by_naming_convention: bool,
     pub honour_retry_hint: bool,
     pub max_retry_hint: Duration,
     /// Whether the operation's calls go through the service's circuit breaker.
@@ -858,6 +868,7 @@ impl PolicyConfig {
             jitter: self.jitter,
             time_budget: budget.value,
             retry_non_idempotent: non_idempotent,
+            retry_by_naming_convention: self.retry_by_naming_convention,
             honour_retry_hint: self.retry_hint.honour,
             max_retry_hint: self.retry_hint.max,
             breaker: false,

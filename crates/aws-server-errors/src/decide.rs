@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::adapter::{ClassifiedError, ErrorClass};
 use crate::budget::{RetryBudget, RetryToken};
+use crate::catalog::RetrySafety;
 use crate::config::{Jitter, Settings};
 
 /// Why the policy did not retry, or why a call ended in an error: the values of the `reason` log
@@ -149,7 +150,11 @@ pub(crate) fn decide(
     input: &DecisionInput,
     budget: Option<&Arc<RetryBudget>>,
 ) -> (Decision, Option<RetryToken>) {
-    if error.may_have_been_applied() && !error.retry_safety.is_retry_safe() && !settings.retry_non_idempotent {
+    let retry_safe = match error.retry_safety {
+        RetrySafety::NamingConvention => settings.retry_by_naming_convention,
+        safety => safety.is_retry_safe(),
+    };
+    if error.may_have_been_applied() && !retry_safe && !settings.retry_non_idempotent {
         return (Decision::GiveUp(GiveUpReason::NotRetrySafe), None);
     }
     if error.class != ErrorClass::InternalServerError {
@@ -201,6 +206,7 @@ mod tests {
             jitter: Jitter::None,
             time_budget: None,
             retry_non_idempotent: false,
+            retry_by_naming_convention: true,
             honour_retry_hint: true,
             max_retry_hint: Duration::from_secs(2),
             breaker: false,
@@ -295,6 +301,20 @@ mod tests {
         assert!(matches!(decision(&s, &e, &input(1)), Decision::Retry { .. }));
         let unmodeled = internal(RetrySafety::Unmodeled);
         assert_eq!(decision(&settings(), &unmodeled, &input(1)), Decision::GiveUp(GiveUpReason::NotRetrySafe));
+    }
+
+    #[test]
+    fn a_read_by_naming_convention_is_retried_unless_switched_off() {
+        let e = internal(RetrySafety::NamingConvention);
+        assert!(matches!(decision(&settings(), &e, &input(1)), Decision::Retry { .. }));
+        let off = Settings { retry_by_naming_convention: false, ..settings() };
+        assert_eq!(decision(&off, &e, &input(1)), Decision::GiveUp(GiveUpReason::NotRetrySafe));
+        for documented in [RetrySafety::Documented, RetrySafety::Readonly, RetrySafety::SafeHttpMethod] {
+            assert!(
+                matches!(decision(&off, &internal(documented), &input(1)), Decision::Retry { .. }),
+                "{documented:?}"
+            );
+        }
     }
 
     #[test]

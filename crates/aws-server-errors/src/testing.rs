@@ -31,6 +31,7 @@ const fn catalog(
         model_service: service,
         internal_error_shape,
         throttling_shape,
+        throttling_status: 429,
         operations,
         error_body_members: &["message"],
         success_bodies: &[],

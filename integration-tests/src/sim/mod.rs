@@ -552,6 +552,7 @@ fn run_clients(
             "account" => drive::<crate::Account>(config, key, scenario, contender, service, clients).await,
             "backupgateway" => drive::<crate::BackupGateway>(config, key, scenario, contender, service, clients).await,
             "connectcases" => drive::<crate::ConnectCases>(config, key, scenario, contender, service, clients).await,
+            "dynamodb" => drive::<crate::DynamoDb>(config, key, scenario, contender, service, clients).await,
             other => unreachable!("no case for the service {other}"),
         }
     })

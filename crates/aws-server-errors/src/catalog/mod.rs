@@ -19,6 +19,19 @@ pub enum Protocol {
     /// `smithy.protocols#rpcv2Cbor`: `POST /service/<Service>/operation/<Operation>`, CBOR bodies,
     /// error shape in the body's `__type`. Backup Gateway's crate speaks it since version 1.107.
     RpcV2Cbor,
+    /// `aws.protocols#awsJson1_0`: `POST /` with `X-Amz-Target: <Service>.<Operation>`, JSON
+    /// bodies, error shape in the body's `__type` (DynamoDB).
+    AwsJson1_0,
+    /// `aws.protocols#awsJson1_1`: as [`AwsJson1_0`](Self::AwsJson1_0), version 1.1.
+    AwsJson1_1,
+    /// `aws.protocols#restXml`: HTTP bindings per operation, XML bodies, error code in the
+    /// body's `<Error><Code>` (S3).
+    RestXml,
+    /// `aws.protocols#awsQuery`: `POST /` with a form-encoded `Action=<Operation>`, XML
+    /// responses, error code in `<ErrorResponse><Error><Code>` (SNS).
+    AwsQuery,
+    /// `aws.protocols#ec2Query`: as [`AwsQuery`](Self::AwsQuery), EC2's dialect.
+    Ec2Query,
 }
 
 /// Why an operation may or may not be retried after an internal-server error.
@@ -34,9 +47,18 @@ pub enum RetrySafety {
     /// The input has an `@idempotencyToken` member that the SDK fills once per call, so every
     /// retry carries the same token and the service can deduplicate it.
     IdempotencyToken,
+    /// A reviewed source in this project (`codegen/retry-safety/<service>.json`) cites AWS's
+    /// documentation that makes the operation safe to repeat (for example DynamoDB's
+    /// `TransactGetItems`, a read). `docs/retry-safety.md` gives each citation.
+    Documented,
     /// A REST protocol binds the operation to GET, HEAD, PUT or DELETE, which HTTP defines as
     /// idempotent (RFC 9110, section 9.2.2).
     SafeHttpMethod,
+    /// Only AWS's naming conventions say it reads: `Get*`, `List*`, `Describe*`, `BatchGet*`,
+    /// `Query`, `Scan`, on an operation no other source covers. Retried by default; not when
+    /// [`PolicyConfig::retry_by_naming_convention`](crate::PolicyConfig::retry_by_naming_convention)
+    /// is `false`.
+    NamingConvention,
     /// None of the above: retrying after a 500 may apply the request twice.
     NotRetrySafe,
     /// The operation is in the SDK crate but in neither model; treated as not retry-safe.
@@ -44,7 +66,8 @@ pub enum RetrySafety {
 }
 
 impl RetrySafety {
-    /// `true` for the variants that allow a retry after an internal-server error by default.
+    /// `true` for the variants that allow a retry after an internal-server error by default
+    /// ([`NamingConvention`](Self::NamingConvention) included).
     pub const fn is_retry_safe(self) -> bool {
         !matches!(self, Self::NotRetrySafe | Self::Unmodeled)
     }
@@ -55,7 +78,9 @@ impl RetrySafety {
             Self::Readonly => "readonly",
             Self::Idempotent => "idempotent",
             Self::IdempotencyToken => "idempotency_token",
+            Self::Documented => "documented",
             Self::SafeHttpMethod => "safe_http_method",
+            Self::NamingConvention => "naming_convention",
             Self::NotRetrySafe => "not_retry_safe",
             Self::Unmodeled => "unmodeled",
         }
@@ -116,6 +141,9 @@ pub struct ServiceCatalog {
     pub internal_error_shape: &'static str,
     /// The name of the service's throttling error shape, e.g. `"TooManyRequestsException"`.
     pub throttling_shape: &'static str,
+    /// The HTTP status that shape arrives with (429 for most; DynamoDB's throttling is a 400).
+    #[doc(hidden)]
+    pub throttling_status: u16,
     /// All operations of the crate, sorted by name (byte order).
     pub operations: &'static [OperationSpec],
     /// The JSON members of the internal-error shape's body, as the wire names them (e.g.

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Create the adapter crate of one more AWS service, from its SDK crate and its models.
+
+    python3 codegen/new_adapter.py dynamodb [--version 1.136.0] [--models ../shared/models]
+
+Steps, each idempotent:
+  1. the SDK crate ``aws-sdk-<key>``: the newest release (``cargo info``) unless ``--version``,
+     added to the workspace's dependencies with no default features;
+  2. the model facts: ``distill.py <key>`` (the Smithy model in ``--models`` where there is one,
+     else botocore's, from ``--models`` or the ``botocore`` package of ``codegen/requirements.txt``);
+  3. the service's entry in ``codegen/services.json``: its internal-server error shape (the one
+     server-fault error the model gives status 500, or names ``Internal*``) and its throttling
+     shapes (modeled as throttling or 429, or named in the SDK's own list of throttling codes);
+     printed for review;
+  4. the crate ``crates/aws-server-errors-<key>``: Cargo.toml, README.md (with a doctest),
+     src/lib.rs (the ``SERVICE`` handle and the registration), workspace membership;
+  5. ``generate.py``: the catalog, the classifiers with their tests, and the service's section
+     of docs/retry-safety.md.
+
+Then ``cargo test -p aws-server-errors-<key>`` builds and runs the generated tests. What stays
+by hand: reviewed retry-safety verdicts (``codegen/retry-safety/<key>.json``), the service's
+internal-error members in ``src/lib.rs`` (e.g. a code member as ``error.detail``), and, for a
+protocol the fault kit does not speak yet, its wire format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import re
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CODEGEN = ROOT / "codegen"
+
+# The SDK's own throttling codes (aws-runtime, `retries::classifiers::THROTTLING_ERRORS`): errors
+# the SDK's standard retry treats as throttling whatever their status.
+SDK_THROTTLING_CODES = [
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
+    "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled",
+    "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
+]
+
+
+def run(*args: str, **kwargs) -> str:
+    return subprocess.run(args, cwd=ROOT, check=True, capture_output=True, text=True, **kwargs).stdout
+
+
+def newest_version(crate: str) -> str:
+    out = run("cargo", "info", crate)
+    match = re.search(r"^version: (\S+)", out, re.M)
+    if not match:
+        sys.exit(f"error: `cargo info {crate}` printed no version")
+    return match.group(1)
+
+
+def add_dependency(key: str, version: str) -> None:
+    """The SDK crate and the adapter crate in `[workspace.dependencies]`, and the adapter in
+    `members`."""
+    path = ROOT / "Cargo.toml"
+    text = path.read_text()
+    sdk = f'aws-sdk-{key} = {{ version = "{version}", default-features = false }}\n'
+    if f"aws-sdk-{key} =" not in text:
+        anchor = "aws-smithy-runtime-api = "
+        text = text.replace(anchor, sdk + anchor, 1)
+    adapter = f'aws-server-errors-{key} = {{ path = "crates/aws-server-errors-{key}", version = "0.1.0" }}\n'
+    if f"aws-server-errors-{key} =" not in text:
+        anchor = "aws-server-errors-fault = {"
+        text = text.replace(anchor, adapter + anchor, 1)
+    member = f'    "crates/aws-server-errors-{key}",\n'
+    if member not in text:
+        anchor = '    "crates/aws-server-errors-fault",\n'
+        text = text.replace(anchor, member + anchor, 1)
+    path.write_text(text)
+
+
+def service_entry(key: str) -> dict:
+    """The internal-server error and throttling shapes of the service, from its model facts."""
+    facts = json.loads((CODEGEN / "model-facts" / f"{key}.json").read_text())
+    errors = facts["errors"]
+    internal = [n for n, e in errors.items() if e["fault"] == "server" and e.get("http_status") in (500, None)]
+    # A modeled 500 named Internal* first, then any Internal*, then any other server fault.
+    internal.sort(key=lambda n: (errors[n].get("http_status") != 500, "nternal" not in n, n))
+    throttling = [n for n, e in errors.items() if e["throttling"] or e.get("http_status") == 429]
+    throttling += [n for n in SDK_THROTTLING_CODES if n in errors and n not in throttling]
+    if not internal:
+        sys.exit(f"error: the models of {key} have no server-fault error: write its entry in codegen/services.json by hand")
+    display = facts.get("sdk_id") or key
+    return {"display": display, "internal": internal[0], "throttling": throttling or ["ThrottlingException"]}
+
+
+CARGO_TOML = """[package]
+name = "aws-server-errors-{key}"
+description = "The {display} adapter of aws-server-errors: classifies the errors of every aws-sdk-{key} operation and registers the internal-server-error policy on its clients in one call."
+version.workspace = true
+edition.workspace = true
+rust-version.workspace = true
+license.workspace = true
+repository.workspace = true
+homepage.workspace = true
+keywords.workspace = true
+categories.workspace = true
+documentation = "https://docs.rs/aws-server-errors-{key}"
+readme = "README.md"
+
+[lints]
+workspace = true
+
+# Benchmarks live in integration-tests; `cargo bench` should not build this as one.
+[lib]
+bench = false
+
+[dependencies]
+aws-sdk-{key}.workspace = true
+aws-server-errors.workspace = true
+
+[dev-dependencies]
+# The README's example (a doctest). Path-only: cargo drops it from the published manifest (the
+# fault kit depends on the core crate).
+aws-server-errors-fault = {{ path = "../aws-server-errors-fault" }}
+"""
+
+README = """# aws-server-errors-{key}
+
+The {display} adapter of [aws-server-errors](https://crates.io/crates/aws-server-errors): it
+classifies the errors of every operation of [`aws-sdk-{key}`](https://crates.io/crates/aws-sdk-{key})
+(its internal-server error is `{internal}`) into one taxonomy and registers the
+internal-server-error policy on {display} clients in one call, `server_error_policy(&policy)`.
+
+```rust
+use aws_server_errors::{{PolicyConfig, ServerErrorPolicy}};
+use aws_server_errors_{crate}::{{ServerErrorPolicyExt as _, SERVICE}};
+
+let policy = ServerErrorPolicy::with_services(PolicyConfig::default(), [&SERVICE])?;
+// In an application: aws_config::load_defaults(BehaviorVersion::latest()).await.
+let sdk_config = aws_server_errors_fault::sdk_config("http://localhost");
+let config = aws_sdk_{crate}::config::Builder::from(&sdk_config).server_error_policy(&policy).build();
+let _client = aws_sdk_{crate}::Client::from_conf(config);
+assert_eq!(SERVICE.key(), "{key}"); // its key in a config's `services`
+# Ok::<(), aws_server_errors::ConfigError>(())
+```
+
+The crate enables no feature of `aws-sdk-{key}`: your application's own features and version (any
+semver-compatible release) apply. Operations newer than the adapter's tables are handled as
+not retry-safe. Apache-2.0.
+"""
+
+LIB_RS = """#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod catalog;
+mod generated;
+
+use aws_server_errors::adapter::{{ClassifiedError, ErrorClass}};
+
+aws_server_errors::define_adapter!(aws_sdk_{crate});
+
+/// {display}'s `{internal}`.
+pub(crate) fn internal_error(x: &aws_sdk_{crate}::types::error::{internal}) -> ClassifiedError<'_> {{
+    ClassifiedError::modeled(x, ErrorClass::InternalServerError, "{internal}")
+}}
+"""
+
+
+def write_crate(key: str, entry: dict) -> None:
+    crate_dir = ROOT / "crates" / f"aws-server-errors-{key}"
+    (crate_dir / "src").mkdir(parents=True, exist_ok=True)
+    values = {"key": key, "crate": key.replace("-", "_"), **entry}
+    for path, template in [
+        (crate_dir / "Cargo.toml", CARGO_TOML),
+        (crate_dir / "README.md", README),
+        (crate_dir / "src" / "lib.rs", LIB_RS),
+    ]:
+        if path.exists():
+            print(f"kept {path.relative_to(ROOT)} (exists)")
+            continue
+        path.write_text(template.format(**values))
+        print(f"wrote {path.relative_to(ROOT)}")
+    license_file = ROOT / "crates" / "aws-server-errors" / "LICENSE"
+    if license_file.exists() and not (crate_dir / "LICENSE").exists():
+        (crate_dir / "LICENSE").write_text(license_file.read_text())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Create the adapter crate of one more AWS service.")
+    parser.add_argument("key", help="the SDK crate's name without aws-sdk-, e.g. dynamodb")
+    parser.add_argument("--version", help="the aws-sdk-<key> release (default: the newest)")
+    parser.add_argument("--models", default=str(ROOT.parent / "shared" / "models"))
+    args = parser.parse_args()
+    key = args.key
+    if not re.fullmatch(r"[a-z0-9]+", key):
+        sys.exit(f"error: {key!r} is not an SDK crate key (lower-case letters and digits, e.g. dynamodb)")
+
+    version = args.version or newest_version(f"aws-sdk-{key}")
+    add_dependency(key, version)
+    print(f"aws-sdk-{key} {version}: added to the workspace")
+
+    subprocess.run([sys.executable, str(CODEGEN / "distill.py"), "--models", args.models, key], cwd=ROOT, check=True)
+
+    services_path = CODEGEN / "services.json"
+    services = json.loads(services_path.read_text())
+    if key not in services:
+        services[key] = service_entry(key)
+        services_path.write_text(json.dumps(services, indent=2) + "\n")
+    print(f"codegen/services.json: {key} = {json.dumps(services[key])} (review it)")
+
+    write_crate(key, services[key])
+    run("cargo", "metadata", "--format-version", "1")  # resolves and locks the new crate
+    subprocess.run([sys.executable, str(CODEGEN / "generate.py")], cwd=ROOT, check=True)
+    print(f"next: cargo test -p aws-server-errors-{key}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
