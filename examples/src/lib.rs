@@ -19,18 +19,20 @@ use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 pub mod account;
 pub mod backupgateway;
 pub mod connectcases;
+pub mod dynamodb;
 pub mod pinpoint;
 pub mod signer;
 pub mod smithy_bridge;
 pub mod telemetry;
 
 /// The operations each example calls: (service, retry-safe operation, non-retry-safe operation).
-pub const OPERATIONS: [(&Service, &str, &str); 5] = [
+pub const OPERATIONS: [(&Service, &str, &str); 6] = [
     (&aws_server_errors_signer::SERVICE, signer::SAFE, signer::UNSAFE),
     (&aws_server_errors_pinpoint::SERVICE, pinpoint::SAFE, pinpoint::UNSAFE),
     (&aws_server_errors_account::SERVICE, account::SAFE, account::UNSAFE),
     (&aws_server_errors_backupgateway::SERVICE, backupgateway::SAFE, backupgateway::UNSAFE),
     (&aws_server_errors_connectcases::SERVICE, connectcases::SAFE, connectcases::UNSAFE),
+    (&aws_server_errors_dynamodb::SERVICE, dynamodb::SAFE, dynamodb::UNSAFE),
 ];
 
 /// A metric series: its name and labels.

@@ -245,7 +245,7 @@ fn the_quickstart_shows_every_decision_against_plain_clients() {
     assert!(output.status.success());
     assert!(output.stderr.is_empty(), "logs are quiet unless RUST_LOG asks");
     let table = String::from_utf8(output.stdout).unwrap();
-    assert!(table.lines().count() <= 24, "one screen:\n{table}");
+    assert!(table.lines().count() <= 32, "one screen:\n{table}");
     let rows = quickstart_rows(&table);
     let plain = |scene: usize| &rows[2 * scene];
     let policy = |scene: usize| &rows[2 * scene + 1];
@@ -268,11 +268,25 @@ fn the_quickstart_shows_every_decision_against_plain_clients() {
     // 6: throttling is the SDK's.
     assert!(policy(5).3.starts_with("ok [2 SDK retries]"), "{table}");
     // The outage of scene 4, as AWS Support asks for it.
-    let support = table.lines().skip_while(|l| !l.starts_with("scene 4 for a support case")).collect::<Vec<_>>();
+    let support = table
+        .lines()
+        .skip_while(|l| !l.starts_with("scene 4 for a support case"))
+        .take_while(|l| !l.is_empty())
+        .collect::<Vec<_>>();
     assert_eq!(support.len(), 3, "{table}");
     assert!(support[1].starts_with("  Service: Account (region us-east-1) · Failed attempts: "), "{table}");
     assert!(
         support[2].starts_with("  Time window (UTC): ") && support[2].contains("newest request id 0000"),
         "{table}"
     );
+    // Every service, one line each: its internal-error shape, its class, the decisions.
+    let services: Vec<&str> = table.lines().skip_while(|l| !l.starts_with("every service")).skip(1).collect();
+    assert_eq!(services.len(), aws_server_errors_examples::OPERATIONS.len(), "{table}");
+    for ((service, safe, unsafe_), line) in aws_server_errors_examples::OPERATIONS.iter().zip(&services) {
+        let shape = service.catalog().internal_error_shape;
+        assert!(line.trim_start().starts_with(service.name()) && line.contains(shape), "{line}");
+        assert!(line.contains(" internal_server_error "), "{line}");
+        assert!(line.contains(&format!("{safe} ok, {unsafe_} error")), "{line}");
+        assert!(line.ends_with("[2 policy retries, 1× gave up: not_retry_safe]"), "{line}");
+    }
 }

@@ -44,7 +44,7 @@ use aws_credential_types::Credentials;
 use aws_server_errors::adapter::OperationError;
 use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
 use aws_server_errors_fault::{wire, Fault};
-use aws_server_errors_integration_tests::{Account, BackupGateway, Case, ConnectCases, Pinpoint, Signer};
+use aws_server_errors_integration_tests::{Account, BackupGateway, Case, ConnectCases, DynamoDb, Pinpoint, Signer};
 use aws_smithy_async::rt::sleep::{AsyncSleep, SharedAsyncSleep, Sleep};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
@@ -157,6 +157,7 @@ fn success(c: &mut Criterion) {
     success_path::<Account>(c, &runtime);
     success_path::<BackupGateway>(c, &runtime);
     success_path::<ConnectCases>(c, &runtime);
+    success_path::<DynamoDb>(c, &runtime);
 }
 
 /// The typed errors the SDK's deserializers make of a real Pinpoint 500 for three operations.
@@ -510,6 +511,9 @@ fn paired_all(quick: bool) -> Vec<Paired> {
         }
         if only_pair("success/connectcases") {
             results.push(paired_success::<ConnectCases>(&runtime, rounds, calls));
+        }
+        if only_pair("success/dynamodb") {
+            results.push(paired_success::<DynamoDb>(&runtime, rounds, calls));
         }
     }
     if wants("noop_interceptor") {

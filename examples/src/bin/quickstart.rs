@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use aws_config::retry::RetryConfig;
 use aws_config::SdkConfig;
-use aws_server_errors::telemetry::{CIRCUIT_TRANSITIONS, FAILED_FAST, GIVE_UPS, RETRIES};
+use aws_server_errors::telemetry::{ATTEMPT_ERRORS, CIRCUIT_TRANSITIONS, FAILED_FAST, GIVE_UPS, RETRIES};
 use aws_server_errors::{CircuitBreakerConfig, PolicyConfig, RetryBudgetConfig, ServerErrorPolicy};
 use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, FaultServer, Rule};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
@@ -189,6 +189,61 @@ impl Metrics {
     }
 }
 
+/// Every service the examples support, one line each: its internal-error shape, the class the
+/// policy gives it, and what it decided for a retry-safe call that fails twice and a write that
+/// always fails (each service's example module, against the embedded plan).
+async fn every_service(metrics: &mut Metrics) {
+    use aws_server_errors_examples::{account, backupgateway, connectcases, dynamodb, pinpoint, signer, OPERATIONS};
+    let scene = Scene::start(aws_server_errors_examples::embedded_plan()).await;
+    let sdk = scene.sdk();
+    let policy = ServerErrorPolicy::with_services(PolicyConfig::default(), OPERATIONS.map(|(service, ..)| service))
+        .expect("the defaults are valid");
+    println!(
+        "
+every service, with the policy (its read fails twice, its write always):"
+    );
+    const CLASSES: [&str; 4] = ["internal_server_error", "server_error", "throttling", "unknown"];
+    for (service, ..) in OPERATIONS {
+        let name = service.name();
+        let mut new_attempt_errors = |class: &str| {
+            let labels = [("rpc.service", name), ("error.class", class)];
+            metrics.new_total(&format!("{name} class {class}"), ATTEMPT_ERRORS, &labels)
+        };
+        CLASSES.into_iter().for_each(|class| drop(new_attempt_errors(class))); // what the scenes above counted
+        let calls = match service.key() {
+            "signer" => signer::run(&sdk, &policy).await,
+            "pinpoint" => pinpoint::run(&sdk, &policy).await,
+            "account" => account::run(&sdk, &policy).await,
+            "backupgateway" => backupgateway::run(&sdk, &policy).await,
+            "connectcases" => connectcases::run(&sdk, &policy).await,
+            "dynamodb" => dynamodb::run(&sdk, &policy).await,
+            other => unreachable!("no example for {other}"),
+        };
+        let name = service.name();
+        let classes: Vec<&str> = ["internal_server_error", "server_error", "throttling", "unknown"]
+            .into_iter()
+            .filter(|class| {
+                metrics.new_total(
+                    &format!("{name} class {class}"),
+                    ATTEMPT_ERRORS,
+                    &[("rpc.service", name), ("error.class", class)],
+                ) > 0
+            })
+            .collect();
+        let results: Vec<String> = calls
+            .iter()
+            .map(|c| format!("{} {}", c.operation, if c.outcome == "ok" { "ok" } else { "error" }))
+            .collect();
+        println!(
+            "  {name:<14} {:<30} {:<22} {} [{}]",
+            service.catalog().internal_error_shape,
+            classes.join(","),
+            results.join(", "),
+            metrics.decisions(name)
+        );
+    }
+}
+
 /// 1. Signer `GetSigningProfile` (GET, retry-safe): two internal errors, then success.
 async fn recovered(policy: Option<&ServerErrorPolicy>) -> Row {
     let scene = Scene::start(FaultPlan::new().fail_first(2, Fault::InternalError)).await;
@@ -343,4 +398,5 @@ async fn main() {
         println!("  {} · {}", line("Service:"), line("Failed attempts:"));
         println!("  {} · newest request id {newest}", line("Time window"));
     }
+    every_service(&mut metrics).await;
 }

@@ -1,0 +1,14 @@
+//! The DynamoDB example: one client with the policy registered, one retry-safe call and one that is
+//! not. `cargo run -p aws-server-errors-examples --bin dynamodb [-- --endpoint-url URL]`.
+
+use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
+use aws_server_errors_examples::{dynamodb, Setup};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let setup = Setup::start().await;
+    let policy = ServerErrorPolicy::new(PolicyConfig::builder().build()?)?;
+    let calls = dynamodb::run(&setup.sdk, &policy).await;
+    println!("{}", setup.report(&aws_server_errors_dynamodb::SERVICE, &calls));
+    Ok(())
+}
