@@ -170,6 +170,9 @@ def smithy_facts(path: pathlib.Path) -> tuple[str, dict, dict]:
                 for name, m in shape.get("members", {}).items()
                 if not any(t in m.get("traits", {}) for t in NON_BODY)
             ),
+            # The code on the wire where it is not the shape's name (awsQuery, e.g. SNS
+            # InternalErrorException is sent as InternalError).
+            **({"code": code} if (code := traits.get("aws.protocols#awsQueryError", {}).get("code")) else {}),
             "fault": traits["smithy.api#error"],
             "http_status": traits.get("smithy.api#httpError"),
             "retryable": retryable is not None,

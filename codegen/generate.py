@@ -164,6 +164,11 @@ def throttling_status(facts: dict | None) -> int:
     return (facts or {}).get("http_status") or 400
 
 
+def wire_code(facts: dict, shape: str) -> str:
+    """The code an error shape is sent with: its awsQuery code where it has one, else its name."""
+    return (facts["errors"].get(shape) or {}).get("code") or shape
+
+
 def rust_str(s: str) -> str:
     return json.dumps(s)
 
@@ -254,6 +259,7 @@ def generate() -> dict[pathlib.Path, str]:
             + f"    internal_error_shape: {rust_str(info['internal'])},\n"
             + f"    throttling_shape: {rust_str(info['throttling'][0])},\n"
             + f"    throttling_status: {throttling_status(facts['errors'].get(info['throttling'][0]))},\n"
+            + f"    wire_codes: ({rust_str(wire_code(facts, info['internal']))}, {rust_str(wire_code(facts, info['throttling'][0]))}),\n"
             + "    operations: &[\n        " + "\n        ".join(rows) + "\n    ],\n"
             + f"    error_body_members: &[{', '.join(rust_str(m) for m in error_members)}],\n"
             + "    success_bodies: &[\n"

@@ -23,16 +23,18 @@ pub mod dynamodb;
 pub mod pinpoint;
 pub mod signer;
 pub mod smithy_bridge;
+pub mod sns;
 pub mod telemetry;
 
 /// The operations each example calls: (service, retry-safe operation, non-retry-safe operation).
-pub const OPERATIONS: [(&Service, &str, &str); 6] = [
+pub const OPERATIONS: [(&Service, &str, &str); 7] = [
     (&aws_server_errors_signer::SERVICE, signer::SAFE, signer::UNSAFE),
     (&aws_server_errors_pinpoint::SERVICE, pinpoint::SAFE, pinpoint::UNSAFE),
     (&aws_server_errors_account::SERVICE, account::SAFE, account::UNSAFE),
     (&aws_server_errors_backupgateway::SERVICE, backupgateway::SAFE, backupgateway::UNSAFE),
     (&aws_server_errors_connectcases::SERVICE, connectcases::SAFE, connectcases::UNSAFE),
     (&aws_server_errors_dynamodb::SERVICE, dynamodb::SAFE, dynamodb::UNSAFE),
+    (&aws_server_errors_sns::SERVICE, sns::SAFE, sns::UNSAFE),
 ];
 
 /// A metric series: its name and labels.

@@ -245,7 +245,7 @@ fn the_quickstart_shows_every_decision_against_plain_clients() {
     assert!(output.status.success());
     assert!(output.stderr.is_empty(), "logs are quiet unless RUST_LOG asks");
     let table = String::from_utf8(output.stdout).unwrap();
-    assert!(table.lines().count() <= 32, "one screen:\n{table}");
+    assert!(table.lines().count() <= 36, "one screen:\n{table}");
     let rows = quickstart_rows(&table);
     let plain = |scene: usize| &rows[2 * scene];
     let policy = |scene: usize| &rows[2 * scene + 1];

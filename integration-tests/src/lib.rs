@@ -309,13 +309,14 @@ pub enum Outcome {
 }
 
 /// The services, each adapter crate's handle, in a fixed order.
-pub static SERVICES: [&Service; 6] = [
+pub static SERVICES: [&Service; 7] = [
     &aws_server_errors_signer::SERVICE,
     &aws_server_errors_pinpoint::SERVICE,
     &aws_server_errors_account::SERVICE,
     &aws_server_errors_backupgateway::SERVICE,
     &aws_server_errors_connectcases::SERVICE,
     &aws_server_errors_dynamodb::SERVICE,
+    &aws_server_errors_sns::SERVICE,
 ];
 
 /// A policy validated against the five services ([`ServerErrorPolicy::with_services`]).
@@ -340,6 +341,10 @@ pub trait Case: Sized {
     /// The service-specific member the internal error carries in the fault kit's responses, as
     /// the log field `error.detail` shows it (`None` when the shape has none besides the hint).
     const DETAIL_MEMBER: Option<&'static str>;
+    /// Whether the SDK's own retry strategy retries the service's throttling error. `false` for
+    /// SNS, whose `Throttled` (a 429) is in neither the SDK's throttling codes nor its transient
+    /// statuses: the policy's retry classifier closes that gap.
+    const SDK_RETRIES_THROTTLING: bool = true;
     /// A client built from `sdk`, with `policy` registered if given.
     fn client(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>) -> Self {
         Self::client_in(sdk, policy, None)
@@ -411,6 +416,43 @@ impl Case for DynamoDb {
         let value = aws_sdk_dynamodb::types::AttributeValue::S("k".to_owned());
         let result = self.0.put_item().table_name("table").item("pk", value).send().await;
         outcome!(result, is_internal_server_error, is_provisioned_throughput_exceeded_exception)
+    }
+}
+
+/// SNS (awsQuery, every operation a POST): ListTopics (a read by AWS's naming convention),
+/// Publish (not retry-safe: a message published again is delivered again). Most operations do
+/// not model its throttling error, so callers (and this case) read the error code.
+pub struct Sns(pub aws_sdk_sns::Client);
+
+/// An SNS result as caller code reads an error it may not model: by its code.
+fn sns_outcome<T, E>(result: Result<T, aws_sdk_sns::error::SdkError<E>>) -> Outcome
+where
+    E: aws_sdk_sns::error::ProvideErrorMetadata + std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Outcome::Ok,
+        Err(err) => match err.as_service_error().and_then(|e| e.code()) {
+            Some("InternalError") => Outcome::InternalServerError,
+            Some("Throttled") => Outcome::Throttling,
+            _ => Outcome::Other(format!("{err:?}")),
+        },
+    }
+}
+
+impl Case for Sns {
+    const SERVICE: &'static Service = &aws_server_errors_sns::SERVICE;
+    const SAFE_OP: &'static str = "ListTopics";
+    const UNSAFE_OP: &'static str = "Publish";
+    const DETAIL_MEMBER: Option<&'static str> = None;
+    const SDK_RETRIES_THROTTLING: bool = false;
+    fn client_in(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>, retry_partition: Option<&str>) -> Self {
+        Self(client!(aws_sdk_sns, aws_server_errors_sns, sdk, policy, retry_partition))
+    }
+    async fn call_safe(&self) -> Outcome {
+        sns_outcome(self.0.list_topics().send().await)
+    }
+    async fn call_unsafe(&self) -> Outcome {
+        sns_outcome(self.0.publish().topic_arn("arn:aws:sns:us-east-1:123456789012:t").message("m").send().await)
     }
 }
 

@@ -85,6 +85,7 @@ async fn call_each_service(response: Arbitrary) {
             "backupgateway" => BackupGateway::client(&sdk, Some(&policy)).call_safe().await,
             "connectcases" => ConnectCases::client(&sdk, Some(&policy)).call_safe().await,
             "dynamodb" => DynamoDb::client(&sdk, Some(&policy)).call_safe().await,
+            "sns" => Sns::client(&sdk, Some(&policy)).call_safe().await,
             other => unreachable!("no case for {other}"),
         };
         assert_ne!(outcome, Outcome::Ok, "{service:?}: a {} must reach the caller as an error", response.status);

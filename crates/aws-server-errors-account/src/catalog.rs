@@ -16,6 +16,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
     internal_error_shape: "InternalServerException",
     throttling_shape: "TooManyRequestsException",
     throttling_status: 429,
+    wire_codes: ("InternalServerException", "TooManyRequestsException"),
     operations: &[
         OperationSpec {
             name: "AcceptPrimaryEmailUpdate",

@@ -16,6 +16,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
     internal_error_shape: "InternalServerException",
     throttling_shape: "ThrottlingException",
     throttling_status: 429,
+    wire_codes: ("InternalServerException", "ThrottlingException"),
     operations: &[
         OperationSpec {
             name: "AssociateGatewayToServer",

@@ -16,6 +16,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
     internal_error_shape: "InternalServerError",
     throttling_shape: "ProvisionedThroughputExceededException",
     throttling_status: 400,
+    wire_codes: ("InternalServerError", "ProvisionedThroughputExceededException"),
     operations: &[
         OperationSpec {
             name: "BatchExecuteStatement",

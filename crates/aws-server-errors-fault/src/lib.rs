@@ -635,7 +635,7 @@ impl FaultInjector {
         let service =
             info.service.or_else(|| route::service_of(info.path(), info.target, info.authorization, info.services));
         let operation = service
-            .and_then(|s| route::operation_of(s.catalog(), info.method, info.path_and_query, info.target))
+            .and_then(|s| route::operation_of(s.catalog(), info.method, info.path_and_query, info.target, info.body))
             .map(|op| op.name);
         let request = RequestInfo {
             service,

@@ -24,19 +24,24 @@ pub fn service_of(
     services.iter().copied().find(|s| s.catalog().signing_name == signing_name)
 }
 
-/// The operation a request is for: by its RPC v2 path or awsJson `X-Amz-Target`, else by the
-/// catalog's HTTP bindings. Among several matching URI templates, the one with the most literal
-/// path segments and query literals wins.
+/// The operation a request is for: by its RPC v2 path, awsJson `X-Amz-Target` or awsQuery
+/// form-encoded `Action=` in the body, else by the catalog's HTTP bindings. Among several
+/// matching URI templates, the one with the most literal path segments and query literals wins.
 pub fn operation_of(
     catalog: &ServiceCatalog,
     method: &str,
     path_and_query: &str,
     target: Option<&str>,
+    body: &[u8],
 ) -> Option<&'static OperationSpec> {
     let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
     match catalog.protocol {
         Protocol::RpcV2Cbor => return catalog.operation(path.rsplit('/').next()?),
         Protocol::AwsJson1_0 | Protocol::AwsJson1_1 => return catalog.operation(target?.split_once('.')?.1),
+        Protocol::AwsQuery | Protocol::Ec2Query => {
+            let form = std::str::from_utf8(body).ok()?;
+            return catalog.operation(form.split('&').find_map(|pair| pair.strip_prefix("Action="))?);
+        }
         _ => {}
     }
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -101,7 +106,7 @@ mod tests {
 
     #[test]
     fn rest_paths_resolve_to_operations() {
-        let op = |s: &Service, m, p| operation_of(s.catalog(), m, p, None).map(|o: &OperationSpec| o.name);
+        let op = |s: &Service, m, p| operation_of(s.catalog(), m, p, None, b"").map(|o: &OperationSpec| o.name);
         assert_eq!(op(&SIGNER, "GET", "/signing-profiles/my-profile"), Some("GetSigningProfile"));
         assert_eq!(op(&SIGNER, "GET", "/signing-profiles"), Some("ListSigningProfiles"));
         assert_eq!(op(&PINPOINT, "POST", "/v1/apps/abc/messages"), Some("SendMessages"));
@@ -124,7 +129,11 @@ mod tests {
                 let path: Vec<String> =
                     path.split('/').map(|s| if s.starts_with('{') { "x".to_owned() } else { s.to_owned() }).collect();
                 let uri = if query.is_empty() { path.join("/") } else { format!("{}?{query}", path.join("/")) };
-                assert_eq!(operation_of(catalog, op.http_method, &uri, None).map(|o| o.name), Some(op.name), "{uri}");
+                assert_eq!(
+                    operation_of(catalog, op.http_method, &uri, None, b"").map(|o| o.name),
+                    Some(op.name),
+                    "{uri}"
+                );
             }
         }
     }
@@ -142,9 +151,9 @@ mod tests {
         let dynamodb = &aws_server_errors_dynamodb::SERVICE;
         let target = Some("DynamoDB_20120810.GetItem");
         assert_eq!(service_of("/", target, None, &[&SIGNER, dynamodb]), Some(dynamodb));
-        assert_eq!(operation_of(dynamodb.catalog(), "POST", "/", target).map(|o| o.name), Some("GetItem"));
+        assert_eq!(operation_of(dynamodb.catalog(), "POST", "/", target, b"").map(|o| o.name), Some("GetItem"));
         assert_eq!(
-            operation_of(dynamodb.catalog(), "POST", "/", None),
+            operation_of(dynamodb.catalog(), "POST", "/", None, b""),
             None,
             "awsJson names its operation in the target"
         );

@@ -5,9 +5,11 @@
 //! `:<namespace URL>`, which the SDK strips), members in a JSON body unless bound to a header.
 //! Smithy RPC v2 CBOR: the shape id goes in the body's `__type`, members beside it, with the
 //! `smithy-protocol: rpc-v2-cbor` header. awsJson 1.0 / 1.1: the shape id in the JSON body's
-//! `__type`, members beside it, `Content-Type: application/x-amz-json-1.0` (or 1.1). The XML
-//! protocols (restXml, awsQuery, ec2Query) are not spoken yet: their services get a bare 500
-//! (classified by its status), and a plain XML success.
+//! `__type`, members beside it, `Content-Type: application/x-amz-json-1.0` (or 1.1). awsQuery: an XML
+//! `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>` with the
+//! error's awsQuery code (SNS `InternalError`, `Throttled`), and a success wrapped in
+//! `<{Operation}Response><{Operation}Result/>`. restXml and ec2Query are not spoken yet: their
+//! services get a bare 500 (classified by its status), and an empty success.
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode};
@@ -80,7 +82,18 @@ pub fn error_response(service: &Service, fault: &Fault, request_id: &str) -> Res
             }
             Bytes::from(serde_json::Value::Object(body).to_string())
         }
-        Protocol::RestXml | Protocol::AwsQuery | Protocol::Ec2Query => {
+        Protocol::AwsQuery => {
+            builder = builder.header("Content-Type", "text/xml");
+            let (code, kind) = match fault {
+                Fault::Throttling => (catalog.wire_codes.1, "Sender"),
+                _ => (catalog.wire_codes.0, "Receiver"),
+            };
+            Bytes::from(format!(
+                "<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>{MESSAGE}</Message></Error>\
+                 <RequestId>{request_id}</RequestId></ErrorResponse>"
+            ))
+        }
+        Protocol::RestXml | Protocol::Ec2Query => {
             // Not spoken yet: a bare 500, as a gateway would send.
             return builder
                 .status(StatusCode::INTERNAL_SERVER_ERROR)
@@ -119,6 +132,19 @@ fn error_members<'a>(members: &'static [&'static str], request_id: &'a str) -> V
 /// fills every other required member with its own default (client-side error correction). So an
 /// id the response carries (Connect Cases `CreateCase`'s `caseId`) can be used in a next request.
 pub fn success(service: &Service, operation: Option<&str>, request_id: &str) -> Response<Bytes> {
+    if let (Protocol::AwsQuery, Some(operation)) = (service.catalog().protocol, operation) {
+        // The SDK's awsQuery parser wants the two wrappers; it fills the output's members.
+        let body = format!(
+            "<{operation}Response><{operation}Result></{operation}Result><ResponseMetadata><RequestId>{request_id}\
+             </RequestId></ResponseMetadata></{operation}Response>"
+        );
+        return Response::builder()
+            .status(StatusCode::OK)
+            .header("x-amzn-RequestId", request_id)
+            .header("Content-Type", "text/xml")
+            .body(Bytes::from(body))
+            .expect("response parts are valid");
+    }
     let body = operation.map_or("{}", |operation| service.catalog().success_body(operation));
     let value: serde_json::Value = serde_json::from_str(body).expect("generated bodies are JSON");
     success_with_body(service, &value, request_id)

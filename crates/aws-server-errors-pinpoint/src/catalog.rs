@@ -16,6 +16,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
     internal_error_shape: "InternalServerErrorException",
     throttling_shape: "TooManyRequestsException",
     throttling_status: 429,
+    wire_codes: ("InternalServerErrorException", "TooManyRequestsException"),
     operations: &[
         OperationSpec { name: "CreateApp", http_method: "POST", uri: "/v1/apps", retry_safety: RetrySafety::NotRetrySafe },
         OperationSpec { name: "CreateCampaign", http_method: "POST", uri: "/v1/apps/{ApplicationId}/campaigns", retry_safety: RetrySafety::NotRetrySafe },

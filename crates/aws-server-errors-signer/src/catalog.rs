@@ -16,6 +16,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
     internal_error_shape: "InternalServiceErrorException",
     throttling_shape: "TooManyRequestsException",
     throttling_status: 429,
+    wire_codes: ("InternalServiceErrorException", "TooManyRequestsException"),
     operations: &[
         OperationSpec {
             name: "AddProfilePermission",

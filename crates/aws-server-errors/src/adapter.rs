@@ -231,12 +231,14 @@ pub(crate) fn class_of_status(status: u16) -> ErrorClass {
 }
 
 #[doc(hidden)]
-/// The class an error code names: the service's internal-server error shape, its throttling
-/// shape, or [`ErrorClass::Unknown`] for anything else.
+/// The class an error code names: the service's internal-server error shape (or the code it is
+/// sent with, e.g. SNS `InternalError`), its throttling shape (or code, SNS `Throttled`), or
+/// [`ErrorClass::Unknown`] for anything else.
 pub fn class_of_code(code: Option<&str>, catalog: &ServiceCatalog) -> ErrorClass {
+    let (internal, throttling) = catalog.wire_codes;
     match code {
-        Some(c) if c == catalog.internal_error_shape => ErrorClass::InternalServerError,
-        Some(c) if c == catalog.throttling_shape => ErrorClass::Throttling,
+        Some(c) if c == catalog.internal_error_shape || c == internal => ErrorClass::InternalServerError,
+        Some(c) if c == catalog.throttling_shape || c == throttling => ErrorClass::Throttling,
         _ => ErrorClass::Unknown,
     }
 }

@@ -7,8 +7,16 @@
 //! which the SDK's `HttpStatusCodeClassifier` calls transient, so the policy's retries happen.
 //! Under `aws-smithy-mocks`, a modeled error is attached to an HTTP 418 response, which no SDK
 //! classifier retries, and the policy's decision to retry would be refused (`sdk_refused`). This
-//! classifier gives the same verdict as the status does over the wire, for internal-server errors
-//! only; anything else is left to the SDK's classifiers. It does not decide: the interceptor's
+//! classifier gives the same verdict as the status does over the wire, for internal-server errors.
+//!
+//! It also calls the service's modeled throttling errors throttling, which closes a gap of the
+//! SDK's: its standard retry knows throttling by a list of codes (`aws-runtime`'s
+//! `THROTTLING_ERRORS`) and by the `@retryable(throttling)` trait, and retries no status 429 by
+//! itself. SNS sends its `ThrottledException` as a 429 with code `Throttled`, which is in neither,
+//! so the SDK never retried it. A throttled request was not applied, so every operation may be
+//! retried: with this verdict the SDK retries it as throttling, with its own backoff and retry
+//! quota (the policy leaves throttling to the client's `RetryConfig`). Anything else is left to
+//! the SDK's classifiers. It does not decide: the interceptor's
 //! `RetryConfig` still limits the attempts (a decision to give up stores `max_attempts =
 //! attempt`, which the strategy checks after the classifiers).
 
@@ -20,8 +28,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::adapter::{ErrorClass, Service};
 
 /// Calls a service's internal-server errors transient (retryable), as their 500 status does over
-/// the wire. Registered with the interceptor by the adapter crates' `server_error_policy`, only
-/// for a service the policy acts on.
+/// the wire, and its modeled throttling errors throttling. Registered with the interceptor by the
+/// adapter crates' `server_error_policy`, only for a service the policy acts on.
 #[derive(Debug)]
 pub(crate) struct InternalErrorClassifier {
     service: &'static Service,
@@ -51,8 +59,13 @@ impl ClassifyRetry for InternalErrorClassifier {
                 Some(record)
             }),
         };
-        match record {
-            Some(record) if record.class == ErrorClass::InternalServerError => RetryAction::transient_error(),
+        // An operation that does not model the throttling error gets it as unmodeled; a 429 is
+        // throttling whatever its body (RFC 6585 §4: the request was refused, not applied).
+        let too_many_requests = ctx.response().is_some_and(|r| r.status().as_u16() == 429);
+        match record.map(|r| r.class) {
+            Some(ErrorClass::InternalServerError) => RetryAction::transient_error(),
+            Some(ErrorClass::Throttling) => RetryAction::throttling_error(),
+            _ if too_many_requests => RetryAction::throttling_error(),
             _ => RetryAction::NoActionIndicated,
         }
     }

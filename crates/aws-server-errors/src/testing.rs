@@ -32,6 +32,7 @@ const fn catalog(
         internal_error_shape,
         throttling_shape,
         throttling_status: 429,
+        wire_codes: (internal_error_shape, throttling_shape),
         operations,
         error_body_members: &["message"],
         success_bodies: &[],

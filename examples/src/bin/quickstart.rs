@@ -193,7 +193,9 @@ impl Metrics {
 /// policy gives it, and what it decided for a retry-safe call that fails twice and a write that
 /// always fails (each service's example module, against the embedded plan).
 async fn every_service(metrics: &mut Metrics) {
-    use aws_server_errors_examples::{account, backupgateway, connectcases, dynamodb, pinpoint, signer, OPERATIONS};
+    use aws_server_errors_examples::{
+        account, backupgateway, connectcases, dynamodb, pinpoint, signer, sns, OPERATIONS,
+    };
     let scene = Scene::start(aws_server_errors_examples::embedded_plan()).await;
     let sdk = scene.sdk();
     let policy = ServerErrorPolicy::with_services(PolicyConfig::default(), OPERATIONS.map(|(service, ..)| service))
@@ -219,6 +221,7 @@ every service, with the policy (its read fails twice, its write always):"
             "backupgateway" => backupgateway::run(&sdk, &policy).await,
             "connectcases" => connectcases::run(&sdk, &policy).await,
             "dynamodb" => dynamodb::run(&sdk, &policy).await,
+            "sns" => sns::run(&sdk, &policy).await,
             other => unreachable!("no example for {other}"),
         };
         let name = service.name();

@@ -553,6 +553,7 @@ fn run_clients(
             "backupgateway" => drive::<crate::BackupGateway>(config, key, scenario, contender, service, clients).await,
             "connectcases" => drive::<crate::ConnectCases>(config, key, scenario, contender, service, clients).await,
             "dynamodb" => drive::<crate::DynamoDb>(config, key, scenario, contender, service, clients).await,
+            "sns" => drive::<crate::Sns>(config, key, scenario, contender, service, clients).await,
             other => unreachable!("no case for the service {other}"),
         }
     })

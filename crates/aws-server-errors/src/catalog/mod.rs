@@ -144,6 +144,11 @@ pub struct ServiceCatalog {
     /// The HTTP status that shape arrives with (429 for most; DynamoDB's throttling is a 400).
     #[doc(hidden)]
     pub throttling_status: u16,
+    /// The error codes the internal-error and throttling shapes are sent with, where the protocol
+    /// sends a code other than the shape's name (awsQuery: SNS sends `InternalErrorException` as
+    /// `InternalError`, `ThrottledException` as `Throttled`); the shapes' names otherwise.
+    #[doc(hidden)]
+    pub wire_codes: (&'static str, &'static str),
     /// All operations of the crate, sorted by name (byte order).
     pub operations: &'static [OperationSpec],
     /// The JSON members of the internal-error shape's body, as the wire names them (e.g.
