@@ -258,7 +258,7 @@ def generate() -> dict[pathlib.Path, str]:
             + f"    model_service: {rust_str(facts['service_shape'])},\n"
             + f"    internal_error_shape: {rust_str(info['internal'])},\n"
             + f"    throttling_shape: {rust_str(info['throttling'][0])},\n"
-            + f"    throttling_status: {throttling_status(facts['errors'].get(info['throttling'][0]))},\n"
+            + f"    throttling_status: {info.get('throttling_status') or throttling_status(facts['errors'].get(info['throttling'][0]))},\n"
             + f"    wire_codes: ({rust_str(wire_code(facts, info['internal']))}, {rust_str(wire_code(facts, info['throttling'][0]))}),\n"
             + "    operations: &[\n        " + "\n        ".join(rows) + "\n    ],\n"
             + f"    error_body_members: &[{', '.join(rust_str(m) for m in error_members)}],\n"

@@ -77,10 +77,13 @@ def add_dependency(key: str, version: str) -> None:
     path.write_text(text)
 
 
-def service_entry(key: str) -> dict:
-    """The internal-server error and throttling shapes of the service, from its model facts."""
+def service_entry(key: str, given_internal: str | None, given_throttling: list[str]) -> dict:
+    """The internal-server error and throttling shapes of the service, from its model facts (or as
+    given, for a service whose models do not carry them)."""
     facts = json.loads((CODEGEN / "model-facts" / f"{key}.json").read_text())
     errors = facts["errors"]
+    if given_internal:
+        return {"display": facts.get("sdk_id") or key, "internal": given_internal, "throttling": given_throttling or ["ThrottlingException"]}
     internal = [n for n, e in errors.items() if e["fault"] == "server" and e.get("http_status") in (500, None)]
     # A modeled 500 named Internal* first, then any Internal*, then any other server fault.
     internal.sort(key=lambda n: (errors[n].get("http_status") != 500, "nternal" not in n, n))
@@ -155,9 +158,12 @@ LIB_RS = """#![doc = include_str!("../README.md")]
 mod catalog;
 mod generated;
 
-use aws_server_errors::adapter::{{ClassifiedError, ErrorClass}};
-
 aws_server_errors::define_adapter!(aws_sdk_{crate});
+"""
+
+# The mapping of a modeled internal-server error (its members go here: Signer's `code`, ...).
+INTERNAL_FN = """
+use aws_server_errors::adapter::{{ClassifiedError, ErrorClass}};
 
 /// {display}'s `{internal}`.
 pub(crate) fn internal_error(x: &aws_sdk_{crate}::types::error::{internal}) -> ClassifiedError<'_> {{
@@ -170,10 +176,14 @@ def write_crate(key: str, entry: dict) -> None:
     crate_dir = ROOT / "crates" / f"aws-server-errors-{key}"
     (crate_dir / "src").mkdir(parents=True, exist_ok=True)
     values = {"key": key, "crate": key.replace("-", "_"), **entry}
+    facts = json.loads((CODEGEN / "model-facts" / f"{key}.json").read_text())
+    # An internal error the models do not carry (S3's `InternalError`) arrives unmodeled and is
+    # classified by its code: no typed mapping.
+    lib_rs = LIB_RS + (INTERNAL_FN if entry["internal"] in facts["errors"] else "")
     for path, template in [
         (crate_dir / "Cargo.toml", CARGO_TOML),
         (crate_dir / "README.md", README),
-        (crate_dir / "src" / "lib.rs", LIB_RS),
+        (crate_dir / "src" / "lib.rs", lib_rs),
     ]:
         if path.exists():
             print(f"kept {path.relative_to(ROOT)} (exists)")
@@ -190,6 +200,8 @@ def main() -> int:
     parser.add_argument("key", help="the SDK crate's name without aws-sdk-, e.g. dynamodb")
     parser.add_argument("--version", help="the aws-sdk-<key> release (default: the newest)")
     parser.add_argument("--models", default=str(ROOT.parent / "shared" / "models"))
+    parser.add_argument("--internal", help="the internal-server error's code, where the models carry none (S3: InternalError)")
+    parser.add_argument("--throttling", action="append", help="a throttling code the models do not carry (S3: SlowDown)")
     args = parser.parse_args()
     key = args.key
     if not re.fullmatch(r"[a-z0-9]+", key):
@@ -204,7 +216,7 @@ def main() -> int:
     services_path = CODEGEN / "services.json"
     services = json.loads(services_path.read_text())
     if key not in services:
-        services[key] = service_entry(key)
+        services[key] = service_entry(key, args.internal, args.throttling or [])
         services_path.write_text(json.dumps(services, indent=2) + "\n")
     print(f"codegen/services.json: {key} = {json.dumps(services[key])} (review it)")
 

@@ -21,13 +21,14 @@ pub mod backupgateway;
 pub mod connectcases;
 pub mod dynamodb;
 pub mod pinpoint;
+pub mod s3;
 pub mod signer;
 pub mod smithy_bridge;
 pub mod sns;
 pub mod telemetry;
 
 /// The operations each example calls: (service, retry-safe operation, non-retry-safe operation).
-pub const OPERATIONS: [(&Service, &str, &str); 7] = [
+pub const OPERATIONS: [(&Service, &str, &str); 8] = [
     (&aws_server_errors_signer::SERVICE, signer::SAFE, signer::UNSAFE),
     (&aws_server_errors_pinpoint::SERVICE, pinpoint::SAFE, pinpoint::UNSAFE),
     (&aws_server_errors_account::SERVICE, account::SAFE, account::UNSAFE),
@@ -35,6 +36,7 @@ pub const OPERATIONS: [(&Service, &str, &str); 7] = [
     (&aws_server_errors_connectcases::SERVICE, connectcases::SAFE, connectcases::UNSAFE),
     (&aws_server_errors_dynamodb::SERVICE, dynamodb::SAFE, dynamodb::UNSAFE),
     (&aws_server_errors_sns::SERVICE, sns::SAFE, sns::UNSAFE),
+    (&aws_server_errors_s3::SERVICE, s3::SAFE, s3::UNSAFE),
 ];
 
 /// A metric series: its name and labels.

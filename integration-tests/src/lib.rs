@@ -309,7 +309,7 @@ pub enum Outcome {
 }
 
 /// The services, each adapter crate's handle, in a fixed order.
-pub static SERVICES: [&Service; 7] = [
+pub static SERVICES: [&Service; 8] = [
     &aws_server_errors_signer::SERVICE,
     &aws_server_errors_pinpoint::SERVICE,
     &aws_server_errors_account::SERVICE,
@@ -317,6 +317,7 @@ pub static SERVICES: [&Service; 7] = [
     &aws_server_errors_connectcases::SERVICE,
     &aws_server_errors_dynamodb::SERVICE,
     &aws_server_errors_sns::SERVICE,
+    &aws_server_errors_s3::SERVICE,
 ];
 
 /// A policy validated against the five services ([`ServerErrorPolicy::with_services`]).
@@ -453,6 +454,54 @@ impl Case for Sns {
     }
     async fn call_unsafe(&self) -> Outcome {
         sns_outcome(self.0.publish().topic_arn("arn:aws:sns:us-east-1:123456789012:t").message("m").send().await)
+    }
+}
+
+/// S3 (restXml, path-style addressing against the loopback server): GetObject (GET),
+/// CreateMultipartUpload (POST: each call starts a new upload). Its internal error (`InternalError`)
+/// and throttling (`SlowDown`, a 503) are not modeled: callers read the error code.
+pub struct S3(pub aws_sdk_s3::Client);
+
+impl Case for S3 {
+    const SERVICE: &'static Service = &aws_server_errors_s3::SERVICE;
+    const SAFE_OP: &'static str = "GetObject";
+    const UNSAFE_OP: &'static str = "CreateMultipartUpload";
+    const DETAIL_MEMBER: Option<&'static str> = None;
+    fn client_in(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>, retry_partition: Option<&str>) -> Self {
+        let builder = aws_sdk_s3::config::Builder::from(sdk).force_path_style(true);
+        let builder = match policy {
+            Some(policy) => {
+                use aws_server_errors_s3::ServerErrorPolicyExt as _;
+                builder.server_error_policy(policy)
+            }
+            None => builder,
+        };
+        let builder = match retry_partition {
+            Some(name) => builder.retry_partition(aws_sdk_s3::config::retry::RetryPartition::new(name.to_owned())),
+            None => builder,
+        };
+        Self(aws_sdk_s3::Client::from_conf(builder.build()))
+    }
+    async fn call_safe(&self) -> Outcome {
+        s3_outcome(self.0.get_object().bucket("bucket").key("key.txt").send().await)
+    }
+    async fn call_unsafe(&self) -> Outcome {
+        s3_outcome(self.0.create_multipart_upload().bucket("bucket").key("key.txt").send().await)
+    }
+}
+
+/// An S3 result as caller code reads an error S3 does not model: by its code.
+fn s3_outcome<T, E>(result: Result<T, aws_sdk_s3::error::SdkError<E>>) -> Outcome
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Outcome::Ok,
+        Err(err) => match err.as_service_error().and_then(|e| e.code()) {
+            Some("InternalError") => Outcome::InternalServerError,
+            Some("SlowDown") => Outcome::Throttling,
+            _ => Outcome::Other(format!("{err:?}")),
+        },
     }
 }
 

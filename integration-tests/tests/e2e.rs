@@ -231,6 +231,42 @@ async fn one_name_per_service<C: Case>() {
     assert_eq!(capture.events_with("attempt failed")[0]["rpc.service"], service.name());
 }
 
+/// (h) The breaker opens on the service's internal errors, fails calls fast without sending them,
+/// and closes after the break when the probe succeeds (over real HTTP, on the client's manual
+/// clock: the test moves it past the break).
+async fn breaker_opens_and_closes<C: Case>() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let down = std::sync::Arc::new(AtomicBool::new(true));
+    let outage = down.clone();
+    let plan = FaultPlan::new().rule(Rule::new(Fault::InternalError).when(move |_| outage.load(Ordering::SeqCst)));
+    let env = Env::start(plan).await;
+    let breaker = aws_server_errors::CircuitBreakerConfig {
+        minimum_throughput: 6,
+        break_duration: Duration::from_secs(5),
+        ..Default::default()
+    };
+    let policy = PolicyConfig::builder()
+        .initial_backoff(ms(10))
+        .circuit_breaker(breaker)
+        .service(C::SERVICE.key(), |s| s.circuit_breaker = true.into())
+        .build()
+        .and_then(aws_server_errors_integration_tests::with_services)
+        .unwrap();
+    let client = C::client_in(&env.sdk, Some(&policy), Some(&format!("breaker-{}", C::SERVICE.key())));
+    for _ in 0..2 {
+        assert_eq!(client.call_safe().await, Outcome::InternalServerError);
+    }
+    assert_eq!(policy.circuit_state(C::SERVICE), Some(aws_server_errors::CircuitState::Open), "6 failures of 6");
+    let sent = env.injector.requests().len();
+    assert!(matches!(client.call_safe().await, Outcome::Other(_)), "not the service's error: failed fast");
+    assert_eq!(env.injector.requests().len(), sent, "failed fast: nothing sent");
+
+    down.store(false, Ordering::SeqCst);
+    aws_smithy_async::rt::sleep::AsyncSleep::sleep(&env.sleep, Duration::from_secs(6)).await; // past the break
+    assert_eq!(client.call_safe().await, Outcome::Ok, "the probe");
+    assert_eq!(policy.circuit_state(C::SERVICE), Some(aws_server_errors::CircuitState::Closed));
+}
+
 macro_rules! per_service {
     ($($module:ident: $case:ty),* $(,)?) => {$(
         mod $module {
@@ -265,6 +301,11 @@ macro_rules! per_service {
             async fn g_one_name_per_service() {
                 one_name_per_service::<$case>().await;
             }
+
+            #[tokio::test]
+            async fn h_the_breaker_opens_and_closes() {
+                breaker_opens_and_closes::<$case>().await;
+            }
         }
     )*};
 }
@@ -277,6 +318,7 @@ per_service!(
     connectcases: ConnectCases,
     dynamodb: DynamoDb,
     sns: Sns,
+    s3: S3,
 );
 
 /// (e) Connect Cases' `Retry-After` is honoured, cut to `retry_hint.max`; an unparseable one
@@ -505,6 +547,28 @@ async fn sns_throttled_429_is_retried_even_for_a_write() {
     let plain = Env::start(plan()).await;
     assert_eq!(Sns::client(&plain.sdk, None).call_unsafe().await, Outcome::Throttling);
     assert_eq!(plain.attempts(Sns::SERVICE, "Publish"), 1, "the SDK alone stops at the first 429");
+}
+
+/// S3's request ids come from its own headers: `x-amz-request-id` in the log and the incident
+/// report, and `x-amz-id-2` as the report's extended id; its unmodeled `InternalError` is an
+/// internal-server error by its code.
+#[tokio::test]
+async fn s3_request_ids_come_from_its_own_headers() {
+    let env = Env::start(FaultPlan::new().fail_first(1, Fault::InternalError)).await;
+    let capture = Capture::start();
+    let policy = policy(3);
+    assert_eq!(S3::client(&env.sdk, Some(&policy)).call_safe().await, Outcome::Ok);
+    let failed = capture.events_with("attempt failed");
+    assert_eq!(
+        (failed[0]["error.type"].as_str(), failed[0]["error.class"].as_str()),
+        ("InternalError", "internal_server_error")
+    );
+    let request_id = env.injector.requests()[0].request_id.clone().unwrap();
+    assert_eq!(failed[0]["aws.request_id"], request_id);
+    let report = policy.incident_report(S3::SERVICE).expect("one internal error");
+    let sample = &report.samples[0];
+    assert_eq!(sample.request_id.as_deref(), Some(request_id.as_str()));
+    assert_eq!(sample.extended_request_id.as_deref(), Some(format!("fault-kit-host-id-{request_id}").as_str()));
 }
 
 /// The documented example config is valid against the five services, names and all.
@@ -798,6 +862,9 @@ mod maybe_applied {
         account: Account,
         backupgateway: BackupGateway,
         connectcases: ConnectCases,
+        dynamodb: DynamoDb,
+        sns: Sns,
+        s3: S3,
     );
 }
 

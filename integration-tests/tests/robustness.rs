@@ -86,6 +86,7 @@ async fn call_each_service(response: Arbitrary) {
             "connectcases" => ConnectCases::client(&sdk, Some(&policy)).call_safe().await,
             "dynamodb" => DynamoDb::client(&sdk, Some(&policy)).call_safe().await,
             "sns" => Sns::client(&sdk, Some(&policy)).call_safe().await,
+            "s3" => S3::client(&sdk, Some(&policy)).call_safe().await,
             other => unreachable!("no case for {other}"),
         };
         assert_ne!(outcome, Outcome::Ok, "{service:?}: a {} must reach the caller as an error", response.status);

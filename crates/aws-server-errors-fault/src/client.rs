@@ -133,6 +133,7 @@ impl HttpConnector for FaultConnector {
             path_and_query: path_and_query(request.uri()),
             authorization: request.headers().get("authorization"),
             target: request.headers().get("x-amz-target"),
+            host: request.headers().get("host").or_else(|| uri_host(request.uri())),
             body: request.body().bytes().unwrap_or_default(),
         };
         match self.injector.handle(info, self.passthrough.is_some()) {
@@ -165,4 +166,10 @@ fn path_and_query(uri: &str) -> &str {
         }
         None => uri,
     }
+}
+
+/// The authority of an absolute request URI (`http://bucket.localhost:80/key` → `bucket.localhost:80`).
+fn uri_host(uri: &str) -> Option<&str> {
+    let rest = uri.split_once("://")?.1;
+    Some(rest.split(['/', '?']).next().unwrap_or(rest))
 }

@@ -635,7 +635,9 @@ impl FaultInjector {
         let service =
             info.service.or_else(|| route::service_of(info.path(), info.target, info.authorization, info.services));
         let operation = service
-            .and_then(|s| route::operation_of(s.catalog(), info.method, info.path_and_query, info.target, info.body))
+            .and_then(|s| {
+                route::operation_of(s.catalog(), info.method, info.path_and_query, info.target, info.body, info.host)
+            })
             .map(|op| op.name);
         let request = RequestInfo {
             service,
@@ -692,6 +694,8 @@ struct RawRequest<'a> {
     authorization: Option<&'a str>,
     /// The awsJson `X-Amz-Target` header.
     target: Option<&'a str>,
+    /// The host (and port) the request was sent to: an S3 bucket, in virtual-hosted style.
+    host: Option<&'a str>,
     body: &'a [u8],
 }
 
@@ -740,6 +744,7 @@ mod tests {
             path_and_query: op_path,
             authorization: None,
             target: None,
+            host: None,
             body: b"",
         };
         match injector.handle(info, false) {

@@ -24,17 +24,43 @@ pub fn service_of(
     services.iter().copied().find(|s| s.catalog().signing_name == signing_name)
 }
 
+/// The bucket a virtual-hosted-style S3 request names in its host (`bucket.127.0.0.1:4566`,
+/// `bucket.localhost`, `bucket.s3.us-east-1.amazonaws.com`), or `None` for a path-style request
+/// (`127.0.0.1:4566`, `s3.us-east-1.amazonaws.com`).
+pub fn virtual_host_bucket(host: &str) -> Option<&str> {
+    let host = host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(host, |h| h.0);
+    let is_endpoint = |h: &str| {
+        h.parse::<std::net::IpAddr>().is_ok() || h == "localhost" || h.starts_with("s3.") || h.starts_with("s3-")
+    };
+    if is_endpoint(host) {
+        return None;
+    }
+    let (bucket, rest) = host.split_once('.')?;
+    is_endpoint(rest).then_some(bucket)
+}
+
 /// The operation a request is for: by its RPC v2 path, awsJson `X-Amz-Target` or awsQuery
-/// form-encoded `Action=` in the body, else by the catalog's HTTP bindings. Among several
-/// matching URI templates, the one with the most literal path segments and query literals wins.
+/// form-encoded `Action=` in the body, else by the catalog's HTTP bindings (for restXml, with a
+/// virtual-hosted-style request's bucket, from its host, put back in front of its path). Among
+/// several matching URI templates, the one with the most literal path segments and query literals
+/// wins.
 pub fn operation_of(
     catalog: &ServiceCatalog,
     method: &str,
     path_and_query: &str,
     target: Option<&str>,
     body: &[u8],
+    host: Option<&str>,
 ) -> Option<&'static OperationSpec> {
     let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let bucketed;
+    let path = match host.and_then(virtual_host_bucket).filter(|_| catalog.protocol == Protocol::RestXml) {
+        Some(bucket) => {
+            bucketed = format!("/{bucket}{path}");
+            bucketed.as_str()
+        }
+        None => path,
+    };
     match catalog.protocol {
         Protocol::RpcV2Cbor => return catalog.operation(path.rsplit('/').next()?),
         Protocol::AwsJson1_0 | Protocol::AwsJson1_1 => return catalog.operation(target?.split_once('.')?.1),
@@ -60,10 +86,16 @@ fn score(template: &str, segments: &[&str], query: &[&str]) -> Option<usize> {
     let (tpath, tquery) = template.split_once('?').unwrap_or((template, ""));
     let tsegs: Vec<&str> = tpath.trim_start_matches('/').split('/').collect();
     let mut literals = 0;
+    let mut greedy = false;
     for (i, t) in tsegs.iter().enumerate() {
         if t.starts_with('{') && t.ends_with("+}") {
-            // A greedy label takes the rest of the path, at least one segment.
-            return (segments.len() > i).then_some(literals);
+            // A greedy label takes the rest of the path, at least one segment; the query's
+            // literals still decide between operations (S3's `?x-id=GetObject`, `?uploads`).
+            if segments.len() <= i {
+                return None;
+            }
+            greedy = true;
+            break;
         }
         let s = segments.get(i)?;
         if t.starts_with('{') {
@@ -76,7 +108,7 @@ fn score(template: &str, segments: &[&str], query: &[&str]) -> Option<usize> {
             literals += 1;
         }
     }
-    if segments.len() != tsegs.len() {
+    if !greedy && segments.len() != tsegs.len() {
         return None;
     }
     for literal in tquery.split('&').filter(|q| !q.is_empty()) {
@@ -106,7 +138,7 @@ mod tests {
 
     #[test]
     fn rest_paths_resolve_to_operations() {
-        let op = |s: &Service, m, p| operation_of(s.catalog(), m, p, None, b"").map(|o: &OperationSpec| o.name);
+        let op = |s: &Service, m, p| operation_of(s.catalog(), m, p, None, b"", None).map(|o: &OperationSpec| o.name);
         assert_eq!(op(&SIGNER, "GET", "/signing-profiles/my-profile"), Some("GetSigningProfile"));
         assert_eq!(op(&SIGNER, "GET", "/signing-profiles"), Some("ListSigningProfiles"));
         assert_eq!(op(&PINPOINT, "POST", "/v1/apps/abc/messages"), Some("SendMessages"));
@@ -130,7 +162,7 @@ mod tests {
                     path.split('/').map(|s| if s.starts_with('{') { "x".to_owned() } else { s.to_owned() }).collect();
                 let uri = if query.is_empty() { path.join("/") } else { format!("{}?{query}", path.join("/")) };
                 assert_eq!(
-                    operation_of(catalog, op.http_method, &uri, None, b"").map(|o| o.name),
+                    operation_of(catalog, op.http_method, &uri, None, b"", None).map(|o| o.name),
                     Some(op.name),
                     "{uri}"
                 );
@@ -151,9 +183,9 @@ mod tests {
         let dynamodb = &aws_server_errors_dynamodb::SERVICE;
         let target = Some("DynamoDB_20120810.GetItem");
         assert_eq!(service_of("/", target, None, &[&SIGNER, dynamodb]), Some(dynamodb));
-        assert_eq!(operation_of(dynamodb.catalog(), "POST", "/", target, b"").map(|o| o.name), Some("GetItem"));
+        assert_eq!(operation_of(dynamodb.catalog(), "POST", "/", target, b"", None).map(|o| o.name), Some("GetItem"));
         assert_eq!(
-            operation_of(dynamodb.catalog(), "POST", "/", None, b""),
+            operation_of(dynamodb.catalog(), "POST", "/", None, b"", None),
             None,
             "awsJson names its operation in the target"
         );

@@ -201,6 +201,7 @@ async fn serve(
         path_and_query,
         authorization: parts.headers.get("authorization").and_then(|v| v.to_str().ok()),
         target: parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()),
+        host: parts.headers.get("host").and_then(|v| v.to_str().ok()),
         body: &body,
     };
     let latency = injector.latency();

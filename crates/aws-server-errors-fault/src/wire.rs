@@ -8,8 +8,9 @@
 //! `__type`, members beside it, `Content-Type: application/x-amz-json-1.0` (or 1.1). awsQuery: an XML
 //! `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>` with the
 //! error's awsQuery code (SNS `InternalError`, `Throttled`), and a success wrapped in
-//! `<{Operation}Response><{Operation}Result/>`. restXml and ec2Query are not spoken yet: their
-//! services get a bare 500 (classified by its status), and an empty success.
+//! `<{Operation}Response><{Operation}Result/>`. restXml (S3): an XML `<Error><Code/><Message/>
+//! <RequestId/><HostId/></Error>` with `x-amz-request-id` and `x-amz-id-2`, and an empty success.
+//! ec2Query is not spoken yet: its services get a bare 500 (classified by its status).
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode};
@@ -93,7 +94,22 @@ pub fn error_response(service: &Service, fault: &Fault, request_id: &str) -> Res
                  <RequestId>{request_id}</RequestId></ErrorResponse>"
             ))
         }
-        Protocol::RestXml | Protocol::Ec2Query => {
+        Protocol::RestXml => {
+            let host_id = format!("fault-kit-host-id-{request_id}");
+            builder = builder
+                .header("Content-Type", "application/xml")
+                .header("x-amz-request-id", request_id)
+                .header("x-amz-id-2", host_id.as_str());
+            let code = match fault {
+                Fault::Throttling => catalog.wire_codes.1,
+                _ => catalog.wire_codes.0,
+            };
+            Bytes::from(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{MESSAGE}</Message>\
+                 <RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>"
+            ))
+        }
+        Protocol::Ec2Query => {
             // Not spoken yet: a bare 500, as a gateway would send.
             return builder
                 .status(StatusCode::INTERNAL_SERVER_ERROR)
@@ -170,7 +186,7 @@ pub fn success_with_body(service: &Service, body: &serde_json::Value, request_id
             builder.header("Content-Type", aws_json_content_type(protocol)).body(Bytes::from(body.to_string()))
         }
         Protocol::RestXml | Protocol::AwsQuery | Protocol::Ec2Query => {
-            builder.header("Content-Type", "application/xml").body(Bytes::new())
+            builder.header("Content-Type", "application/xml").header("x-amz-request-id", request_id).body(Bytes::new())
         }
         Protocol::RpcV2Cbor => {
             let mut out = Vec::new();
@@ -197,7 +213,7 @@ pub fn empty_success(service: &Service, request_id: &str) -> Response<Bytes> {
             builder.header("Content-Type", aws_json_content_type(protocol)).body(Bytes::from_static(b"{}"))
         }
         Protocol::RestXml | Protocol::AwsQuery | Protocol::Ec2Query => {
-            builder.header("Content-Type", "application/xml").body(Bytes::new())
+            builder.header("Content-Type", "application/xml").header("x-amz-request-id", request_id).body(Bytes::new())
         }
         Protocol::RpcV2Cbor => {
             builder.header("Content-Type", "application/cbor").header("smithy-protocol", "rpc-v2-cbor").body(cbor(&[]))

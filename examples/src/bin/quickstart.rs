@@ -194,7 +194,7 @@ impl Metrics {
 /// always fails (each service's example module, against the embedded plan).
 async fn every_service(metrics: &mut Metrics) {
     use aws_server_errors_examples::{
-        account, backupgateway, connectcases, dynamodb, pinpoint, signer, sns, OPERATIONS,
+        account, backupgateway, connectcases, dynamodb, pinpoint, s3, signer, sns, OPERATIONS,
     };
     let scene = Scene::start(aws_server_errors_examples::embedded_plan()).await;
     let sdk = scene.sdk();
@@ -222,6 +222,7 @@ every service, with the policy (its read fails twice, its write always):"
             "connectcases" => connectcases::run(&sdk, &policy).await,
             "dynamodb" => dynamodb::run(&sdk, &policy).await,
             "sns" => sns::run(&sdk, &policy).await,
+            "s3" => s3::run(&sdk, &policy).await,
             other => unreachable!("no example for {other}"),
         };
         let name = service.name();

@@ -333,7 +333,8 @@ impl SimConfig {
             .chain(CommittedFault::ALL.map(|fault| Scenario::CommittedThenFailed { p: 0.10, fault }))
             .collect(),
             contenders: Contender::ALL.to_vec(),
-            services: crate::SERVICES.to_vec(),
+            // Every service but S3, whose adapter came last: its rows are not in benchmarks.md yet.
+            services: crate::SERVICES.iter().copied().filter(|s| s.key() != "s3").collect(),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             // 100 processes sharing the 50 calls/s: 0.5 calls/s each.
             fleet: Fleet {
