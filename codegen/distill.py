@@ -131,6 +131,21 @@ def botocore_skeleton(shapes: dict, name: str, depth: int = 0) -> dict:
     return out
 
 
+def xml_root(shapes: dict, target: str, protocols: list[str]) -> str | None:
+    """restXml: the root element of an output whose members go in the body (not all bound to
+    headers, the status or a payload): its `@xmlName`, else its name. The SDK's parser wants it
+    even when every member is optional."""
+    if "aws.protocols#restXml" not in protocols or target not in shapes:
+        return None
+    members = shapes[target].get("members", {}).values()
+    bound = NON_BODY + ("smithy.api#httpPayload",)
+    if not members or any("smithy.api#httpPayload" in m.get("traits", {}) for m in members):
+        return None
+    if all(any(t in m.get("traits", {}) for t in bound) for m in members):
+        return None
+    return shapes[target].get("traits", {}).get("smithy.api#xmlName", local(target))
+
+
 def smithy_facts(path: pathlib.Path) -> tuple[str, dict, dict]:
     shapes = json.loads(path.read_text())["shapes"]
     service = next(v for v in shapes.values() if v["type"] == "service")
@@ -156,6 +171,7 @@ def smithy_facts(path: pathlib.Path) -> tuple[str, dict, dict]:
             "uri": http.get("uri"),
             "source": "smithy",
             "success_body": smithy_skeleton(shapes, shape.get("output", {}).get("target", ""), json_names),
+            **({"xml_root": root} if (root := xml_root(shapes, shape.get("output", {}).get("target", ""), protocols)) else {}),
         }
     errors = {}
     for sid, shape in shapes.items():

@@ -236,11 +236,19 @@ def generate() -> dict[pathlib.Path, str]:
                 f"uri: {rust_str(uri)}, retry_safety: RetrySafety::{safety} }},"
             )
             doc_rows.append(f"| {op['name']} | {method} | {'yes, unless switched off' if safety == 'NamingConvention' else 'yes' if safety not in ('NotRetrySafe', 'Unmodeled') else 'no'} | {why} |")
-        bodies = sorted(
-            (op["name"], json.dumps(body, separators=(",", ":"), sort_keys=True))
-            for op in ops
-            if (body := (facts["operations"].get(op["name"]) or {}).get("success_body"))
-        )
+        if protocol == "RestXml":
+            # The root element the SDK's XML parser wants; members are optional.
+            bodies = sorted(
+                (op["name"], f"<{root}/>")
+                for op in ops
+                if (root := (facts["operations"].get(op["name"]) or {}).get("xml_root"))
+            )
+        else:
+            bodies = sorted(
+                (op["name"], json.dumps(body, separators=(",", ":"), sort_keys=True))
+                for op in ops
+                if (body := (facts["operations"].get(op["name"]) or {}).get("success_body"))
+            )
         error_members = facts["errors"].get(info["internal"], {}).get("body_members", ["message"])
         catalog = (
             HEADER.format(sources=f"aws-sdk-{service} {version} and codegen/model-facts/{service}.json")

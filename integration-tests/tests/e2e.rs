@@ -571,6 +571,46 @@ async fn s3_request_ids_come_from_its_own_headers() {
     assert_eq!(sample.extended_request_id.as_deref(), Some(format!("fault-kit-host-id-{request_id}").as_str()));
 }
 
+/// S3 sends some failures inside a `200 OK` (a copy or a multipart completion that failed after
+/// the request was accepted); the SDK turns the body into the operation's error. The policy reads
+/// it as an internal-server error of the service (its breaker and incident report count it), and
+/// retries the operations that are safe to repeat: `CopyObject` (a PUT) and
+/// `CompleteMultipartUpload` (reviewed: AWS asks applications to retry it).
+#[tokio::test]
+async fn s3_errors_inside_a_200_are_internal_errors_and_retried() {
+    async fn call(client: &aws_sdk_s3::Client, operation: &str) -> bool {
+        match operation {
+            "CopyObject" => client.copy_object().bucket("b").key("k").copy_source("src/k").send().await.is_ok(),
+            _ => client.complete_multipart_upload().bucket("b").key("k").upload_id("u").send().await.is_ok(),
+        }
+    }
+    for operation in ["CopyObject", "CompleteMultipartUpload"] {
+        let plan = || {
+            let rule = Rule::new(Fault::InternalErrorIn200).service(S3::SERVICE).operation(operation).first(1);
+            FaultPlan::new().rule(rule)
+        };
+        let env = Env::start(plan()).await;
+        let capture = Capture::start();
+        let policy = policy(3);
+        assert!(call(&S3::client(&env.sdk, Some(&policy)).0, operation).await, "{operation}: retried, then ok");
+        assert_eq!(env.attempts(S3::SERVICE, operation), 2, "{operation}");
+        let failed = capture.events_with("attempt failed");
+        assert_eq!(failed[0]["error.class"], "internal_server_error", "{operation}");
+        assert_eq!(failed[0]["http.response.status_code"], "200", "{operation}");
+        assert_eq!(
+            policy.incident_report(S3::SERVICE).map(|r| r.total()),
+            Some(1),
+            "{operation}: a server-side failure"
+        );
+
+        // The SDK alone retries it too (no gap here): the policy adds the classification and the
+        // accounting, and keeps the retry.
+        let plain = Env::start(plan()).await;
+        assert!(call(&S3::client(&plain.sdk, None).0, operation).await, "{operation}");
+        assert_eq!(plain.attempts(S3::SERVICE, operation), 2, "{operation}");
+    }
+}
+
 /// The documented example config is valid against the five services, names and all.
 #[test]
 fn the_documented_example_config_is_valid_against_the_services() {

@@ -94,7 +94,13 @@ pub enum Fault {
     /// models it as `retryAfterSeconds`; a value that is not an integer makes the SDK fail to parse
     /// the error, as it would with the real service).
     InternalErrorWithRetryAfter(String),
-    /// The service's throttling shape, status 429.
+    /// The internal-server error inside a `200 OK`, as S3 sends it when a copy or a multipart
+    /// completion fails after the request was accepted (`CopyObject`, `UploadPartCopy`,
+    /// `CompleteMultipartUpload`; the SDK turns such a body into the operation's error). For a
+    /// service of another protocol, the same as [`InternalError`](Self::InternalError).
+    InternalErrorIn200,
+    /// The service's throttling shape, with the status it arrives with (429 for most, 400 for
+    /// DynamoDB, 503 for S3's `SlowDown`).
     Throttling,
     /// A 500 with an HTML body and no error type, as a load balancer sends.
     Malformed,
@@ -128,6 +134,7 @@ impl Fault {
         match self {
             Self::InternalError => "internal_error",
             Self::InternalErrorWithRetryAfter(_) => "internal_error_retry_after",
+            Self::InternalErrorIn200 => "internal_error_in_200",
             Self::Throttling => "throttling",
             Self::Malformed => "malformed",
             Self::BareStatus { .. } => "bare_status",

@@ -9,7 +9,8 @@
 //! `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>` with the
 //! error's awsQuery code (SNS `InternalError`, `Throttled`), and a success wrapped in
 //! `<{Operation}Response><{Operation}Result/>`. restXml (S3): an XML `<Error><Code/><Message/>
-//! <RequestId/><HostId/></Error>` with `x-amz-request-id` and `x-amz-id-2`, and an empty success.
+//! <RequestId/><HostId/></Error>` with `x-amz-request-id` and `x-amz-id-2` (or inside a `200 OK`:
+//! [`Fault::InternalErrorIn200`]), and a success with the output's root element where it has one.
 //! ec2Query is not spoken yet: its services get a bare 500 (classified by its status).
 
 use bytes::Bytes;
@@ -96,6 +97,9 @@ pub fn error_response(service: &Service, fault: &Fault, request_id: &str) -> Res
         }
         Protocol::RestXml => {
             let host_id = format!("fault-kit-host-id-{request_id}");
+            if *fault == Fault::InternalErrorIn200 {
+                builder = builder.status(StatusCode::OK);
+            }
             builder = builder
                 .header("Content-Type", "application/xml")
                 .header("x-amz-request-id", request_id)
@@ -159,6 +163,18 @@ pub fn success(service: &Service, operation: Option<&str>, request_id: &str) -> 
             .header("x-amzn-RequestId", request_id)
             .header("Content-Type", "text/xml")
             .body(Bytes::from(body))
+            .expect("response parts are valid");
+    }
+    if service.catalog().protocol == Protocol::RestXml {
+        // The root element the SDK's parser wants (`<CompleteMultipartUploadResult/>`), or none
+        // for an output bound to headers or a payload (PutObject, GetObject).
+        let body = operation.map(|operation| service.catalog().success_body(operation)).filter(|b| b.starts_with('<'));
+        return Response::builder()
+            .status(StatusCode::OK)
+            .header("x-amzn-RequestId", request_id)
+            .header("x-amz-request-id", request_id)
+            .header("Content-Type", "application/xml")
+            .body(body.map_or_else(Bytes::new, |b| Bytes::from_static(b.as_bytes())))
             .expect("response parts are valid");
     }
     let body = operation.map_or("{}", |operation| service.catalog().success_body(operation));
@@ -300,6 +316,41 @@ mod tests {
         assert_eq!(response.status(), 400, "DynamoDB's throttling is a 400 with its code");
         let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
         assert_eq!(body["__type"], "com.amazonaws.dynamodb#ProvisionedThroughputExceededException");
+    }
+
+    #[test]
+    fn s3_errors_are_xml_with_both_request_ids_and_may_come_inside_a_200() {
+        let s3 = &aws_server_errors_s3::SERVICE;
+        let body = |r: &Response<Bytes>| String::from_utf8(r.body().to_vec()).unwrap();
+        let response = error_response(s3, &Fault::InternalError, "req-6");
+        assert_eq!(response.status(), 500);
+        assert_eq!(
+            (
+                response.headers()["x-amz-request-id"].to_str().unwrap(),
+                response.headers()["x-amz-id-2"].to_str().unwrap()
+            ),
+            ("req-6", "fault-kit-host-id-req-6")
+        );
+        assert!(body(&response).contains("<Error><Code>InternalError</Code>"), "{}", body(&response));
+        let response = error_response(s3, &Fault::InternalErrorIn200, "req-7");
+        assert_eq!(response.status(), 200);
+        assert!(body(&response).contains("<Code>InternalError</Code>"));
+        assert_eq!(error_response(s3, &Fault::Throttling, "r").status(), 503, "SlowDown");
+        assert_eq!(body(&success(s3, Some("CompleteMultipartUpload"), "r")), "<CompleteMultipartUploadResult/>");
+        assert_eq!(body(&success(s3, Some("PutObject"), "r")), "", "headers only");
+    }
+
+    #[test]
+    fn sns_errors_are_aws_query_envelopes_with_the_query_codes() {
+        let sns = &aws_server_errors_sns::SERVICE;
+        let body = |r: Response<Bytes>| String::from_utf8(r.body().to_vec()).unwrap();
+        let internal = body(error_response(sns, &Fault::InternalError, "req-8"));
+        assert!(internal.contains("<Type>Receiver</Type><Code>InternalError</Code>"), "{internal}");
+        let throttled = error_response(sns, &Fault::Throttling, "req-9");
+        assert_eq!(throttled.status(), 429);
+        assert!(body(throttled).contains("<Type>Sender</Type><Code>Throttled</Code>"));
+        let ok = body(success(sns, Some("ListTopics"), "req-10"));
+        assert!(ok.starts_with("<ListTopicsResponse><ListTopicsResult></ListTopicsResult>"), "{ok}");
     }
 
     #[test]

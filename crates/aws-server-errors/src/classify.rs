@@ -77,13 +77,14 @@ pub(crate) fn classify_attempt<'a>(
 }
 
 /// Whether a failure counts against the circuit breaker: a server-side failure (an internal
-/// error, any other 5xx, a transport failure that may have reached the server). Client errors
-/// and throttling do not count.
+/// error, any other 5xx, a transport failure that may have reached the server, an internal error
+/// inside a 2xx as S3 sends one). Client errors and throttling do not count.
 pub(crate) fn server_side_failure(record: &ClassifiedError<'_>) -> bool {
     if record.class == ErrorClass::Throttling {
         return false;
     }
     match record.http_status {
+        Some(200..=299) => matches!(record.class, ErrorClass::InternalServerError | ErrorClass::ServerError),
         Some(status) => status >= 500,
         None => record.class == ErrorClass::InternalServerError || record.may_have_been_applied(),
     }
