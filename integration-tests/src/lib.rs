@@ -425,16 +425,21 @@ impl Case for DynamoDb {
 /// not model its throttling error, so callers (and this case) read the error code.
 pub struct Sns(pub aws_sdk_sns::Client);
 
-/// An SNS result as caller code reads an error it may not model: by its code.
-fn sns_outcome<T, E>(result: Result<T, aws_sdk_sns::error::SdkError<E>>) -> Outcome
+/// A result as caller code reads an error the operation may not model: by its code (SNS's
+/// `InternalError` and `Throttled` on most operations, S3's `InternalError` and `SlowDown`).
+fn outcome_by_code<T, E>(
+    result: Result<T, aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>>,
+    internal: &str,
+    throttling: &str,
+) -> Outcome
 where
-    E: aws_sdk_sns::error::ProvideErrorMetadata + std::fmt::Debug,
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::fmt::Debug,
 {
     match result {
         Ok(_) => Outcome::Ok,
         Err(err) => match err.as_service_error().and_then(|e| e.code()) {
-            Some("InternalError") => Outcome::InternalServerError,
-            Some("Throttled") => Outcome::Throttling,
+            Some(code) if code == internal => Outcome::InternalServerError,
+            Some(code) if code == throttling => Outcome::Throttling,
             _ => Outcome::Other(format!("{err:?}")),
         },
     }
@@ -450,10 +455,11 @@ impl Case for Sns {
         Self(client!(aws_sdk_sns, aws_server_errors_sns, sdk, policy, retry_partition))
     }
     async fn call_safe(&self) -> Outcome {
-        sns_outcome(self.0.list_topics().send().await)
+        outcome_by_code(self.0.list_topics().send().await, "InternalError", "Throttled")
     }
     async fn call_unsafe(&self) -> Outcome {
-        sns_outcome(self.0.publish().topic_arn("arn:aws:sns:us-east-1:123456789012:t").message("m").send().await)
+        let result = self.0.publish().topic_arn("arn:aws:sns:us-east-1:123456789012:t").message("m").send().await;
+        outcome_by_code(result, "InternalError", "Throttled")
     }
 }
 
@@ -483,25 +489,11 @@ impl Case for S3 {
         Self(aws_sdk_s3::Client::from_conf(builder.build()))
     }
     async fn call_safe(&self) -> Outcome {
-        s3_outcome(self.0.get_object().bucket("bucket").key("key.txt").send().await)
+        outcome_by_code(self.0.get_object().bucket("bucket").key("key.txt").send().await, "InternalError", "SlowDown")
     }
     async fn call_unsafe(&self) -> Outcome {
-        s3_outcome(self.0.create_multipart_upload().bucket("bucket").key("key.txt").send().await)
-    }
-}
-
-/// An S3 result as caller code reads an error S3 does not model: by its code.
-fn s3_outcome<T, E>(result: Result<T, aws_sdk_s3::error::SdkError<E>>) -> Outcome
-where
-    E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug,
-{
-    match result {
-        Ok(_) => Outcome::Ok,
-        Err(err) => match err.as_service_error().and_then(|e| e.code()) {
-            Some("InternalError") => Outcome::InternalServerError,
-            Some("SlowDown") => Outcome::Throttling,
-            _ => Outcome::Other(format!("{err:?}")),
-        },
+        let result = self.0.create_multipart_upload().bucket("bucket").key("key.txt").send().await;
+        outcome_by_code(result, "InternalError", "SlowDown")
     }
 }
 
