@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::adapter::Service;
 use crate::breaker::BreakerSettings;
 use crate::budget::MIN_RATIO;
-use crate::catalog::{same_name, ServiceCatalog};
+use crate::catalog::{same_name, significant, ServiceCatalog};
 
 /// How the backoff before a retry is randomised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -893,8 +893,8 @@ const BUDGET_RATIO_RANGE: &str = "0 or 0.000001..=1";
 
 /// The error for a `services` key that names none of `services`.
 fn unknown_service(key: &str, services: &[&'static Service]) -> ConfigError {
-    let normalized =
-        |s: &str| s.chars().filter(|c| !matches!(c, ' ' | '-' | '_')).collect::<String>().to_ascii_lowercase();
+    // The names as `same_name` compares them (only ASCII bytes are dropped or changed).
+    let normalized = |s: &str| String::from_utf8_lossy(&significant(s).collect::<Vec<u8>>()).into_owned();
     let wanted = normalized(key);
     // A near miss: at most two edits from the key or the name (a typo, a missing letter).
     let suggestion = services

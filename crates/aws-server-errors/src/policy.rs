@@ -58,8 +58,6 @@ pub struct ServerErrorPolicy {
 #[derive(Debug)]
 struct PolicyInner {
     config: PolicyConfig,
-    /// The services the config was validated against ([`ServerErrorPolicy::with_services`]).
-    known: Vec<&'static Service>,
     /// The state of each service the policy is registered on (or an operator isolated), created
     /// at the first registration; read once per registration and per inspection, never per call.
     services: RwLock<Vec<Arc<ServiceState>>>,
@@ -142,7 +140,7 @@ impl ServerErrorPolicy {
         config.validate()?;
         config.validate_services(&known)?;
         let listeners = Arc::new(Listeners::default());
-        Ok(Self { inner: Arc::new(PolicyInner { config, known, services: RwLock::default(), listeners }) })
+        Ok(Self { inner: Arc::new(PolicyInner { config, services: RwLock::default(), listeners }) })
     }
 
     /// The policy with every default (see [`PolicyConfig`]).
@@ -387,11 +385,6 @@ impl ServerErrorPolicy {
             listeners: self.inner.listeners.clone(),
             ..ServiceState::disabled(service)
         }
-    }
-
-    /// The services the config was validated against.
-    pub fn services(&self) -> &[&'static Service] {
-        &self.inner.known
     }
 }
 

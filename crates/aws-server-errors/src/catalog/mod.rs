@@ -201,10 +201,13 @@ impl ServiceCatalog {
 /// Whether two service names are the same, ignoring ASCII case, spaces, hyphens and underscores
 /// (`"Connect Cases"`, `"connect-cases"` and `"ConnectCases"` are one name).
 pub(crate) fn same_name(a: &str, b: &str) -> bool {
-    fn significant(s: &str) -> impl Iterator<Item = u8> + '_ {
-        s.bytes().filter(|c| !matches!(c, b' ' | b'-' | b'_')).map(|c| c.to_ascii_lowercase())
-    }
     significant(a).eq(significant(b))
+}
+
+/// The bytes of a service name that [`same_name`] compares: ASCII-lower-cased, without spaces,
+/// hyphens and underscores.
+pub(crate) fn significant(name: &str) -> impl Iterator<Item = u8> + '_ {
+    name.bytes().filter(|c| !matches!(c, b' ' | b'-' | b'_')).map(|c| c.to_ascii_lowercase())
 }
 
 #[cfg(test)]
