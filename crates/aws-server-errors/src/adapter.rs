@@ -51,6 +51,21 @@ impl ErrorClass {
             Self::Unknown => "unknown",
         }
     }
+
+    /// Every class, in taxonomy order: [`index`](Self::index) is the position in it.
+    pub(crate) const ALL: [Self; 6] = [
+        Self::InternalServerError,
+        Self::Throttling,
+        Self::ServerError,
+        Self::Transient,
+        Self::ClientError,
+        Self::Unknown,
+    ];
+
+    /// The class's position in [`ALL`](Self::ALL), for tables indexed by class.
+    pub(crate) const fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// A service-specific member of an internal-server error shape, kept by name and value.
@@ -103,13 +118,19 @@ pub struct ClassifiedError<'a> {
     pub failure: Failure,
     /// The class comes from the HTTP status: the response named no code the service models.
     pub(crate) by_status: bool,
+    /// `shape` as a name of the crate or catalog (a modeled shape, or the catalog's spelling of a
+    /// code it knows): what [`error_type`](Self::error_type) may return, never a server-sent
+    /// string, so that it can be kept and used as a label without a copy.
+    pub(crate) known_type: Option<&'static str>,
 }
 
 impl<'a> ClassifiedError<'a> {
     #[doc(hidden)] // generated-code support
     /// A record of `class` for a modeled shape, with the message taken from the SDK error.
     pub fn modeled<E: ProvideErrorMetadata>(error: &'a E, class: ErrorClass, shape: &'static str) -> Self {
-        Self::new(class, Some(shape), true, error.message())
+        let mut record = Self::new(class, Some(shape), true, error.message());
+        record.known_type = Some(shape);
+        record
     }
 
     #[doc(hidden)] // generated-code support
@@ -120,7 +141,10 @@ impl<'a> ClassifiedError<'a> {
     /// [`ErrorClass::Throttling`], anything else, including no code, [`ErrorClass::Unknown`].
     pub fn unmodeled<E: ProvideErrorMetadata>(error: &'a E, catalog: &ServiceCatalog) -> Self {
         let code = error.code();
-        Self::new(class_of_code(code, catalog), code, false, error.message())
+        let known = known_code(code, catalog);
+        let mut record = Self::new(known.map_or(ErrorClass::Unknown, |(class, _)| class), code, false, error.message());
+        record.known_type = known.map(|(_, name)| name);
+        record
     }
 
     #[doc(hidden)] // generated-code support
@@ -144,6 +168,7 @@ impl<'a> ClassifiedError<'a> {
             retry_safety: RetrySafety::Unmodeled,
             failure: Failure::Other,
             by_status: false,
+            known_type: None,
         }
     }
 
@@ -197,9 +222,9 @@ impl<'a> ClassifiedError<'a> {
     /// status code (`"500"`, `"502"`: OpenTelemetry's `error.type` for HTTP, "the status code" when
     /// nothing better is known); otherwise the class name. Never an arbitrary server-sent code,
     /// which would be unbounded as a label.
-    pub fn error_type(&self) -> &'a str {
-        match (self.shape, self.http_status) {
-            (Some(shape), _) if self.modeled || (self.class != ErrorClass::Unknown && !self.by_status) => shape,
+    pub fn error_type(&self) -> &'static str {
+        match (self.known_type, self.http_status) {
+            (Some(name), _) if self.modeled || (self.class != ErrorClass::Unknown && !self.by_status) => name,
             (_, Some(status)) => status_code_str(status).unwrap_or(self.class.as_str()),
             _ => self.class.as_str(),
         }
@@ -235,12 +260,22 @@ pub(crate) fn class_of_status(status: u16) -> ErrorClass {
 /// sent with, e.g. SNS `InternalError`), its throttling shape (or code, SNS `Throttled`), or
 /// [`ErrorClass::Unknown`] for anything else.
 pub fn class_of_code(code: Option<&str>, catalog: &ServiceCatalog) -> ErrorClass {
+    known_code(code, catalog).map_or(ErrorClass::Unknown, |(class, _)| class)
+}
+
+/// The class of an error code the service's catalog knows (its internal-server error or its
+/// throttling error, by shape name or wire code), with the catalog's own spelling of it.
+pub(crate) fn known_code(code: Option<&str>, catalog: &ServiceCatalog) -> Option<(ErrorClass, &'static str)> {
     let (internal, throttling) = catalog.wire_codes;
-    match code {
-        Some(c) if c == catalog.internal_error_shape || c == internal => ErrorClass::InternalServerError,
-        Some(c) if c == catalog.throttling_shape || c == throttling => ErrorClass::Throttling,
-        _ => ErrorClass::Unknown,
-    }
+    let code = code?;
+    [
+        (ErrorClass::InternalServerError, catalog.internal_error_shape),
+        (ErrorClass::InternalServerError, internal),
+        (ErrorClass::Throttling, catalog.throttling_shape),
+        (ErrorClass::Throttling, throttling),
+    ]
+    .into_iter()
+    .find(|(_, name)| *name == code)
 }
 
 #[doc(hidden)]

@@ -20,8 +20,8 @@ pub const MIN_RATIO: f64 = 1.0 / MICRO as f64;
 /// A lock-free token bucket in millionths of a token.
 #[derive(Debug)]
 pub(crate) struct RetryBudget {
-    /// The service, for the tokens gauge.
-    service: &'static str,
+    /// The key of the service's tokens gauge, built once.
+    gauge: metrics::Key,
     micro: AtomicU64,
     capacity: u64,
     deposit: u64,
@@ -31,15 +31,19 @@ impl RetryBudget {
     /// A full bucket of `capacity` tokens, to which each successful call adds `ratio`.
     pub fn new(service: &'static str, capacity: u32, ratio: f64) -> Self {
         let capacity = u64::from(capacity) * MICRO;
-        let budget =
-            Self { service, micro: AtomicU64::new(capacity), capacity, deposit: (ratio * MICRO as f64).round() as u64 };
+        let budget = Self {
+            gauge: crate::telemetry::budget_tokens_key(service),
+            micro: AtomicU64::new(capacity),
+            capacity,
+            deposit: (ratio * MICRO as f64).round() as u64,
+        };
         budget.report();
         budget
     }
 
     /// Sets the tokens gauge.
     fn report(&self) {
-        crate::telemetry::record_budget_tokens(self.service, self.tokens());
+        crate::telemetry::record_budget_tokens(&self.gauge, self.tokens());
     }
 
     /// Whether the bucket is full. One relaxed load: the success path calls this first.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, OrchestratorError};
 
 use crate::adapter::{
-    class_of_code, class_of_status, sanitize_error_code, ClassifiedError, ErrorClass, OperationError, Service,
+    class_of_status, known_code, sanitize_error_code, ClassifiedError, ErrorClass, OperationError, Service,
 };
 use crate::failure::Failure;
 use crate::state::Operation;
@@ -55,7 +55,9 @@ pub(crate) fn classify_attempt<'a>(
         // reaches us as `Unhandled` without a code; the restJson1 header still names it.
         if record.class == ErrorClass::Unknown && record.shape.is_none() {
             if let Some(code) = headers.get("x-amzn-errortype").map(sanitize_error_code) {
-                record.class = class_of_code(Some(code), catalog);
+                let known = known_code(Some(code), catalog);
+                record.class = known.map_or(ErrorClass::Unknown, |(class, _)| class);
+                record.known_type = known.map(|(_, name)| name);
                 record.shape = Some(code);
             }
         }

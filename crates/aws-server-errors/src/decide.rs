@@ -52,6 +52,18 @@ impl GiveUpReason {
             Self::ClientPolicy => "client_policy",
         }
     }
+
+    /// Every reason, in declaration order (`reason as usize` is the position in it).
+    pub(crate) const ALL: [Self; 8] = [
+        Self::NotRetrySafe,
+        Self::MaxAttempts,
+        Self::TimeBudget,
+        Self::RetryBudget,
+        Self::CircuitOpen,
+        Self::SdkRefused,
+        Self::Timeout,
+        Self::ClientPolicy,
+    ];
 }
 
 /// What the policy decided for one failed attempt.

@@ -138,25 +138,16 @@ struct Incident {
     logged_budget: bool,
 }
 
-fn class_index(class: ErrorClass) -> usize {
-    match class {
-        ErrorClass::InternalServerError => 0,
-        ErrorClass::Throttling => 1,
-        ErrorClass::ServerError => 2,
-        ErrorClass::Transient => 3,
-        ErrorClass::ClientError => 4,
-        ErrorClass::Unknown => 5,
+/// Sets `slot` to `value` bounded to `max` characters, reusing the string already there.
+fn assign_bounded(slot: &mut Option<String>, value: Option<&str>, max: usize) {
+    match (slot.as_mut(), value) {
+        (Some(kept), Some(value)) => {
+            kept.clear();
+            kept.push_str(&bounded_to(value, max));
+        }
+        (_, value) => *slot = value.map(|v| bounded_to(v, max).into_owned()),
     }
 }
-
-const CLASSES: [ErrorClass; 6] = [
-    ErrorClass::InternalServerError,
-    ErrorClass::Throttling,
-    ErrorClass::ServerError,
-    ErrorClass::Transient,
-    ErrorClass::ClientError,
-    ErrorClass::Unknown,
-];
 
 impl IncidentLog {
     /// Records one server-side failure at `now`, made in `region`.
@@ -185,7 +176,7 @@ impl IncidentLog {
         }
         let incident = guard.as_mut().expect("set above");
         incident.last_seen = incident.last_seen.max(now);
-        incident.counts[class_index(record.class)] += 1;
+        incident.counts[record.class.index()] += 1;
         match incident.operations.iter_mut().find(|(op, _)| *op == record.operation) {
             Some((_, n)) => *n += 1,
             // Bounded by the service's operations (a fixed set from the SDK crate).
@@ -196,18 +187,24 @@ impl IncidentLog {
                 incident.regions.push(bounded_to(region, MAX_LOGGED_VALUE).into_owned());
             }
         }
-        let sample = IncidentSample {
-            time: now,
-            operation: record.operation,
-            class: record.class,
-            http_status: record.http_status,
-            request_id: record.request_id.map(|id| bounded_to(id, MAX_LOGGED_VALUE).into_owned()),
-            extended_request_id: extended_id.map(|id| bounded_to(id, MAX_EXTENDED_ID).into_owned()),
-        };
         if incident.samples.len() < MAX_SAMPLES {
-            incident.samples.push(sample);
+            incident.samples.push(IncidentSample {
+                time: now,
+                operation: record.operation,
+                class: record.class,
+                http_status: record.http_status,
+                request_id: record.request_id.map(|id| bounded_to(id, MAX_LOGGED_VALUE).into_owned()),
+                extended_request_id: extended_id.map(|id| bounded_to(id, MAX_EXTENDED_ID).into_owned()),
+            });
         } else {
-            incident.samples[incident.next] = sample;
+            // The oldest sample's place, and its strings' memory: a full ring allocates nothing.
+            let slot = &mut incident.samples[incident.next];
+            slot.time = now;
+            slot.operation = record.operation;
+            slot.class = record.class;
+            slot.http_status = record.http_status;
+            assign_bounded(&mut slot.request_id, record.request_id, MAX_LOGGED_VALUE);
+            assign_bounded(&mut slot.extended_request_id, extended_id, MAX_EXTENDED_ID);
         }
         incident.next = (incident.next + 1) % MAX_SAMPLES;
     }
@@ -228,7 +225,7 @@ impl IncidentLog {
             regions: incident.regions.clone(),
             first_seen: incident.first_seen,
             last_seen: incident.last_seen,
-            counts: CLASSES.iter().zip(incident.counts).filter(|(_, n)| *n > 0).map(|(c, n)| (*c, n)).collect(),
+            counts: ErrorClass::ALL.iter().zip(incident.counts).filter(|(_, n)| *n > 0).map(|(c, n)| (*c, n)).collect(),
             operations,
             samples,
         })
@@ -312,6 +309,16 @@ mod tests {
         assert!(text.starts_with("Service: signer (region us-east-1, eu-west-1)\nTime window (UTC): 2026-01-01T00:00:00Z to 2026-01-01T00:00:30Z\n"), "{text}");
         assert!(text.contains("Failed attempts: 31 (30 internal_server_error, 1 server_error)"), "{text}");
         assert!(text.contains("  2026-01-01T00:00:30Z GetSigningProfile 500 server_error req-30 ext/2=\n"), "{text}");
+
+        // A full ring reuses its places: nothing of an older sample stays in them.
+        for i in 31..31 + MAX_SAMPLES as u64 {
+            let mut record = failure("ListSigningProfiles", ErrorClass::Transient, "");
+            (record.http_status, record.request_id) = (None, None);
+            log.record(at(i), None, &record, None);
+        }
+        let report = log.report("signer").unwrap();
+        assert!(report.samples.iter().all(|s| s.request_id.is_none() && s.extended_request_id.is_none()));
+        assert!(report.samples.iter().all(|s| (s.operation, s.http_status) == ("ListSigningProfiles", None)));
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub(crate) struct Operation {
 pub(crate) struct ServiceState {
     /// The service.
     pub service: &'static Service,
-    /// Its [`CALLS`](crate::telemetry::CALLS) series, built once.
+    /// Its metric series (calls, and each failing operation's error path), built once.
     pub calls: CallMetrics,
     /// Indexed like the service catalog's operations, plus one last entry (the service's own
     /// settings) for operations the catalog does not know; `None` when the config disables the

@@ -12,8 +12,10 @@ use std::time::Duration;
 
 use metrics::{counter, gauge, histogram, Key, Label, Level, Unit};
 
+use crate::adapter::ErrorClass;
 use crate::breaker::{CircuitState, Transition, TransitionReason};
 use crate::catalog::ServiceCatalog;
+use crate::decide::GiveUpReason;
 
 /// The `tracing` target of every event this crate emits.
 pub const LOG_TARGET: &str = "aws_server_errors";
@@ -112,8 +114,13 @@ pub(crate) fn bounded(value: &str) -> Cow<'_, str> {
 
 /// [`bounded`], to at most `max` characters.
 pub(crate) fn bounded_to(value: &str, max: usize) -> Cow<'_, str> {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "._:/@+=-".contains(c);
-    if value.len() <= max && value.chars().all(safe) {
+    const fn safe_byte(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'/' | b'@' | b'+' | b'=' | b'-')
+    }
+    let safe = |c: char| c.is_ascii() && safe_byte(c as u8);
+    // The common case, a request id or code already safe, checked a byte at a time (any byte of
+    // a multi-byte character is unsafe, and sends it to the general case).
+    if value.len() <= max && value.bytes().all(safe_byte) {
         return Cow::Borrowed(value);
     }
     let mut out: String = value.chars().take(max).map(|c| if safe(c) { c } else { '_' }).collect();
@@ -179,18 +186,24 @@ impl Outcome {
     }
 }
 
-/// The [`CALLS`] and [`CALL_ATTEMPTS`] series of one service's operations, built at the first
-/// call and reused: every call of an enabled service records here, so no label vector is built
-/// per call. Kept in the policy's state of the service (bounded by its operations).
+/// The series of one service's operations, built once and reused, so that recording a metric
+/// builds no label vector and hashes no key: the [`CALLS`] and [`CALL_ATTEMPTS`] series of every
+/// operation (every call records there), built at the first call; and the series of the error
+/// path ([`ATTEMPT_ERRORS`], [`RETRIES`], [`RETRY_DELAY`], [`GIVE_UPS`]) of each operation, built
+/// at its first failed attempt. Kept in the policy's state of the service (bounded by its
+/// operations). An operation the catalog does not know records through the `metrics` macros.
 #[derive(Debug)]
 pub(crate) struct CallMetrics {
     catalog: &'static ServiceCatalog,
     keys: OnceLock<Box<[CallKeys]>>,
+    /// One slot per operation of the catalog.
+    errors: Box<[OnceLock<Box<ErrorKeys>>]>,
 }
 
 impl CallMetrics {
     pub fn new(catalog: &'static ServiceCatalog) -> Self {
-        Self { catalog, keys: OnceLock::new() }
+        let errors = catalog.operations.iter().map(|_| OnceLock::new()).collect();
+        Self { catalog, keys: OnceLock::new(), errors }
     }
 
     /// The keys of every operation of the catalog, in catalog order.
@@ -200,23 +213,49 @@ impl CallMetrics {
             catalog
                 .operations
                 .iter()
-                .map(|op| {
-                    let labels = |outcome: Option<Outcome>| {
-                        let mut labels = vec![
-                            Label::from_static_parts("rpc.service", catalog.service),
-                            Label::from_static_parts("rpc.method", op.name),
-                        ];
-                        labels.extend(outcome.map(|o| Label::from_static_parts("outcome", o.as_str())));
-                        labels
-                    };
-                    CallKeys {
-                        calls: Outcome::ALL.map(|o| Key::from_parts(CALLS, labels(Some(o)))),
-                        attempts: Key::from_parts(CALL_ATTEMPTS, labels(None)),
-                    }
+                .map(|op| CallKeys {
+                    calls: Outcome::ALL.map(|o| key(CALLS, catalog.service, op.name, &[("outcome", o.as_str())])),
+                    attempts: key(CALL_ATTEMPTS, catalog.service, op.name, &[]),
                 })
                 .collect()
         })
     }
+
+    /// The error-path keys of the operation at `operation`; `None` past the catalog.
+    fn errors(&self, operation: usize) -> Option<&ErrorKeys> {
+        let service = self.catalog.service;
+        let method = self.catalog.operations.get(operation)?.name;
+        Some(self.errors[operation].get_or_init(|| {
+            Box::new(ErrorKeys {
+                attempt_errors: Default::default(),
+                retries: ErrorClass::ALL.map(|c| key(RETRIES, service, method, &[("error.class", c.as_str())])),
+                retry_delay: key(RETRY_DELAY, service, method, &[]),
+                give_ups: GiveUpReason::ALL.map(|r| key(GIVE_UPS, service, method, &[("reason", r.as_str())])),
+            })
+        }))
+    }
+}
+
+/// The key of series `name` of one operation, with the `extra` labels after `rpc.service` and
+/// `rpc.method`.
+fn key(name: &'static str, service: &'static str, method: &'static str, extra: &[(&'static str, &'static str)]) -> Key {
+    let mut labels =
+        vec![Label::from_static_parts("rpc.service", service), Label::from_static_parts("rpc.method", method)];
+    labels.extend(extra.iter().map(|&(k, v)| Label::from_static_parts(k, v)));
+    Key::from_parts(name, labels)
+}
+
+/// The error-path series of one operation.
+#[derive(Debug)]
+struct ErrorKeys {
+    /// [`ATTEMPT_ERRORS`] by class ([`ErrorClass::index`]), for the first `error.type` seen with
+    /// that class (the operation's one error of the class, as a rule); other types build theirs.
+    attempt_errors: [OnceLock<Key>; 6],
+    /// [`RETRIES`] by the retried attempt's class.
+    retries: [Key; 6],
+    retry_delay: Key,
+    /// [`GIVE_UPS`] by reason (`reason as usize`).
+    give_ups: [Key; 8],
 }
 
 /// Counts one call and its attempts. `method` is the operation at `operation` in the catalog, or,
@@ -253,26 +292,75 @@ struct CallKeys {
     attempts: Key,
 }
 
+/// The key of a service's [`RETRY_BUDGET_TOKENS`] gauge (built once, by its budget).
+pub(crate) fn budget_tokens_key(service: &'static str) -> Key {
+    Key::from_parts(RETRY_BUDGET_TOKENS, vec![Label::from_static_parts("rpc.service", service)])
+}
+
 /// Reports the tokens left in a service's retry budget.
-pub(crate) fn record_budget_tokens(service: &'static str, tokens: f64) {
-    gauge!(RETRY_BUDGET_TOKENS, "rpc.service" => service).set(tokens);
+pub(crate) fn record_budget_tokens(key: &Key, tokens: f64) {
+    metrics::with_recorder(|recorder| recorder.register_gauge(key, &METADATA).set(tokens));
 }
 
-pub(crate) fn record_attempt_error(service: &'static str, method: &'static str, class: &'static str, error_type: &str) {
-    counter!(ATTEMPT_ERRORS,
-        "rpc.service" => service, "rpc.method" => method, "error.class" => class, "error.type" => error_type.to_owned())
-    .increment(1);
-}
-
-pub(crate) fn record_retry(service: &'static str, method: &'static str, class: &'static str, delay: Option<Duration>) {
-    counter!(RETRIES, "rpc.service" => service, "rpc.method" => method, "error.class" => class).increment(1);
-    if let Some(delay) = delay {
-        histogram!(RETRY_DELAY, "rpc.service" => service, "rpc.method" => method).record(delay.as_secs_f64());
+/// Counts one failed attempt of the operation at `operation` (named `method`).
+pub(crate) fn record_attempt_error(
+    series: &CallMetrics,
+    operation: usize,
+    method: &'static str,
+    class: ErrorClass,
+    error_type: &'static str,
+) {
+    let cached = series.errors(operation).map(|keys| {
+        keys.attempt_errors[class.index()].get_or_init(|| {
+            let labels = [("error.class", class.as_str()), ("error.type", error_type)];
+            key(ATTEMPT_ERRORS, series.catalog.service, method, &labels)
+        })
+    });
+    match cached.filter(|key| key.labels().nth(3).is_some_and(|l| l.value() == error_type)) {
+        Some(key) => metrics::with_recorder(|recorder| recorder.register_counter(key, &METADATA).increment(1)),
+        None => counter!(ATTEMPT_ERRORS, "rpc.service" => series.catalog.service, "rpc.method" => method,
+            "error.class" => class.as_str(), "error.type" => error_type)
+        .increment(1),
     }
 }
 
-pub(crate) fn record_give_up(service: &'static str, method: &'static str, reason: &'static str) {
-    counter!(GIVE_UPS, "rpc.service" => service, "rpc.method" => method, "reason" => reason).increment(1);
+/// Counts a retry of the operation at `operation`, sent after an attempt of class `class`, and
+/// its delay if the policy chose it.
+pub(crate) fn record_retry(
+    series: &CallMetrics,
+    operation: usize,
+    method: &'static str,
+    class: ErrorClass,
+    delay: Option<Duration>,
+) {
+    match series.errors(operation) {
+        Some(keys) => metrics::with_recorder(|recorder| {
+            recorder.register_counter(&keys.retries[class.index()], &METADATA).increment(1);
+            if let Some(delay) = delay {
+                recorder.register_histogram(&keys.retry_delay, &METADATA).record(delay.as_secs_f64());
+            }
+        }),
+        None => {
+            let service = series.catalog.service;
+            counter!(RETRIES, "rpc.service" => service, "rpc.method" => method, "error.class" => class.as_str())
+                .increment(1);
+            if let Some(delay) = delay {
+                histogram!(RETRY_DELAY, "rpc.service" => service, "rpc.method" => method).record(delay.as_secs_f64());
+            }
+        }
+    }
+}
+
+/// Counts a call of the operation at `operation` that ended in an error, by `reason`.
+pub(crate) fn record_give_up(series: &CallMetrics, operation: usize, method: &'static str, reason: GiveUpReason) {
+    match series.errors(operation) {
+        Some(keys) => metrics::with_recorder(|recorder| {
+            recorder.register_counter(&keys.give_ups[reason as usize], &METADATA).increment(1);
+        }),
+        None => counter!(GIVE_UPS, "rpc.service" => series.catalog.service, "rpc.method" => method,
+            "reason" => reason.as_str())
+        .increment(1),
+    }
 }
 
 #[cfg(test)]
@@ -297,10 +385,73 @@ mod tests {
         }
     }
 
+    /// The cached series carry the labels the `metrics` macros would give them, and an
+    /// `error.type` other than the one cached for its class gets its own series.
+    #[test]
+    fn the_error_paths_cached_series_are_the_macros_series() {
+        use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+        use metrics_util::MetricKind;
+
+        let pinpoint = crate::testing::PINPOINT.catalog();
+        let series = CallMetrics::new(pinpoint);
+        let get_app = pinpoint.operation_index("GetApp").unwrap();
+        let past_catalog = pinpoint.operations.len();
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        metrics::with_local_recorder(&recorder, || {
+            let internal = ErrorClass::InternalServerError;
+            record_attempt_error(&series, get_app, "GetApp", internal, "InternalServerErrorException");
+            record_attempt_error(&series, get_app, "GetApp", internal, "InternalServerErrorException");
+            record_attempt_error(&series, get_app, "GetApp", internal, "500");
+            record_attempt_error(&series, past_catalog, "NewOperation", internal, "500");
+            record_retry(&series, get_app, "GetApp", internal, Some(Duration::from_millis(40)));
+            record_retry(&series, past_catalog, "NewOperation", ErrorClass::Throttling, None);
+            record_give_up(&series, get_app, "GetApp", GiveUpReason::RetryBudget);
+        });
+        let mut seen: Vec<(MetricKind, String, Vec<String>, String)> = snapshotter
+            .snapshot()
+            .into_vec()
+            .into_iter()
+            .map(|(key, _, _, value)| {
+                let (kind, key) = key.into_parts();
+                let labels = key.labels().map(|l| format!("{}={}", l.key(), l.value())).collect();
+                let value = match value {
+                    DebugValue::Counter(n) => n.to_string(),
+                    DebugValue::Histogram(samples) => format!("{samples:?}"),
+                    DebugValue::Gauge(g) => g.to_string(),
+                };
+                (kind, key.name().to_owned(), labels, value)
+            })
+            .collect();
+        seen.sort();
+        let labels = |method: &str, extra: &[&str]| {
+            let mut l = vec!["rpc.service=Pinpoint".to_owned(), format!("rpc.method={method}")];
+            l.extend(extra.iter().map(|e| e.to_string()));
+            l
+        };
+        let counter = |name: &str, method: &str, extra: &[&str], n: &str| {
+            (MetricKind::Counter, name.to_owned(), labels(method, extra), n.to_owned())
+        };
+        let class = "error.class=internal_server_error";
+        let mut expected = vec![
+            counter(ATTEMPT_ERRORS, "GetApp", &[class, "error.type=InternalServerErrorException"], "2"),
+            counter(ATTEMPT_ERRORS, "GetApp", &[class, "error.type=500"], "1"),
+            counter(ATTEMPT_ERRORS, "NewOperation", &[class, "error.type=500"], "1"),
+            counter(RETRIES, "GetApp", &[class], "1"),
+            counter(RETRIES, "NewOperation", &["error.class=throttling"], "1"),
+            counter(GIVE_UPS, "GetApp", &["reason=retry_budget"], "1"),
+            (MetricKind::Histogram, RETRY_DELAY.to_owned(), labels("GetApp", &[]), "[0.04]".to_owned()),
+        ];
+        expected.sort();
+        assert_eq!(seen, expected);
+    }
+
     #[test]
     fn server_values_are_bounded_and_sanitised() {
         assert_eq!(bounded("00000000-0000-4000-8000-000000000001"), "00000000-0000-4000-8000-000000000001");
         assert_eq!(bounded("a b\nc"), "a_b_c");
+        assert_eq!(bounded("ü-ok"), "_-ok", "a character outside ASCII, one byte or several");
+        assert_eq!(bounded("Root=1-abc;Parent=53995c3f"), "Root=1-abc_Parent=53995c3f");
         let long = "x".repeat(70_000);
         let cut = bounded(&long);
         assert_eq!(cut.len(), MAX_LOGGED_VALUE + 3);

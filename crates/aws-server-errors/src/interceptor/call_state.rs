@@ -44,10 +44,11 @@ pub(super) struct ClientRetry {
 }
 
 impl ClientRetry {
-    fn of(cfg: &ConfigBag) -> Self {
+    fn of(cfg: &mut ConfigBag) -> Self {
         Self {
             config: cfg.load::<RetryConfig>().cloned().unwrap_or_else(RetryConfig::standard),
-            call_attempts: cfg.load::<CallOverride>().map(CallOverride::attempts),
+            // Where `CallOverride`'s hook put it: a miss searches no other layer.
+            call_attempts: cfg.interceptor_state().load::<CallOverride>().map(CallOverride::attempts),
             bucket: cfg.load::<TokenBucket>().cloned(),
             bucket_overridden: false,
         }
@@ -96,20 +97,21 @@ pub(super) struct PendingRetry {
 #[derive(Debug)]
 pub(super) struct LastFailure {
     pub class: ErrorClass,
-    pub error_type: String,
+    /// Its `error.type` (a name of the crate or catalog, never a server-sent string).
+    pub error_type: &'static str,
     pub decision: Decision,
 }
 
 impl CallState {
     /// The state of a call whose first failed attempt `owner` is handling.
-    pub fn new(owner: u64, operation: Operation, cfg: &ConfigBag, class: ErrorClass) -> Self {
+    pub fn new(owner: u64, operation: Operation, cfg: &mut ConfigBag, class: ErrorClass) -> Self {
         Self {
             owner,
             operation,
             client: ClientRetry::of(cfg),
             tally: Tally::default(),
             retry: PendingRetry::default(),
-            last: LastFailure { class, error_type: String::new(), decision: Decision::ClientPolicy },
+            last: LastFailure { class, error_type: "", decision: Decision::ClientPolicy },
         }
     }
 
@@ -141,8 +143,7 @@ impl CallState {
         needs_admission: bool,
     ) {
         self.last.class = record.class;
-        self.last.error_type.clear();
-        self.last.error_type.push_str(record.error_type());
+        self.last.error_type = record.error_type();
         self.last.decision = decision;
         self.retry.token = token;
         self.retry.expected = !matches!(decision, Decision::GiveUp(_));
@@ -160,7 +161,7 @@ mod tests {
 
     fn state() -> CallState {
         let operation = Operation { index: 0, name: "GetApp", retry_safety: RetrySafety::SafeHttpMethod };
-        CallState::new(1, operation, &ConfigBag::base(), ErrorClass::InternalServerError)
+        CallState::new(1, operation, &mut ConfigBag::base(), ErrorClass::InternalServerError)
     }
 
     #[test]
@@ -187,7 +188,7 @@ mod tests {
 
     #[test]
     fn retries_disabled_for_the_call_leave_the_policy_one_attempt() {
-        let mut client = ClientRetry::of(&ConfigBag::base());
+        let mut client = ClientRetry::of(&mut ConfigBag::base());
         assert_eq!(client.policy_attempts(4), 4);
         client.call_attempts = Some(6);
         assert_eq!(client.policy_attempts(4), 6);
@@ -201,7 +202,7 @@ mod tests {
         let mut record = ClassifiedError::bare(ErrorClass::ServerError);
         record.http_status = Some(502);
         s.decided(&record, Decision::ClientPolicy, None, true);
-        assert_eq!((s.last.class, s.last.error_type.as_str()), (ErrorClass::ServerError, "502"));
+        assert_eq!((s.last.class, s.last.error_type), (ErrorClass::ServerError, "502"));
         assert!(s.retry.expected && s.retry.needs_admission);
         s.decided(&record, Decision::GiveUp(crate::decide::GiveUpReason::MaxAttempts), None, false);
         assert!(!s.retry.expected);

@@ -132,6 +132,20 @@ impl ServerErrorInterceptor {
         true
     }
 
+    /// Whether this registration makes the call's one deposit into the retry budget: the first
+    /// registration of the budget's policy that sees the call's success does. Free when the policy
+    /// has one registration for the service; otherwise a config-bag marker.
+    fn owns_deposit(&self, cfg: &mut ConfigBag) -> bool {
+        if self.state.registrations.load(std::sync::atomic::Ordering::Relaxed) <= 1 {
+            return true;
+        }
+        if own::<Deposited>(cfg).is_some() {
+            return false;
+        }
+        cfg.interceptor_state().store_put(Deposited);
+        true
+    }
+
     /// Asks the breaker to admit a call (or a retry) now: reports the transition it causes, and
     /// stores a half-open probe's slot in the call's bag.
     ///
@@ -228,7 +242,7 @@ impl Intercept for ServerErrorInterceptor {
         if breaker.state() == CircuitState::Closed || !self.in_breaker(cfg) {
             return Ok(());
         }
-        if cfg.load::<Probe>().is_some() {
+        if own::<Probe>(cfg).is_some() {
             return Ok(()); // another registration admitted it as a probe
         }
         if let Err(retry_after) = self.admit(breaker, runtime_components, cfg) {
@@ -270,7 +284,7 @@ impl Intercept for ServerErrorInterceptor {
         if cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts()) <= 1 {
             return Ok(());
         }
-        let needs_admission = match cfg.load::<CallState>() {
+        let needs_admission = match own::<CallState>(cfg) {
             Some(state) if state.owner == self.id && state.retry.expected => state.retry.needs_admission,
             _ => return Ok(()),
         };
@@ -296,8 +310,8 @@ impl Intercept for ServerErrorInterceptor {
             Decision::Retry { delay } => Some(delay),
             _ => None,
         };
-        let operation = state.operation.name;
-        telemetry::record_retry(self.service(), operation, state.last.class.as_str(), delay);
+        let op = state.operation;
+        telemetry::record_retry(&self.state.calls, op.index, op.name, state.last.class, delay);
         Ok(())
     }
 
@@ -313,7 +327,7 @@ impl Intercept for ServerErrorInterceptor {
         // Whether the call is a half-open probe (and of this registration): only looked up while
         // the breaker is not closed, so the closed success path reads one atomic.
         let probe = match &self.state.breaker {
-            Some(breaker) if breaker.state() != CircuitState::Closed => match cfg.load::<Probe>() {
+            Some(breaker) if breaker.state() != CircuitState::Closed => match own::<Probe>(cfg) {
                 Some(p) if p.owner != self.id => return Ok(()),
                 p => p.is_some(),
             },
@@ -328,14 +342,18 @@ impl Intercept for ServerErrorInterceptor {
             None => return Ok(()),
         };
 
-        if let Some(state) = cfg.load::<CallState>().filter(|s| s.owner == self.id && s.retry.refused_by_breaker) {
+        // The call's state, from its earlier failed attempts (in the interceptor layer, where a
+        // miss is cheap: the bag's other layers are not searched).
+        let existing = own::<CallState>(cfg).map(|s| (s.owner, s.operation, s.retry.refused_by_breaker));
+        if existing.is_some_and(|(owner, _, refused)| owner == self.id && refused) {
             // The attempt this registration's breaker refused before it was sent: the call ends
             // (its error is the `CircuitOpen`), and nothing is counted for an attempt not sent.
-            let give_up = state.client.config.clone().with_max_attempts(attempt);
+            let client = &own::<CallState>(cfg).expect("loaded above").client;
+            let give_up = client.config.clone().with_max_attempts(attempt);
             cfg.interceptor_state().store_put(give_up);
             return Ok(());
         }
-        let existing = cfg.load::<CallState>().map(|s| (s.owner, s.operation));
+        let existing = existing.map(|(owner, operation, _)| (owner, operation));
         let Some(operation) = existing.map(|(_, op)| op).or_else(|| self.operation_of(cfg)) else { return Ok(()) };
         // The first registration that sees the call owns it; the others stand aside.
         let owner = existing.is_none_or(|(owner, _)| owner == self.id);
@@ -400,7 +418,7 @@ impl Intercept for ServerErrorInterceptor {
         if decision == Decision::GiveUp(GiveUpReason::RetryBudget) {
             self.state.incidents.log_once(self.service(), Trigger::BudgetEmpty);
         }
-        report_attempt(&record, attempt, limit, decision);
+        report_attempt(&self.state.calls, operation.index, &record, attempt, limit, decision);
         Ok(())
     }
 
@@ -412,7 +430,7 @@ impl Intercept for ServerErrorInterceptor {
     ) -> Result<(), BoxError> {
         // Successes were reported by `read_after_attempt`; only failures remain.
         let Some(Err(error)) = context.output_or_error() else { return Ok(()) };
-        let Some(state) = cfg.load::<CallState>() else {
+        let Some(state) = own::<CallState>(cfg) else {
             // No attempt failed through this policy: the call failed before or outside its
             // attempts (a request that could not be built, an interceptor's error). A call the
             // breaker refused was counted where it was refused.
@@ -430,27 +448,22 @@ impl Intercept for ServerErrorInterceptor {
         }
         let service = self.service();
         let operation = state.operation.name;
-        telemetry::record_call(
-            &self.state.calls,
-            state.operation.index,
-            operation,
-            Outcome::Failed,
-            state.tally.attempts,
-        );
+        let index = state.operation.index;
+        telemetry::record_call(&self.state.calls, index, operation, Outcome::Failed, state.tally.attempts);
         let reason = match state.last.decision {
             Decision::GiveUp(reason) => reason,
             _ if error.is_timeout_error() => GiveUpReason::Timeout,
             Decision::Retry { .. } => GiveUpReason::SdkRefused,
             Decision::ClientPolicy => GiveUpReason::ClientPolicy,
         };
-        telemetry::record_give_up(service, operation, reason.as_str());
+        telemetry::record_give_up(&self.state.calls, index, operation, reason);
         event!(
             target: LOG_TARGET,
             Level::WARN,
             rpc.system = "aws-api",
             rpc.service = service,
             rpc.method = operation,
-            error.type = state.last.error_type.as_str(),
+            error.type = state.last.error_type,
             error.class = state.last.class.as_str(),
             attempts = state.tally.attempts,
             outcome = "failure",
@@ -466,8 +479,7 @@ impl ServerErrorInterceptor {
     /// retries, the refund of the last retry's token and the outcome's log.
     fn succeeded(&self, cfg: &mut ConfigBag, runtime_components: &RuntimeComponents, attempt: u32, probe: bool) {
         if let Some(budget) = &self.state.budget {
-            if !budget.is_full() && cfg.load::<Deposited>().is_none() {
-                cfg.interceptor_state().store_put(Deposited);
+            if !budget.is_full() && self.owns_deposit(cfg) {
                 budget.deposit();
             }
         }
@@ -524,6 +536,15 @@ impl ServerErrorInterceptor {
             "call succeeded after retries"
         );
     }
+}
+
+/// A value this crate stored in the call's interceptor layer: looked up there only, so that a miss
+/// (the common case: the success path stores nothing) does not search every layer of the bag.
+fn own<T>(cfg: &mut ConfigBag) -> Option<&T>
+where
+    T: Storable<Storer = StoreReplace<T>> + Send + Sync + std::fmt::Debug + 'static,
+{
+    cfg.interceptor_state().load::<T>()
 }
 
 /// Whether the attempt was ended by the SDK's operation timeout (all attempts), rather than by

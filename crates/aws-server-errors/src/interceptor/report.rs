@@ -4,12 +4,20 @@ use tracing::{event, Level};
 
 use crate::adapter::ClassifiedError;
 use crate::decide::Decision;
-use crate::telemetry::{self, bounded, LOG_TARGET};
+use crate::telemetry::{self, bounded, CallMetrics, LOG_TARGET};
 
-/// One event per failed attempt, WARN when the policy gives up. Server-controlled values are
-/// bounded ([`bounded`]); the message and the body are never logged.
-pub(super) fn report_attempt(record: &ClassifiedError<'_>, attempt: u32, max_attempts: u32, decision: Decision) {
-    telemetry::record_attempt_error(record.service, record.operation, record.class.as_str(), record.error_type());
+/// One event per failed attempt of the operation at `operation` in the catalog, WARN when the
+/// policy gives up. Server-controlled values are bounded ([`bounded`]); the message and the body
+/// are never logged. The fields are computed only when a subscriber wants the event.
+pub(super) fn report_attempt(
+    series: &CallMetrics,
+    operation: usize,
+    record: &ClassifiedError<'_>,
+    attempt: u32,
+    max_attempts: u32,
+    decision: Decision,
+) {
+    telemetry::record_attempt_error(series, operation, record.operation, record.class, record.error_type());
     let delay_ms = match decision {
         Decision::Retry { delay } => Some(delay.as_millis() as u64),
         _ => None,
@@ -18,9 +26,7 @@ pub(super) fn report_attempt(record: &ClassifiedError<'_>, attempt: u32, max_att
         Decision::GiveUp(reason) => Some(reason.as_str()),
         _ => None,
     };
-    let detail = record.detail.map(|d| format!("{}={}", d.member, bounded(d.value)));
-    let request_id = record.request_id.map(bounded);
-    let error_type = bounded(record.error_type());
+    // `event!` evaluates these field expressions only when the event is enabled.
     macro_rules! attempt_event {
         ($level:ident) => {
             event!(
@@ -29,10 +35,10 @@ pub(super) fn report_attempt(record: &ClassifiedError<'_>, attempt: u32, max_att
                 rpc.system = "aws-api",
                 rpc.service = record.service,
                 rpc.method = record.operation,
-                aws.request_id = request_id.as_deref(),
-                error.type = error_type.as_ref(),
+                aws.request_id = record.request_id.map(bounded).as_deref(),
+                error.type = record.error_type(),
                 error.class = record.class.as_str(),
-                error.detail = detail,
+                error.detail = record.detail.map(|d| format!("{}={}", d.member, bounded(d.value))),
                 http.response.status_code = record.http_status,
                 failure = record.failure.as_str(),
                 may_have_been_applied = record.may_have_been_applied(),
