@@ -53,7 +53,22 @@ impl GiveUpReason {
         }
     }
 
-    /// Every reason, in declaration order (`reason as usize` is the position in it).
+    /// The reason's position in [`ALL`](Self::ALL), for tables indexed by reason. (A match, so
+    /// that a new reason fails to compile here until `ALL` has it.)
+    pub(crate) const fn index(self) -> usize {
+        match self {
+            Self::NotRetrySafe => 0,
+            Self::MaxAttempts => 1,
+            Self::TimeBudget => 2,
+            Self::RetryBudget => 3,
+            Self::CircuitOpen => 4,
+            Self::SdkRefused => 5,
+            Self::Timeout => 6,
+            Self::ClientPolicy => 7,
+        }
+    }
+
+    /// Every reason, in [`index`](Self::index) order.
     pub(crate) const ALL: [Self; 8] = [
         Self::NotRetrySafe,
         Self::MaxAttempts,

@@ -129,7 +129,7 @@ struct Incident {
     regions: Vec<String>,
     first_seen: SystemTime,
     last_seen: SystemTime,
-    counts: [u64; 6],
+    counts: [u64; ErrorClass::ALL.len()],
     operations: Vec<(&'static str, u64)>,
     /// A ring: `next` is where the next sample goes.
     samples: Vec<IncidentSample>,
@@ -166,7 +166,7 @@ impl IncidentLog {
                 regions: Vec::new(),
                 first_seen: now,
                 last_seen: now,
-                counts: [0; 6],
+                counts: [0; ErrorClass::ALL.len()],
                 operations: Vec::new(),
                 samples: Vec::with_capacity(MAX_SAMPLES),
                 next: 0,

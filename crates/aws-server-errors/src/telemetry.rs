@@ -250,12 +250,12 @@ fn key(name: &'static str, service: &'static str, method: &'static str, extra: &
 struct ErrorKeys {
     /// [`ATTEMPT_ERRORS`] by class ([`ErrorClass::index`]), for the first `error.type` seen with
     /// that class (the operation's one error of the class, as a rule); other types build theirs.
-    attempt_errors: [OnceLock<Key>; 6],
+    attempt_errors: [OnceLock<Key>; ErrorClass::ALL.len()],
     /// [`RETRIES`] by the retried attempt's class.
-    retries: [Key; 6],
+    retries: [Key; ErrorClass::ALL.len()],
     retry_delay: Key,
-    /// [`GIVE_UPS`] by reason (`reason as usize`).
-    give_ups: [Key; 8],
+    /// [`GIVE_UPS`] by reason ([`GiveUpReason::index`]).
+    give_ups: [Key; GiveUpReason::ALL.len()],
 }
 
 /// Counts one call and its attempts. `method` is the operation at `operation` in the catalog, or,
@@ -355,7 +355,7 @@ pub(crate) fn record_retry(
 pub(crate) fn record_give_up(series: &CallMetrics, operation: usize, method: &'static str, reason: GiveUpReason) {
     match series.errors(operation) {
         Some(keys) => metrics::with_recorder(|recorder| {
-            recorder.register_counter(&keys.give_ups[reason as usize], &METADATA).increment(1);
+            recorder.register_counter(&keys.give_ups[reason.index()], &METADATA).increment(1);
         }),
         None => counter!(GIVE_UPS, "rpc.service" => series.catalog.service, "rpc.method" => method,
             "reason" => reason.as_str())
@@ -382,6 +382,16 @@ mod tests {
             let labels: Vec<_> = key.labels().map(|l| (l.key(), l.value())).collect();
             assert_eq!(key.name(), CALLS);
             assert_eq!(labels, [("rpc.service", "Pinpoint"), ("rpc.method", "GetApp"), ("outcome", outcome.as_str())]);
+        }
+    }
+
+    #[test]
+    fn class_and_reason_tables_are_indexed_in_order() {
+        for (i, class) in ErrorClass::ALL.into_iter().enumerate() {
+            assert_eq!(class.index(), i, "{class:?}");
+        }
+        for (i, reason) in GiveUpReason::ALL.into_iter().enumerate() {
+            assert_eq!(reason.index(), i, "{reason:?}");
         }
     }
 
