@@ -996,6 +996,43 @@ mod control {
         assert_eq!(capture.events_with("attempt failed").len(), 3);
     }
 
+    /// Two policies on one client: the first registration owns the call, and a successful call
+    /// makes one deposit, into the first registration's budget, whether its earlier attempts
+    /// failed (the call's state carries the fact) or not (a marker does).
+    #[tokio::test]
+    async fn two_policies_on_one_client_make_one_deposit_per_call() {
+        use aws_server_errors_signer::ServerErrorPolicyExt as _;
+        // 3 failed calls' attempts (2 retries each, both tokens spent), then one failed attempt.
+        let plan = FaultPlan::new().rule(Rule::new(Fault::InternalError).first(3 + 3 + 1));
+        let env = Env::start(plan).await;
+        let budget = |ratio| {
+            PolicyConfig::builder()
+                .max_attempts(3)
+                .jitter(Jitter::None)
+                .retry_budget(RetryBudgetConfig { enabled: true, capacity: 10, ratio })
+                .build()
+                .and_then(aws_server_errors_integration_tests::with_services)
+                .unwrap()
+        };
+        let (p1, p2) = (budget(0.5), budget(0.5));
+        let tokens = |p: &ServerErrorPolicy| p.retry_budget_tokens(&aws_server_errors_signer::SERVICE).unwrap();
+        let builder = || aws_sdk_signer::config::Builder::from(&env.sdk);
+        let only_p2 = Signer(aws_sdk_signer::Client::from_conf(builder().server_error_policy(&p2).build()));
+        let both = Signer(aws_sdk_signer::Client::from_conf(
+            builder().server_error_policy(&p1).server_error_policy(&p2).build(),
+        ));
+        assert_eq!(only_p2.call_safe().await, Outcome::InternalServerError);
+        assert_eq!(both.call_safe().await, Outcome::InternalServerError);
+        assert_eq!((tokens(&p1), tokens(&p2)), (8.0, 8.0), "each owner spent its two retries' tokens");
+        // A failed attempt, then success: the retry's token goes back, and p1 alone deposits.
+        assert_eq!(both.call_safe().await, Outcome::Ok);
+        assert_eq!((tokens(&p1), tokens(&p2)), (8.5, 8.0));
+        // Success at once: again p1 alone.
+        assert_eq!(both.call_safe().await, Outcome::Ok);
+        assert_eq!((tokens(&p1), tokens(&p2)), (9.0, 8.0));
+        assert_eq!(env.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"), 3 + 3 + 2 + 1);
+    }
+
     /// `RetryConfig::disabled()` for one call, through `config_override`, means no retry on that
     /// call; the next call has the policy's retries again.
     #[tokio::test]

@@ -62,8 +62,9 @@ impl ErrorClass {
         Self::Unknown,
     ];
 
-    /// The class's position in [`ALL`](Self::ALL), for tables indexed by class. (A match, so
-    /// that a new class fails to compile here until `ALL` has it.)
+    /// The class's position in [`ALL`](Self::ALL), for tables indexed by class (sized by
+    /// `ALL`). A new class needs an arm here and its entry in `ALL` at that position; the test
+    /// `class_and_reason_tables_are_indexed_in_order` checks that the two agree for `ALL`.
     pub(crate) const fn index(self) -> usize {
         match self {
             Self::InternalServerError => 0,
@@ -103,7 +104,8 @@ pub struct ClassifiedError<'a> {
     /// Where the error falls in the shared taxonomy.
     pub class: ErrorClass,
     /// The modeled error shape's name (e.g. `"InternalServerException"`), or for an error the
-    /// crate does not model, the error code the service sent; `None` when there is neither.
+    /// crate does not model, the error code the service sent; `None` when there is neither. Set
+    /// by the constructors, which also record the name [`error_type`](Self::error_type) returns.
     pub shape: Option<&'a str>,
     /// `true` when `shape` is a shape the SDK crate models for this operation.
     pub modeled: bool,

@@ -53,8 +53,9 @@ impl GiveUpReason {
         }
     }
 
-    /// The reason's position in [`ALL`](Self::ALL), for tables indexed by reason. (A match, so
-    /// that a new reason fails to compile here until `ALL` has it.)
+    /// The reason's position in [`ALL`](Self::ALL), for tables indexed by reason (sized by
+    /// `ALL`). A new reason needs an arm here and its entry in `ALL` at that position; the test
+    /// `class_and_reason_tables_are_indexed_in_order` checks that the two agree for `ALL`.
     pub(crate) const fn index(self) -> usize {
         match self {
             Self::NotRetrySafe => 0,

@@ -197,7 +197,8 @@ impl IncidentLog {
                 extended_request_id: extended_id.map(|id| bounded_to(id, MAX_EXTENDED_ID).into_owned()),
             });
         } else {
-            // The oldest sample's place, and its strings' memory: a full ring allocates nothing.
+            // The oldest sample's place, and its strings' memory: a full ring allocates only for
+            // a value that had to be cleaned or cut, or that outgrows the string kept.
             let slot = &mut incident.samples[incident.next];
             slot.time = now;
             slot.operation = record.operation;

@@ -25,9 +25,20 @@ pub(super) struct CallState {
     pub retry: PendingRetry,
     /// The last failure, for the call's outcome.
     pub last: LastFailure,
+    /// The call's one deposit into a retry budget was made (see [`Deposited`]).
+    pub deposited: bool,
 }
 
 impl Storable for CallState {
+    type Storer = StoreReplace<Self>;
+}
+
+/// The call's one deposit into a retry budget was made: the marker for a call with no
+/// [`CallState`] (none of its attempts failed), which carries the same fact once it has one.
+#[derive(Debug)]
+pub(super) struct Deposited;
+
+impl Storable for Deposited {
     type Storer = StoreReplace<Self>;
 }
 
@@ -44,11 +55,11 @@ pub(super) struct ClientRetry {
 }
 
 impl ClientRetry {
-    fn of(cfg: &mut ConfigBag) -> Self {
+    fn of(cfg: &ConfigBag) -> Self {
         Self {
             config: cfg.load::<RetryConfig>().cloned().unwrap_or_else(RetryConfig::standard),
-            // Where `CallOverride`'s hook put it: a miss searches no other layer.
-            call_attempts: cfg.interceptor_state().load::<CallOverride>().map(CallOverride::attempts),
+            // Its hook stores it in the interceptor layer, but the type is public: any layer counts.
+            call_attempts: cfg.load::<CallOverride>().map(CallOverride::attempts),
             bucket: cfg.load::<TokenBucket>().cloned(),
             bucket_overridden: false,
         }
@@ -105,6 +116,7 @@ pub(super) struct LastFailure {
 impl CallState {
     /// The state of a call whose first failed attempt `owner` is handling.
     pub fn new(owner: u64, operation: Operation, cfg: &mut ConfigBag, class: ErrorClass) -> Self {
+        let deposited = cfg.interceptor_state().load::<Deposited>().is_some();
         Self {
             owner,
             operation,
@@ -112,6 +124,7 @@ impl CallState {
             tally: Tally::default(),
             retry: PendingRetry::default(),
             last: LastFailure { class, error_type: "", decision: Decision::ClientPolicy },
+            deposited,
         }
     }
 
@@ -188,7 +201,7 @@ mod tests {
 
     #[test]
     fn retries_disabled_for_the_call_leave_the_policy_one_attempt() {
-        let mut client = ClientRetry::of(&mut ConfigBag::base());
+        let mut client = ClientRetry::of(&ConfigBag::base());
         assert_eq!(client.policy_attempts(4), 4);
         client.call_attempts = Some(6);
         assert_eq!(client.policy_attempts(4), 6);

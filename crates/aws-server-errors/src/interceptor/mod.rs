@@ -35,7 +35,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use tracing::{event, Level};
 
-use self::call_state::CallState;
+use self::call_state::{CallState, Deposited};
 use self::report::report_attempt;
 use self::steer::steer;
 use crate::adapter::OperationError;
@@ -84,14 +84,6 @@ impl Storable for Probe {
     type Storer = StoreReplace<Self>;
 }
 
-/// The call's one deposit into the retry budget was made.
-#[derive(Debug)]
-struct Deposited;
-
-impl Storable for Deposited {
-    type Storer = StoreReplace<Self>;
-}
-
 /// The breakers that have counted the outcome of the call's current attempt, by the address of
 /// their service state. Stored only when a service's policy has more than one registration, so
 /// that two registrations of one policy on a client count each outcome once.
@@ -132,12 +124,13 @@ impl ServerErrorInterceptor {
         true
     }
 
-    /// Whether this registration makes the call's one deposit into the retry budget: the first
-    /// registration of the budget's policy that sees the call's success does. Free when the policy
-    /// has one registration for the service; otherwise a config-bag marker.
+    /// Whether this registration makes the call's one deposit into a retry budget: the first
+    /// registration (of any policy on the client) that sees the call succeed does. Recorded in
+    /// the call's state when an attempt failed before (nothing more is stored), else in a
+    /// [`Deposited`] marker.
     fn owns_deposit(&self, cfg: &mut ConfigBag) -> bool {
-        if self.state.registrations.load(std::sync::atomic::Ordering::Relaxed) <= 1 {
-            return true;
+        if let Some(state) = cfg.get_mut_from_interceptor_state::<CallState>() {
+            return !std::mem::replace(&mut state.deposited, true);
         }
         if own::<Deposited>(cfg).is_some() {
             return false;
