@@ -320,7 +320,7 @@ pub static SERVICES: [&Service; 8] = [
     &aws_server_errors_s3::SERVICE,
 ];
 
-/// A policy validated against the five services ([`ServerErrorPolicy::with_services`]).
+/// A policy validated against the services of [`SERVICES`] ([`ServerErrorPolicy::with_services`]).
 ///
 /// # Errors
 /// The config's first error.

@@ -1,4 +1,4 @@
-//! End to end: real SDK clients of the five services, the SDK's default HTTP client, SigV4 with
+//! End to end: real SDK clients of every service with an adapter crate, the SDK's default HTTP client, SigV4 with
 //! fake credentials, over HTTP to the loopback fault server. Time is virtual: the SDK's sleep is
 //! `InstantSleep` on a `ManualTimeSource`, so a backoff is recorded, not waited for.
 //!
@@ -611,7 +611,7 @@ async fn s3_errors_inside_a_200_are_internal_errors_and_retried() {
     }
 }
 
-/// The documented example config is valid against the five services, names and all.
+/// The documented example config is valid against the services, names and all.
 #[test]
 fn the_documented_example_config_is_valid_against_the_services() {
     let config: PolicyConfig = toml::from_str(include_str!("../../docs/example-policy.toml")).unwrap();

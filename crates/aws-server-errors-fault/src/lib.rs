@@ -1,5 +1,5 @@
-//! Wire-exact failures of the services that have an adapter crate (Signer, Pinpoint, Account,
-//! Backup Gateway and Connect Cases), for testing code that calls them. A service is named by its
+//! Wire-exact failures of the services that have an adapter crate, for testing code that calls
+//! them. A service is named by its
 //! adapter crate's `SERVICE` handle, the one the policy takes; what the kit puts on the wire comes
 //! from the service's generated catalog (its protocol, error shapes and their members), so the
 //! kit itself names no service.
@@ -16,9 +16,9 @@
 //!   ([`FaultInjectingClient::latency`]);
 //! - a loopback HTTP server, [`FaultServer`], for `endpoint_url`: the SDK's real HTTP stack.
 //!
-//! Failures are what each service sends: restJson1 for Signer, Pinpoint, Account and Connect
-//! Cases, Smithy RPC v2 CBOR for Backup Gateway, so the SDK's own deserializers parse them into
-//! the service's typed errors. Requests the plan does not fail go to a [`Responder`] (by default
+//! Failures are what each service sends in its protocol (restJson1, Smithy RPC v2 CBOR, awsJson,
+//! awsQuery, restXml; ec2Query services get a bare 500), so the SDK's own deserializers parse them
+//! into the service's typed errors. Requests the plan does not fail go to a [`Responder`] (by default
 //! [`MinimalSuccess`], a `200` valid for the SDK's builders; a closure with [`responder_fn`]) or,
 //! for the HTTP client, to a real HTTP client of your choice.
 //!
@@ -473,8 +473,9 @@ where
     }
 }
 
-/// A `200` success of `service` with `body`, encoded as its protocol does (JSON for restJson1,
-/// CBOR for RPC v2 CBOR), with a request id: for a [`Responder`] that returns its own output.
+/// A `200` success of `service` with `body`, encoded as its protocol does (JSON for restJson1 and
+/// awsJson, CBOR for RPC v2 CBOR; an empty body, `body` not encoded, for the XML protocols), with
+/// a request id: for a [`Responder`] that returns its own output.
 pub fn success_response(service: &'static Service, body: &serde_json::Value) -> Response<Bytes> {
     wire::success_with_body(service, body, "responder")
 }

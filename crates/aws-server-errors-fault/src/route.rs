@@ -12,11 +12,11 @@ pub fn service_of(
     authorization: Option<&str>,
     services: &[&'static Service],
 ) -> Option<&'static Service> {
-    if let Some(rest) = path.strip_prefix("/service/") {
-        let name = rest.split('/').next()?;
-        return services.iter().copied().find(|s| s.catalog().model_service == name);
-    }
-    if let Some((name, _)) = target.and_then(|t| t.split_once('.')) {
+    let model_service = match path.strip_prefix("/service/") {
+        Some(rest) => Some(rest.split('/').next()?),
+        None => target.and_then(|t| t.split_once('.')).map(|(name, _)| name),
+    };
+    if let Some(name) = model_service {
         return services.iter().copied().find(|s| s.catalog().model_service == name);
     }
     let scope = authorization?.split("Credential=").nth(1)?;
@@ -54,7 +54,7 @@ pub fn operation_of(
 ) -> Option<&'static OperationSpec> {
     let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
     let bucketed;
-    let path = match host.and_then(virtual_host_bucket).filter(|_| catalog.protocol == Protocol::RestXml) {
+    let path = match host.filter(|_| catalog.protocol == Protocol::RestXml).and_then(virtual_host_bucket) {
         Some(bucket) => {
             bucketed = format!("/{bucket}{path}");
             bucketed.as_str()

@@ -108,7 +108,7 @@ impl FaultServer {
         format!("http://{}", self.addr)
     }
 
-    /// An `SdkConfig` wired to this server, for clients of any of the five services: see
+    /// An `SdkConfig` wired to this server, for clients of any of the services it serves: see
     /// [`sdk_config`].
     pub fn sdk_config(&self) -> SdkConfig {
         sdk_config(&self.url())
@@ -134,7 +134,7 @@ pub async fn refused_endpoint() -> std::io::Result<String> {
     Ok(format!("http://{addr}"))
 }
 
-/// An `SdkConfig` for clients of the five services that talk to `endpoint_url` (a
+/// An `SdkConfig` for clients of any service that talk to `endpoint_url` (a
 /// [`FaultServer::url`], or [`refused_endpoint`]): fake static credentials (`AKIDFAULTKIT`),
 /// region `us-east-1`, the latest behaviour version, Tokio's sleep, and the endpoint URL.
 ///

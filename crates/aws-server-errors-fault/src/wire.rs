@@ -29,12 +29,14 @@ pub const ERROR_CODE: &str = "InjectedFault";
 /// body member named for it, as Pinpoint's `RequestID`).
 pub fn error_response(service: &Service, fault: &Fault, request_id: &str) -> Response<Bytes> {
     let catalog = service.catalog();
-    let (status, shape) = match fault {
+    // The error's shape, and its code for the XML protocols (SNS `Throttled`, S3 `SlowDown`).
+    let (status, shape, code) = match fault {
         Fault::Throttling => (
             StatusCode::from_u16(catalog.throttling_status).unwrap_or(StatusCode::TOO_MANY_REQUESTS),
             catalog.throttling_shape,
+            catalog.wire_codes.1,
         ),
-        _ => (StatusCode::INTERNAL_SERVER_ERROR, catalog.internal_error_shape),
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, catalog.internal_error_shape, catalog.wire_codes.0),
     };
     let mut builder = Response::builder().status(status).header("x-amzn-RequestId", request_id);
     if let Fault::BareStatus { status, body } = fault {
@@ -47,11 +49,7 @@ pub fn error_response(service: &Service, fault: &Fault, request_id: &str) -> Res
             .expect("response parts are valid");
     }
     if let Fault::Malformed = fault {
-        // What a load balancer in front of a service sends: no error type, not JSON.
-        return builder
-            .header("Content-Type", "text/html")
-            .body(Bytes::from_static(b"<html><body><h1>500 Internal Server Error</h1></body></html>"))
-            .expect("static response parts are valid");
+        return gateway_500(builder);
     }
     if let Fault::InternalErrorWithRetryAfter(value) = fault {
         builder = builder.header("Retry-After", HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static("")));
@@ -62,10 +60,7 @@ pub fn error_response(service: &Service, fault: &Fault, request_id: &str) -> Res
                 "x-amzn-ErrorType",
                 format!("{shape}:http://internal.amazon.com/coral/{}/", catalog.model_namespace),
             );
-            let members = error_members(catalog.error_body_members, request_id);
-            let body: serde_json::Map<String, serde_json::Value> =
-                members.into_iter().map(|(k, v)| (k.to_owned(), v.into())).collect();
-            Bytes::from(serde_json::Value::Object(body).to_string())
+            json_error(None, catalog.error_body_members, request_id)
         }
         Protocol::RpcV2Cbor => {
             builder = builder.header("Content-Type", "application/cbor").header("smithy-protocol", "rpc-v2-cbor");
@@ -77,19 +72,11 @@ pub fn error_response(service: &Service, fault: &Fault, request_id: &str) -> Res
         Protocol::AwsJson1_0 | Protocol::AwsJson1_1 => {
             builder = builder.header("Content-Type", aws_json_content_type(catalog.protocol));
             let shape_id = format!("{}#{shape}", catalog.model_namespace);
-            let mut body = serde_json::Map::new();
-            body.insert("__type".to_owned(), shape_id.into());
-            for (name, value) in error_members(catalog.error_body_members, request_id) {
-                body.insert(name.to_owned(), value.into());
-            }
-            Bytes::from(serde_json::Value::Object(body).to_string())
+            json_error(Some(shape_id), catalog.error_body_members, request_id)
         }
         Protocol::AwsQuery => {
             builder = builder.header("Content-Type", "text/xml");
-            let (code, kind) = match fault {
-                Fault::Throttling => (catalog.wire_codes.1, "Sender"),
-                _ => (catalog.wire_codes.0, "Receiver"),
-            };
+            let kind = if *fault == Fault::Throttling { "Sender" } else { "Receiver" };
             Bytes::from(format!(
                 "<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>{MESSAGE}</Message></Error>\
                  <RequestId>{request_id}</RequestId></ErrorResponse>"
@@ -104,10 +91,6 @@ pub fn error_response(service: &Service, fault: &Fault, request_id: &str) -> Res
                 .header("Content-Type", "application/xml")
                 .header("x-amz-request-id", request_id)
                 .header("x-amz-id-2", host_id.as_str());
-            let code = match fault {
-                Fault::Throttling => catalog.wire_codes.1,
-                _ => catalog.wire_codes.0,
-            };
             Bytes::from(format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{MESSAGE}</Message>\
                  <RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>"
@@ -115,14 +98,31 @@ pub fn error_response(service: &Service, fault: &Fault, request_id: &str) -> Res
         }
         Protocol::Ec2Query => {
             // Not spoken yet: a bare 500, as a gateway would send.
-            return builder
-                .status(StatusCode::INTERNAL_SERVER_ERROR)
-                .header("Content-Type", "text/html")
-                .body(Bytes::from_static(b"<html><body><h1>500 Internal Server Error</h1></body></html>"))
-                .expect("static response parts are valid");
+            return gateway_500(builder.status(StatusCode::INTERNAL_SERVER_ERROR));
         }
     };
     builder.body(body).expect("response parts are valid")
+}
+
+/// What a load balancer in front of a service sends for a 500: no error type, not the protocol's
+/// format.
+fn gateway_500(builder: http::response::Builder) -> Response<Bytes> {
+    builder
+        .header("Content-Type", "text/html")
+        .body(Bytes::from_static(b"<html><body><h1>500 Internal Server Error</h1></body></html>"))
+        .expect("static response parts are valid")
+}
+
+/// A JSON error body: `__type` first when given (awsJson), then the error's members.
+fn json_error(type_id: Option<String>, members: &'static [&'static str], request_id: &str) -> Bytes {
+    let mut body = serde_json::Map::new();
+    if let Some(type_id) = type_id {
+        body.insert("__type".to_owned(), type_id.into());
+    }
+    for (name, value) in error_members(members, request_id) {
+        body.insert(name.to_owned(), value.into());
+    }
+    Bytes::from(serde_json::Value::Object(body).to_string())
 }
 
 /// The body members of an injected error, from the internal-error shape's members as the model
@@ -148,7 +148,8 @@ fn error_members<'a>(members: &'static [&'static str], request_id: &'a str) -> V
 }
 
 /// A valid success of `operation`: `200` with its required string members (nested in required
-/// structures) set to non-empty placeholders (`"fault-kit-<member>"`), as JSON or CBOR; the SDK
+/// structures) set to non-empty placeholders (`"fault-kit-<member>"`), in the service's protocol
+/// (awsQuery: the two wrappers; restXml: the output's root element, if it has one); the SDK
 /// fills every other required member with its own default (client-side error correction). So an
 /// id the response carries (Connect Cases `CreateCase`'s `caseId`) can be used in a next request.
 pub fn success(service: &Service, operation: Option<&str>, request_id: &str) -> Response<Bytes> {
@@ -191,8 +192,8 @@ fn aws_json_content_type(protocol: Protocol) -> &'static str {
 }
 
 /// A success with `body` (a JSON value), encoded as the service's protocol does: JSON for
-/// restJson1 and awsJson, CBOR for RPC v2 CBOR (an empty XML document for the XML protocols,
-/// not spoken yet).
+/// restJson1 and awsJson, CBOR for RPC v2 CBOR; for the XML protocols, an empty body (`body` is
+/// not encoded).
 pub fn success_with_body(service: &Service, body: &serde_json::Value, request_id: &str) -> Response<Bytes> {
     let builder = Response::builder().status(StatusCode::OK).header("x-amzn-RequestId", request_id);
     let protocol = service.catalog().protocol;
@@ -216,26 +217,12 @@ pub fn success_with_body(service: &Service, body: &serde_json::Value, request_id
     .expect("response parts are valid")
 }
 
-/// A minimal success: `200` with an empty JSON object or CBOR map. The SDK fills the output's
-/// required members with defaults (client-side error correction: `""` for a string). For
-/// benchmarks, where the body must be the same for every operation; [`success`] is valid for the
-/// SDK's builders.
+/// A minimal success: `200` with an empty JSON object or CBOR map (an empty body for the XML
+/// protocols). The SDK fills the output's required members with defaults (client-side error
+/// correction: `""` for a string). For benchmarks, where the body must be the same for every
+/// operation; [`success`] is valid for the SDK's builders.
 pub fn empty_success(service: &Service, request_id: &str) -> Response<Bytes> {
-    let builder = Response::builder().status(StatusCode::OK).header("x-amzn-RequestId", request_id);
-    let protocol = service.catalog().protocol;
-    match protocol {
-        Protocol::RestJson1 => builder.header("Content-Type", "application/json").body(Bytes::from_static(b"{}")),
-        Protocol::AwsJson1_0 | Protocol::AwsJson1_1 => {
-            builder.header("Content-Type", aws_json_content_type(protocol)).body(Bytes::from_static(b"{}"))
-        }
-        Protocol::RestXml | Protocol::AwsQuery | Protocol::Ec2Query => {
-            builder.header("Content-Type", "application/xml").header("x-amz-request-id", request_id).body(Bytes::new())
-        }
-        Protocol::RpcV2Cbor => {
-            builder.header("Content-Type", "application/cbor").header("smithy-protocol", "rpc-v2-cbor").body(cbor(&[]))
-        }
-    }
-    .expect("static response parts are valid")
+    success_with_body(service, &serde_json::Value::Object(serde_json::Map::new()), request_id)
 }
 
 /// A CBOR map of text keys to text values, encoded with `ciborium`.

@@ -225,17 +225,7 @@ every service, with the policy (its read fails twice, its write always):"
             "s3" => s3::run(&sdk, &policy).await,
             other => unreachable!("no example for {other}"),
         };
-        let name = service.name();
-        let classes: Vec<&str> = ["internal_server_error", "server_error", "throttling", "unknown"]
-            .into_iter()
-            .filter(|class| {
-                metrics.new_total(
-                    &format!("{name} class {class}"),
-                    ATTEMPT_ERRORS,
-                    &[("rpc.service", name), ("error.class", class)],
-                ) > 0
-            })
-            .collect();
+        let classes: Vec<&str> = CLASSES.into_iter().filter(|class| new_attempt_errors(class) > 0).collect();
         let results: Vec<String> = calls
             .iter()
             .map(|c| format!("{} {}", c.operation, if c.outcome == "ok" { "ok" } else { "error" }))
