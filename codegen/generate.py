@@ -207,7 +207,6 @@ def generate() -> dict[pathlib.Path, str]:
         "See [configuration.md](configuration.md) to override this per service or operation.",
         "",
     ]
-    sources = []
     for service, info in SERVICES.items():
         crate_dir, version = crates[service]
         facts = json.loads((FACTS / f"{service}.json").read_text())
@@ -215,7 +214,6 @@ def generate() -> dict[pathlib.Path, str]:
         overlay = json.loads(overlay_path.read_text()) if overlay_path.exists() else {}
         overlay = {k: v for k, v in overlay.items() if not k.startswith("_")}
         sdk_service, signing_name, protocol, ops = parse_crate(crate_dir, facts["model_protocol"])
-        sources.append(f"aws-sdk-{service} {version}")
         rows = []
         doc_rows = []
         counts: dict[str, int] = {}

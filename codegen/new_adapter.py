@@ -82,17 +82,18 @@ def service_entry(key: str, given_internal: str | None, given_throttling: list[s
     given, for a service whose models do not carry them)."""
     facts = json.loads((CODEGEN / "model-facts" / f"{key}.json").read_text())
     errors = facts["errors"]
-    if given_internal:
-        return {"display": facts.get("sdk_id") or key, "internal": given_internal, "throttling": given_throttling or ["ThrottlingException"]}
     internal = [n for n, e in errors.items() if e["fault"] == "server" and e.get("http_status") in (500, None)]
     # A modeled 500 named Internal* first, then any Internal*, then any other server fault.
     internal.sort(key=lambda n: (errors[n].get("http_status") != 500, "nternal" not in n, n))
     throttling = [n for n, e in errors.items() if e["throttling"] or e.get("http_status") == 429]
     throttling += [n for n in SDK_THROTTLING_CODES if n in errors and n not in throttling]
-    if not internal:
+    if not (given_internal or internal):
         sys.exit(f"error: the models of {key} have no server-fault error: write its entry in codegen/services.json by hand")
-    display = facts.get("sdk_id") or key
-    return {"display": display, "internal": internal[0], "throttling": throttling or ["ThrottlingException"]}
+    return {
+        "display": facts.get("sdk_id") or key,
+        "internal": given_internal or internal[0],
+        "throttling": given_throttling or throttling or ["ThrottlingException"],
+    }
 
 
 CARGO_TOML = """[package]

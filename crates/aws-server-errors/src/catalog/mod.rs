@@ -37,7 +37,9 @@ pub enum Protocol {
 /// Why an operation may or may not be retried after an internal-server error.
 ///
 /// The first variant that applies wins, in the order listed. Sources: the service's Smithy model
-/// for the traits and HTTP method, the SDK crate for whether it fills an idempotency token.
+/// for the traits and HTTP method, the SDK crate for whether it fills an idempotency token, the
+/// project's reviewed citations of AWS documentation, and AWS's naming conventions
+/// (`docs/retry-safety.md` lists each operation's verdict and source).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RetrySafety {
     /// The model marks the operation `@readonly`.
