@@ -23,7 +23,7 @@ fn policy(max_attempts: u32) -> ServerErrorPolicy {
         .max_backoff(ms(40))
         .jitter(Jitter::None)
         .build()
-        .and_then(aws_server_errors_integration_tests::with_services)
+        .and_then(with_services)
         .unwrap()
 }
 
@@ -127,7 +127,7 @@ async fn not_retry_safe_is_sent_once<C: Case>() {
         .initial_backoff(ms(10))
         .operation(C::SERVICE.catalog().key(), C::UNSAFE_OP, |o| o.retry_non_idempotent = Some(true))
         .build()
-        .and_then(aws_server_errors_integration_tests::with_services)
+        .and_then(with_services)
         .unwrap();
     let client = C::client(&env.sdk, Some(&allowed));
     assert_eq!(client.call_unsafe().await, Outcome::InternalServerError);
@@ -172,7 +172,7 @@ async fn disabled_service_is_plain<C: Case>() {
         .max_attempts(5)
         .disable_service(C::SERVICE.catalog().key())
         .build()
-        .and_then(aws_server_errors_integration_tests::with_services)
+        .and_then(with_services)
         .unwrap();
     assert!(!disabled.is_enabled(C::SERVICE));
     let mut runs = Vec::new();
@@ -207,16 +207,13 @@ async fn one_name_per_service<C: Case>() {
         [service.key(), service.name(), &service.name().to_uppercase(), &spaced, &service.key().replace("e", "e-")]
     {
         let config = PolicyConfig::builder().disable_service(name).build().unwrap();
-        let policy = aws_server_errors_integration_tests::with_services(config).unwrap();
+        let policy = with_services(config).unwrap();
         for other in SERVICES {
             assert_eq!(policy.is_enabled(other), other != service, "{name:?} names {} only", service.key());
         }
     }
     let typo = format!("{}x", service.key());
-    let error = aws_server_errors_integration_tests::with_services(
-        PolicyConfig::builder().disable_service(&typo).build().unwrap(),
-    )
-    .unwrap_err();
+    let error = with_services(PolicyConfig::builder().disable_service(&typo).build().unwrap()).unwrap_err();
     let message = error.to_string();
     assert!(message.contains(&format!("did you mean {}?", service.key())), "{message}");
     for other in SERVICES {
@@ -250,7 +247,7 @@ async fn breaker_opens_and_closes<C: Case>() {
         .circuit_breaker(breaker)
         .service(C::SERVICE.key(), |s| s.circuit_breaker = true.into())
         .build()
-        .and_then(aws_server_errors_integration_tests::with_services)
+        .and_then(with_services)
         .unwrap();
     let client = C::client_in(&env.sdk, Some(&policy), Some(&format!("breaker-{}", C::SERVICE.key())));
     for _ in 0..2 {
@@ -339,12 +336,12 @@ async fn e_connect_cases_retry_after_is_honoured_within_bounds() {
         .jitter(Jitter::None)
         .retry_hint(RetryHintConfig { honour: true, max: Duration::from_secs(2) })
         .build()
-        .and_then(aws_server_errors_integration_tests::with_services)
+        .and_then(with_services)
         .unwrap();
     let client = ConnectCases::client(&env.sdk, Some(&policy));
 
     assert_eq!(client.call_safe().await, Outcome::Ok);
-    assert_eq!(env.attempts(&aws_server_errors_connectcases::SERVICE, "GetDomain"), 4);
+    assert_eq!(env.attempts(ConnectCases::SERVICE, "GetDomain"), 4);
     assert_eq!(env.sleep.logs(), [Duration::from_secs(1), Duration::from_secs(2), ms(40)]);
     let failed = capture.events_with("attempt failed");
     assert_eq!(failed.iter().map(|e| e["delay_ms"].as_str()).collect::<Vec<_>>(), ["1000", "2000", "40"]);
@@ -362,20 +359,11 @@ async fn e_connect_cases_retry_after_is_honoured_within_bounds() {
 async fn e_retry_after_past_the_time_budget_gives_up() {
     let env = Env::start(FaultPlan::new().fail_always(Fault::InternalErrorWithRetryAfter("1".into()))).await;
     let capture = Capture::start();
-    let policy = PolicyConfig::builder()
-        .max_attempts(5)
-        .time_budget(ms(1500))
-        .build()
-        .and_then(aws_server_errors_integration_tests::with_services)
-        .unwrap();
+    let policy = PolicyConfig::builder().max_attempts(5).time_budget(ms(1500)).build().and_then(with_services).unwrap();
     let client = ConnectCases::client(&env.sdk, Some(&policy));
 
     assert_eq!(client.call_safe().await, Outcome::InternalServerError);
-    assert_eq!(
-        env.attempts(&aws_server_errors_connectcases::SERVICE, "GetDomain"),
-        2,
-        "retry at 1 s, then 2 s > 1.5 s"
-    );
+    assert_eq!(env.attempts(ConnectCases::SERVICE, "GetDomain"), 2, "retry at 1 s, then 2 s > 1.5 s");
     assert_eq!(env.sleep.logs(), [Duration::from_secs(1)]);
     assert_eq!(capture.events_with("call failed")[0]["reason"], "time_budget");
 }
@@ -389,7 +377,7 @@ async fn pinpoint_tag_operations_classify_unhandled_internal_errors() {
     let client = Pinpoint::client(&env.sdk, Some(&policy(3))).0;
 
     client.list_tags_for_resource().resource_arn("arn:aws:mobiletargeting:x").send().await.unwrap();
-    assert_eq!(env.attempts(&aws_server_errors_pinpoint::SERVICE, "ListTagsForResource"), 3);
+    assert_eq!(env.attempts(Pinpoint::SERVICE, "ListTagsForResource"), 3);
     let failed = capture.events_with("attempt failed");
     assert!(failed.iter().all(|e| e["error.class"] == "internal_server_error"), "{failed:?}");
     assert!(failed.iter().all(|e| e["error.type"] == "InternalServerErrorException"), "{failed:?}");
@@ -405,7 +393,7 @@ async fn pinpoint_tag_operations_classify_unhandled_internal_errors() {
         .unwrap_err();
     use aws_sdk_pinpoint::error::ProvideErrorMetadata;
     assert_eq!(err.into_service_error().code(), Some("InternalServerErrorException"));
-    assert_eq!(env.attempts(&aws_server_errors_pinpoint::SERVICE, "TagResource"), 1);
+    assert_eq!(env.attempts(Pinpoint::SERVICE, "TagResource"), 1);
 }
 
 /// A 500 without an error type and with an HTML body (a load balancer's) is an internal-server
@@ -419,11 +407,7 @@ async fn a_bare_500_is_an_internal_server_error_by_its_status() {
 
     let outcome = client.call_safe().await;
     assert!(matches!(outcome, Outcome::Other(ref s) if s.contains("Unhandled")), "{outcome:?}");
-    assert_eq!(
-        env.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"),
-        5,
-        "the policy's 5, not the client's 3"
-    );
+    assert_eq!(env.attempts(Signer::SERVICE, "GetSigningProfile"), 5, "the policy's 5, not the client's 3");
     let failed = capture.events_with("attempt failed");
     assert!(
         failed.iter().all(|e| e["error.class"] == "internal_server_error" && e["error.type"] == "500"),
@@ -445,20 +429,12 @@ async fn bare_502_503_504_are_server_errors_by_their_status() {
         let capture = Capture::start();
         let client = Signer::client(&env.sdk, Some(&policy(5)));
         assert!(matches!(client.call_safe().await, Outcome::Other(_)));
-        assert_eq!(
-            env.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"),
-            3,
-            "{status}: the client's 3"
-        );
+        assert_eq!(env.attempts(Signer::SERVICE, "GetSigningProfile"), 3, "{status}: the client's 3");
         let code = status.to_string();
         let failed = capture.events_with("attempt failed");
         assert!(failed.iter().all(|e| e["error.class"] == "server_error" && e["error.type"] == code), "{failed:?}");
         let _ = client.call_unsafe().await;
-        assert_eq!(
-            env.attempts(&aws_server_errors_signer::SERVICE, "AddProfilePermission"),
-            write_attempts,
-            "{status}"
-        );
+        assert_eq!(env.attempts(Signer::SERVICE, "AddProfilePermission"), write_attempts, "{status}");
     }
 }
 
@@ -486,7 +462,7 @@ async fn one_policy_on_five_clients_keeps_state_per_service() {
         .initial_backoff(ms(10))
         .retry_budget(RetryBudgetConfig { enabled: true, capacity: 2, ratio: 0.0 })
         .build()
-        .and_then(aws_server_errors_integration_tests::with_services)
+        .and_then(with_services)
         .unwrap();
     let signer = Signer::client(&env.sdk, Some(&policy));
     let pinpoint = Pinpoint::client(&env.sdk, Some(&policy));
@@ -498,18 +474,14 @@ async fn one_policy_on_five_clients_keeps_state_per_service() {
 
     signer.call_safe().await;
     signer.call_safe().await;
-    assert_eq!(
-        env.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"),
-        3 + 1,
-        "second call: budget empty"
-    );
+    assert_eq!(env.attempts(Signer::SERVICE, "GetSigningProfile"), 3 + 1, "second call: budget empty");
     assert_eq!(capture.events_with("call failed")[1]["reason"], "retry_budget");
-    assert_eq!(policy.retry_budget_tokens(&aws_server_errors_signer::SERVICE), Some(0.0));
+    assert_eq!(policy.retry_budget_tokens(Signer::SERVICE), Some(0.0));
 
     pinpoint.call_safe().await;
-    assert_eq!(env.attempts(&aws_server_errors_pinpoint::SERVICE, "GetApp"), 3, "Pinpoint's budget is its own");
-    assert_eq!(policy.retry_budget_tokens(&aws_server_errors_pinpoint::SERVICE), Some(0.0));
-    assert_eq!(policy.retry_budget_tokens(&aws_server_errors_account::SERVICE), Some(2.0));
+    assert_eq!(env.attempts(Pinpoint::SERVICE, "GetApp"), 3, "Pinpoint's budget is its own");
+    assert_eq!(policy.retry_budget_tokens(Pinpoint::SERVICE), Some(0.0));
+    assert_eq!(policy.retry_budget_tokens(Account::SERVICE), Some(2.0));
 }
 
 /// DynamoDB binds every operation to POST and its model has no `@readonly`: `GetItem` is retried
@@ -522,7 +494,7 @@ async fn a_read_by_naming_convention_is_retried_unless_switched_off() {
         let capture = Capture::start();
         let mut config = PolicyConfig::builder().initial_backoff(ms(10)).build().unwrap();
         config.retry_by_naming_convention = by_name;
-        let policy = aws_server_errors_integration_tests::with_services(config).unwrap();
+        let policy = with_services(config).unwrap();
         assert_eq!(DynamoDb::client(&env.sdk, Some(&policy)).call_safe().await, Outcome::InternalServerError);
         assert_eq!(env.attempts(DynamoDb::SERVICE, "GetItem"), attempts, "by name: {by_name}");
         assert_eq!(capture.events_with("attempt failed")[0]["retry_safety"], "naming_convention");
@@ -615,8 +587,8 @@ async fn s3_errors_inside_a_200_are_internal_errors_and_retried() {
 #[test]
 fn the_documented_example_config_is_valid_against_the_services() {
     let config: PolicyConfig = toml::from_str(include_str!("../../docs/example-policy.toml")).unwrap();
-    let policy = aws_server_errors_integration_tests::with_services(config).unwrap();
-    assert!(!policy.is_enabled(&aws_server_errors_account::SERVICE));
+    let policy = with_services(config).unwrap();
+    assert!(!policy.is_enabled(Account::SERVICE));
 }
 
 /// The policy keeps state only for the services it is registered on: no budget, breaker or
@@ -626,12 +598,8 @@ async fn state_and_gauges_only_for_registered_services() {
     let env = Env::start(FaultPlan::new()).await;
     let capture = Capture::start();
     let breaker = aws_server_errors::CircuitBreakerConfig { enabled: true, ..Default::default() };
-    let policy = PolicyConfig::builder()
-        .circuit_breaker(breaker)
-        .build()
-        .and_then(aws_server_errors_integration_tests::with_services)
-        .unwrap();
-    assert_eq!(policy.retry_budget_tokens(&aws_server_errors_signer::SERVICE), None);
+    let policy = PolicyConfig::builder().circuit_breaker(breaker).build().and_then(with_services).unwrap();
+    assert_eq!(policy.retry_budget_tokens(Signer::SERVICE), None);
     let signer = Signer::client(&env.sdk, Some(&policy));
     assert_eq!(signer.call_safe().await, Outcome::Ok);
     let gauges: Vec<_> =
@@ -640,7 +608,7 @@ async fn state_and_gauges_only_for_registered_services() {
             .flat_map(|name| capture.label_sets(name))
             .collect();
     assert_eq!(gauges, vec![vec![("rpc.service".to_owned(), "signer".to_owned())]; 2], "Signer's only");
-    assert_eq!(policy.retry_budget_tokens(&aws_server_errors_signer::SERVICE), Some(20.0));
+    assert_eq!(policy.retry_budget_tokens(Signer::SERVICE), Some(20.0));
     for other in &SERVICES[1..] {
         assert_eq!((policy.retry_budget_tokens(other), policy.circuit_state(other)), (None, None), "{other}");
     }
@@ -692,7 +660,7 @@ async fn default_successes_carry_ids_a_next_request_can_use() {
     let sdk = aws_server_errors_fault::sdk_config("http://localhost:1");
     let client = aws_sdk_connectcases::Client::from_conf(
         aws_sdk_connectcases::config::Builder::from(&sdk)
-            .http_client(injector.http_client(&aws_server_errors_connectcases::SERVICE))
+            .http_client(injector.http_client(ConnectCases::SERVICE))
             .build(),
     );
     let got = client
@@ -712,26 +680,17 @@ async fn in_process_client_passes_unfaulted_requests_through() {
 
     let upstream = FaultInjector::new(FaultPlan::new());
     let injector = FaultInjector::new(FaultPlan::new().fail_first(2, Fault::InternalError));
-    let http_client = injector
-        .http_client(&aws_server_errors_signer::SERVICE)
-        .passthrough(SharedHttpClient::new(upstream.http_client(&aws_server_errors_signer::SERVICE)));
+    let http_client =
+        injector.http_client(Signer::SERVICE).passthrough(SharedHttpClient::new(upstream.http_client(Signer::SERVICE)));
     let env = Env::start(FaultPlan::new()).await;
     let sdk = env.sdk.to_builder().http_client(http_client).build();
 
     assert_eq!(Signer::client(&sdk, Some(&policy(3))).call_safe().await, Outcome::Ok);
-    assert_eq!(
-        injector.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"),
-        3,
-        "all attempts seen in process"
-    );
+    assert_eq!(injector.attempts(Signer::SERVICE, "GetSigningProfile"), 3, "all attempts seen in process");
     let faults: Vec<_> = injector.requests().into_iter().map(|r| r.fault.is_some()).collect();
     assert_eq!(faults, [true, true, false]);
-    assert_eq!(
-        upstream.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"),
-        1,
-        "only the third went through"
-    );
-    assert_eq!(env.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"), 0, "nothing reached the network");
+    assert_eq!(upstream.attempts(Signer::SERVICE, "GetSigningProfile"), 1, "only the third went through");
+    assert_eq!(env.attempts(Signer::SERVICE, "GetSigningProfile"), 0, "nothing reached the network");
 }
 
 /// A committed-then-failed fault with a passthrough client: the upstream applies the request, the
@@ -745,14 +704,13 @@ async fn a_committed_fault_reaches_the_upstream_once_and_is_not_retried() {
     let upstream = FaultInjector::new(FaultPlan::new());
     let plan = FaultPlan::new().rule(Rule::new(Fault::InternalError).first(1).committed());
     let injector = FaultInjector::new(plan);
-    let http_client = injector
-        .http_client(&aws_server_errors_signer::SERVICE)
-        .passthrough(SharedHttpClient::new(upstream.http_client(&aws_server_errors_signer::SERVICE)));
+    let http_client =
+        injector.http_client(Signer::SERVICE).passthrough(SharedHttpClient::new(upstream.http_client(Signer::SERVICE)));
     let env = Env::start(FaultPlan::new()).await;
     let sdk = env.sdk.to_builder().http_client(http_client).build();
 
     assert_eq!(Signer::client(&sdk, Some(&policy(3))).call_unsafe().await, Outcome::InternalServerError);
-    assert_eq!(upstream.attempts(&aws_server_errors_signer::SERVICE, "AddProfilePermission"), 1, "applied upstream");
+    assert_eq!(upstream.attempts(Signer::SERVICE, "AddProfilePermission"), 1, "applied upstream");
     let records = injector.requests();
     assert_eq!(records.len(), 1, "sent once");
     assert_eq!((records[0].fault.as_ref(), records[0].applied), (Some(&Fault::InternalError), true));
@@ -761,11 +719,7 @@ async fn a_committed_fault_reaches_the_upstream_once_and_is_not_retried() {
     injector.reset();
     assert_eq!(Signer::client(&sdk, None).call_unsafe().await, Outcome::Ok);
     assert_eq!(injector.requests().len(), 2, "the SDK retried");
-    assert_eq!(
-        upstream.attempts(&aws_server_errors_signer::SERVICE, "AddProfilePermission"),
-        3,
-        "a duplicate side effect"
-    );
+    assert_eq!(upstream.attempts(Signer::SERVICE, "AddProfilePermission"), 3, "a duplicate side effect");
 }
 
 /// The policy's retries are limited by its own retry budget, not by the SDK's retry quota: with
@@ -787,7 +741,7 @@ async fn the_policy_retries_past_an_empty_sdk_quota_and_throttling_does_not() {
     let client = Signer(aws_sdk_signer::Client::from_conf(config));
 
     assert_eq!(client.call_safe().await, Outcome::InternalServerError);
-    assert_eq!(env.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"), 3, "the policy's 3 attempts");
+    assert_eq!(env.attempts(Signer::SERVICE, "GetSigningProfile"), 3, "the policy's 3 attempts");
     assert_eq!(capture.events_with("call failed")[0]["reason"], "max_attempts");
     assert!(bucket.is_empty(), "the partition's quota was not touched");
 
@@ -798,11 +752,7 @@ async fn the_policy_retries_past_an_empty_sdk_quota_and_throttling_does_not() {
         .build();
     let client = Signer(aws_sdk_signer::Client::from_conf(config));
     assert_eq!(client.call_safe().await, Outcome::Throttling);
-    assert_eq!(
-        throttled.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"),
-        1,
-        "the SDK's quota refused it"
-    );
+    assert_eq!(throttled.attempts(Signer::SERVICE, "GetSigningProfile"), 1, "the SDK's quota refused it");
 }
 
 /// A full quota stays full however many retries the policy makes: its retries cost the SDK's
@@ -823,11 +773,7 @@ async fn policy_retries_leave_the_sdk_quota_full() {
     for _ in 0..10 {
         assert_eq!(client.call_safe().await, Outcome::InternalServerError);
     }
-    assert_eq!(
-        env.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"),
-        30,
-        "20 retries, each of which would cost 10"
-    );
+    assert_eq!(env.attempts(Signer::SERVICE, "GetSigningProfile"), 30, "20 retries, each of which would cost 10");
     assert!(bucket.is_full(), "the SDK's quota is not the policy's");
 }
 
@@ -941,14 +887,14 @@ mod control {
     /// budget's tokens and the retries counted.
     async fn run_with_drops(drops: bool) -> (f64, u64) {
         let (injector, armed) = first_attempt_fails();
-        let sdk = virtual_time_sdk(injector.http_client(&aws_server_errors_signer::SERVICE).latency(ms(20)), clock());
+        let sdk = virtual_time_sdk(injector.http_client(Signer::SERVICE).latency(ms(20)), clock());
         let capture = Capture::start();
         let policy = PolicyConfig::builder()
             .initial_backoff(ms(100))
             .jitter(Jitter::None)
             .retry_budget(RetryBudgetConfig { enabled: true, capacity: 5, ratio: 0.0 })
             .build()
-            .and_then(aws_server_errors_integration_tests::with_services)
+            .and_then(with_services)
             .unwrap();
         let client = Signer::client_in(&sdk, Some(&policy), Some(&format!("drops-{drops}")));
         for i in 0..3000 {
@@ -962,7 +908,7 @@ mod control {
                 _ => assert_eq!(call.await, Outcome::Ok),
             }
         }
-        (policy.retry_budget_tokens(&aws_server_errors_signer::SERVICE).unwrap(), capture.counter(RETRIES, &[]))
+        (policy.retry_budget_tokens(Signer::SERVICE).unwrap(), capture.counter(RETRIES, &[]))
     }
 
     #[tokio::test(start_paused = true)]
@@ -988,7 +934,7 @@ mod control {
         let twice =
             Signer(aws_sdk_signer::Client::from_conf(once.config().to_builder().server_error_policy(&p).build()));
         assert_eq!(twice.call_safe().await, Outcome::InternalServerError);
-        assert_eq!(env.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"), 3);
+        assert_eq!(env.attempts(Signer::SERVICE, "GetSigningProfile"), 3);
         assert_eq!(env.sleep.logs(), [ms(10), ms(20)]);
         assert_eq!(capture.counter(RETRIES, &[]), 2);
         assert_eq!(capture.counter(ATTEMPT_ERRORS, &[]), 3);
@@ -1011,11 +957,11 @@ mod control {
                 .jitter(Jitter::None)
                 .retry_budget(RetryBudgetConfig { enabled: true, capacity: 10, ratio })
                 .build()
-                .and_then(aws_server_errors_integration_tests::with_services)
+                .and_then(with_services)
                 .unwrap()
         };
         let (p1, p2) = (budget(0.5), budget(0.5));
-        let tokens = |p: &ServerErrorPolicy| p.retry_budget_tokens(&aws_server_errors_signer::SERVICE).unwrap();
+        let tokens = |p: &ServerErrorPolicy| p.retry_budget_tokens(Signer::SERVICE).unwrap();
         let builder = || aws_sdk_signer::config::Builder::from(&env.sdk);
         let only_p2 = Signer(aws_sdk_signer::Client::from_conf(builder().server_error_policy(&p2).build()));
         let both = Signer(aws_sdk_signer::Client::from_conf(
@@ -1030,7 +976,7 @@ mod control {
         // Success at once: again p1 alone.
         assert_eq!(both.call_safe().await, Outcome::Ok);
         assert_eq!((tokens(&p1), tokens(&p2)), (9.0, 8.0));
-        assert_eq!(env.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"), 3 + 3 + 2 + 1);
+        assert_eq!(env.attempts(Signer::SERVICE, "GetSigningProfile"), 3 + 3 + 2 + 1);
     }
 
     /// `RetryConfig::disabled()` for one call, through `config_override`, means no retry on that
@@ -1047,9 +993,9 @@ mod control {
             .send()
             .await;
         assert!(result.unwrap_err().into_service_error().is_internal_service_error_exception());
-        assert_eq!(env.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"), 1);
+        assert_eq!(env.attempts(Signer::SERVICE, "GetSigningProfile"), 1);
         let _ = client.get_signing_profile().profile_name("p").send().await;
-        assert_eq!(env.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"), 1 + 3);
+        assert_eq!(env.attempts(Signer::SERVICE, "GetSigningProfile"), 1 + 3);
     }
 
     /// A client whose own `RetryConfig` is disabled gets no retry of any kind, from the SDK or
@@ -1063,7 +1009,7 @@ mod control {
         let config = aws_sdk_signer::config::Builder::from(&env.sdk).retry_config(RetryConfig::disabled());
         let client = aws_sdk_signer::Client::from_conf(config.server_error_policy(&p).build());
         assert!(client.get_signing_profile().profile_name("p").send().await.is_err());
-        assert_eq!(env.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"), 1);
+        assert_eq!(env.attempts(Signer::SERVICE, "GetSigningProfile"), 1);
         let _ = client
             .get_signing_profile()
             .profile_name("p")
@@ -1071,7 +1017,7 @@ mod control {
             .config_override(aws_sdk_signer::Config::builder().retry_config(RetryConfig::standard()))
             .send()
             .await;
-        assert_eq!(env.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"), 1 + 3);
+        assert_eq!(env.attempts(Signer::SERVICE, "GetSigningProfile"), 1 + 3);
     }
 
     /// `CallOverride` in one call's `config_override` changes the policy's attempts for that call
@@ -1090,15 +1036,11 @@ mod control {
                 .send()
         };
         assert!(call(CallOverride::max_attempts(5).unwrap()).await.is_err());
-        assert_eq!(env.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"), 5);
+        assert_eq!(env.attempts(Signer::SERVICE, "GetSigningProfile"), 5);
         assert!(call(CallOverride::no_retries()).await.is_err());
-        assert_eq!(env.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"), 5 + 1);
+        assert_eq!(env.attempts(Signer::SERVICE, "GetSigningProfile"), 5 + 1);
         let _ = client.get_signing_profile().profile_name("p").send().await;
-        assert_eq!(
-            env.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"),
-            6 + 3,
-            "the next call has the policy's 3"
-        );
+        assert_eq!(env.attempts(Signer::SERVICE, "GetSigningProfile"), 6 + 3, "the next call has the policy's 3");
         assert_eq!(CallOverride::max_attempts(0).unwrap_err().field(), "max_attempts");
     }
 
@@ -1107,7 +1049,7 @@ mod control {
     #[tokio::test(start_paused = true)]
     async fn an_operation_timeout_is_reported_as_a_timeout() {
         let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
-        let sdk = virtual_time_sdk(injector.http_client(&aws_server_errors_signer::SERVICE).latency(ms(20)), clock())
+        let sdk = virtual_time_sdk(injector.http_client(Signer::SERVICE).latency(ms(20)), clock())
             .to_builder()
             .timeout_config(TimeoutConfig::builder().operation_timeout(ms(50)).build())
             .build();
@@ -1116,13 +1058,13 @@ mod control {
             .initial_backoff(ms(100))
             .jitter(Jitter::None)
             .build()
-            .and_then(aws_server_errors_integration_tests::with_services)
+            .and_then(with_services)
             .unwrap();
         let client = Signer::client_in(&sdk, Some(&policy), Some("op-timeout"));
         assert!(matches!(client.call_safe().await, Outcome::Other(_)));
         assert_eq!(capture.events_with("call failed")[0]["reason"], "timeout");
         assert_eq!(capture.counter(GIVE_UPS, &[("reason", "timeout")]), 1);
-        assert_eq!(policy.retry_budget_tokens(&aws_server_errors_signer::SERVICE), Some(20.0));
+        assert_eq!(policy.retry_budget_tokens(Signer::SERVICE), Some(20.0));
     }
 
     /// After internal errors, throttling retries wait what a plain client would (the SDK's backoff
@@ -1141,11 +1083,7 @@ mod control {
         assert!(sleeps[2] < Duration::from_secs(1) && sleeps[3] < Duration::from_secs(2), "{sleeps:?}");
 
         let env = Env::start(FaultPlan::new().fail_always(Fault::Throttling)).await;
-        let bounded = PolicyConfig::builder()
-            .time_budget(ms(300))
-            .build()
-            .and_then(aws_server_errors_integration_tests::with_services)
-            .unwrap();
+        let bounded = PolicyConfig::builder().time_budget(ms(300)).build().and_then(with_services).unwrap();
         let client = Signer::client(&env.sdk, Some(&bounded));
         assert_eq!(client.call_safe().await, Outcome::Throttling);
         let total: Duration = env.sleep.logs().iter().sum();
@@ -1188,23 +1126,18 @@ mod control {
         for forward in [false, true] {
             let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
             let time = SteppingClock::system(Duration::from_secs(3600), forward);
-            let sdk =
-                virtual_time_sdk(injector.http_client(&aws_server_errors_signer::SERVICE), SharedTimeSource::new(time));
+            let sdk = virtual_time_sdk(injector.http_client(Signer::SERVICE), SharedTimeSource::new(time));
             let policy = PolicyConfig::builder()
                 .max_attempts(10)
                 .initial_backoff(ms(300))
                 .jitter(Jitter::None)
                 .time_budget(Duration::from_secs(1))
                 .build()
-                .and_then(aws_server_errors_integration_tests::with_services)
+                .and_then(with_services)
                 .unwrap();
             let client = Signer::client_in(&sdk, Some(&policy), Some(&format!("step-{forward}")));
             assert_eq!(client.call_safe().await, Outcome::InternalServerError);
-            assert_eq!(
-                injector.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"),
-                3,
-                "step forward: {forward}"
-            );
+            assert_eq!(injector.attempts(Signer::SERVICE, "GetSigningProfile"), 3, "step forward: {forward}");
         }
     }
 
@@ -1218,7 +1151,7 @@ mod control {
         let capture = Capture::start();
         let client = Signer::client(&env.sdk, Some(&policy(3)));
         assert_eq!(client.call_safe().await, Outcome::Throttling);
-        assert_eq!(env.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"), 3);
+        assert_eq!(env.attempts(Signer::SERVICE, "GetSigningProfile"), 3);
         assert_eq!(capture.events_with("call failed")[0]["reason"], "max_attempts");
 
         // Throttling first, then internal errors: the policy's 4 attempts bound the call.
@@ -1226,7 +1159,7 @@ mod control {
         let env = Env::start(plan).await;
         let client = Signer::client(&env.sdk, Some(&policy(4)));
         assert_eq!(client.call_safe().await, Outcome::InternalServerError);
-        assert_eq!(env.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"), 4);
+        assert_eq!(env.attempts(Signer::SERVICE, "GetSigningProfile"), 4);
     }
 
     /// The SDK's operation timeout that ends a call while its retry is in flight gives the retry's
@@ -1236,7 +1169,7 @@ mod control {
         let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
         // Attempt 1 fails at 20 ms, the retry is sent at 30 ms and would fail at 50 ms: the
         // operation timeout fires at 40 ms, with the retry in flight.
-        let sdk = virtual_time_sdk(injector.http_client(&aws_server_errors_signer::SERVICE).latency(ms(20)), clock())
+        let sdk = virtual_time_sdk(injector.http_client(Signer::SERVICE).latency(ms(20)), clock())
             .to_builder()
             .timeout_config(TimeoutConfig::builder().operation_timeout(ms(40)).build())
             .build();
@@ -1245,14 +1178,14 @@ mod control {
             .initial_backoff(ms(10))
             .jitter(Jitter::None)
             .build()
-            .and_then(aws_server_errors_integration_tests::with_services)
+            .and_then(with_services)
             .unwrap();
         let client = Signer::client_in(&sdk, Some(&policy), Some("op-timeout-inflight"));
         assert!(matches!(client.call_safe().await, Outcome::Other(_)));
-        assert_eq!(injector.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"), 2, "the retry was sent");
+        assert_eq!(injector.attempts(Signer::SERVICE, "GetSigningProfile"), 2, "the retry was sent");
         assert_eq!(capture.counter(RETRIES, &[]), 1);
         assert_eq!(capture.events_with("call failed")[0]["reason"], "timeout");
-        assert_eq!(policy.retry_budget_tokens(&aws_server_errors_signer::SERVICE), Some(20.0), "the token came back");
+        assert_eq!(policy.retry_budget_tokens(Signer::SERVICE), Some(20.0), "the token came back");
     }
 
     /// With a test clock (not the system clock) that steps back, a call's elapsed time never
@@ -1268,8 +1201,7 @@ mod control {
             forward: false,
             base: Some(SystemTime::UNIX_EPOCH + aws_server_errors_integration_tests::sim::VirtualTime::EPOCH_OFFSET),
         };
-        let sdk =
-            virtual_time_sdk(injector.http_client(&aws_server_errors_signer::SERVICE), SharedTimeSource::new(time));
+        let sdk = virtual_time_sdk(injector.http_client(Signer::SERVICE), SharedTimeSource::new(time));
         let policy = PolicyConfig::builder()
             .max_attempts(20)
             .initial_backoff(ms(100))
@@ -1277,11 +1209,11 @@ mod control {
             .jitter(Jitter::None)
             .time_budget(Duration::from_secs(1))
             .build()
-            .and_then(aws_server_errors_integration_tests::with_services)
+            .and_then(with_services)
             .unwrap();
         let client = Signer::client_in(&sdk, Some(&policy), Some("test-clock-step"));
         assert_eq!(client.call_safe().await, Outcome::InternalServerError);
-        assert_eq!(injector.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"), 11);
+        assert_eq!(injector.attempts(Signer::SERVICE, "GetSigningProfile"), 11);
     }
 
     /// Dropping the loopback server closes its keep-alive connections: the next call fails.
@@ -1318,7 +1250,7 @@ mod breaker {
         let plan = FaultPlan::new().rule(Rule::new(Fault::InternalError).when(move |_| outage.load(Ordering::SeqCst)));
         let injector = FaultInjector::new(plan);
         let time = SharedTimeSource::new(aws_server_errors_integration_tests::sim::VirtualTime::start());
-        let sdk = virtual_time_sdk(injector.http_client(&aws_server_errors_signer::SERVICE).latency(ms(20)), time);
+        let sdk = virtual_time_sdk(injector.http_client(Signer::SERVICE).latency(ms(20)), time);
         let capture = Capture::start();
         let policy = PolicyConfig::builder()
             .initial_backoff(ms(10))
@@ -1330,7 +1262,7 @@ mod breaker {
             .service("signer", |s| s.circuit_breaker = true.into())
             .operation("signer", "ListSigningProfiles", |o| o.circuit_breaker = Some(false))
             .build()
-            .and_then(aws_server_errors_integration_tests::with_services)
+            .and_then(with_services)
             .unwrap();
         let client = Signer::client_in(&sdk, Some(&policy), Some("breaker")).0;
         let get = || client.get_signing_profile().profile_name("p").send();
@@ -1338,12 +1270,8 @@ mod breaker {
         for _ in 0..2 {
             assert!(get().await.is_err());
         }
-        assert_eq!(policy.circuit_state(&aws_server_errors_signer::SERVICE), Some(CircuitState::Open));
-        assert_eq!(
-            injector.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"),
-            6,
-            "the sixth failure opened it"
-        );
+        assert_eq!(policy.circuit_state(Signer::SERVICE), Some(CircuitState::Open));
+        assert_eq!(injector.attempts(Signer::SERVICE, "GetSigningProfile"), 6, "the sixth failure opened it");
         let failed = capture.events_with("call failed");
         assert_eq!(failed[1]["reason"], "max_attempts");
 
@@ -1363,12 +1291,12 @@ mod breaker {
         assert_eq!(capture.histogram(aws_server_errors::telemetry::CALL_ATTEMPTS, &fast[..1]).last(), Some(&0.0));
 
         assert!(client.list_signing_profiles().send().await.is_err(), "the excluded operation is still sent");
-        assert_eq!(injector.attempts(&aws_server_errors_signer::SERVICE, "ListSigningProfiles"), 3);
+        assert_eq!(injector.attempts(Signer::SERVICE, "ListSigningProfiles"), 3);
 
         tokio::time::sleep(Duration::from_secs(5)).await;
         down.store(false, Ordering::SeqCst);
         get().await.expect("the probe succeeds");
-        assert_eq!(policy.circuit_state(&aws_server_errors_signer::SERVICE), Some(CircuitState::Closed));
+        assert_eq!(policy.circuit_state(Signer::SERVICE), Some(CircuitState::Closed));
         assert_eq!(capture.counter(CIRCUIT_TRANSITIONS, &[("to", "open")]), 1);
         assert_eq!(capture.counter(CIRCUIT_TRANSITIONS, &[("to", "half_open")]), 1);
         assert_eq!(capture.counter(CIRCUIT_TRANSITIONS, &[("to", "closed")]), 1);
@@ -1388,7 +1316,7 @@ mod breaker {
             })
             .service("signer", |s| s.circuit_breaker = true.into())
             .build()
-            .and_then(aws_server_errors_integration_tests::with_services)
+            .and_then(with_services)
             .unwrap()
     }
 
@@ -1400,7 +1328,7 @@ mod breaker {
     async fn a_retry_decided_before_the_breaker_opened_is_not_sent_after() {
         let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
         let time = SharedTimeSource::new(aws_server_errors_integration_tests::sim::VirtualTime::start());
-        let sdk = virtual_time_sdk(injector.http_client(&aws_server_errors_signer::SERVICE).latency(ms(20)), time);
+        let sdk = virtual_time_sdk(injector.http_client(Signer::SERVICE).latency(ms(20)), time);
         let capture = Capture::start();
         let policy = breaker_policy(2, 3);
         let client = Signer::client_in(&sdk, Some(&policy), Some("breaker-retry-in-flight")).0;
@@ -1410,22 +1338,18 @@ mod breaker {
             get().await
         };
         let (a, b) = tokio::join!(get(), b);
-        assert_eq!(policy.circuit_state(&aws_server_errors_signer::SERVICE), Some(CircuitState::Open));
+        assert_eq!(policy.circuit_state(Signer::SERVICE), Some(CircuitState::Open));
         assert!(b.unwrap_err().into_service_error().is_internal_service_error_exception(), "B saw it open");
         let a = a.unwrap_err();
         let open = aws_server_errors::circuit_open(&a).expect("A ends with the circuit-open error");
         let printed = aws_sdk_signer::error::DisplayErrorContext(&a).to_string();
         assert!(printed.contains("circuit breaker open for signer: GetSigningProfile was not sent"), "{printed}");
         assert!(open.retry_after > Duration::from_secs(4) && open.retry_after < Duration::from_secs(5), "{open:?}");
-        assert_eq!(
-            injector.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"),
-            2,
-            "A's retry was not sent"
-        );
+        assert_eq!(injector.attempts(Signer::SERVICE, "GetSigningProfile"), 2, "A's retry was not sent");
         assert_eq!(capture.counter(RETRIES, &[]), 0);
         assert_eq!(capture.counter(FAILED_FAST, &[("rpc.method", "GetSigningProfile")]), 1);
         assert_eq!(capture.counter(GIVE_UPS, &[("reason", "circuit_open")]), 2);
-        assert_eq!(policy.retry_budget_tokens(&aws_server_errors_signer::SERVICE), Some(20.0), "A's token came back");
+        assert_eq!(policy.retry_budget_tokens(Signer::SERVICE), Some(20.0), "A's token came back");
     }
 
     /// The break is timed on the monotonic clock when the client's time source is the system
@@ -1436,23 +1360,22 @@ mod breaker {
         for forward in [false, true] {
             let injector = FaultInjector::new(FaultPlan::new().rule(Rule::new(Fault::InternalError).first(2)));
             let time = super::control::SteppingClock::system(Duration::from_secs(3600), forward);
-            let sdk =
-                virtual_time_sdk(injector.http_client(&aws_server_errors_signer::SERVICE), SharedTimeSource::new(time));
+            let sdk = virtual_time_sdk(injector.http_client(Signer::SERVICE), SharedTimeSource::new(time));
             let policy = breaker_policy(2, 1);
             let client = Signer::client_in(&sdk, Some(&policy), Some(&format!("break-step-{forward}"))).0;
             let get = || client.get_signing_profile().profile_name("p").send();
             for _ in 0..2 {
                 assert!(get().await.is_err());
             }
-            assert_eq!(policy.circuit_state(&aws_server_errors_signer::SERVICE), Some(CircuitState::Open), "{forward}");
+            assert_eq!(policy.circuit_state(Signer::SERVICE), Some(CircuitState::Open), "{forward}");
             tokio::time::sleep(Duration::from_secs(1)).await; // past the step
             let err = get().await.unwrap_err();
             let open = aws_server_errors::circuit_open(&err).expect("still open after 1 s");
             assert_eq!(open.retry_after, Duration::from_secs(4), "step forward: {forward}");
             tokio::time::sleep(Duration::from_secs(4)).await;
             get().await.expect("the probe at 5 s succeeds");
-            assert_eq!(policy.circuit_state(&aws_server_errors_signer::SERVICE), Some(CircuitState::Closed));
-            assert_eq!(injector.attempts(&aws_server_errors_signer::SERVICE, "GetSigningProfile"), 3);
+            assert_eq!(policy.circuit_state(Signer::SERVICE), Some(CircuitState::Closed));
+            assert_eq!(injector.attempts(Signer::SERVICE, "GetSigningProfile"), 3);
         }
     }
 
@@ -1466,7 +1389,7 @@ mod breaker {
         let plan = FaultPlan::new().rule(Rule::new(Fault::InternalError).when(move |_| outage.load(Ordering::SeqCst)));
         let injector = FaultInjector::new(plan);
         let time = SharedTimeSource::new(aws_server_errors_integration_tests::sim::VirtualTime::start());
-        let sdk = virtual_time_sdk(injector.http_client(&aws_server_errors_signer::SERVICE), time);
+        let sdk = virtual_time_sdk(injector.http_client(Signer::SERVICE), time);
         let policy = breaker_policy(2, 1);
         let events = Arc::new(std::sync::Mutex::new(Vec::<CircuitEvent>::new()));
         let sink = events.clone();
@@ -1491,7 +1414,7 @@ mod breaker {
             ]
         );
 
-        policy.isolate(&aws_server_errors_signer::SERVICE).unwrap();
+        policy.isolate(Signer::SERVICE).unwrap();
         let sent = injector.requests().len();
         tokio::time::sleep(Duration::from_secs(3600)).await;
         let err = get().await.unwrap_err();
@@ -1499,7 +1422,7 @@ mod breaker {
         assert!(open.isolated(), "{open:?}");
         assert!(open.to_string().ends_with("(isolated until reset)"), "{open}");
         assert_eq!(injector.requests().len(), sent, "nothing sent, no probe after an hour");
-        policy.reset(&aws_server_errors_signer::SERVICE).unwrap();
+        policy.reset(Signer::SERVICE).unwrap();
         get().await.expect("reset: calls flow");
         let reasons: Vec<_> = events.lock().unwrap()[3..].iter().map(|e| (e.to, e.reason)).collect();
         assert_eq!(
@@ -1523,7 +1446,7 @@ mod breaker {
         let logged = capture.events_with("internal errors persist");
         assert_eq!(logged.len(), 1, "{logged:?}");
         assert_eq!((logged[0]["level"].as_str(), logged[0]["trigger"].as_str()), ("WARN", "circuit_opened"));
-        let report = policy.incident_report(&aws_server_errors_signer::SERVICE).expect("two failures");
+        let report = policy.incident_report(Signer::SERVICE).expect("two failures");
         assert_eq!(report.total(), 2, "the calls failed fast sent nothing");
         assert_eq!(report.regions, ["us-east-1"]);
         assert_eq!(report.operations, [("GetSigningProfile", 2)]);
@@ -1541,7 +1464,7 @@ mod breaker {
         let policy = PolicyConfig::builder()
             .retry_budget(RetryBudgetConfig { enabled: true, capacity: 1, ratio: 0.0 })
             .build()
-            .and_then(aws_server_errors_integration_tests::with_services)
+            .and_then(with_services)
             .unwrap();
         let client = Signer::client(&env.sdk, Some(&policy));
         for _ in 0..3 {
@@ -1562,7 +1485,7 @@ mod breaker {
         let plan = FaultPlan::new().rule(Rule::new(Fault::InternalError).when(move |_| failing.load(Ordering::SeqCst)));
         let injector = FaultInjector::new(plan);
         let time = SharedTimeSource::new(aws_server_errors_integration_tests::sim::VirtualTime::start());
-        let sdk = virtual_time_sdk(injector.http_client(&aws_server_errors_signer::SERVICE), time);
+        let sdk = virtual_time_sdk(injector.http_client(Signer::SERVICE), time);
         let p = breaker_policy(4, 1);
         let once = aws_sdk_signer::Client::from_conf(
             aws_sdk_signer::config::Builder::from(&sdk).server_error_policy(&p).build(),
@@ -1574,18 +1497,10 @@ mod breaker {
         };
         call(false).await.unwrap();
         assert!(call(true).await.is_err());
-        assert_eq!(
-            p.circuit_state(&aws_server_errors_signer::SERVICE),
-            Some(CircuitState::Closed),
-            "2 outcomes, not 4"
-        );
+        assert_eq!(p.circuit_state(Signer::SERVICE), Some(CircuitState::Closed), "2 outcomes, not 4");
         call(false).await.unwrap();
         assert!(call(true).await.is_err());
-        assert_eq!(
-            p.circuit_state(&aws_server_errors_signer::SERVICE),
-            Some(CircuitState::Open),
-            "4 outcomes, 2 failed"
-        );
+        assert_eq!(p.circuit_state(Signer::SERVICE), Some(CircuitState::Open), "4 outcomes, 2 failed");
     }
 }
 
@@ -1611,7 +1526,7 @@ async fn server_controlled_log_values_are_bounded() {
     }
     let injector = FaultInjector::with_responder(FaultPlan::new(), HugeError);
     let env = Env::start(FaultPlan::new()).await;
-    let sdk = env.sdk.to_builder().http_client(injector.http_client(&aws_server_errors_signer::SERVICE)).build();
+    let sdk = env.sdk.to_builder().http_client(injector.http_client(Signer::SERVICE)).build();
     let capture = Capture::start();
     assert_eq!(Signer::client(&sdk, Some(&policy(2))).call_safe().await, Outcome::InternalServerError);
     let failed = capture.events_with("attempt failed");
@@ -1678,7 +1593,7 @@ mod unknown_operation {
             let err = with_policy.get_app().application_id("app").send().await.unwrap_err();
             assert!(err.into_service_error().is_internal_server_error_exception(), "the SDK's typed error");
         }
-        assert_eq!(env.attempts(&aws_server_errors_pinpoint::SERVICE, "GetApp"), 2, "each call sent once");
+        assert_eq!(env.attempts(Pinpoint::SERVICE, "GetApp"), 2, "each call sent once");
 
         let failed = capture.events_with("attempt failed");
         assert_eq!(failed.len(), 2);
@@ -1698,7 +1613,7 @@ mod unknown_operation {
         env.injector.reset();
         let plain = client(&env.sdk, None);
         assert!(plain.get_app().application_id("app").send().await.is_err());
-        assert_eq!(env.attempts(&aws_server_errors_pinpoint::SERVICE, "GetApp"), 3, "a plain client resends it");
+        assert_eq!(env.attempts(Pinpoint::SERVICE, "GetApp"), 3, "a plain client resends it");
     }
 
     /// Throttling on an unknown operation keeps the client's retries; success counts as `ok`.
@@ -1709,7 +1624,7 @@ mod unknown_operation {
         let with_policy = client(&env.sdk, Some(&policy(3)));
         with_policy.get_app().application_id("app").send().await.expect("retried by the SDK");
         with_policy.get_app().application_id("app").send().await.expect("ok");
-        assert_eq!(env.attempts(&aws_server_errors_pinpoint::SERVICE, "GetApp"), 3);
+        assert_eq!(env.attempts(Pinpoint::SERVICE, "GetApp"), 3);
         let l = [("rpc.service", "Pinpoint"), ("rpc.method", "GetAppV2")];
         assert_eq!(capture.counter(CALLS, &[l[0], l[1], ("outcome", "ok_after_retries")]), 1);
         assert_eq!(capture.counter(CALLS, &[l[0], l[1], ("outcome", "ok")]), 1);
