@@ -379,11 +379,16 @@ macro_rules! outcome {
     };
 }
 
-/// Builds a service's client config, with or without the policy.
+/// Builds a service's client config, with or without the policy; `$tweak` (a closure) adjusts
+/// the config builder first.
 macro_rules! client {
-    ($sdk_crate:ident, $adapter:ident, $sdk:expr, $policy:expr, $partition:expr) => {{
+    ($sdk_crate:ident, $adapter:ident, $sdk:expr, $policy:expr, $partition:expr) => {
+        client!($sdk_crate, $adapter, $sdk, $policy, $partition, |builder| builder)
+    };
+    ($sdk_crate:ident, $adapter:ident, $sdk:expr, $policy:expr, $partition:expr, $tweak:expr) => {{
         use $adapter::ServerErrorPolicyExt as _;
-        let builder = $sdk_crate::config::Builder::from($sdk);
+        let tweak: fn($sdk_crate::config::Builder) -> $sdk_crate::config::Builder = $tweak;
+        let builder = tweak($sdk_crate::config::Builder::from($sdk));
         let builder = match $policy {
             Some(policy) => builder.server_error_policy(policy),
             None => builder,
@@ -474,19 +479,8 @@ impl Case for S3 {
     const UNSAFE_OP: &'static str = "CreateMultipartUpload";
     const DETAIL_MEMBER: Option<&'static str> = None;
     fn client_in(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>, retry_partition: Option<&str>) -> Self {
-        let builder = aws_sdk_s3::config::Builder::from(sdk).force_path_style(true);
-        let builder = match policy {
-            Some(policy) => {
-                use aws_server_errors_s3::ServerErrorPolicyExt as _;
-                builder.server_error_policy(policy)
-            }
-            None => builder,
-        };
-        let builder = match retry_partition {
-            Some(name) => builder.retry_partition(aws_sdk_s3::config::retry::RetryPartition::new(name.to_owned())),
-            None => builder,
-        };
-        Self(aws_sdk_s3::Client::from_conf(builder.build()))
+        let path_style = |builder: aws_sdk_s3::config::Builder| builder.force_path_style(true);
+        Self(client!(aws_sdk_s3, aws_server_errors_s3, sdk, policy, retry_partition, path_style))
     }
     async fn call_safe(&self) -> Outcome {
         outcome_by_code(self.0.get_object().bucket("bucket").key("key.txt").send().await, "InternalError", "SlowDown")
