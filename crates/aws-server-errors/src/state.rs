@@ -10,7 +10,7 @@ use crate::budget::RetryBudget;
 use crate::catalog::RetrySafety;
 use crate::config::Settings;
 use crate::incident::{IncidentLog, Trigger};
-use crate::telemetry::{CallMetrics, LOG_TARGET};
+use crate::telemetry::{MetricSeries, LOG_TARGET};
 
 /// The most operation names unknown to the catalog that one service keeps. An SDK crate has a
 /// fixed set of operations, so this is never reached in practice; past it, the name is `"other"`.
@@ -35,7 +35,7 @@ pub(crate) struct ServiceState {
     /// The service.
     pub service: &'static Service,
     /// Its metric series (calls, and each failing operation's error path), built once.
-    pub calls: CallMetrics,
+    pub metrics: MetricSeries,
     /// Indexed like the service catalog's operations, plus one last entry (the service's own
     /// settings) for operations the catalog does not know; `None` when the config disables the
     /// service.
@@ -117,7 +117,7 @@ impl ServiceState {
     pub fn disabled(service: &'static Service) -> Self {
         Self {
             service,
-            calls: CallMetrics::new(service.catalog()),
+            metrics: MetricSeries::new(service.catalog()),
             settings: None,
             budget: None,
             breaker: None,

@@ -155,9 +155,9 @@ pub(crate) fn record_retry_refused(service: &'static str, method: &'static str) 
     counter!(FAILED_FAST, "rpc.service" => service, "rpc.method" => method).increment(1);
 }
 
-pub(crate) fn record_failed_fast(calls: &CallMetrics, operation: usize, method: &'static str) {
-    counter!(FAILED_FAST, "rpc.service" => calls.catalog.service, "rpc.method" => method).increment(1);
-    record_call(calls, operation, method, Outcome::FailedFast, 0);
+pub(crate) fn record_failed_fast(series: &MetricSeries, operation: usize, method: &'static str) {
+    counter!(FAILED_FAST, "rpc.service" => series.catalog.service, "rpc.method" => method).increment(1);
+    record_call(series, operation, method, Outcome::FailedFast, 0);
 }
 
 /// How a call ended, as the [`CALLS`] counter's `outcome` label says it. The discriminants index
@@ -193,14 +193,14 @@ impl Outcome {
 /// at its first failed attempt. Kept in the policy's state of the service (bounded by its
 /// operations). An operation the catalog does not know records through the `metrics` macros.
 #[derive(Debug)]
-pub(crate) struct CallMetrics {
+pub(crate) struct MetricSeries {
     catalog: &'static ServiceCatalog,
     keys: OnceLock<Box<[CallKeys]>>,
     /// One slot per operation of the catalog.
     errors: Box<[OnceLock<Box<ErrorKeys>>]>,
 }
 
-impl CallMetrics {
+impl MetricSeries {
     pub fn new(catalog: &'static ServiceCatalog) -> Self {
         let errors = catalog.operations.iter().map(|_| OnceLock::new()).collect();
         Self { catalog, keys: OnceLock::new(), errors }
@@ -261,19 +261,19 @@ struct ErrorKeys {
 /// Counts one call and its attempts. `method` is the operation at `operation` in the catalog, or,
 /// for an index past the catalog's operations, an operation the catalog does not know.
 pub(crate) fn record_call(
-    calls: &CallMetrics,
+    series: &MetricSeries,
     operation: usize,
     method: &'static str,
     outcome: Outcome,
     attempts: u32,
 ) {
-    match calls.keys().get(operation) {
+    match series.keys().get(operation) {
         Some(keys) => metrics::with_recorder(|recorder| {
             recorder.register_counter(&keys.calls[outcome as usize], &METADATA).increment(1);
             recorder.register_histogram(&keys.attempts, &METADATA).record(attempts);
         }),
         None => {
-            let service = calls.catalog.service;
+            let service = series.catalog.service;
             counter!(CALLS, "rpc.service" => service, "rpc.method" => method, "outcome" => outcome.as_str())
                 .increment(1);
             histogram!(CALL_ATTEMPTS, "rpc.service" => service, "rpc.method" => method).record(attempts);
@@ -304,7 +304,7 @@ pub(crate) fn record_budget_tokens(key: &Key, tokens: f64) {
 
 /// Counts one failed attempt of the operation at `operation` (named `method`).
 pub(crate) fn record_attempt_error(
-    series: &CallMetrics,
+    series: &MetricSeries,
     operation: usize,
     method: &'static str,
     class: ErrorClass,
@@ -327,7 +327,7 @@ pub(crate) fn record_attempt_error(
 /// Counts a retry of the operation at `operation`, sent after an attempt of class `class`, and
 /// its delay if the policy chose it.
 pub(crate) fn record_retry(
-    series: &CallMetrics,
+    series: &MetricSeries,
     operation: usize,
     method: &'static str,
     class: ErrorClass,
@@ -352,7 +352,7 @@ pub(crate) fn record_retry(
 }
 
 /// Counts a call of the operation at `operation` that ended in an error, by `reason`.
-pub(crate) fn record_give_up(series: &CallMetrics, operation: usize, method: &'static str, reason: GiveUpReason) {
+pub(crate) fn record_give_up(series: &MetricSeries, operation: usize, method: &'static str, reason: GiveUpReason) {
     match series.errors(operation) {
         Some(keys) => metrics::with_recorder(|recorder| {
             recorder.register_counter(&keys.give_ups[reason.index()], &METADATA).increment(1);
@@ -373,7 +373,7 @@ mod tests {
             assert_eq!(outcome as usize, i);
         }
         let pinpoint = crate::testing::PINPOINT.catalog();
-        let calls = CallMetrics::new(pinpoint);
+        let calls = MetricSeries::new(pinpoint);
         let keys = calls.keys();
         assert_eq!(keys.len(), pinpoint.operations.len());
         let get_app = pinpoint.operation_index("GetApp").unwrap();
@@ -403,7 +403,7 @@ mod tests {
         use metrics_util::MetricKind;
 
         let pinpoint = crate::testing::PINPOINT.catalog();
-        let series = CallMetrics::new(pinpoint);
+        let series = MetricSeries::new(pinpoint);
         let get_app = pinpoint.operation_index("GetApp").unwrap();
         let past_catalog = pinpoint.operations.len();
         let recorder = DebuggingRecorder::new();

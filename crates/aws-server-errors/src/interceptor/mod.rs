@@ -241,7 +241,7 @@ impl Intercept for ServerErrorInterceptor {
         if let Err(retry_after) = self.admit(breaker, runtime_components, cfg) {
             let op = self.operation_of(cfg);
             let operation = op.map_or("", |op| op.name);
-            telemetry::record_failed_fast(&self.state.calls, op.map_or(usize::MAX, |op| op.index), operation);
+            telemetry::record_failed_fast(&self.state.metrics, op.map_or(usize::MAX, |op| op.index), operation);
             return Err(Box::new(CircuitOpen { service: self.service(), operation, retry_after }));
         }
         Ok(())
@@ -304,7 +304,7 @@ impl Intercept for ServerErrorInterceptor {
             _ => None,
         };
         let op = state.operation;
-        telemetry::record_retry(&self.state.calls, op.index, op.name, state.last.class, delay);
+        telemetry::record_retry(&self.state.metrics, op.index, op.name, state.last.class, delay);
         Ok(())
     }
 
@@ -411,7 +411,7 @@ impl Intercept for ServerErrorInterceptor {
         if decision == Decision::GiveUp(GiveUpReason::RetryBudget) {
             self.state.incidents.log_once(self.service(), Trigger::BudgetEmpty);
         }
-        report_attempt(&self.state.calls, operation.index, &record, attempt, limit, decision);
+        report_attempt(&self.state.metrics, operation.index, &record, attempt, limit, decision);
         Ok(())
     }
 
@@ -432,7 +432,7 @@ impl Intercept for ServerErrorInterceptor {
             }
             if let Some(operation) = self.operation_of(cfg) {
                 let attempts = cfg.load::<RequestAttempts>().map_or(0, |a| a.attempts());
-                telemetry::record_call(&self.state.calls, operation.index, operation.name, Outcome::Failed, attempts);
+                telemetry::record_call(&self.state.metrics, operation.index, operation.name, Outcome::Failed, attempts);
             }
             return Ok(());
         };
@@ -442,14 +442,14 @@ impl Intercept for ServerErrorInterceptor {
         let service = self.service();
         let operation = state.operation.name;
         let index = state.operation.index;
-        telemetry::record_call(&self.state.calls, index, operation, Outcome::Failed, state.tally.attempts);
+        telemetry::record_call(&self.state.metrics, index, operation, Outcome::Failed, state.tally.attempts);
         let reason = match state.last.decision {
             Decision::GiveUp(reason) => reason,
             _ if error.is_timeout_error() => GiveUpReason::Timeout,
             Decision::Retry { .. } => GiveUpReason::SdkRefused,
             Decision::ClientPolicy => GiveUpReason::ClientPolicy,
         };
-        telemetry::record_give_up(&self.state.calls, index, operation, reason);
+        telemetry::record_give_up(&self.state.metrics, index, operation, reason);
         event!(
             target: LOG_TARGET,
             Level::WARN,
@@ -486,7 +486,7 @@ impl ServerErrorInterceptor {
         }
         if attempt <= 1 {
             if let Some(operation) = self.operation_of(cfg) {
-                telemetry::record_call(&self.state.calls, operation.index, operation.name, Outcome::Ok, 1);
+                telemetry::record_call(&self.state.metrics, operation.index, operation.name, Outcome::Ok, 1);
             }
             return;
         }
@@ -495,7 +495,7 @@ impl ServerErrorInterceptor {
             // when it failed): counted if the operation is known now.
             if let Some(operation) = self.operation_of(cfg) {
                 telemetry::record_call(
-                    &self.state.calls,
+                    &self.state.metrics,
                     operation.index,
                     operation.name,
                     Outcome::OkAfterRetries,
@@ -508,7 +508,7 @@ impl ServerErrorInterceptor {
             return;
         }
         let op = state.operation;
-        telemetry::record_call(&self.state.calls, op.index, op.name, Outcome::OkAfterRetries, attempt);
+        telemetry::record_call(&self.state.metrics, op.index, op.name, Outcome::OkAfterRetries, attempt);
         // The retry that worked was not load wasted: its token goes back.
         drop(state.retry.token.take());
         let client = &mut state.client;

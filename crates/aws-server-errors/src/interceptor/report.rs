@@ -4,13 +4,13 @@ use tracing::{event, Level};
 
 use crate::adapter::ClassifiedError;
 use crate::decide::Decision;
-use crate::telemetry::{self, bounded, CallMetrics, LOG_TARGET};
+use crate::telemetry::{self, bounded, MetricSeries, LOG_TARGET};
 
 /// One event per failed attempt of the operation at `operation` in the catalog, WARN when the
 /// policy gives up. Server-controlled values are bounded ([`bounded`]); the message and the body
 /// are never logged. The fields are computed only when a subscriber wants the event.
 pub(super) fn report_attempt(
-    series: &CallMetrics,
+    series: &MetricSeries,
     operation: usize,
     record: &ClassifiedError<'_>,
     attempt: u32,
