@@ -607,11 +607,95 @@ async fn state_and_gauges_only_for_registered_services() {
             .into_iter()
             .flat_map(|name| capture.label_sets(name))
             .collect();
-    assert_eq!(gauges, vec![vec![("rpc.service".to_owned(), "signer".to_owned())]; 2], "Signer's only");
+    let signer_default =
+        vec![("rpc.service".to_owned(), "signer".to_owned()), ("policy".to_owned(), "default".to_owned())];
+    assert_eq!(gauges, vec![signer_default; 2], "Signer's only");
     assert_eq!(policy.retry_budget_tokens(Signer::SERVICE), Some(20.0));
     for other in &SERVICES[1..] {
         assert_eq!((policy.retry_budget_tokens(other), policy.circuit_state(other)), (None, None), "{other}");
     }
+}
+
+/// A call that ends with a modeled client fault (DynamoDB's `ConditionalCheckFailedException`,
+/// control flow for a conditional write) is counted with the outcome `client_error`, never as a
+/// give-up, and logged at the configured level (DEBUG by default), not as `WARN call failed`.
+#[tokio::test]
+async fn a_client_error_is_an_outcome_of_its_own_not_a_give_up() {
+    use aws_server_errors::telemetry::CALLS;
+    use aws_server_errors::LogLevel;
+    use aws_server_errors_fault::{responder_fn, FaultInjector, FaultServer};
+    let condition_failed = responder_fn(|_| {
+        http::Response::builder()
+            .status(400)
+            .header("Content-Type", "application/x-amz-json-1.0")
+            .header("x-amzn-RequestId", "req-ccf")
+            .body(bytes::Bytes::from_static(
+                br#"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}"#,
+            ))
+            .unwrap()
+    });
+    for (level, logged) in [(None, Some("DEBUG")), (Some(LogLevel::Warn), Some("WARN")), (Some(LogLevel::Off), None)] {
+        let injector = FaultInjector::with_responder(FaultPlan::new(), condition_failed.clone());
+        let server = FaultServer::start(injector.clone(), [DynamoDb::SERVICE]).await.unwrap();
+        let sdk =
+            server.sdk_config().to_builder().retry_config(aws_smithy_types::retry::RetryConfig::standard()).build();
+        let capture = Capture::start();
+        let mut config = PolicyConfig::builder();
+        if let Some(level) = level {
+            config = config.client_error_log(level);
+        }
+        let policy = config.build().and_then(with_services).unwrap();
+        let client = DynamoDb::client(&sdk, Some(&policy));
+        assert!(matches!(client.call_unsafe().await, Outcome::Other(_)), "the caller gets the service's error");
+        assert_eq!(injector.attempts(DynamoDb::SERVICE, "PutItem"), 1, "a client error is not retried");
+        let calls = |outcome| capture.counter(CALLS, &[("rpc.method", "PutItem"), ("outcome", outcome)]);
+        assert_eq!((calls("client_error"), calls("failed")), (1, 0), "{level:?}");
+        assert_eq!(capture.counter(GIVE_UPS, &[]), 0, "not a give-up: {level:?}");
+        assert!(capture.events_with("call failed").is_empty(), "{level:?}");
+        let events = capture.events_with("call failed with a client error");
+        assert_eq!(events.iter().map(|e| e["level"].as_str()).next(), logged, "{level:?}");
+        if let Some(event) = events.first() {
+            assert_eq!(
+                (event["error.type"].as_str(), event["outcome"].as_str()),
+                ("ConditionalCheckFailedException", "client_error")
+            );
+        }
+        let attempt_levels: Vec<_> = capture.events_with("attempt failed").iter().map(|e| e["level"].clone()).collect();
+        assert_eq!(
+            attempt_levels,
+            logged.into_iter().map(str::to_owned).collect::<Vec<_>>(),
+            "the attempt's event too"
+        );
+    }
+}
+
+/// A policy registered on a client of a service it was not given (when it was given some) acts
+/// there with the top-level settings, and says so once.
+#[tokio::test]
+async fn a_policy_registered_on_a_service_it_was_not_given_acts_and_says_so() {
+    let env = Env::start(FaultPlan::new().fail_first(1, Fault::InternalError)).await;
+    let capture = Capture::start();
+    let config =
+        PolicyConfig::builder().operation("dynamodb", "PutItem", |op| op.max_attempts = Some(1)).build().unwrap();
+    let policy = ServerErrorPolicy::with_services(config, [DynamoDb::SERVICE]).unwrap();
+    let s3 = S3::client(&env.sdk, Some(&policy));
+    let _second = S3::client(&env.sdk, Some(&policy));
+    assert_eq!(s3.call_unsafe().await, Outcome::InternalServerError);
+    let sent = env.injector.attempts(S3::SERVICE, S3::UNSAFE_OP);
+    assert_eq!(sent, 1, "the policy kept the SDK from resending the write after a 500: it acts");
+    let warned = capture
+        .events_with("policy registered on a service not given to with_services; it acts with the top-level settings");
+    assert_eq!(warned.len(), 1, "once per service: {warned:?}");
+    assert_eq!((warned[0]["rpc.service"].as_str(), warned[0]["given"].as_str()), ("S3", "dynamodb"));
+    let _dynamodb = DynamoDb::client(&env.sdk, Some(&policy));
+    assert_eq!(
+        capture
+            .events_with(
+                "policy registered on a service not given to with_services; it acts with the top-level settings"
+            )
+            .len(),
+        1
+    );
 }
 
 /// The in-process client injects the plan's faults and forwards everything else to the HTTP
@@ -1189,9 +1273,11 @@ mod control {
     }
 
     /// With a test clock (not the system clock) that steps back, a call's elapsed time never
-    /// decreases: the step adds nothing, the time after it counts. Budget 1 s, a retry every
-    /// 100 ms: the clock steps back an hour after 100 ms, so 100 ms are lost and the 11th attempt
-    /// is the last. Before, elapsed time read 0 after the step and the budget never ran out.
+    /// decreases, and the wait the step happened in counts in full. Budget 1 s, a retry every
+    /// 100 ms: the clock steps back an hour after 100 ms, and the call still makes the 10 attempts
+    /// it makes without a step (at 0, 100, ..., 900 ms). Before, the 100 ms wait was lost and an
+    /// 11th attempt overran the budget; before that, elapsed time read 0 after the step and the
+    /// budget never ran out.
     #[tokio::test(start_paused = true)]
     async fn a_test_clock_stepped_back_never_makes_elapsed_time_decrease() {
         let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
@@ -1213,7 +1299,7 @@ mod control {
             .unwrap();
         let client = Signer::client_in(&sdk, Some(&policy), Some("test-clock-step"));
         assert_eq!(client.call_safe().await, Outcome::InternalServerError);
-        assert_eq!(injector.attempts(Signer::SERVICE, "GetSigningProfile"), 11);
+        assert_eq!(injector.attempts(Signer::SERVICE, "GetSigningProfile"), 10);
     }
 
     /// Dropping the loopback server closes its keep-alive connections: the next call fails.
@@ -1279,7 +1365,8 @@ mod breaker {
         let err = get().await.unwrap_err();
         let open = aws_server_errors::circuit_open(&err).expect("the circuit-open error");
         assert_eq!((open.service, open.operation), ("signer", "GetSigningProfile"));
-        assert!(open.retry_after > Duration::ZERO && open.retry_after <= Duration::from_secs(5), "{open:?}");
+        let after = open.retry_after.expect("not isolated");
+        assert!(after > Duration::ZERO && after <= Duration::from_secs(5), "{open:?}");
         // What the README shows: one line with the whole chain.
         let printed = aws_sdk_signer::error::DisplayErrorContext(&err).to_string();
         assert!(printed.starts_with("failed to construct request: "), "{printed}");
@@ -1344,7 +1431,8 @@ mod breaker {
         let open = aws_server_errors::circuit_open(&a).expect("A ends with the circuit-open error");
         let printed = aws_sdk_signer::error::DisplayErrorContext(&a).to_string();
         assert!(printed.contains("circuit breaker open for signer: GetSigningProfile was not sent"), "{printed}");
-        assert!(open.retry_after > Duration::from_secs(4) && open.retry_after < Duration::from_secs(5), "{open:?}");
+        let after = open.retry_after.expect("not isolated");
+        assert!(after > Duration::from_secs(4) && after < Duration::from_secs(5), "{open:?}");
         assert_eq!(injector.attempts(Signer::SERVICE, "GetSigningProfile"), 2, "A's retry was not sent");
         assert_eq!(capture.counter(RETRIES, &[]), 0);
         assert_eq!(capture.counter(FAILED_FAST, &[("rpc.method", "GetSigningProfile")]), 1);
@@ -1371,7 +1459,7 @@ mod breaker {
             tokio::time::sleep(Duration::from_secs(1)).await; // past the step
             let err = get().await.unwrap_err();
             let open = aws_server_errors::circuit_open(&err).expect("still open after 1 s");
-            assert_eq!(open.retry_after, Duration::from_secs(4), "step forward: {forward}");
+            assert_eq!(open.retry_after, Some(Duration::from_secs(4)), "step forward: {forward}");
             tokio::time::sleep(Duration::from_secs(4)).await;
             get().await.expect("the probe at 5 s succeeds");
             assert_eq!(policy.circuit_state(Signer::SERVICE), Some(CircuitState::Closed));
@@ -1454,6 +1542,8 @@ mod breaker {
         let sampled: Vec<_> = report.samples.iter().map(|s| s.request_id.clone().unwrap()).rev().collect();
         assert_eq!(sampled, ids, "the request ids the server sent, newest first in the report");
         assert!(logged[0]["report"].contains(&ids[1]), "{}", logged[0]["report"]);
+        assert!(!logged[0]["report"].contains('\n'), "one event, one line: {}", logged[0]["report"]);
+        assert_eq!(logged[0]["report"], format!("{report:#}"));
         let text = report.to_string();
         assert!(text.starts_with("Service: signer (region us-east-1)\nTime window (UTC): "), "{text}");
         assert!(!text.contains(SECRET_KEY) && !text.contains(aws_server_errors_fault::wire::MESSAGE), "{text}");

@@ -69,15 +69,7 @@ async fn call_each_service(response: Arbitrary) {
         .unwrap();
     for service in aws_server_errors_integration_tests::SERVICES {
         let injector = FaultInjector::with_responder(FaultPlan::new(), response.clone());
-        let (time, sleep) = instant_time_and_sleep(std::time::SystemTime::UNIX_EPOCH);
-        let sdk = SdkConfig::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(SharedCredentialsProvider::new(Credentials::new("AKID", "SECRET", None, None, "t")))
-            .http_client(injector.http_client(service))
-            .sleep_impl(SharedAsyncSleep::new(sleep))
-            .time_source(SharedTimeSource::new(time))
-            .build();
+        let sdk = sdk_config(&injector, service);
         let outcome = match service.key() {
             "signer" => Signer::client(&sdk, Some(&policy)).call_safe().await,
             "pinpoint" => Pinpoint::client(&sdk, Some(&policy)).call_safe().await,
@@ -99,6 +91,49 @@ async fn call_each_service(response: Arbitrary) {
     for event in events {
         assert!(classes.contains(&event["error.class"].as_str()), "{event:?}");
         assert_eq!(event["http.response.status_code"], response.status.to_string());
+    }
+}
+
+/// The SDK config of one in-process client: `injector`'s HTTP client for `service`, instant time
+/// and sleep.
+fn sdk_config(injector: &FaultInjector, service: &'static aws_server_errors::Service) -> SdkConfig {
+    let (time, sleep) = instant_time_and_sleep(std::time::SystemTime::UNIX_EPOCH);
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new("AKID", "SECRET", None, None, "t")))
+        .http_client(injector.http_client(service))
+        .sleep_impl(SharedAsyncSleep::new(sleep))
+        .time_source(SharedTimeSource::new(time))
+        .build()
+}
+
+/// A 500 whose body does not parse, carrying `x-amzn-ErrorType: <code>` where `code` is the
+/// service's throttling code: for a service whose protocol never carries that header (awsQuery,
+/// restXml, RPC v2 CBOR: their SDK parsers do not read it), it is a bare 500, so a write is sent
+/// once. Before, the header made it throttling and the write was sent three times.
+async fn write_with_foreign_header<C: Case>(code: &str) -> (Outcome, usize) {
+    let response = Arbitrary {
+        status: 500,
+        error_type: Some(code.to_owned()),
+        content_type: "text/html",
+        body: b"<html><body>upstream failed".to_vec(),
+    };
+    let injector = FaultInjector::with_responder(FaultPlan::new(), response);
+    let policy = PolicyConfig::builder().max_attempts(3).build().and_then(with_services).unwrap();
+    let outcome = C::client(&sdk_config(&injector, C::SERVICE), Some(&policy)).call_unsafe().await;
+    (outcome, injector.requests().len())
+}
+
+#[tokio::test]
+async fn a_header_of_another_protocol_never_decides_a_writes_fate() {
+    let capture = Capture::start();
+    assert_eq!(write_with_foreign_header::<Sns>("Throttled").await.1, 1, "SNS Publish (awsQuery)");
+    assert_eq!(write_with_foreign_header::<S3>("SlowDown").await.1, 1, "S3 CreateMultipartUpload (restXml)");
+    let (_, sent) = write_with_foreign_header::<BackupGateway>("ThrottlingException").await;
+    assert_eq!(sent, 1, "Backup Gateway's write (RPC v2 CBOR)");
+    for event in capture.events_with("attempt failed") {
+        assert_eq!((event["error.class"].as_str(), event["error.type"].as_str()), ("internal_server_error", "500"));
     }
 }
 

@@ -173,33 +173,36 @@ pub struct CircuitOpen {
     pub service: &'static str,
     /// The operation that was not called (e.g. `"GetSigningProfile"`).
     pub operation: &'static str,
-    /// Time until the breaker lets a probe call through; zero while half-open probes are in
-    /// flight; [`Duration::MAX`] while the service is isolated (until an operator resets it).
-    pub retry_after: Duration,
+    /// Time until the breaker lets a probe call through: `Some(zero)` while half-open probes are
+    /// in flight; `None` while an operator holds the service isolated
+    /// ([`ServerErrorPolicy::isolate`](crate::ServerErrorPolicy::isolate)), since no probe is
+    /// sent until it is reset and no duration would be true. A `Some` is at most the breaker's
+    /// `max_break_duration` (at most one day), so it is safe to sleep for or add to an `Instant`.
+    pub retry_after: Option<Duration>,
 }
 
 impl CircuitOpen {
     /// Whether an operator isolated the service ([`ServerErrorPolicy::isolate`](crate::ServerErrorPolicy::isolate)):
-    /// no probe is sent until it is reset.
+    /// no probe is sent until it is reset (`retry_after` is `None`).
     pub fn isolated(&self) -> bool {
-        self.retry_after == Duration::MAX
+        self.retry_after.is_none()
     }
 }
 
 impl fmt::Display for CircuitOpen {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.isolated() {
-            return write!(
+        match self.retry_after {
+            None => write!(
                 f,
                 "circuit breaker open for {}: {} was not sent (isolated until reset)",
                 self.service, self.operation
-            );
+            ),
+            Some(after) => write!(
+                f,
+                "circuit breaker open for {}: {} was not sent (next probe in {after:?})",
+                self.service, self.operation
+            ),
         }
-        write!(
-            f,
-            "circuit breaker open for {}: {} was not sent (next probe in {:?})",
-            self.service, self.operation, self.retry_after
-        )
     }
 }
 
@@ -395,9 +398,9 @@ impl CircuitBreaker {
     /// Decides whether a call may start at `now`.
     ///
     /// # Errors
-    /// The time until the next probe (zero while probes are in flight) when the call must fail
-    /// fast; with it, the transition that happened, if any.
-    pub fn admit(&self, now: Tick) -> (Result<Admission, Duration>, Option<Transition>) {
+    /// The time until the next probe (zero while probes are in flight; `None` while isolated) when
+    /// the call must fail fast; with it, the transition that happened, if any.
+    pub fn admit(&self, now: Tick) -> (Result<Admission, Option<Duration>>, Option<Transition>) {
         if self.state() == CircuitState::Closed {
             return (Ok(Admission::Closed), None);
         }
@@ -406,7 +409,7 @@ impl CircuitBreaker {
         let mut transition = None;
         let mut state = self.state();
         if inner.isolated {
-            return (Err(Duration::MAX), None);
+            return (Err(None), None);
         }
         if state == CircuitState::Open && now >= inner.open_until {
             transition = Some(self.set(&mut inner, CircuitState::HalfOpen, TransitionReason::BreakElapsed));
@@ -418,8 +421,8 @@ impl CircuitBreaker {
                 inner.probes += 1;
                 Ok(Admission::Probe(ProbeGuard { breaker: Some(self.inner.clone()) }))
             }
-            CircuitState::HalfOpen => Err(Duration::ZERO),
-            CircuitState::Open => Err(inner.open_until.saturating_sub(now)),
+            CircuitState::HalfOpen => Err(Some(Duration::ZERO)),
+            CircuitState::Open => Err(Some(inner.open_until.saturating_sub(now))),
         };
         (admission, transition)
     }

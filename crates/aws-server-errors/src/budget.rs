@@ -28,11 +28,12 @@ pub(crate) struct RetryBudget {
 }
 
 impl RetryBudget {
-    /// A full bucket of `capacity` tokens, to which each successful call adds `ratio`.
-    pub fn new(service: &'static str, capacity: u32, ratio: f64) -> Self {
+    /// A full bucket of `capacity` tokens, to which each successful call adds `ratio`; its gauge
+    /// is labelled with the service and the policy's name.
+    pub fn new(service: &'static str, policy: &str, capacity: u32, ratio: f64) -> Self {
         let capacity = u64::from(capacity) * MICRO;
         let budget = Self {
-            gauge: crate::telemetry::budget_tokens_key(service),
+            gauge: crate::telemetry::budget_tokens_key(service, policy),
             micro: AtomicU64::new(capacity),
             capacity,
             deposit: (ratio * MICRO as f64).round() as u64,
@@ -110,7 +111,7 @@ mod tests {
 
     #[test]
     fn deposits_refill_up_to_capacity() {
-        let budget = Arc::new(RetryBudget::new("test", 2, 0.5));
+        let budget = Arc::new(RetryBudget::new("test", "default", 2, 0.5));
         budget.try_withdraw().unwrap().spend();
         budget.try_withdraw().unwrap().spend();
         assert!(budget.try_withdraw().is_none());
@@ -124,7 +125,7 @@ mod tests {
 
     #[test]
     fn a_token_not_spent_goes_back() {
-        let budget = Arc::new(RetryBudget::new("test", 1, 0.0));
+        let budget = Arc::new(RetryBudget::new("test", "default", 1, 0.0));
         let token = budget.try_withdraw().unwrap();
         assert!(budget.try_withdraw().is_none(), "empty while held");
         drop(token);
@@ -135,7 +136,7 @@ mod tests {
 
     #[test]
     fn tiny_ratios_keep_their_precision() {
-        let budget = Arc::new(RetryBudget::new("test", 1, 0.0001));
+        let budget = Arc::new(RetryBudget::new("test", "default", 1, 0.0001));
         budget.try_withdraw().unwrap().spend();
         for _ in 0..10_000 {
             budget.deposit();

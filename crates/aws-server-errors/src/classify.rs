@@ -16,7 +16,8 @@ use crate::state::Operation;
 /// an internal-server error, any other 5xx a server error, a 429 throttling), anything else the
 /// adapter cannot read is [`ErrorClass::Unknown`]. An operation the catalog does not know has no
 /// typed classifier; its error is classified by the error code the response's `x-amzn-ErrorType`
-/// header names, and by its status and transport failure.
+/// header names (for the JSON protocols, whose SDK parsers read it), and by its status and
+/// transport failure.
 pub(crate) fn classify_attempt<'a>(
     service: &Service,
     operation: &Operation,
@@ -52,8 +53,10 @@ pub(crate) fn classify_attempt<'a>(
             record.request_id = headers.get("x-amzn-requestid").or_else(|| headers.get("x-amz-request-id"));
         }
         // An error the SDK could not parse (e.g. Connect Cases with a non-integer Retry-After)
-        // reaches us as `Unhandled` without a code; the restJson1 header still names it.
-        if record.class == ErrorClass::Unknown && record.shape.is_none() {
+        // reaches us as `Unhandled` without a code; the JSON protocols' header still names it.
+        // Only where the service's protocol puts it: the SDK's XML and CBOR parsers never read
+        // it, so there it is no fact about the error (a proxy's, or a forged one).
+        if record.class == ErrorClass::Unknown && record.shape.is_none() && catalog.protocol.has_error_type_header() {
             if let Some(code) = headers.get("x-amzn-errortype").map(sanitize_error_code) {
                 let known = known_code(Some(code), catalog);
                 record.class = known.map_or(ErrorClass::Unknown, |(class, _)| class);

@@ -57,8 +57,9 @@ impl SourceTime {
 pub(crate) enum CallClock {
     /// The time source tracks the system clock: measure on the monotonic clock.
     Monotonic(tokio::time::Instant),
-    /// A test's clock: measure on it, never going backwards.
-    Source(SourceTime),
+    /// A test's clock: measure on it, never going backwards. `floor` is the least the call has
+    /// spent once its last decided wait is over (see [`CallClock::expect_wait`]).
+    Source { time: SourceTime, floor: Duration },
 }
 
 impl CallClock {
@@ -68,15 +69,36 @@ impl CallClock {
         if tracks_system_clock(source) {
             Self::Monotonic(tokio::time::Instant::now())
         } else {
-            Self::Source(SourceTime::new(source, Duration::ZERO))
+            Self::Source { time: SourceTime::new(source, Duration::ZERO), floor: Duration::ZERO }
         }
     }
 
-    /// Time since [`start`](Self::start); never less than the last value it returned.
+    /// Time since [`start`](Self::start); never less than the last value it returned. On a test
+    /// clock that stepped back since the last reading, the time between the readings is unknown:
+    /// it counts as the longest the call may have waited ([`expect_wait`](Self::expect_wait)), so
+    /// that a step back never lets a call overrun its time budget.
     pub fn elapsed(&mut self, time_source: &SharedTimeSource) -> Duration {
         match self {
             Self::Monotonic(start) => start.elapsed(),
-            Self::Source(time) => time.advance(time_source.now()),
+            Self::Source { time, floor } => {
+                let reading = time_source.now();
+                let stepped_back = reading < time.last;
+                let elapsed = time.advance(reading);
+                if stepped_back && elapsed < *floor {
+                    time.elapsed = *floor;
+                    return *floor;
+                }
+                elapsed
+            }
+        }
+    }
+
+    /// Records that the call may now wait up to `longest` before its next attempt, at `elapsed`
+    /// into it (the value [`elapsed`](Self::elapsed) just returned). Only a test clock needs it:
+    /// the monotonic clock measures the wait itself.
+    pub fn expect_wait(&mut self, elapsed: Duration, longest: Duration) {
+        if let Self::Source { floor, .. } = self {
+            *floor = elapsed.saturating_add(longest);
         }
     }
 }
@@ -136,6 +158,42 @@ mod tests {
         assert_eq!(time.advance(at(101)), Duration::from_secs(1));
         assert_eq!(time.advance(at(40)), Duration::from_secs(1), "a step back adds nothing");
         assert_eq!(time.advance(at(42)), Duration::from_secs(3), "and time after it counts");
+    }
+
+    #[test]
+    fn a_call_clock_stepped_back_during_a_wait_counts_the_whole_wait() {
+        /// A test clock that can be set anywhere, backwards included.
+        #[derive(Debug, Clone)]
+        struct Settable(std::sync::Arc<std::sync::Mutex<SystemTime>>);
+        impl Settable {
+            fn set_time(&self, time: SystemTime) {
+                *self.0.lock().unwrap() = time;
+            }
+            fn advance(&self, by: Duration) {
+                *self.0.lock().unwrap() += by;
+            }
+        }
+        impl aws_smithy_async::time::TimeSource for Settable {
+            fn now(&self) -> SystemTime {
+                *self.0.lock().unwrap()
+            }
+        }
+        let source = Settable(std::sync::Arc::new(std::sync::Mutex::new(at(1_000))));
+        let shared = SharedTimeSource::new(source.clone());
+        let mut clock = CallClock::start(&shared);
+        source.advance(Duration::from_millis(100));
+        let elapsed = clock.elapsed(&shared);
+        assert_eq!(elapsed, Duration::from_millis(100));
+        clock.expect_wait(elapsed, Duration::from_millis(600));
+        // The clock steps back an hour during the wait: the wait counts in full.
+        source.set_time(at(1_000) - Duration::from_secs(3_600));
+        assert_eq!(clock.elapsed(&shared), Duration::from_millis(700));
+        source.advance(Duration::from_millis(50));
+        assert_eq!(clock.elapsed(&shared), Duration::from_millis(750), "and time after it counts");
+        // A clock that did not move (a fixed test clock) is not a step back: nothing is added.
+        let mut fixed = CallClock::start(&shared);
+        fixed.expect_wait(Duration::ZERO, Duration::from_secs(5));
+        assert_eq!(fixed.elapsed(&shared), Duration::ZERO);
     }
 
     #[test]

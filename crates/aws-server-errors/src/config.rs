@@ -453,7 +453,57 @@ pub struct PolicyConfig {
     pub circuit_breaker: CircuitBreakerConfig,
     /// Per-service settings. A service not listed here is enabled with the top-level settings.
     pub services: BTreeMap<String, ServiceConfig>,
+    /// The level of the one log event of a call that ended with a client error (a modeled
+    /// client fault such as DynamoDB's `ConditionalCheckFailedException`: the caller's input or
+    /// the resource's state, not the service's health). Default [`LogLevel::Debug`]. Such a call
+    /// is counted with the outcome `client_error`, not as a give-up (see
+    /// [`telemetry::CALLS`](crate::telemetry::CALLS)); every other failed call logs
+    /// `WARN call failed`.
+    pub client_error_log: LogLevel,
+    /// The policy's name: the `policy` label of its gauges
+    /// ([`RETRY_BUDGET_TOKENS`](crate::telemetry::RETRY_BUDGET_TOKENS),
+    /// [`CIRCUIT_STATE`](crate::telemetry::CIRCUIT_STATE)), so that two policies in one process
+    /// that act on one service report two series instead of overwriting one. Default `"default"`.
+    /// 1 to 64 characters of `[A-Za-z0-9._-]` (it becomes a metric label value).
+    pub name: String,
 }
+
+/// The level of a log event, as the config spells it: `off`, `error`, `warn`, `info`, `debug`
+/// or `trace`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    /// No event.
+    Off,
+    /// `tracing::Level::ERROR`.
+    Error,
+    /// `tracing::Level::WARN`.
+    Warn,
+    /// `tracing::Level::INFO`.
+    Info,
+    /// `tracing::Level::DEBUG`.
+    #[default]
+    Debug,
+    /// `tracing::Level::TRACE`.
+    Trace,
+}
+
+impl LogLevel {
+    /// The `tracing` level; `None` for [`Off`](Self::Off).
+    pub const fn as_tracing(self) -> Option<tracing::Level> {
+        match self {
+            Self::Off => None,
+            Self::Error => Some(tracing::Level::ERROR),
+            Self::Warn => Some(tracing::Level::WARN),
+            Self::Info => Some(tracing::Level::INFO),
+            Self::Debug => Some(tracing::Level::DEBUG),
+            Self::Trace => Some(tracing::Level::TRACE),
+        }
+    }
+}
+
+/// The longest [`PolicyConfig::name`] accepted, in characters.
+pub const MAX_NAME_LEN: usize = 64;
 
 impl Default for PolicyConfig {
     fn default() -> Self {
@@ -469,6 +519,8 @@ impl Default for PolicyConfig {
             retry_budget: RetryBudgetConfig::default(),
             circuit_breaker: CircuitBreakerConfig::default(),
             services: BTreeMap::new(),
+            client_error_log: LogLevel::Debug,
+            name: "default".to_owned(),
         }
     }
 }
@@ -562,10 +614,19 @@ pub enum ConfigError {
         /// The field's path.
         field: String,
     },
+    /// The policy's `name` is empty, longer than [`MAX_NAME_LEN`], or has a character outside
+    /// `[A-Za-z0-9._-]`.
+    #[error("{field}: {value:?} is not 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'")]
+    BadName {
+        /// The field's path (`name`).
+        field: String,
+        /// The rejected value, cut to [`MAX_NAME_LEN`] characters.
+        value: String,
+    },
     /// `services` names no service given to the policy
     /// ([`ServerErrorPolicy::with_services`](crate::ServerErrorPolicy::with_services)). The
     /// message lists the names accepted, and suggests the nearest.
-    #[error("{field}: no service of that name; {}", unknown_service_help(*suggestion, accepted))]
+    #[error("{field}: {}", unknown_service_help(*suggestion, accepted))]
     UnknownService {
         /// The field's path.
         field: String,
@@ -585,14 +646,15 @@ pub enum ConfigError {
     },
     /// `operations` names an operation the service's SDK crate does not have. Operation names are
     /// matched exactly, as the SDK spells them (`SendMessages`); unlike service keys, case
-    /// matters. The message suggests the operation a wrong case meant.
+    /// matters. The message suggests the operation a typo or a wrong case meant
+    /// ([`ServiceCatalog::nearest_operation`](crate::ServiceCatalog::nearest_operation)).
     #[error("{field}: {service} has no such operation (names are case-sensitive){}", suggestion.map(|s| format!("; did you mean {s}?")).unwrap_or_default())]
     UnknownOperation {
         /// The field's path.
         field: String,
         /// The service key.
         service: String,
-        /// The operation the name means but for its case, if any.
+        /// The operation the name most likely means (a typo or a wrong case), if any.
         suggestion: Option<&'static str>,
     },
 }
@@ -609,6 +671,7 @@ impl ConfigError {
             | Self::DurationTooShort { field, .. }
             | Self::ZeroCount { field }
             | Self::UnknownService { field, .. }
+            | Self::BadName { field, .. }
             | Self::DuplicateService { field, .. }
             | Self::UnknownOperation { field, .. } => field,
         }
@@ -740,11 +803,7 @@ impl PolicyConfig {
             let catalog = service.catalog();
             for op in config.operations.keys() {
                 if catalog.operation(op).is_none() {
-                    let suggestion = catalog
-                        .operations
-                        .iter()
-                        .find(|known| known.name.eq_ignore_ascii_case(op))
-                        .map(|known| known.name);
+                    let suggestion = catalog.nearest_operation(op);
                     return Err(ConfigError::UnknownOperation {
                         field: format!("services.{key}.operations.{op}"),
                         service: key.clone(),
@@ -877,6 +936,12 @@ impl PolicyConfig {
 
     /// Checks the top level's retry hint, retry budget and circuit breaker.
     pub(crate) fn validate_global(&self) -> Result<(), ConfigError> {
+        let name_ok = (1..=MAX_NAME_LEN).contains(&self.name.len())
+            && self.name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if !name_ok {
+            let value = self.name.chars().take(MAX_NAME_LEN).collect();
+            return Err(ConfigError::BadName { field: "name".into(), value });
+        }
         // Everything accepted is validated, whether or not it is switched on.
         if self.retry_hint.max.is_zero() {
             return Err(ConfigError::ZeroDuration { field: "retry_hint.max".into() });
@@ -895,17 +960,12 @@ const BUDGET_RATIO_RANGE: &str = "0 or 0.000001..=1";
 fn unknown_service(key: &str, services: &[&'static Service]) -> ConfigError {
     // The names as `same_name` compares them (only ASCII bytes are dropped or changed).
     let normalized = |s: &str| String::from_utf8_lossy(&significant(s).collect::<Vec<u8>>()).into_owned();
-    let wanted = normalized(key);
-    // A near miss: at most two edits from the key or the name (a typo, a missing letter).
-    let suggestion = services
-        .iter()
-        .map(|s| {
-            let distance = [s.key(), s.name()].map(|n| strsim::damerau_levenshtein(&wanted, &normalized(n)));
-            (distance.into_iter().min().unwrap_or(usize::MAX), s.key())
-        })
-        .filter(|(distance, _)| *distance <= 2)
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, key)| key);
+    // A near miss of a key or a name (a typo, a missing letter), never another short name
+    // (`sqs` is not `sns`).
+    let names = services.iter().flat_map(|s| [s.key(), s.name()]);
+    let suggestion = crate::catalog::nearest(key, names, normalized)
+        .and_then(|name| services.iter().find(|s| s.is_named(name)))
+        .map(|s| s.key());
     let accepted = services
         .iter()
         .map(|s| if s.key() == s.name() { s.key().to_owned() } else { format!("{} ({:?})", s.key(), s.name()) })
@@ -913,16 +973,15 @@ fn unknown_service(key: &str, services: &[&'static Service]) -> ConfigError {
     ConfigError::UnknownService { field: format!("services.{key}"), suggestion, accepted }
 }
 
-/// The rest of an [`ConfigError::UnknownService`] message.
+/// The rest of an [`ConfigError::UnknownService`] message: one sentence.
 fn unknown_service_help(suggestion: Option<&str>, accepted: &[String]) -> String {
-    let suggestion = suggestion.map(|s| format!("did you mean {s}? ")).unwrap_or_default();
     if accepted.is_empty() {
-        return format!(
-            "{suggestion}no services were given to the policy: pass each adapter crate's SERVICE to \
-             ServerErrorPolicy::with_services"
-        );
+        return "no services were given to the policy: pass each adapter crate's SERVICE to \
+                ServerErrorPolicy::with_services"
+            .to_owned();
     }
-    format!("{suggestion}The services given to the policy: {}", accepted.join(", "))
+    let suggestion = suggestion.map(|s| format!("; did you mean {s}?")).unwrap_or_default();
+    format!("not one of the services given to the policy ({}){suggestion}", accepted.join(", "))
 }
 
 /// Validates a retry budget whose fields are named under `prefix` (`retry_budget`, or
@@ -1054,6 +1113,18 @@ impl PolicyConfigBuilder {
         self
     }
 
+    /// Sets [`PolicyConfig::name`].
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.config.name = name.into();
+        self
+    }
+
+    /// Sets [`PolicyConfig::client_error_log`].
+    pub fn client_error_log(mut self, level: LogLevel) -> Self {
+        self.config.client_error_log = level;
+        self
+    }
+
     /// Sets [`PolicyConfig::retry_non_idempotent`].
     pub fn retry_non_idempotent(mut self, retry: bool) -> Self {
         self.config.retry_non_idempotent = retry;
@@ -1143,6 +1214,21 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         policy(PolicyConfig::default()).unwrap();
+    }
+
+    #[test]
+    fn a_name_that_cannot_be_a_label_value_is_rejected() {
+        for bad in ["", "with space", "x".repeat(65).as_str(), "caf\u{e9}", "a\nb"] {
+            let e = PolicyConfig::builder().name(bad).build().unwrap_err();
+            assert_eq!(e.field(), "name", "{bad:?}");
+            assert!(matches!(e, ConfigError::BadName { .. }), "{bad:?}");
+        }
+        for good in ["default", "batch-jobs", "api.v2_eu", &"x".repeat(64)] {
+            PolicyConfig::builder().name(good).build().unwrap();
+        }
+        let config: PolicyConfig = toml::from_str("name = \"batch\"\nclient_error_log = \"off\"").unwrap();
+        assert_eq!((config.name.as_str(), config.client_error_log), ("batch", LogLevel::Off));
+        assert!(toml::from_str::<PolicyConfig>("client_error_log = \"loud\"").is_err(), "unknown level");
     }
 
     #[test]
@@ -1269,10 +1355,15 @@ mod tests {
         assert_eq!(e.field(), "services.pinponit");
         assert_eq!(
             e.to_string(),
-            "services.pinponit: no service of that name; did you mean pinpoint? The services given to the policy: \
-             signer, pinpoint (\"Pinpoint\"), account (\"Account\"), backupgateway (\"Backup Gateway\"), \
-             connectcases (\"ConnectCases\")"
+            "services.pinponit: not one of the services given to the policy (signer, pinpoint (\"Pinpoint\"), \
+             account (\"Account\"), backupgateway (\"Backup Gateway\"), connectcases (\"ConnectCases\")); \
+             did you mean pinpoint?"
         );
+        // A short name one letter from another service is another service, not a typo.
+        let e = err(PolicyConfig::builder().disable_service("account2").build().unwrap());
+        assert!(e.to_string().ends_with("did you mean account?"), "{e}");
+        let e = err(PolicyConfig::builder().disable_service("sgner").build().unwrap());
+        assert!(e.to_string().ends_with("did you mean signer?"), "{e}");
         // No near miss: no suggestion. The names compare ignoring case, spaces, hyphens, underscores.
         let e = err(PolicyConfig::builder().disable_service("s3").build().unwrap());
         assert_eq!(e, unknown_service("s3", &testing::ALL));
@@ -1285,15 +1376,18 @@ mod tests {
             ServerErrorPolicy::new(PolicyConfig::builder().disable_service("pinpoint").build().unwrap()).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "services.pinpoint: no service of that name; no services were given to the policy: pass each adapter \
-             crate's SERVICE to ServerErrorPolicy::with_services"
+            "services.pinpoint: no services were given to the policy: pass each adapter crate's SERVICE to \
+             ServerErrorPolicy::with_services"
         );
         let e = err(PolicyConfig::builder().operation("pinpoint", "SendMesages", |_| {}).build().unwrap());
         assert_eq!(e.field(), "services.pinpoint.operations.SendMesages");
         assert_eq!(
             e.to_string(),
-            "services.pinpoint.operations.SendMesages: pinpoint has no such operation (names are case-sensitive)"
+            "services.pinpoint.operations.SendMesages: pinpoint has no such operation (names are case-sensitive); \
+             did you mean SendMessages?"
         );
+        let e = err(PolicyConfig::builder().operation("pinpoint", "Frobnicate", |_| {}).build().unwrap());
+        assert!(!e.to_string().contains("did you mean"), "nothing near: {e}");
         // Service keys ignore case; operation names do not, and the message says which was meant.
         let e = err(PolicyConfig::builder().operation("PINPOINT", "sendMessages", |_| {}).build().unwrap());
         assert_eq!(

@@ -82,29 +82,35 @@ fn utc(time: SystemTime) -> String {
     DateTime::from(time).fmt(Format::DateTime).unwrap_or_else(|_| "?".into())
 }
 
+/// The report as text to paste into a support case, one fact per line; the alternate form
+/// (`{:#}`) puts it on one line, its lines joined by `" | "` and the samples by `"; "`, as the
+/// log event `internal errors persist` carries it (one event, one line, for line-oriented log
+/// shipping).
 impl fmt::Display for IncidentReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let one_line = f.alternate();
+        let (end, indent, sample_end) = if one_line { (" | ", "", "; ") } else { ("\n", "  ", "\n") };
         let regions = if self.regions.is_empty() { "unknown".to_owned() } else { self.regions.join(", ") };
-        writeln!(f, "Service: {} (region {regions})", self.service)?;
-        writeln!(f, "Time window (UTC): {} to {}", utc(self.first_seen), utc(self.last_seen))?;
+        write!(f, "Service: {} (region {regions}){end}", self.service)?;
+        write!(f, "Time window (UTC): {} to {}{end}", utc(self.first_seen), utc(self.last_seen))?;
         let counts: Vec<String> = self.counts.iter().map(|(class, n)| format!("{n} {}", class.as_str())).collect();
-        writeln!(f, "Failed attempts: {} ({})", self.total(), counts.join(", "))?;
+        write!(f, "Failed attempts: {} ({}){end}", self.total(), counts.join(", "))?;
         let ops: Vec<String> = self.operations.iter().map(|(op, n)| format!("{op} ({n})")).collect();
-        writeln!(f, "Operations: {}", ops.join(", "))?;
-        writeln!(
-            f,
-            "Recent failures, newest first (time, operation, status, class, request id, extended request id):"
-        )?;
-        for s in &self.samples {
+        write!(f, "Operations: {}{end}", ops.join(", "))?;
+        let header = "Recent failures, newest first (time, operation, status, class, request id, extended request id):";
+        write!(f, "{header}{}", if one_line { " " } else { "\n" })?;
+        for (i, s) in self.samples.iter().enumerate() {
             let status = s.http_status.map_or("-".to_owned(), |s| s.to_string());
-            writeln!(
+            let last = i + 1 == self.samples.len();
+            write!(
                 f,
-                "  {} {} {status} {} {} {}",
+                "{indent}{} {} {status} {} {} {}{}",
                 utc(s.time),
                 s.operation,
                 s.class.as_str(),
                 s.request_id.as_deref().unwrap_or("-"),
                 s.extended_request_id.as_deref().unwrap_or("-"),
+                if last && one_line { "" } else { sample_end },
             )?;
         }
         Ok(())
@@ -257,7 +263,7 @@ impl IncidentLog {
             rpc.service = service,
             trigger,
             failed_attempts = report.total(),
-            report = %report,
+            report = %format_args!("{report:#}"),
             advice = "if they go on, check the AWS Health Dashboard and open a support case with this report",
             "internal errors persist"
         );
@@ -310,6 +316,11 @@ mod tests {
         assert!(text.starts_with("Service: signer (region us-east-1, eu-west-1)\nTime window (UTC): 2026-01-01T00:00:00Z to 2026-01-01T00:00:30Z\n"), "{text}");
         assert!(text.contains("Failed attempts: 31 (30 internal_server_error, 1 server_error)"), "{text}");
         assert!(text.contains("  2026-01-01T00:00:30Z GetSigningProfile 500 server_error req-30 ext/2=\n"), "{text}");
+        let line = format!("{report:#}");
+        assert!(!line.contains('\n'), "{line}");
+        assert!(line.starts_with("Service: signer (region us-east-1, eu-west-1) | Time window (UTC): "), "{line}");
+        assert!(line.contains(" | Recent failures, newest first (time, operation, status, class, request id, extended request id): 2026-01-01T00:00:30Z GetSigningProfile 500 server_error req-30 ext/2=; "), "{line}");
+        assert!(line.ends_with("req-11 -"), "{line}");
 
         // A full ring reuses its places: nothing of an older sample stays in them.
         for i in 31..31 + MAX_SAMPLES as u64 {

@@ -2,23 +2,27 @@
 //!
 //! Each service reports "something broke on our side" with its own error shape: Signer's
 //! `InternalServiceErrorException`, Pinpoint's `InternalServerErrorException`, the
-//! `InternalServerException` of Account, Backup Gateway and Connect Cases, each with different
-//! members. This crate gives them one taxonomy ([`ErrorClass`]), one record ([`ClassifiedError`])
+//! `InternalServerException` of Account, Backup Gateway and Connect Cases, DynamoDB's
+//! `InternalServerError`, SNS's `InternalError`, S3's unmodeled `InternalError`, each with
+//! different members and protocols. This crate gives them one taxonomy ([`ErrorClass`]), one record ([`ClassifiedError`])
 //! and one policy ([`ServerErrorPolicy`]): bounded retries with backoff and jitter, no resend of
 //! an operation that is not retry-safe after a failure that may have reached the server, server
 //! retry hints honoured within bounds, a retry budget and an optional circuit breaker per
 //! service, and logs and metrics named after OpenTelemetry's conventions ([`telemetry`]).
 //!
 //! Only internal-server errors follow this policy's retries. Throttling, client and transport
-//! errors keep the client's own retry configuration, and the caller always gets the SDK's own
-//! typed error; the one exception is a call the circuit breaker fails fast ([`circuit_open`]).
+//! errors keep the client's own retry configuration (throttling is recognised as every modeled
+//! throttling error and any 429, also where the SDK's own classifiers miss it, as SNS's
+//! `Throttled`: such an error is retried as throttling where the plain SDK would not retry it),
+//! and the caller always gets the SDK's own typed error; the one exception is a call the circuit
+//! breaker fails fast ([`circuit_open`]).
 //!
 //! # Use it
 //!
 //! Build a [`PolicyConfig`] (in code, or deserialized from your application's config), make a
 //! [`ServerErrorPolicy`] of it, and register the policy on each client with the adapter crate of
 //! its service: `aws-server-errors-signer`, `-pinpoint`, `-account`, `-backupgateway`,
-//! `-connectcases`. This crate names no service: each adapter crate carries its service's
+//! `-connectcases`, `-dynamodb`, `-sns`, `-s3`. This crate names no service: each adapter crate carries its service's
 //! tables and exports its [`Service`] handle as `SERVICE`. Here a Signer client meets two
 //! internal errors, injected by the fault kit (`aws-server-errors-fault`), and the policy
 //! retries them:
@@ -138,7 +142,7 @@ pub use breaker::{CircuitEvent, CircuitOpen, CircuitState, TransitionReason};
 pub use call::CallOverride;
 pub use catalog::{RetrySafety, ServiceCatalog};
 pub use config::{
-    CircuitBreakerConfig, CircuitBreakerOverrides, ConfigError, Jitter, OperationConfig, PolicyConfig,
+    CircuitBreakerConfig, CircuitBreakerOverrides, ConfigError, Jitter, LogLevel, OperationConfig, PolicyConfig,
     PolicyConfigBuilder, RetryBudgetConfig, RetryBudgetOverrides, RetryHintConfig, ServiceConfig,
 };
 #[doc(hidden)]
@@ -182,7 +186,7 @@ pub use policy::{NoCircuitBreaker, ServerErrorPolicy};
 /// let err = signer.list_signing_profiles().send().await.unwrap_err();
 /// let open = aws_server_errors::circuit_open(&err).expect("failed fast");
 /// assert_eq!((open.service, open.operation), ("signer", "ListSigningProfiles"));
-/// assert!(open.retry_after <= Duration::from_secs(5));
+/// assert!(open.retry_after.is_some_and(|after| after <= Duration::from_secs(5)));
 /// assert_eq!(injector.attempts(&SIGNER, "ListSigningProfiles"), 4, "nothing sent");
 /// # Ok(()) }
 /// ```

@@ -58,6 +58,8 @@ pub struct ServerErrorPolicy {
 #[derive(Debug)]
 struct PolicyInner {
     config: PolicyConfig,
+    /// The services given to [`ServerErrorPolicy::with_services`] (none for `new`).
+    given: Vec<&'static Service>,
     /// The state of each service the policy is registered on (or an operator isolated), created
     /// at the first registration; read once per registration and per inspection, never per call.
     services: RwLock<Vec<Arc<ServiceState>>>,
@@ -105,9 +107,15 @@ impl ServerErrorPolicy {
     /// Validates `config` against `services` (the `SERVICE` of each adapter crate the application
     /// uses) and creates the policy. Every key under the config's `services` must name one of
     /// them, by its key (`connectcases`) or its name (`ConnectCases`), and every operation key an
-    /// operation of its SDK crate: so a typo fails here, before the first call. The policy acts
-    /// on every service it is registered on, passed here or not (one not passed has the top-level
-    /// settings).
+    /// operation of its SDK crate: so a typo fails here, before the first call.
+    ///
+    /// `services` says which names the config may use; it does not choose the clients the policy
+    /// acts on. Registration does that: the policy acts on every client it is registered on
+    /// (`.server_error_policy(&policy)`), so that no registered client is left with the SDK's
+    /// retries of writes after a 500. Registering it on a client of a service not passed here
+    /// (when some were passed) is most likely a slip: the policy then acts with the top-level
+    /// settings, and logs it once for that service (WARN `policy registered on a service not
+    /// given to with_services`). Pass every service you register the policy on.
     ///
     /// # Errors
     /// What [`new`](Self::new) returns for a bad value, and [`ConfigError::UnknownService`] (the
@@ -127,8 +135,8 @@ impl ServerErrorPolicy {
     /// assert_eq!(error.field(), "services.conectcases");
     /// assert_eq!(
     ///     error.to_string(),
-    ///     "services.conectcases: no service of that name; did you mean connectcases? \
-    ///      The services given to the policy: signer, connectcases (\"ConnectCases\")"
+    ///     "services.conectcases: not one of the services given to the policy \
+    ///      (signer, connectcases (\"ConnectCases\")); did you mean connectcases?"
     /// );
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -136,11 +144,11 @@ impl ServerErrorPolicy {
         config: PolicyConfig,
         services: impl IntoIterator<Item = &'static Service>,
     ) -> Result<Self, ConfigError> {
-        let known: Vec<&'static Service> = services.into_iter().collect();
+        let given: Vec<&'static Service> = services.into_iter().collect();
         config.validate()?;
-        config.validate_services(&known)?;
+        config.validate_services(&given)?;
         let listeners = Arc::new(Listeners::default());
-        Ok(Self { inner: Arc::new(PolicyInner { config, services: RwLock::default(), listeners }) })
+        Ok(Self { inner: Arc::new(PolicyInner { config, given, services: RwLock::default(), listeners }) })
     }
 
     /// The policy with every default (see [`PolicyConfig`]).
@@ -241,8 +249,8 @@ impl ServerErrorPolicy {
 
     /// Isolates a service, as an operator does during an incident: its circuit breaker is held
     /// open until [`reset`](Self::reset), every call fails fast with [`CircuitOpen`](crate::CircuitOpen)
-    /// (whose `retry_after` is [`Duration::MAX`](std::time::Duration::MAX) and
-    /// [`isolated()`](crate::CircuitOpen::isolated) `true`), and no probe is sent. Listeners get
+    /// (whose `retry_after` is `None` and [`isolated()`](crate::CircuitOpen::isolated) `true`),
+    /// and no probe is sent. Listeners get
     /// [`TransitionReason::Isolated`](crate::TransitionReason::Isolated) (once: isolating twice changes nothing). Resilience4j
     /// calls this "forced open", Polly `Isolate`. Works before any client of the service is
     /// built: the service's state is created then.
@@ -286,8 +294,16 @@ impl ServerErrorPolicy {
         Ok(())
     }
 
-    /// The service's state, when it has a breaker (created if the service is not registered yet).
+    /// The service's state, when it has a breaker (created if the service is not registered yet;
+    /// never for a service the config gives no breaker, which stays without state).
     fn breaker_of(&self, service: &'static Service) -> Result<Arc<ServiceState>, NoCircuitBreaker> {
+        let has_breaker = matches!(
+            self.inner.config.resolve(service.catalog()),
+            Ok(Some(settings)) if settings.iter().any(|s| s.breaker)
+        );
+        if !has_breaker {
+            return Err(NoCircuitBreaker { service: service.name() });
+        }
         let state = self.state_or_create(service);
         if state.breaker.is_some() && state.settings.is_some() {
             Ok(state)
@@ -349,6 +365,17 @@ impl ServerErrorPolicy {
     fn new_state(&self, service: &'static Service) -> ServiceState {
         let config = &self.inner.config;
         let catalog = service.catalog();
+        let given = &self.inner.given;
+        if !given.is_empty() && !given.contains(&service) {
+            let given: Vec<&str> = given.iter().map(|s| s.key()).collect();
+            tracing::event!(
+                target: crate::telemetry::LOG_TARGET,
+                tracing::Level::WARN,
+                rpc.service = service.name(),
+                given = given.join(",").as_str(),
+                "policy registered on a service not given to with_services; it acts with the top-level settings"
+            );
+        }
         let settings = match config.resolve(catalog) {
             Ok(Some(settings)) => settings,
             Ok(None) => return ServiceState::disabled(service),
@@ -366,13 +393,14 @@ impl ServerErrorPolicy {
                 return ServiceState::disabled(service);
             }
         };
+        let policy: Arc<str> = Arc::from(config.name.as_str());
         let budget_config = config.budget_config(catalog);
         let budget = budget_config
             .enabled
-            .then(|| Arc::new(RetryBudget::new(service.name(), budget_config.capacity, budget_config.ratio)));
+            .then(|| Arc::new(RetryBudget::new(service.name(), &policy, budget_config.capacity, budget_config.ratio)));
         let breaker = settings.iter().any(|s| s.breaker).then(|| CircuitBreaker::new(config.breaker_settings(catalog)));
         if breaker.is_some() {
-            crate::telemetry::record_circuit_state(service.name(), CircuitState::Closed);
+            crate::telemetry::record_circuit_state(service.name(), &policy, CircuitState::Closed);
         }
         let any_time_budget = settings.iter().any(|s| s.time_budget.is_some());
         let breaker_every_operation = settings.iter().all(|s| s.breaker);
@@ -383,6 +411,8 @@ impl ServerErrorPolicy {
             any_time_budget,
             breaker_every_operation,
             listeners: self.inner.listeners.clone(),
+            policy,
+            client_error_log: config.client_error_log.as_tracing(),
             ..ServiceState::disabled(service)
         }
     }
@@ -429,13 +459,60 @@ mod registration_tests {
         gauges.sort();
         assert_eq!(
             gauges,
-            ["aws.server_errors.circuit.state signer", "aws.server_errors.retry_budget.tokens signer"],
+            ["aws.server_errors.circuit.state signer,default", "aws.server_errors.retry_budget.tokens signer,default"],
             "no gauge for Pinpoint (never registered) or Account (disabled)"
         );
         assert_eq!(policy.retry_budget_tokens(&SIGNER), Some(20.0));
         assert_eq!((policy.retry_budget_tokens(&PINPOINT), policy.circuit_state(&PINPOINT)), (None, None));
         assert_eq!(policy.inner.services.read().unwrap().len(), 2, "signer once, account");
         assert!(policy.is_enabled(&PINPOINT) && !policy.is_enabled(&ACCOUNT));
+    }
+
+    #[test]
+    fn two_policies_report_two_series_of_each_gauge() {
+        let recorder = metrics_util::debugging::DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        let breaker = crate::CircuitBreakerConfig { enabled: true, ..Default::default() };
+        metrics::with_local_recorder(&recorder, || {
+            for name in ["api", "batch"] {
+                let config = PolicyConfig::builder().name(name).circuit_breaker(breaker.clone()).build().unwrap();
+                let policy = ServerErrorPolicy::new(config).unwrap();
+                let _ = policy.interceptor(&SIGNER);
+                policy.isolate(&SIGNER).unwrap();
+            }
+        });
+        let mut gauges: Vec<(String, f64)> = snapshotter
+            .snapshot()
+            .into_vec()
+            .into_iter()
+            .filter_map(|(key, _, _, value)| {
+                let labels: Vec<_> = key.key().labels().map(|l| format!("{}={}", l.key(), l.value())).collect();
+                let metrics_util::debugging::DebugValue::Gauge(v) = value else { return None };
+                Some((format!("{} {}", key.key().name(), labels.join(",")), v.into_inner()))
+            })
+            .collect();
+        gauges.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            gauges,
+            [
+                ("aws.server_errors.circuit.state rpc.service=signer,policy=api".to_owned(), 2.0),
+                ("aws.server_errors.circuit.state rpc.service=signer,policy=batch".to_owned(), 2.0),
+                ("aws.server_errors.retry_budget.tokens rpc.service=signer,policy=api".to_owned(), 20.0),
+                ("aws.server_errors.retry_budget.tokens rpc.service=signer,policy=batch".to_owned(), 20.0),
+            ]
+        );
+    }
+
+    #[test]
+    fn isolating_a_service_without_a_breaker_creates_no_state() {
+        let config = PolicyConfig::builder().service("signer", |s| s.circuit_breaker = true.into()).build().unwrap();
+        let policy = ServerErrorPolicy::with_services(config, [&SIGNER, &PINPOINT]).unwrap();
+        assert_eq!(policy.isolate(&PINPOINT), Err(NoCircuitBreaker { service: "Pinpoint" }));
+        assert_eq!(policy.reset(&PINPOINT), Err(NoCircuitBreaker { service: "Pinpoint" }));
+        assert!(policy.inner.services.read().unwrap().is_empty(), "no state, no gauge for Pinpoint");
+        assert_eq!(policy.retry_budget_tokens(&PINPOINT), None);
+        policy.isolate(&SIGNER).unwrap();
+        assert_eq!(policy.inner.services.read().unwrap().len(), 1, "Signer's, created to isolate it");
     }
 
     #[test]

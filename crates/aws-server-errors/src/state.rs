@@ -64,6 +64,10 @@ pub(crate) struct ServiceState {
     pub listeners: Arc<Listeners>,
     /// The recent server-side failures, for a support case.
     pub incidents: IncidentLog,
+    /// The policy's name: the `policy` label of the service's gauges.
+    pub policy: Arc<str>,
+    /// The level of a call's log event when it ends with a client error; `None`: no event.
+    pub client_error_log: Option<tracing::Level>,
 }
 
 /// A circuit-event listener.
@@ -103,7 +107,7 @@ const RECENT_SLOTS: usize = 16;
 impl ServiceState {
     /// Reports a breaker transition: its metrics and log, and the policy's listeners.
     pub fn transitioned(&self, service: &'static str, t: Transition) {
-        crate::telemetry::record_transition(service, t);
+        crate::telemetry::record_transition(service, &self.policy, t);
         let timed = t.to == CircuitState::Open && t.reason != crate::breaker::TransitionReason::Isolated;
         let break_duration = timed.then_some(t.break_duration);
         let event = CircuitEvent { service, from: t.from, to: t.to, reason: t.reason, break_duration };
@@ -128,6 +132,8 @@ impl ServiceState {
             registrations: AtomicUsize::new(0),
             listeners: Default::default(),
             incidents: IncidentLog::default(),
+            policy: Arc::from("default"),
+            client_error_log: Some(tracing::Level::DEBUG),
         }
     }
 

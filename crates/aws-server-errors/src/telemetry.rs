@@ -26,7 +26,9 @@ pub const ATTEMPT_ERRORS: &str = "aws.server_errors.attempt_errors";
 /// Counter: retries performed (an attempt after the first). Labels: `rpc.service`, `rpc.method`,
 /// `error.class` (of the attempt that was retried).
 pub const RETRIES: &str = "aws.server_errors.retries";
-/// Counter: calls that ended in an error. Labels: `rpc.service`, `rpc.method`, `reason`.
+/// Counter: calls that ended in an error other than a client error (those are counted in
+/// [`CALLS`] with the outcome `client_error` only). Labels: `rpc.service`, `rpc.method`,
+/// `reason`.
 pub const GIVE_UPS: &str = "aws.server_errors.give_ups";
 /// Histogram, seconds: the delay before each retry of an internal-server error, as the policy
 /// chose it (the SDK waits exactly that). Retries the client's own retry config decides (throttling,
@@ -35,8 +37,11 @@ pub const GIVE_UPS: &str = "aws.server_errors.give_ups";
 pub const RETRY_DELAY: &str = "aws.server_errors.retry_delay";
 
 /// Counter: calls, by how they ended. Labels: `rpc.service`, `rpc.method`, `outcome`: `ok`
-/// (first attempt), `ok_after_retries`, `failed` (an error reached the caller), `failed_fast`
-/// (the circuit breaker refused the call; no attempt was sent). The denominator of every ratio:
+/// (first attempt), `ok_after_retries`, `client_error` (the call ended with a modeled client
+/// fault, such as DynamoDB's `ConditionalCheckFailedException`: an answer about the caller's
+/// input or the resource, not a give-up, and not counted in [`GIVE_UPS`]), `failed` (any other
+/// error reached the caller), `failed_fast` (the circuit breaker refused the call; no attempt was
+/// sent). The denominator of every ratio:
 /// internal-error rate, retry rate, give-up ratio. Every call of an enabled service is counted,
 /// whatever its errors; a client with the policy registered twice counts its calls twice.
 pub const CALLS: &str = "aws.server_errors.calls";
@@ -45,11 +50,13 @@ pub const CALLS: &str = "aws.server_errors.calls";
 /// `rpc.method`.
 pub const CALL_ATTEMPTS: &str = "aws.server_errors.call.attempts";
 /// Gauge, tokens: what is left in a service's retry budget (each policy retry takes 1). Set when
-/// the policy is created and at every change. Labels: `rpc.service`.
+/// the policy is created and at every change. Labels: `rpc.service`, `policy` (the policy's
+/// [`name`](crate::PolicyConfig::name): each policy has its own budget).
 pub const RETRY_BUDGET_TOKENS: &str = "aws.server_errors.retry_budget.tokens";
 
 /// Gauge: the state of a service's circuit breaker, 0 closed, 1 half-open, 2 open. Set when the
-/// policy is created and at every change. Labels: `rpc.service`.
+/// policy is created and at every change. Labels: `rpc.service`, `policy` (the policy's
+/// [`name`](crate::PolicyConfig::name): each policy has its own breaker).
 pub const CIRCUIT_STATE: &str = "aws.server_errors.circuit.state";
 /// Counter: circuit breaker state changes. Labels: `rpc.service`, `from`, `to`.
 pub const CIRCUIT_TRANSITIONS: &str = "aws.server_errors.circuit.transitions";
@@ -131,10 +138,10 @@ pub(crate) fn bounded_to(value: &str, max: usize) -> Cow<'_, str> {
 }
 
 /// Logs and counts a circuit breaker transition: WARN when it opens, INFO otherwise.
-pub(crate) fn record_transition(service: &'static str, t: Transition) {
+pub(crate) fn record_transition(service: &'static str, policy: &str, t: Transition) {
     counter!(CIRCUIT_TRANSITIONS, "rpc.service" => service, "from" => t.from.as_str(), "to" => t.to.as_str())
         .increment(1);
-    record_circuit_state(service, t.to);
+    record_circuit_state(service, policy, t.to);
     let break_ms = (t.reason != TransitionReason::Isolated).then_some(t.break_duration.as_millis() as u64);
     let reason = t.reason.as_str();
     if t.to == CircuitState::Open {
@@ -145,8 +152,8 @@ pub(crate) fn record_transition(service: &'static str, t: Transition) {
 }
 
 /// Reports a breaker's state (at creation, and at every transition).
-pub(crate) fn record_circuit_state(service: &'static str, state: CircuitState) {
-    gauge!(CIRCUIT_STATE, "rpc.service" => service).set(state.gauge_value());
+pub(crate) fn record_circuit_state(service: &'static str, policy: &str, state: CircuitState) {
+    gauge!(CIRCUIT_STATE, "rpc.service" => service, "policy" => policy.to_owned()).set(state.gauge_value());
 }
 
 /// A retry the breaker stopped when it was about to be sent; the call itself is counted as
@@ -168,11 +175,12 @@ pub(crate) enum Outcome {
     OkAfterRetries = 1,
     Failed = 2,
     FailedFast = 3,
+    ClientError = 4,
 }
 
 impl Outcome {
     /// Every outcome, in discriminant order.
-    const ALL: [Self; 4] = [Self::Ok, Self::OkAfterRetries, Self::Failed, Self::FailedFast];
+    const ALL: [Self; 5] = [Self::Ok, Self::OkAfterRetries, Self::Failed, Self::FailedFast, Self::ClientError];
 }
 
 impl Outcome {
@@ -182,6 +190,7 @@ impl Outcome {
             Self::OkAfterRetries => "ok_after_retries",
             Self::Failed => "failed",
             Self::FailedFast => "failed_fast",
+            Self::ClientError => "client_error",
         }
     }
 }
@@ -288,13 +297,16 @@ static METADATA: metrics::Metadata<'static> = metrics::Metadata::new(module_path
 /// its [`CALL_ATTEMPTS`] series.
 #[derive(Debug)]
 struct CallKeys {
-    calls: [Key; 4],
+    calls: [Key; Outcome::ALL.len()],
     attempts: Key,
 }
 
 /// The key of a service's [`RETRY_BUDGET_TOKENS`] gauge (built once, by its budget).
-pub(crate) fn budget_tokens_key(service: &'static str) -> Key {
-    Key::from_parts(RETRY_BUDGET_TOKENS, vec![Label::from_static_parts("rpc.service", service)])
+pub(crate) fn budget_tokens_key(service: &'static str, policy: &str) -> Key {
+    Key::from_parts(
+        RETRY_BUDGET_TOKENS,
+        vec![Label::from_static_parts("rpc.service", service), Label::new("policy", policy.to_owned())],
+    )
 }
 
 /// Reports the tokens left in a service's retry budget.

@@ -34,6 +34,15 @@ pub enum Protocol {
     Ec2Query,
 }
 
+impl Protocol {
+    /// Whether the protocol carries an error's code in the `x-amzn-ErrorType` header: restJson1
+    /// and awsJson, whose SDK parsers read it (`aws-smithy-json`'s `parse_error_metadata`, where
+    /// it outranks the body). The XML protocols and RPC v2 CBOR never read it.
+    pub const fn has_error_type_header(self) -> bool {
+        matches!(self, Self::RestJson1 | Self::AwsJson1_0 | Self::AwsJson1_1)
+    }
+}
+
 /// Why an operation may or may not be retried after an internal-server error.
 ///
 /// The first variant that applies wins, in the order listed. Sources: the service's Smithy model
@@ -158,9 +167,11 @@ pub struct ServiceCatalog {
     /// bound to headers are not listed.
     #[doc(hidden)]
     pub error_body_members: &'static [&'static str],
-    /// The body of a minimal valid success response per operation (its required string members,
-    /// each with a placeholder), sorted by operation; operations that need none are absent. For
-    /// the fault kit's default responder.
+    /// A minimal valid success response per operation, as a JSON object, sorted by operation;
+    /// operations that need none are absent. For the fault kit's default responder. Its members
+    /// are the output's required string members and the identifiers AWS returns (`MessageId`),
+    /// each with a placeholder; keys starting with `@` are not members: `@xml_root` the restXml
+    /// root element, `@header:ETag` an `ETag` header, `@payload` a blob payload's bytes.
     #[doc(hidden)]
     pub success_bodies: &'static [(&'static str, &'static str)],
 }
@@ -192,12 +203,57 @@ impl ServiceCatalog {
         same_name(name, self.key()) || same_name(name, self.service)
     }
 
+    /// The operation a misspelt `name` most likely means, for a "did you mean" hint: the nearest
+    /// by edit distance (Damerau-Levenshtein, ignoring ASCII case), within a quarter of the
+    /// name's length (DynamoDB's `PutItm` means `PutItem`, `sendMessages` means `SendMessages`). `None` for
+    /// an exact name and when nothing is that close.
+    ///
+    /// ```
+    /// use aws_server_errors_pinpoint::SERVICE as PINPOINT;
+    ///
+    /// assert_eq!(PINPOINT.catalog().nearest_operation("SendMesages"), Some("SendMessages"));
+    /// assert_eq!(PINPOINT.catalog().nearest_operation("getapp"), Some("GetApp"));
+    /// assert_eq!(PINPOINT.catalog().nearest_operation("Publish"), None);
+    /// ```
+    pub fn nearest_operation(&self, name: &str) -> Option<&'static str> {
+        if self.operation(name).is_some() {
+            return None;
+        }
+        nearest(name, self.operations.iter().map(|op| op.name), |s| s.to_ascii_lowercase())
+    }
+
     /// The body of a minimal valid success response of `operation`, `"{}"` when it needs none.
     #[doc(hidden)]
     pub fn success_body(&self, operation: &str) -> &'static str {
         let bodies = self.success_bodies;
         bodies.binary_search_by(|(name, _)| name.cmp(&operation)).map_or("{}", |i| bodies[i].1)
     }
+}
+
+/// The candidate `wanted` most likely means: the nearest by Damerau-Levenshtein distance between
+/// the `normalize`d forms, if that distance is at most a quarter of the longer one's length
+/// (one edit in four characters: `pinponit` for `pinpoint`, but not `sqs` for `sns`, a different
+/// service), or is one character added or left out at the end (`s3x` for `s3`). Ties go to the
+/// first candidate.
+pub(crate) fn nearest<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    normalize: impl Fn(&str) -> String,
+) -> Option<&'a str> {
+    let wanted = normalize(wanted);
+    candidates
+        .into_iter()
+        .filter_map(|candidate| {
+            let normalized = normalize(candidate);
+            let distance = strsim::damerau_levenshtein(&wanted, &normalized);
+            let longest = wanted.chars().count().max(normalized.chars().count());
+            let (short, long) =
+                if wanted.len() <= normalized.len() { (&wanted, &normalized) } else { (&normalized, &wanted) };
+            let stray_last = distance == 1 && long.starts_with(short.as_str());
+            (distance * 4 <= longest || stray_last).then_some((distance, candidate))
+        })
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
 }
 
 /// Whether two service names are the same, ignoring ASCII case, spaces, hyphens and underscores
@@ -227,6 +283,19 @@ mod tests {
         for name in ["pinpoint2", "pin point s", "", "backup"] {
             assert!(!PINPOINT.catalog().is_named(name) && !BACKUPGATEWAY.catalog().is_named(name), "{name}");
         }
+    }
+
+    #[test]
+    fn a_near_miss_is_suggested_and_another_short_name_is_not() {
+        let lower = |s: &str| s.to_ascii_lowercase();
+        assert_eq!(super::nearest("sqs", ["sns", "s3"], lower), None, "SQS is another service, not a typo of SNS");
+        assert_eq!(super::nearest("pinponit", ["signer", "pinpoint"], lower), Some("pinpoint"));
+        assert_eq!(super::nearest("dynamdb", ["dynamodb"], lower), Some("dynamodb"));
+        assert_eq!(super::nearest("s3x", ["sns", "s3"], lower), Some("s3"), "a stray last character");
+        assert_eq!(PINPOINT.catalog().nearest_operation("SendMesages"), Some("SendMessages"));
+        assert_eq!(PINPOINT.catalog().nearest_operation("sendmessages"), Some("SendMessages"));
+        assert_eq!(PINPOINT.catalog().nearest_operation("SendMessages"), None, "exact");
+        assert_eq!(PINPOINT.catalog().nearest_operation("Frobnicate"), None);
     }
 
     #[test]

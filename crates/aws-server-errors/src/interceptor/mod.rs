@@ -38,7 +38,7 @@ use tracing::{event, Level};
 use self::call_state::{CallState, Deposited};
 use self::report::report_attempt;
 use self::steer::steer;
-use crate::adapter::OperationError;
+use crate::adapter::{ErrorClass, OperationError};
 use crate::breaker::{Admission, CircuitBreaker, CircuitOpen, CircuitState, ProbeGuard};
 use crate::classify::{classify_attempt, server_side_failure};
 use crate::clock::CallClock;
@@ -143,13 +143,13 @@ impl ServerErrorInterceptor {
     /// stores a half-open probe's slot in the call's bag.
     ///
     /// # Errors
-    /// The time until the next probe when the breaker refuses it.
+    /// The time until the next probe (`None` while isolated) when the breaker refuses it.
     fn admit(
         &self,
         breaker: &CircuitBreaker,
         runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
-    ) -> Result<(), std::time::Duration> {
+    ) -> Result<(), Option<std::time::Duration>> {
         let now = breaker.tick(&runtime_components.time_source().unwrap_or_default());
         let (admission, transition) = breaker.admit(now);
         if let Some(t) = transition {
@@ -405,13 +405,31 @@ impl Intercept for ServerErrorInterceptor {
             _ => max_attempts,
         };
         state.decided(&record, decision, token, server_side && breaker.is_some());
+        // The longest the call may now wait: on a test clock that steps back meanwhile, it counts
+        // in full toward the time budget.
+        let longest_wait = match decision {
+            Decision::Retry { delay } => delay,
+            Decision::GiveUp(_) => std::time::Duration::ZERO,
+            Decision::ClientPolicy => steering.retry_config.as_ref().unwrap_or(&state.client.config).max_backoff(),
+        };
         steering.apply(cfg);
+        if let (Some(elapsed), Some(start)) = (elapsed, cfg.get_mut_from_interceptor_state::<CallStart>()) {
+            start.0.expect_wait(elapsed, longest_wait);
+        }
 
         // 5. Report.
         if decision == Decision::GiveUp(GiveUpReason::RetryBudget) {
             self.state.incidents.log_once(self.service(), Trigger::BudgetEmpty);
         }
-        report_attempt(&self.state.metrics, operation.index, &record, attempt, limit, decision);
+        report_attempt(
+            &self.state.metrics,
+            operation.index,
+            &record,
+            attempt,
+            limit,
+            decision,
+            self.state.client_error_log,
+        );
         Ok(())
     }
 
@@ -442,6 +460,15 @@ impl Intercept for ServerErrorInterceptor {
         let service = self.service();
         let operation = state.operation.name;
         let index = state.operation.index;
+        if state.last.class == ErrorClass::ClientError && !error.is_timeout_error() {
+            // An answer about the caller's input or the resource (a failed condition, a missing
+            // key): not a give-up, and logged at the configured level, by default below WARN.
+            telemetry::record_call(&self.state.metrics, index, operation, Outcome::ClientError, state.tally.attempts);
+            if let Some(level) = self.state.client_error_log {
+                log_client_error(level, service, operation, state.last.error_type, state.tally.attempts);
+            }
+            return Ok(());
+        }
         telemetry::record_call(&self.state.metrics, index, operation, Outcome::Failed, state.tally.attempts);
         let reason = match state.last.decision {
             Decision::GiveUp(reason) => reason,
@@ -528,6 +555,34 @@ impl ServerErrorInterceptor {
             outcome = "success",
             "call succeeded after retries"
         );
+    }
+}
+
+/// The log event of a call that ended with a client error, at `level` (`tracing`'s macros take a
+/// constant level).
+fn log_client_error(level: Level, service: &'static str, operation: &'static str, error_type: &str, attempts: u32) {
+    macro_rules! at {
+        ($level:expr) => {
+            event!(
+                target: LOG_TARGET,
+                $level,
+                rpc.system = "aws-api",
+                rpc.service = service,
+                rpc.method = operation,
+                error.type = error_type,
+                error.class = ErrorClass::ClientError.as_str(),
+                attempts,
+                outcome = Outcome::ClientError.as_str(),
+                "call failed with a client error"
+            )
+        };
+    }
+    match level {
+        Level::ERROR => at!(Level::ERROR),
+        Level::WARN => at!(Level::WARN),
+        Level::INFO => at!(Level::INFO),
+        Level::DEBUG => at!(Level::DEBUG),
+        _ => at!(Level::TRACE),
     }
 }
 

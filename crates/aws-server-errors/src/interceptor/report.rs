@@ -2,13 +2,14 @@
 
 use tracing::{event, Level};
 
-use crate::adapter::ClassifiedError;
+use crate::adapter::{ClassifiedError, ErrorClass};
 use crate::decide::Decision;
 use crate::telemetry::{self, bounded, MetricSeries, LOG_TARGET};
 
-/// One event per failed attempt of the operation at `operation` in the catalog, WARN when the
-/// policy gives up. Server-controlled values are bounded ([`bounded`]); the message and the body
-/// are never logged. The fields are computed only when a subscriber wants the event.
+/// One event per failed attempt of the operation at `operation` in the catalog: WARN when the
+/// policy gives up, `client_error_log` for a client error the client's config decides (none when
+/// `None`), INFO otherwise. Server-controlled values are bounded ([`bounded`]); the message and the
+/// body are never logged. The fields are computed only when a subscriber wants the event.
 pub(super) fn report_attempt(
     series: &MetricSeries,
     operation: usize,
@@ -16,6 +17,7 @@ pub(super) fn report_attempt(
     attempt: u32,
     max_attempts: u32,
     decision: Decision,
+    client_error_log: Option<Level>,
 ) {
     telemetry::record_attempt_error(series, operation, record.operation, record.class, record.error_type());
     let delay_ms = match decision {
@@ -52,9 +54,17 @@ pub(super) fn report_attempt(
             )
         };
     }
-    if matches!(decision, Decision::GiveUp(_)) {
-        attempt_event!(WARN);
-    } else {
-        attempt_event!(INFO);
+    let level = match decision {
+        Decision::GiveUp(_) => Some(Level::WARN),
+        Decision::ClientPolicy if record.class == ErrorClass::ClientError => client_error_log,
+        _ => Some(Level::INFO),
+    };
+    match level {
+        Some(Level::ERROR) => attempt_event!(ERROR),
+        Some(Level::WARN) => attempt_event!(WARN),
+        Some(Level::INFO) => attempt_event!(INFO),
+        Some(Level::DEBUG) => attempt_event!(DEBUG),
+        Some(_) => attempt_event!(TRACE),
+        None => {}
     }
 }
