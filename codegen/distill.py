@@ -22,6 +22,7 @@ Usage: python3 codegen/distill.py [--models ../shared/models] [KEY ...]
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import pathlib
 import sys
@@ -80,29 +81,55 @@ NON_BODY = ("smithy.api#httpHeader", "smithy.api#httpPrefixHeaders", "smithy.api
 
 def smithy_type(shapes: dict, target: str) -> str:
     if target.startswith("smithy.api#"):
-        return "string" if target == "smithy.api#String" else "other"
+        return {"smithy.api#String": "string", "smithy.api#Blob": "blob"}.get(target, "other")
     shape = shapes.get(target, {})
     if shape.get("type") == "string" and "smithy.api#enum" not in shape.get("traits", {}):
         return "string"
     return shape.get("type", "other")
 
 
+#: The entity tag a success carries where the output binds a member to the `ETag` header (S3's
+#: objects): a quoted MD5, here of the placeholder payload, as S3 sends it (RFC 9110 section 8.8.3).
+PAYLOAD = "fault-kit-body"
+ETAG = '"' + hashlib.md5(PAYLOAD.encode()).hexdigest() + '"'
+
+
+def is_identifier(name: str) -> bool:
+    """An optional member a success still carries: the id of what the call made or returned
+    (SNS `MessageId`, S3 `UploadId`), which AWS sends whenever the call succeeds."""
+    return name.endswith("Id")
+
+
 def smithy_skeleton(shapes: dict, target: str, json_names: bool, depth: int = 0) -> dict:
     """The body of a minimal valid response of structure `target`: every required string member
     (enums excepted) with a non-empty placeholder, every required structure member recursively
-    (3 levels). The SDK fills every other required member with a default of its own (client-side
-    error correction); empty strings are the defaults that break a next request (a URI label)."""
+    (3 levels), and at the top level the optional string members that are identifiers
+    (`is_identifier`). The SDK fills every other required member with a default of its own
+    (client-side error correction); empty strings are the defaults that break a next request (a
+    URI label). Keys starting with `@` are not body members: `@header:ETag` an entity tag header,
+    `@payload` the bytes of a blob payload (S3 `GetObject`)."""
     out = {}
-    for name, member in shapes.get(target, {}).get("members", {}).items():
+    members = shapes.get(target, {}).get("members", {})
+    for name, member in members.items():
         traits = member.get("traits", {})
-        if "smithy.api#httpPayload" in traits:
-            if smithy_type(shapes, member["target"]) == "structure":
-                return smithy_skeleton(shapes, member["target"], json_names, depth)
-            return {}
-        if "smithy.api#required" not in traits or any(t in traits for t in NON_BODY):
-            continue
-        key = traits.get("smithy.api#jsonName", name) if json_names else name
         kind = smithy_type(shapes, member["target"])
+        if depth == 0 and str(traits.get("smithy.api#httpHeader", "")).lower() == "etag" and kind == "string":
+            out["@header:ETag"] = ETAG
+        if "smithy.api#httpPayload" in traits and kind == "blob" and depth == 0:
+            out["@payload"] = PAYLOAD
+    for name, member in members.items():
+        traits = member.get("traits", {})
+        kind = smithy_type(shapes, member["target"])
+        if "smithy.api#httpPayload" in traits:
+            if kind == "structure":
+                return {**smithy_skeleton(shapes, member["target"], json_names, depth), **out}
+            continue
+        if any(t in traits for t in NON_BODY):
+            continue
+        required = "smithy.api#required" in traits
+        if not required and not (depth == 0 and kind == "string" and is_identifier(name)):
+            continue
+        key = traits.get("smithy.api#jsonName", name) if json_names else traits.get("smithy.api#xmlName", name)
         if kind == "string":
             out[key] = f"fault-kit-{name}"
         elif kind == "structure" and depth < 3:
@@ -114,17 +141,29 @@ def botocore_skeleton(shapes: dict, name: str, depth: int = 0) -> dict:
     """As `smithy_skeleton`, from a botocore model's output shape."""
     shape = shapes.get(name, {})
     members = shape.get("members", {})
+    out = {}
+    for member, spec in members.items():
+        target = shapes.get(spec.get("shape"), {})
+        if (depth == 0 and spec.get("location") == "header" and spec.get("locationName", "").lower() == "etag"
+                and target.get("type") == "string"):
+            out["@header:ETag"] = ETAG
     if "payload" in shape:
         target = members.get(shape["payload"], {}).get("shape")
-        return botocore_skeleton(shapes, target, depth) if shapes.get(target, {}).get("type") == "structure" else {}
-    out = {}
-    for member in shape.get("required", []):
-        spec = members.get(member, {})
-        if spec.get("location"):
+        kind = shapes.get(target, {}).get("type")
+        if kind == "structure":
+            return {**botocore_skeleton(shapes, target, depth), **out}
+        if kind == "blob" and depth == 0:
+            out["@payload"] = PAYLOAD
+    required = set(shape.get("required", []))
+    for member, spec in members.items():
+        if spec.get("location") or member == shape.get("payload"):
             continue
         target = shapes.get(spec.get("shape"), {})
+        is_string = target.get("type") == "string" and "enum" not in target
+        if member not in required and not (depth == 0 and is_string and is_identifier(member)):
+            continue
         key = spec.get("locationName", member)
-        if target.get("type") == "string" and "enum" not in target:
+        if is_string:
             out[key] = f"fault-kit-{member}"
         elif target.get("type") == "structure" and depth < 3:
             out[key] = botocore_skeleton(shapes, spec["shape"], depth + 1)

@@ -128,5 +128,8 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
         },
     ],
     error_body_members: &["message"],
-    success_bodies: &[("GetGovCloudAccountInformation", r#"{"GovCloudAccountId":"fault-kit-GovCloudAccountId"}"#)],
+    success_bodies: &[
+        ("GetAccountInformation", r#"{"AccountId":"fault-kit-AccountId"}"#),
+        ("GetGovCloudAccountInformation", r#"{"GovCloudAccountId":"fault-kit-GovCloudAccountId"}"#),
+    ],
 };

@@ -142,7 +142,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
             name: "TestHypervisorConfiguration",
             http_method: "POST",
             uri: "/service/BackupOnPremises_v20210101/operation/TestHypervisorConfiguration",
-            retry_safety: RetrySafety::NotRetrySafe,
+            retry_safety: RetrySafety::Documented,
         },
         OperationSpec {
             name: "UntagResource",

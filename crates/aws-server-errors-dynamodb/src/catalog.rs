@@ -50,7 +50,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
             name: "DeleteResourcePolicy",
             http_method: "POST",
             uri: "/",
-            retry_safety: RetrySafety::NotRetrySafe,
+            retry_safety: RetrySafety::Documented,
         },
         OperationSpec { name: "DeleteTable", http_method: "POST", uri: "/", retry_safety: RetrySafety::NotRetrySafe },
         OperationSpec {
@@ -221,7 +221,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
             name: "PutResourcePolicy",
             http_method: "POST",
             uri: "/",
-            retry_safety: RetrySafety::NotRetrySafe,
+            retry_safety: RetrySafety::Documented,
         },
         OperationSpec { name: "Query", http_method: "POST", uri: "/", retry_safety: RetrySafety::NamingConvention },
         OperationSpec {
@@ -237,7 +237,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
             retry_safety: RetrySafety::NotRetrySafe,
         },
         OperationSpec { name: "Scan", http_method: "POST", uri: "/", retry_safety: RetrySafety::NamingConvention },
-        OperationSpec { name: "SearchVectors", http_method: "POST", uri: "/", retry_safety: RetrySafety::NotRetrySafe },
+        OperationSpec { name: "SearchVectors", http_method: "POST", uri: "/", retry_safety: RetrySafety::Documented },
         OperationSpec { name: "TagResource", http_method: "POST", uri: "/", retry_safety: RetrySafety::NotRetrySafe },
         OperationSpec {
             name: "TransactGetItems",
@@ -299,7 +299,10 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
     ],
     error_body_members: &["message"],
     success_bodies: &[
+        ("DeleteResourcePolicy", r#"{"RevisionId":"fault-kit-RevisionId"}"#),
         ("DescribeImport", r#"{"ImportTableDescription":{}}"#),
+        ("GetResourcePolicy", r#"{"RevisionId":"fault-kit-RevisionId"}"#),
         ("ImportTable", r#"{"ImportTableDescription":{}}"#),
+        ("PutResourcePolicy", r#"{"RevisionId":"fault-kit-RevisionId"}"#),
     ],
 };

@@ -134,5 +134,14 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
         },
     ],
     error_body_members: &["code", "message"],
-    success_bodies: &[],
+    success_bodies: &[
+        ("AddProfilePermission", r#"{"revisionId":"fault-kit-revisionId"}"#),
+        ("DescribeSigningJob", r#"{"jobId":"fault-kit-jobId","platformId":"fault-kit-platformId"}"#),
+        ("GetSigningPlatform", r#"{"platformId":"fault-kit-platformId"}"#),
+        ("GetSigningProfile", r#"{"platformId":"fault-kit-platformId"}"#),
+        ("ListProfilePermissions", r#"{"revisionId":"fault-kit-revisionId"}"#),
+        ("RemoveProfilePermission", r#"{"revisionId":"fault-kit-revisionId"}"#),
+        ("SignPayload", r#"{"jobId":"fault-kit-jobId"}"#),
+        ("StartSigningJob", r#"{"jobId":"fault-kit-jobId"}"#),
+    ],
 };

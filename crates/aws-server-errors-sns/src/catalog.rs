@@ -23,7 +23,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
             name: "CheckIfPhoneNumberIsOptedOut",
             http_method: "POST",
             uri: "/",
-            retry_safety: RetrySafety::NotRetrySafe,
+            retry_safety: RetrySafety::Documented,
         },
         OperationSpec {
             name: "ConfirmSubscription",
@@ -50,12 +50,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
             retry_safety: RetrySafety::NotRetrySafe,
         },
         OperationSpec { name: "CreateTopic", http_method: "POST", uri: "/", retry_safety: RetrySafety::Documented },
-        OperationSpec {
-            name: "DeleteEndpoint",
-            http_method: "POST",
-            uri: "/",
-            retry_safety: RetrySafety::NotRetrySafe,
-        },
+        OperationSpec { name: "DeleteEndpoint", http_method: "POST", uri: "/", retry_safety: RetrySafety::Documented },
         OperationSpec {
             name: "DeletePlatformApplication",
             http_method: "POST",
@@ -68,7 +63,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
             uri: "/",
             retry_safety: RetrySafety::NotRetrySafe,
         },
-        OperationSpec { name: "DeleteTopic", http_method: "POST", uri: "/", retry_safety: RetrySafety::NotRetrySafe },
+        OperationSpec { name: "DeleteTopic", http_method: "POST", uri: "/", retry_safety: RetrySafety::Documented },
         OperationSpec {
             name: "GetDataProtectionPolicy",
             http_method: "POST",
@@ -227,5 +222,5 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
         },
     ],
     error_body_members: &["message"],
-    success_bodies: &[],
+    success_bodies: &[("Publish", r#"{"MessageId":"fault-kit-MessageId"}"#)],
 };
