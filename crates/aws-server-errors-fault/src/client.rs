@@ -14,7 +14,7 @@ use bytes::Bytes;
 
 use aws_server_errors::Service;
 
-use crate::{Action, FaultInjector, Injected, RawRequest};
+use crate::{Action, FaultInjector, Injected, RawRequest, Serves};
 
 /// An SDK HTTP client that injects the plan's faults and answers or forwards everything else.
 ///
@@ -24,13 +24,13 @@ use crate::{Action, FaultInjector, Injected, RawRequest};
 #[derive(Debug, Clone)]
 pub struct FaultInjectingClient {
     injector: FaultInjector,
-    service: Option<&'static Service>,
+    service: &'static Service,
     passthrough: Option<SharedHttpClient>,
     latency: Duration,
 }
 
 impl FaultInjectingClient {
-    pub(crate) fn new(injector: FaultInjector, service: Option<&'static Service>) -> Self {
+    pub(crate) fn new(injector: FaultInjector, service: &'static Service) -> Self {
         Self { injector, service, passthrough: None, latency: Duration::ZERO }
     }
 
@@ -69,7 +69,7 @@ impl HttpClient for FaultInjectingClient {
 #[derive(Debug)]
 struct FaultConnector {
     injector: FaultInjector,
-    service: Option<&'static Service>,
+    service: &'static Service,
     passthrough: Option<SharedHttpConnector>,
     latency: Option<(Duration, Option<SharedAsyncSleep>)>,
     /// The SDK's read timeout, which a request that is never answered runs into.
@@ -127,8 +127,7 @@ impl FaultConnector {
 impl HttpConnector for FaultConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let info = RawRequest {
-            service: self.service,
-            services: &[],
+            serves: Serves::One(self.service),
             method: request.method(),
             path_and_query: path_and_query(request.uri()),
             authorization: request.headers().get("authorization"),

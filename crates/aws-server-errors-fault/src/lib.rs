@@ -19,8 +19,9 @@
 //! Failures are what each service sends in its protocol (restJson1, Smithy RPC v2 CBOR, awsJson,
 //! awsQuery, restXml; ec2Query services get a bare 500), so the SDK's own deserializers parse them
 //! into the service's typed errors. Requests the plan does not fail go to a [`Responder`] (by default
-//! [`MinimalSuccess`], a `200` valid for the SDK's builders; a closure with [`responder_fn`]) or,
-//! for the HTTP client, to a real HTTP client of your choice.
+//! [`MinimalSuccess`], a `200` valid for the SDK's builders that carries the identifiers AWS
+//! returns; a closure with [`responder_fn`]) or, for the HTTP client, to a real HTTP client of your
+//! choice.
 //!
 //! The loopback form with a real SDK client (the crate's README):
 //!
@@ -43,7 +44,7 @@ use bytes::Bytes;
 use http::Response;
 
 pub use client::FaultInjectingClient;
-pub use server::{refused_endpoint, sdk_config, FaultServer};
+pub use server::{refused_endpoint, sdk_config, FaultServer, READ_TIMEOUT};
 
 /// A [`FaultPlan`] that names something that does not exist.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,14 +59,30 @@ pub enum PlanError {
         operation: String,
         /// The rule's service.
         service: &'static Service,
+        /// The operation the name most likely means (a typo or a wrong case), if any.
+        suggestion: Option<&'static str>,
+    },
+    /// A rule names an operation but no service, and none of the services it is served to has
+    /// that operation ([`FaultPlan::validate_for`], [`FaultServer::start`]).
+    NoServiceHasOperation {
+        /// The index of the rule in the plan, from 0.
+        rule: usize,
+        /// The operation as written.
+        operation: String,
+        /// The operation of one of the services the name most likely means, if any.
+        suggestion: Option<&'static str>,
     },
 }
 
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hint = |s: &Option<&str>| s.map(|s| format!("; did you mean {s}?")).unwrap_or_default();
         match self {
-            Self::UnknownOperation { rule, operation, service } => {
-                write!(f, "rule {rule}: {service} has no operation named {operation:?}")
+            Self::UnknownOperation { rule, operation, service, suggestion } => {
+                write!(f, "rule {rule}: {service} has no operation named {operation:?}{}", hint(suggestion))
+            }
+            Self::NoServiceHasOperation { rule, operation, suggestion } => {
+                write!(f, "rule {rule}: no service served has an operation named {operation:?}{}", hint(suggestion))
             }
         }
     }
@@ -129,6 +146,15 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// Whether the service itself answers (its error shapes, with an AWS request id), rather than
+    /// a gateway in front of it or nothing at all.
+    fn is_service_response(&self) -> bool {
+        matches!(
+            self,
+            Self::InternalError | Self::InternalErrorWithRetryAfter(_) | Self::InternalErrorIn200 | Self::Throttling
+        )
+    }
+
     /// A short name for records and logs.
     pub fn name(&self) -> &'static str {
         match self {
@@ -317,8 +343,48 @@ impl FaultPlan {
         for (index, rule) in self.rules.iter().enumerate() {
             let (Some(operation), Some(service)) = (rule.operation.as_deref(), rule.service) else { continue };
             if service.operation(operation).is_none() {
-                return Err(PlanError::UnknownOperation { rule: index, operation: operation.to_owned(), service });
+                let suggestion = service.catalog().nearest_operation(operation);
+                return Err(PlanError::UnknownOperation {
+                    rule: index,
+                    operation: operation.to_owned(),
+                    service,
+                    suggestion,
+                });
             }
+        }
+        Ok(())
+    }
+
+    /// [`validate`](Self::validate), and also checks the rules that name an operation but no
+    /// service against `services`, the services the plan is served to: one of them must have the
+    /// operation. [`FaultServer::start`] runs it; for the in-process client, which serves one
+    /// service per [`http_client`](FaultInjector::http_client), run it yourself with every
+    /// service your test builds a client of.
+    ///
+    /// # Errors
+    /// [`PlanError::UnknownOperation`], or [`PlanError::NoServiceHasOperation`] for the first rule
+    /// without a service whose operation none of `services` has.
+    ///
+    /// ```
+    /// use aws_server_errors_fault::{Fault, FaultPlan, PlanError, Rule};
+    /// use aws_server_errors_pinpoint::SERVICE as PINPOINT;
+    /// use aws_server_errors_signer::SERVICE as SIGNER;
+    ///
+    /// let typo = FaultPlan::new().rule(Rule::new(Fault::InternalError).operation("GetAp"));
+    /// typo.validate()?; // no service named: it cannot know
+    /// let error = typo.validate_for(&[&SIGNER, &PINPOINT]).unwrap_err();
+    /// assert_eq!(error.to_string(), r#"rule 0: no service served has an operation named "GetAp"; did you mean GetApp?"#);
+    /// # Ok::<(), PlanError>(())
+    /// ```
+    pub fn validate_for(&self, services: &[&'static Service]) -> Result<(), PlanError> {
+        self.validate()?;
+        for (index, rule) in self.rules.iter().enumerate() {
+            let (Some(operation), None) = (rule.operation.as_deref(), rule.service) else { continue };
+            if services.iter().any(|s| s.operation(operation).is_some()) {
+                continue;
+            }
+            let suggestion = services.iter().find_map(|s| s.catalog().nearest_operation(operation));
+            return Err(PlanError::NoServiceHasOperation { rule: index, operation: operation.to_owned(), suggestion });
         }
         Ok(())
     }
@@ -361,7 +427,8 @@ pub struct RequestRecord {
     pub operation: Option<&'static str>,
     /// The fault injected, or `None` if the request was passed through.
     pub fault: Option<Fault>,
-    /// The request id the response carried (injected responses only).
+    /// The AWS request id the response carried: injected responses of the service itself only
+    /// (its error shapes); a gateway's page, a timeout or a closed connection carry none.
     pub request_id: Option<String>,
     /// Whether the request was applied: answered by the responder or forwarded by the
     /// passthrough client. `true` for requests the plan did not fail and for "committed then
@@ -409,12 +476,15 @@ pub trait Responder: Send + Sync + fmt::Debug + 'static {
     fn respond(&self, request: &RequestInfo<'_>) -> Response<Bytes>;
 }
 
-/// The default [`Responder`]: `200` with a body valid for the SDK's builders (JSON for
-/// restJson1, CBOR for RPC v2 CBOR): the operation's required string members, nested in its
-/// required structures, each set to `"fault-kit-<member>"` (generated from the models); the SDK
-/// fills every other required member with its own default. So an id a response carries can be
-/// used in the next request: Connect Cases `CreateCase` returns `case_id = "fault-kit-caseId"`,
-/// which `GetCase` accepts. Optional members are absent. `404` when the service is unknown.
+/// The default [`Responder`]: `200` with a body valid for the SDK's builders, in the service's
+/// protocol: the operation's required string members, nested in its required structures, and
+/// the identifiers AWS returns with every success (a top-level string member named `*Id`: SNS
+/// `MessageId`, S3 `UploadId`), each set to `"fault-kit-<member>"` (generated from the models);
+/// an `ETag` header where the output binds one (S3's objects), and `fault-kit-body` where the
+/// output is a blob (S3 `GetObject`). The SDK fills every other required member with its own
+/// default. So an id a response carries can be used in the next request: Connect Cases
+/// `CreateCase` returns `case_id = "fault-kit-caseId"`, which `GetCase` accepts. Other optional
+/// members are absent. `404` when the service is unknown.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MinimalSuccess;
 
@@ -525,7 +595,7 @@ impl FaultInjector {
     /// let typo = FaultPlan::new().rule(Rule::new(Fault::InternalError).service(&PINPOINT).operation("SendMessage"));
     /// let error = FaultInjector::try_new(typo).unwrap_err();
     /// assert!(matches!(error, PlanError::UnknownOperation { rule: 0, .. }));
-    /// assert_eq!(error.to_string(), r#"rule 0: Pinpoint has no operation named "SendMessage""#);
+    /// assert_eq!(error.to_string(), r#"rule 0: Pinpoint has no operation named "SendMessage"; did you mean SendMessages?"#);
     /// ```
     pub fn try_new(plan: FaultPlan) -> Result<Self, PlanError> {
         plan.validate()?;
@@ -552,7 +622,12 @@ impl FaultInjector {
     /// The in-process SDK HTTP client form, for clients of `service` (an adapter crate's
     /// `SERVICE`). Its latency starts as the plan's ([`FaultPlan::latency`]).
     pub fn http_client(&self, service: &'static Service) -> FaultInjectingClient {
-        FaultInjectingClient::new(self.clone(), Some(service)).latency(self.inner.plan.latency)
+        FaultInjectingClient::new(self.clone(), service).latency(self.inner.plan.latency)
+    }
+
+    /// The plan.
+    pub(crate) fn plan(&self) -> &FaultPlan {
+        &self.inner.plan
     }
 
     /// The plan's modeled latency.
@@ -566,7 +641,15 @@ impl FaultInjector {
     }
 
     /// How many requests for `operation` of `service` were seen (injected or passed through).
+    ///
+    /// # Panics
+    /// When `service` has no operation of that name: a misspelt name would count 0 and let an
+    /// assertion of "nothing was sent" pass. The message suggests the name meant.
     pub fn attempts(&self, service: &Service, operation: &str) -> usize {
+        if service.operation(operation).is_none() {
+            let hint = service.catalog().nearest_operation(operation).map(|s| format!("; did you mean {s}?"));
+            panic!("{service} has no operation named {operation:?}{}", hint.unwrap_or_default());
+        }
         self.state().records.iter().filter(|r| r.service == Some(service) && r.operation == Some(operation)).count()
     }
 
@@ -606,18 +689,20 @@ impl FaultInjector {
                 }
             }
         }
-        let request_id = chosen.as_ref().map(|_| {
+        // A request id only where the service itself answers: no response, or a gateway's page,
+        // carries none.
+        let request_id = chosen.as_ref().filter(|(fault, _)| fault.is_service_response()).map(|_| {
             let n = state.next_request_id;
             state.next_request_id += 1;
             format!("00000000-0000-4000-8000-{n:012x}")
         });
-        let response = match (&chosen, request.service, &request_id) {
-            (Some((fault, committed)), Some(service), Some(id)) => {
+        let response = match (&chosen, request.service) {
+            (Some((fault, committed)), Some(service)) => {
                 let injected = match fault {
                     Fault::NoResponse => Injected::NoResponse,
                     Fault::CloseAfterRequest => Injected::Close,
                     Fault::ConnectionRefused => Injected::Refuse,
-                    _ => Injected::Respond(wire::error_response(service, fault, id)),
+                    _ => Injected::Respond(wire::error_response(service, fault, request_id.as_deref().unwrap_or(""))),
                 };
                 Some((injected, *committed))
             }
@@ -640,8 +725,10 @@ impl FaultInjector {
     /// `passthrough` says whether the caller forwards applied requests somewhere else instead of
     /// to the responder.
     fn handle(&self, info: RawRequest<'_>, passthrough: bool) -> Action {
-        let service =
-            info.service.or_else(|| route::service_of(info.path(), info.target, info.authorization, info.services));
+        let service = match info.serves {
+            Serves::One(service) => Some(service),
+            Serves::Any(services) => route::service_of(info.path(), info.target, info.authorization, services),
+        };
         let operation = service
             .and_then(|s| {
                 route::operation_of(s.catalog(), info.method, info.path_and_query, info.target, info.body, info.host)
@@ -691,12 +778,18 @@ enum Action {
     ForwardThenFail(Injected),
 }
 
+/// The services a form serves.
+#[derive(Clone, Copy)]
+enum Serves<'a> {
+    /// One, known without looking at the request (the in-process client).
+    One(&'static Service),
+    /// Any of these, found from each request as a front end would (the server).
+    Any(&'a [&'static Service]),
+}
+
 /// A request as both forms receive it, before it is attributed to a service and operation.
 struct RawRequest<'a> {
-    /// The service, when the form serves one (the in-process client).
-    service: Option<&'static Service>,
-    /// The services the form serves, to attribute a request to (the server).
-    services: &'a [&'static Service],
+    serves: Serves<'a>,
     method: &'a str,
     path_and_query: &'a str,
     authorization: Option<&'a str>,
@@ -739,15 +832,56 @@ mod tests {
             .rule(Rule::new(Fault::Throttling).service(&PINPOINT).operation("GetApp"))
             .rule(Rule::new(Fault::InternalError).service(&PINPOINT).operation("GetAppp"));
         let error = FaultInjector::try_new(plan).unwrap_err();
-        assert_eq!(error, PlanError::UnknownOperation { rule: 1, operation: "GetAppp".into(), service: &PINPOINT });
+        assert_eq!(
+            error,
+            PlanError::UnknownOperation {
+                rule: 1,
+                operation: "GetAppp".into(),
+                service: &PINPOINT,
+                suggestion: Some("GetApp")
+            }
+        );
+        assert_eq!(error.to_string(), r#"rule 1: Pinpoint has no operation named "GetAppp"; did you mean GetApp?"#);
         let wrong_service = FaultPlan::new().rule(Rule::new(Fault::InternalError).service(&SIGNER).operation("GetApp"));
         assert!(wrong_service.validate().is_err(), "GetApp is Pinpoint's, not Signer's");
     }
 
+    #[tokio::test]
+    async fn a_rule_without_a_service_is_checked_against_the_services_served() {
+        let typo = FaultPlan::new().rule(Rule::new(Fault::InternalError).operation("ListSigningProfile"));
+        let error = FaultServer::start(FaultInjector::new(typo.clone()), [&SIGNER, &PINPOINT]).await.unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+        assert_eq!(
+            error.to_string(),
+            r#"rule 0: no service served has an operation named "ListSigningProfile"; did you mean ListSigningProfiles?"#
+        );
+        let fine = FaultPlan::new().rule(Rule::new(Fault::InternalError).operation("GetApp"));
+        assert!(fine.validate_for(&[&SIGNER, &PINPOINT]).is_ok(), "Pinpoint has it");
+        assert!(typo.validate().is_ok(), "without the services it cannot know");
+    }
+
+    #[test]
+    #[should_panic(expected = "Pinpoint has no operation named \"GetAps\"; did you mean GetApp?")]
+    fn counting_attempts_of_a_misspelt_operation_fails_loudly() {
+        FaultInjector::new(FaultPlan::new()).attempts(&PINPOINT, "GetAps");
+    }
+
+    #[test]
+    fn a_gateway_fault_records_no_request_id() {
+        let injector = FaultInjector::new(
+            FaultPlan::new()
+                .rule(Rule::new(Fault::BareStatus { status: 502, body: String::new() }).first(1))
+                .rule(Rule::new(Fault::InternalError).first(1)),
+        );
+        assert_eq!(request(&injector, "/v1/apps/a"), 502);
+        assert_eq!(request(&injector, "/v1/apps/a"), 500);
+        let ids: Vec<_> = injector.requests().into_iter().map(|r| r.request_id).collect();
+        assert_eq!(ids, [None, Some("00000000-0000-4000-8000-000000000001".to_owned())]);
+    }
+
     fn request(injector: &FaultInjector, op_path: &str) -> u16 {
         let info = RawRequest {
-            service: Some(&PINPOINT),
-            services: &[],
+            serves: Serves::One(&PINPOINT),
             method: "GET",
             path_and_query: op_path,
             authorization: None,

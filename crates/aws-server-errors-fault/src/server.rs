@@ -6,6 +6,7 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
 use aws_smithy_runtime_api::client::behavior_version::BehaviorVersion;
+use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::region::Region;
 use aws_types::sdk_config::SdkConfig;
 use bytes::Bytes;
@@ -19,7 +20,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use aws_server_errors::Service;
 
-use crate::{Action, FaultInjector, Injected, RawRequest};
+use crate::{Action, FaultInjector, Injected, PlanError, RawRequest, Serves};
 
 /// A loopback HTTP server that serves the services it is given (each adapter crate's `SERVICE`)
 /// from one [`FaultInjector`].
@@ -57,12 +58,18 @@ impl FaultServer {
     /// runtime.
     ///
     /// # Errors
-    /// The I/O error if the socket cannot be bound.
+    /// The I/O error if the socket cannot be bound; an error of kind `InvalidInput` whose source is
+    /// the [`PlanError`] when a rule names an operation none of `services` has
+    /// ([`FaultPlan::validate_for`](crate::FaultPlan::validate_for)).
     pub async fn start(
         injector: FaultInjector,
         services: impl IntoIterator<Item = &'static Service>,
     ) -> std::io::Result<Self> {
         let services: std::sync::Arc<[&'static Service]> = services.into_iter().collect();
+        injector
+            .plan()
+            .validate_for(&services)
+            .map_err(|e: PlanError| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let task = tokio::spawn(async move {
@@ -139,8 +146,10 @@ pub async fn refused_endpoint() -> std::io::Result<String> {
 /// region `us-east-1`, the latest behaviour version, Tokio's sleep, and the endpoint URL.
 ///
 /// It sets no HTTP client: the SDK crates' default one (their `default-https-client` feature,
-/// on by default) speaks plain HTTP to the loopback server. Retries and timeouts are the SDK's
-/// defaults; override them on the service's `config::Builder`.
+/// on by default) speaks plain HTTP to the loopback server. Retries are the SDK's defaults; the
+/// timeouts are the SDK's but one: a read timeout of [`READ_TIMEOUT`], so that a
+/// [`Fault::NoResponse`](crate::Fault::NoResponse) ends the attempt (the SDK sets none, and a
+/// test would wait forever). Override them on the service's `config::Builder`.
 ///
 /// ```
 /// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, FaultServer, Rule};
@@ -170,9 +179,15 @@ pub fn sdk_config(endpoint_url: &str) -> SdkConfig {
             "aws-server-errors-fault",
         )))
         .sleep_impl(SharedAsyncSleep::new(TokioSleep::new()))
+        .timeout_config(TimeoutConfig::builder().read_timeout(READ_TIMEOUT).build())
         .endpoint_url(endpoint_url)
         .build()
 }
+
+/// The read timeout of [`sdk_config`]: 5 s, far above any answer of the loopback server (which
+/// answers at once, or after the plan's latency), so only a request that gets no response at all
+/// meets it.
+pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Why the server closes a connection without answering.
 #[derive(Debug)]
@@ -195,8 +210,7 @@ async fn serve(
     let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let info = RawRequest {
-        service: None,
-        services,
+        serves: Serves::Any(services),
         method: parts.method.as_str(),
         path_and_query,
         authorization: parts.headers.get("authorization").and_then(|v| v.to_str().ok()),

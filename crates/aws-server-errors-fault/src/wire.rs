@@ -38,19 +38,20 @@ pub fn error_response(service: &Service, fault: &Fault, request_id: &str) -> Res
         ),
         _ => (StatusCode::INTERNAL_SERVER_ERROR, catalog.internal_error_shape, catalog.wire_codes.0),
     };
-    let mut builder = Response::builder().status(status).header("x-amzn-RequestId", request_id);
     if let Fault::BareStatus { status, body } = fault {
-        // No error type, no JSON: a gateway's page. An invalid status code is sent as 500.
+        // No error type, no JSON, no AWS request id: a gateway's page. An invalid status code is
+        // sent as 500.
         let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        return builder
+        return Response::builder()
             .status(status)
             .header("Content-Type", "text/html")
             .body(Bytes::from(body.clone()))
             .expect("response parts are valid");
     }
     if let Fault::Malformed = fault {
-        return gateway_500(builder);
+        return gateway_500(Response::builder().status(StatusCode::INTERNAL_SERVER_ERROR));
     }
+    let mut builder = Response::builder().status(status).header("x-amzn-RequestId", request_id);
     if let Fault::InternalErrorWithRetryAfter(value) = fault {
         builder = builder.header("Retry-After", HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static("")));
     }
@@ -98,14 +99,14 @@ pub fn error_response(service: &Service, fault: &Fault, request_id: &str) -> Res
         }
         Protocol::Ec2Query => {
             // Not spoken yet: a bare 500, as a gateway would send.
-            return gateway_500(builder.status(StatusCode::INTERNAL_SERVER_ERROR));
+            return gateway_500(Response::builder().status(StatusCode::INTERNAL_SERVER_ERROR));
         }
     };
     builder.body(body).expect("response parts are valid")
 }
 
-/// What a load balancer in front of a service sends for a 500: no error type, not the protocol's
-/// format.
+/// What a load balancer in front of a service sends for a 500: no error type, no AWS request id,
+/// not the protocol's format.
 fn gateway_500(builder: http::response::Builder) -> Response<Bytes> {
     builder
         .header("Content-Type", "text/html")
@@ -147,40 +148,75 @@ fn error_members<'a>(members: &'static [&'static str], request_id: &'a str) -> V
         .collect()
 }
 
-/// A valid success of `operation`: `200` with its required string members (nested in required
-/// structures) set to non-empty placeholders (`"fault-kit-<member>"`), in the service's protocol
-/// (awsQuery: the two wrappers; restXml: the output's root element, if it has one); the SDK
-/// fills every other required member with its own default (client-side error correction). So an
-/// id the response carries (Connect Cases `CreateCase`'s `caseId`) can be used in a next request.
+/// A valid success of `operation`, as AWS sends it: `200` with its required string members
+/// (nested in required structures) and the identifiers AWS returns with every success (SNS
+/// `MessageId`, S3 `UploadId`) set to non-empty placeholders (`"fault-kit-<member>"`), in the
+/// service's protocol (awsQuery: the two wrappers; restXml: the output's root element, if it has
+/// one), an `ETag` header where the output binds one (S3's objects), and a body where the output
+/// is a blob (S3 `GetObject`: `fault-kit-body`). The SDK fills every other required member with
+/// its own default (client-side error correction). So an id the response carries (Connect Cases
+/// `CreateCase`'s `caseId`) can be used in a next request.
 pub fn success(service: &Service, operation: Option<&str>, request_id: &str) -> Response<Bytes> {
-    if let (Protocol::AwsQuery, Some(operation)) = (service.catalog().protocol, operation) {
-        // The SDK's awsQuery parser wants the two wrappers; it fills the output's members.
-        let body = format!(
-            "<{operation}Response><{operation}Result></{operation}Result><ResponseMetadata><RequestId>{request_id}\
-             </RequestId></ResponseMetadata></{operation}Response>"
-        );
-        return Response::builder()
-            .status(StatusCode::OK)
-            .header("x-amzn-RequestId", request_id)
-            .header("Content-Type", "text/xml")
-            .body(Bytes::from(body))
-            .expect("response parts are valid");
+    let catalog = service.catalog();
+    let skeleton = operation.map_or("{}", |operation| catalog.success_body(operation));
+    let skeleton: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(skeleton).expect("generated bodies are JSON objects");
+    // Keys starting with `@` are not body members (see `ServiceCatalog::success_bodies`).
+    let text = |key: &str| skeleton.get(key).and_then(|v| v.as_str());
+    let members: serde_json::Map<String, serde_json::Value> =
+        skeleton.iter().filter(|(k, _)| !k.starts_with('@')).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut response = match (catalog.protocol, operation) {
+        (Protocol::AwsQuery, Some(operation)) => {
+            // The SDK's awsQuery parser wants the two wrappers.
+            let body = format!(
+                "<{operation}Response><{operation}Result>{}</{operation}Result><ResponseMetadata><RequestId>\
+                 {request_id}</RequestId></ResponseMetadata></{operation}Response>",
+                xml_members(&members)
+            );
+            Response::builder()
+                .status(StatusCode::OK)
+                .header("x-amzn-RequestId", request_id)
+                .header("Content-Type", "text/xml")
+                .body(Bytes::from(body))
+                .expect("response parts are valid")
+        }
+        (Protocol::RestXml, _) => {
+            // The root element the SDK's parser wants (`<CompleteMultipartUploadResult/>`) with
+            // the members, or the blob payload, or nothing (an output bound to headers only).
+            let body = match (text("@xml_root"), text("@payload")) {
+                (Some(root), _) if members.is_empty() => Bytes::from(format!("<{root}/>")),
+                (Some(root), _) => Bytes::from(format!("<{root}>{}</{root}>", xml_members(&members))),
+                (None, Some(payload)) => Bytes::from(payload.to_owned()),
+                (None, None) => Bytes::new(),
+            };
+            let content_type = if text("@payload").is_some() { "application/octet-stream" } else { "application/xml" };
+            Response::builder()
+                .status(StatusCode::OK)
+                .header("x-amzn-RequestId", request_id)
+                .header("x-amz-request-id", request_id)
+                .header("Content-Type", content_type)
+                .body(body)
+                .expect("response parts are valid")
+        }
+        _ => success_with_body(service, &serde_json::Value::Object(members), request_id),
+    };
+    if let Some(etag) = text("@header:ETag") {
+        response.headers_mut().insert("ETag", HeaderValue::from_str(etag).expect("generated ETags are valid"));
     }
-    if service.catalog().protocol == Protocol::RestXml {
-        // The root element the SDK's parser wants (`<CompleteMultipartUploadResult/>`), or none
-        // for an output bound to headers or a payload (PutObject, GetObject).
-        let body = operation.map(|operation| service.catalog().success_body(operation)).filter(|b| b.starts_with('<'));
-        return Response::builder()
-            .status(StatusCode::OK)
-            .header("x-amzn-RequestId", request_id)
-            .header("x-amz-request-id", request_id)
-            .header("Content-Type", "application/xml")
-            .body(body.map_or_else(Bytes::new, |b| Bytes::from_static(b.as_bytes())))
-            .expect("response parts are valid");
-    }
-    let body = operation.map_or("{}", |operation| service.catalog().success_body(operation));
-    let value: serde_json::Value = serde_json::from_str(body).expect("generated bodies are JSON");
-    success_with_body(service, &value, request_id)
+    response
+}
+
+/// XML elements for JSON members: strings as text, objects as nested elements (escaped).
+fn xml_members(members: &serde_json::Map<String, serde_json::Value>) -> String {
+    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    members
+        .iter()
+        .map(|(name, value)| match value {
+            serde_json::Value::Object(inner) => format!("<{name}>{}</{name}>", xml_members(inner)),
+            serde_json::Value::String(text) => format!("<{name}>{}</{name}>", escape(text)),
+            other => format!("<{name}>{}</{name}>", escape(&other.to_string())),
+        })
+        .collect()
 }
 
 /// The `Content-Type` of an awsJson protocol.
@@ -324,7 +360,16 @@ mod tests {
         assert!(body(&response).contains("<Code>InternalError</Code>"));
         assert_eq!(error_response(s3, &Fault::Throttling, "r").status(), 503, "SlowDown");
         assert_eq!(body(&success(s3, Some("CompleteMultipartUpload"), "r")), "<CompleteMultipartUploadResult/>");
-        assert_eq!(body(&success(s3, Some("PutObject"), "r")), "", "headers only");
+        let put = success(s3, Some("PutObject"), "r");
+        assert_eq!(body(&put), "", "headers only");
+        assert_eq!(put.headers()["ETag"], "\"7820eab858ad52d6078a4af7d0d7421d\"", "the MD5 of the payload, quoted");
+        let get = success(s3, Some("GetObject"), "r");
+        assert_eq!((body(&get).as_str(), &get.headers()["ETag"]), ("fault-kit-body", &put.headers()["ETag"]));
+        let create = body(&success(s3, Some("CreateMultipartUpload"), "r"));
+        assert_eq!(
+            create,
+            "<InitiateMultipartUploadResult><UploadId>fault-kit-UploadId</UploadId></InitiateMultipartUploadResult>"
+        );
     }
 
     #[test]
@@ -338,6 +383,21 @@ mod tests {
         assert!(body(throttled).contains("<Type>Sender</Type><Code>Throttled</Code>"));
         let ok = body(success(sns, Some("ListTopics"), "req-10"));
         assert!(ok.starts_with("<ListTopicsResponse><ListTopicsResult></ListTopicsResult>"), "{ok}");
+        let published = body(success(sns, Some("Publish"), "req-11"));
+        assert!(
+            published.starts_with("<PublishResponse><PublishResult><MessageId>fault-kit-MessageId</MessageId>"),
+            "{published}"
+        );
+    }
+
+    #[test]
+    fn a_gateways_answer_carries_no_aws_request_id() {
+        let bare = Fault::BareStatus { status: 502, body: "<html>bad gateway</html>".into() };
+        for fault in [bare, Fault::Malformed] {
+            let response = error_response(&SIGNER, &fault, "req-12");
+            assert!(response.headers().get("x-amzn-RequestId").is_none(), "{fault:?}");
+            assert!(response.headers().get("x-amz-request-id").is_none(), "{fault:?}");
+        }
     }
 
     #[test]
