@@ -20,6 +20,7 @@ pub mod account;
 pub mod backupgateway;
 pub mod connectcases;
 pub mod dynamodb;
+pub mod orders;
 pub mod pinpoint;
 pub mod s3;
 pub mod signer;

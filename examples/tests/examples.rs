@@ -34,8 +34,8 @@ fn prometheus_names_are_those_the_docs_and_alert_rules_use() {
         r#"aws_server_errors_calls_total{rpc_service="Pinpoint",rpc_method="SendMessages",outcome="failed"} 1"#,
         r#"aws_server_errors_give_ups_total{rpc_service="Pinpoint",rpc_method="SendMessages",reason="not_retry_safe"} 1"#,
         r#"aws_server_errors_retries_total{rpc_service="Pinpoint",rpc_method="GetApp",error_class="internal_server_error"} 1"#,
-        r#"aws_server_errors_retry_budget_tokens{rpc_service="Pinpoint"} 20"#,
-        r#"aws_server_errors_circuit_state{rpc_service="Pinpoint"} 0"#,
+        r#"aws_server_errors_retry_budget_tokens{rpc_service="Pinpoint",policy="default"} 20"#,
+        r#"aws_server_errors_circuit_state{rpc_service="Pinpoint",policy="default"} 0"#,
         r#"aws_server_errors_call_attempts_bucket{rpc_service="Pinpoint",rpc_method="GetApp",le="2"} 2"#,
         r#"aws_server_errors_call_attempts_count{rpc_service="Pinpoint",rpc_method="GetApp"} 2"#,
         r#"aws_server_errors_retry_delay_seconds_bucket{rpc_service="Pinpoint",rpc_method="GetApp",le="+Inf"} 1"#,
@@ -163,8 +163,8 @@ fn cloudwatch_emf_documents_follow_the_specification() {
     assert_eq!(calls.1, "Count");
     assert_eq!(calls.2, ["service.name", "rpc.service", "rpc.method", "outcome"]);
     assert_eq!(find("aws.server_errors.retry_delay").1, "Seconds");
-    assert_eq!(find("aws.server_errors.retry_budget.tokens").2, ["service.name", "rpc.service"]);
-    assert_eq!(find("aws.server_errors.circuit.state").2, ["service.name", "rpc.service"]);
+    assert_eq!(find("aws.server_errors.retry_budget.tokens").2, ["service.name", "rpc.service", "policy"]);
+    assert_eq!(find("aws.server_errors.circuit.state").2, ["service.name", "rpc.service", "policy"]);
     let docs: Vec<Value> = output.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let failed = docs.iter().find(|d| d["outcome"] == "failed").expect("the failed call");
     assert_eq!(failed["rpc.method"], "SendMessages");
@@ -197,8 +197,8 @@ fn the_policys_metrics_land_in_the_sdks_telemetry_provider() {
         "counter aws.server_errors.calls {outcome=failed,rpc.method=SendMessages,rpc.service=Pinpoint} +1",
         "counter aws.server_errors.give_ups {reason=not_retry_safe,rpc.method=SendMessages,rpc.service=Pinpoint} +1",
         "histogram aws.server_errors.call.attempts {rpc.method=GetApp,rpc.service=Pinpoint} 2",
-        "gauge aws.server_errors.retry_budget.tokens {rpc.service=Pinpoint} 20",
-        "gauge aws.server_errors.circuit.state {rpc.service=Pinpoint} 0",
+        "gauge aws.server_errors.retry_budget.tokens {policy=default,rpc.service=Pinpoint} 20",
+        "gauge aws.server_errors.circuit.state {policy=default,rpc.service=Pinpoint} 0",
     ] {
         assert!(output.lines().any(|l| l == line), "missing {line}\n{output}");
     }
@@ -288,5 +288,206 @@ fn the_quickstart_shows_every_decision_against_plain_clients() {
         assert!(line.contains(" internal_server_error "), "{line}");
         assert!(line.contains(&format!("{safe} ok, {unsafe_} error")), "{line}");
         assert!(line.ends_with("[2 policy retries, 1× gave up: not_retry_safe]"), "{line}");
+    }
+}
+
+/// The orders application (`examples/src/orders.rs`: DynamoDB, S3 and SNS, one policy from
+/// TOML), as a user tests it: under every failure mode of the fault kit, and on an AWS emulator.
+mod orders {
+    use std::time::Duration;
+
+    use aws_config::SdkConfig;
+    use aws_server_errors::Service;
+    use aws_server_errors_examples::orders::{self, Orders, Resources, Step};
+    use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, FaultServer, Rule};
+    use aws_smithy_types::retry::RetryConfig;
+    use aws_smithy_types::timeout::TimeoutConfig;
+
+    static SERVICES: [&Service; 3] =
+        [&aws_server_errors_dynamodb::SERVICE, &aws_server_errors_s3::SERVICE, &aws_server_errors_sns::SERVICE];
+
+    /// Each operation of the app, its service, and whether the policy's table calls it retry-safe.
+    const OPERATIONS: [(&str, &Service, bool); 8] = [
+        ("PutItem", &aws_server_errors_dynamodb::SERVICE, false),
+        ("GetItem", &aws_server_errors_dynamodb::SERVICE, true),
+        ("UpdateItem", &aws_server_errors_dynamodb::SERVICE, false),
+        ("Query", &aws_server_errors_dynamodb::SERVICE, true),
+        ("PutObject", &aws_server_errors_s3::SERVICE, true),
+        ("GetObject", &aws_server_errors_s3::SERVICE, true),
+        ("CopyObject", &aws_server_errors_s3::SERVICE, true),
+        ("Publish", &aws_server_errors_sns::SERVICE, false),
+    ];
+
+    fn resources() -> Resources {
+        Resources {
+            table: "orders".into(),
+            bucket: "receipts".into(),
+            topic_arn: "arn:aws:sns:us-east-1:123456789012:order-events".into(),
+        }
+    }
+
+    async fn step(app: &Orders, r: &Resources, operation: &str) -> Step {
+        match operation {
+            "PutItem" => app.place(r, "c-1", "o-1", 42).await,
+            "GetItem" => app.status(r, "c-1", "o-1").await,
+            "UpdateItem" => app.ship(r, "c-1", "o-1").await,
+            "Query" => app.count(r, "c-1").await,
+            "PutObject" => app.store_receipt(r, "o-1", "order o-1: 42").await,
+            "GetObject" => app.receipt(r, "o-1").await,
+            "CopyObject" => app.archive_receipt(r, "o-1").await,
+            "Publish" => app.announce(r, "o-1", "placed").await,
+            other => panic!("no step for {other}"),
+        }
+    }
+
+    /// A loopback fault server for `plan`, and a config for the app's clients: the SDK's standard
+    /// retries with a 1 ms initial backoff (the test waits the SDK's real backoff), and a 200 ms
+    /// read timeout (for the no-response fault).
+    async fn serve(plan: FaultPlan) -> (FaultInjector, FaultServer, SdkConfig) {
+        let injector = FaultInjector::new(plan);
+        let server = FaultServer::start(injector.clone(), SERVICES).await.expect("bind loopback");
+        let sdk = server
+            .sdk_config()
+            .to_builder()
+            .retry_config(RetryConfig::standard().with_initial_backoff(Duration::from_millis(1)))
+            .timeout_config(TimeoutConfig::builder().read_timeout(Duration::from_millis(200)).build())
+            .build();
+        (injector, server, sdk)
+    }
+
+    /// Every operation of the app under seven failure modes, each failing its first attempt. With
+    /// the policy: a write that is not retry-safe is sent once after a failure that may have
+    /// reached the server (and the caller gets the SDK's error); everything else is retried and
+    /// succeeds with what the failure-free run returns. Without it, the plain SDK resends those
+    /// writes: the duplicates the policy prevents.
+    #[tokio::test]
+    async fn the_orders_app_under_every_failure_mode() {
+        let r = resources();
+        // The failure-free run: what each step returns from the fault kit's default successes,
+        // which look like AWS's (an ETag, a MessageId, a GetObject body).
+        let (_, _server, sdk) = serve(FaultPlan::new()).await;
+        let app = Orders::new(&sdk, Some(&orders::policy()));
+        let mut clean = Vec::new();
+        for (operation, ..) in OPERATIONS {
+            clean.push(step(&app, &r, operation).await.result);
+        }
+        assert_eq!(clean[4], Ok("stored".to_owned()), "PutObject's success carries an ETag");
+        assert_eq!(clean[5], Ok("fault-kit-body".to_owned()), "GetObject's success has a body");
+        assert_eq!(clean[7], Ok("published".to_owned()), "Publish's success carries a MessageId");
+
+        let faults = [
+            ("internal error", Fault::InternalError, false, true),
+            ("committed internal error", Fault::InternalError, true, true),
+            ("bad gateway", Fault::BareStatus { status: 502, body: "<html>502</html>".into() }, false, true),
+            ("connection closed", Fault::CloseAfterRequest, false, true),
+            ("read timeout", Fault::NoResponse, false, true),
+            ("throttling", Fault::Throttling, false, false),
+            ("unavailable", Fault::BareStatus { status: 503, body: "<html>503</html>".into() }, false, false),
+        ];
+        let mut cases = 0;
+        for (name, fault, committed, may_have_been_applied) in faults {
+            for ((operation, service, retry_safe), clean) in OPERATIONS.into_iter().zip(&clean) {
+                let rule = Rule::new(fault.clone()).service(service).operation(operation).first(1);
+                let rule = if committed { rule.committed() } else { rule };
+                let (injector, _server, sdk) = serve(FaultPlan::new().rule(rule.clone())).await;
+                let result = step(&Orders::new(&sdk, Some(&orders::policy())), &r, operation).await.result;
+                let sent = injector.attempts(service, operation);
+                let case = format!("{operation} after {name}");
+                if !retry_safe && may_have_been_applied {
+                    assert_eq!(sent, 1, "{case}: a write that may have been applied is sent once");
+                    assert!(result.is_err(), "{case}: the caller gets the SDK's error: {result:?}");
+                } else {
+                    assert_eq!(sent, 2, "{case}: retried once");
+                    assert_eq!(&result, clean, "{case}: the retry's result is the failure-free one");
+                }
+
+                let (plain_injector, _plain_server, plain_sdk) = serve(FaultPlan::new().rule(rule)).await;
+                let _ = step(&Orders::new(&plain_sdk, None), &r, operation).await;
+                if !retry_safe && may_have_been_applied {
+                    assert_eq!(plain_injector.attempts(service, operation), 2, "{case}: the plain SDK resends it");
+                }
+                cases += 1;
+            }
+        }
+        assert_eq!(cases, 56);
+    }
+
+    /// `python3 -m moto.server` on a free loopback port, stopped when dropped.
+    struct Moto {
+        child: std::process::Child,
+        url: String,
+    }
+
+    impl Moto {
+        /// Starts moto and waits until it says where it listens (its own line on stderr).
+        fn start() -> Self {
+            use std::io::BufRead as _;
+            let mut child = std::process::Command::new("python3")
+                .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", "0"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("python3");
+            let stderr = std::io::BufReader::new(child.stderr.take().expect("piped"));
+            let mut seen = Vec::new();
+            for line in stderr.lines() {
+                let line = line.expect("moto's stderr");
+                if let Some(url) = line.split("Running on ").nth(1) {
+                    return Self { child, url: url.trim().to_owned() };
+                }
+                seen.push(line);
+            }
+            let _ = child.wait();
+            panic!(
+                "moto did not start: install it with `python3 -m pip install -r examples/requirements.txt`\n{}",
+                seen.join("\n")
+            );
+        }
+    }
+
+    impl Drop for Moto {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// The success path on an independent AWS emulator (moto, in server mode on loopback): the
+    /// app's day returns the same, step by step, with and without the policy, and what a real
+    /// service returns (the conditions refuse the second place and ship, `NoSuchKey` for a missing
+    /// receipt).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_orders_app_returns_the_same_on_an_emulator_with_and_without_the_policy() {
+        let moto = Moto::start();
+        let sdk = aws_server_errors_fault::sdk_config(&moto.url);
+        let policy = orders::policy();
+        let plain = Orders::new(&sdk, None);
+        let with_policy = Orders::new(&sdk, Some(&policy));
+        let plain_resources = plain.create_resources("plain").await.expect("create the plain run's resources");
+        let policy_resources = with_policy.create_resources("policy").await.expect("create the policy run's resources");
+        let without = plain.scenario(&plain_resources).await;
+        let with = with_policy.scenario(&policy_resources).await;
+        assert_eq!(with, without, "every step returns the same with the policy");
+        let results: Vec<Result<&str, &str>> =
+            with.iter().map(|s| s.result.as_deref().map_err(String::as_str)).collect();
+        let refused = Err("ConditionalCheckFailedException");
+        assert_eq!(
+            results,
+            [
+                Ok("placed"),
+                refused,
+                Ok("placed"),
+                Ok("shipped"),
+                refused,
+                Ok("1"),
+                Ok("stored"),
+                Ok("order o-1: 42"),
+                Ok("archived"),
+                Err("NoSuchKey"),
+                Ok("published"),
+                Ok("published"),
+            ]
+        );
+        assert_eq!(policy.retry_budget_tokens(&aws_server_errors_dynamodb::SERVICE), Some(20.0), "no retry was needed");
     }
 }
