@@ -121,10 +121,18 @@ def parse_crate(crate_dir: pathlib.Path, model_protocol: str) -> tuple[str, str,
             "module": module.stem,
             "errors": [shape for _, shape in variants],
             "sdk_fills_token": "IdempotencyTokenRuntimePlugin" in text,
+            # The deserializer reads an error inside a 200 (S3: CopyObject, CompleteMultipartUpload, ...).
+            "error_in_200": "body_is_error(body)" in text,
         })
     if len(service_names) != 1:
         sys.exit(f"error: {crate_dir}: expected one service name, found {service_names}")
     return service_names.pop(), signing.pop(), protocol, sorted(ops, key=lambda o: o["name"])
+
+
+def virtual_hosted_buckets(crate_dir: pathlib.Path) -> bool:
+    """Whether the crate addresses buckets in the host (S3's `bucket.s3.<region>...`): its config
+    offers `force_path_style`, the switch back to path-style addressing."""
+    return "pub fn force_path_style(" in (crate_dir / "src" / "config.rs").read_text()
 
 
 def retry_safety(op: dict, facts: dict | None, protocol: str, overlay: dict) -> tuple[str, str]:
@@ -328,6 +336,8 @@ def generate() -> dict[pathlib.Path, str]:
             + f"    wire_codes: ({rust_str(wire_code(facts, info['internal']))}, {rust_str(wire_code(facts, info['throttling'][0]))}),\n"
             + "    operations: &[\n        " + "\n        ".join(rows) + "\n    ],\n"
             + f"    error_body_members: &[{', '.join(rust_str(m) for m in error_members)}],\n"
+            + f"    virtual_hosted_buckets: {'true' if virtual_hosted_buckets(crate_dir) else 'false'},\n"
+            + "    errors_in_200: &[" + ", ".join(rust_str(op["name"]) for op in ops if op["error_in_200"]) + "],\n"
             + "    success_bodies: &[\n"
             + "".join(f"        ({rust_str(name)}, r#\"{body}\"#),\n" for name, body in bodies)
             + "    ],\n};\n"

@@ -128,6 +128,8 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
         },
     ],
     error_body_members: &["message"],
+    virtual_hosted_buckets: false,
+    errors_in_200: &[],
     success_bodies: &[
         ("GetAccountInformation", r#"{"AccountId":"fault-kit-AccountId"}"#),
         ("GetGovCloudAccountInformation", r#"{"GovCloudAccountId":"fault-kit-GovCloudAccountId"}"#),

@@ -170,5 +170,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
         },
     ],
     error_body_members: &["ErrorCode", "Message"],
+    virtual_hosted_buckets: false,
+    errors_in_200: &[],
     success_bodies: &[],
 };

@@ -278,6 +278,8 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
         },
     ],
     error_body_members: &["message"],
+    virtual_hosted_buckets: false,
+    errors_in_200: &[],
     success_bodies: &[
         ("CreateCase", r#"{"caseArn":"fault-kit-caseArn","caseId":"fault-kit-caseId"}"#),
         ("CreateCaseRule", r#"{"caseRuleArn":"fault-kit-caseRuleArn","caseRuleId":"fault-kit-caseRuleId"}"#),

@@ -298,6 +298,8 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
         },
     ],
     error_body_members: &["message"],
+    virtual_hosted_buckets: false,
+    errors_in_200: &[],
     success_bodies: &[
         ("DeleteResourcePolicy", r#"{"RevisionId":"fault-kit-RevisionId"}"#),
         ("DescribeImport", r#"{"ImportTableDescription":{}}"#),

@@ -113,8 +113,10 @@ pub enum Fault {
     InternalErrorWithRetryAfter(String),
     /// The internal-server error inside a `200 OK`, as S3 sends it when a copy or a multipart
     /// completion fails after the request was accepted (`CopyObject`, `UploadPartCopy`,
-    /// `CompleteMultipartUpload`; the SDK turns such a body into the operation's error). For a
-    /// service of another protocol, the same as [`InternalError`](Self::InternalError).
+    /// `CompleteMultipartUpload`; the SDK turns such a body into the operation's error). For an
+    /// operation whose SDK deserializer does not look for an error in a 200
+    /// ([`ServiceCatalog::errors_in_200`](aws_server_errors::ServiceCatalog): every operation of
+    /// the other services, S3's streaming ones), the same as [`InternalError`](Self::InternalError).
     InternalErrorIn200,
     /// The service's throttling shape, with the status it arrives with (429 for most, 400 for
     /// DynamoDB, 503 for S3's `SlowDown`).
@@ -698,6 +700,12 @@ impl FaultInjector {
         });
         let response = match (&chosen, request.service) {
             (Some((fault, committed)), Some(service)) => {
+                // An error inside a 200 only where the SDK looks for one; elsewhere a 500.
+                let in_200_read = request.operation.is_some_and(|op| service.catalog().error_in_200(op));
+                let fault = match fault {
+                    Fault::InternalErrorIn200 if !in_200_read => &Fault::InternalError,
+                    fault => fault,
+                };
                 let injected = match fault {
                     Fault::NoResponse => Injected::NoResponse,
                     Fault::CloseAfterRequest => Injected::Close,
@@ -864,6 +872,34 @@ mod tests {
     #[should_panic(expected = "Pinpoint has no operation named \"GetAps\"; did you mean GetApp?")]
     fn counting_attempts_of_a_misspelt_operation_fails_loudly() {
         FaultInjector::new(FaultPlan::new()).attempts(&PINPOINT, "GetAps");
+    }
+
+    /// An error inside a 200 only for an operation whose SDK deserializer looks for one: S3's
+    /// `CopyObject` does, its streaming `GetObject` does not (a 500 there), nor does any
+    /// operation of another service.
+    #[test]
+    fn an_error_inside_a_200_only_where_the_sdk_reads_one() {
+        let s3 = &aws_server_errors_s3::SERVICE;
+        let status = |service: &'static Service, method: &str, path: &str| {
+            let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalErrorIn200));
+            let info = RawRequest {
+                serves: Serves::One(service),
+                method,
+                path_and_query: path,
+                authorization: None,
+                target: None,
+                host: None,
+                body: b"",
+            };
+            match injector.handle(info, false) {
+                Action::Fail(Injected::Respond(response)) => response.status().as_u16(),
+                _ => panic!("answered"),
+            }
+        };
+        assert!(s3.catalog().error_in_200("CopyObject") && !s3.catalog().error_in_200("GetObject"));
+        assert_eq!(status(s3, "PUT", "/bucket/archive.txt?x-id=CopyObject"), 200);
+        assert_eq!(status(s3, "GET", "/bucket/key.txt?x-id=GetObject"), 500);
+        assert_eq!(status(&PINPOINT, "GET", "/v1/apps/a"), 500);
     }
 
     #[test]

@@ -24,14 +24,20 @@ pub fn service_of(
     services.iter().copied().find(|s| s.catalog().signing_name == signing_name)
 }
 
-/// The bucket a virtual-hosted-style S3 request names in its host (`bucket.127.0.0.1:4566`,
+/// The bucket a virtual-hosted-style request names in its host (`bucket.127.0.0.1:4566`,
 /// `bucket.localhost`, `bucket.s3.us-east-1.amazonaws.com`), or `None` for a path-style request
-/// (`127.0.0.1:4566`, `s3.us-east-1.amazonaws.com`).
-pub fn virtual_host_bucket(host: &str) -> Option<&str> {
+/// (`127.0.0.1:4566`, `s3.us-east-1.amazonaws.com`). `catalog` is the service's: its endpoint
+/// hosts start with its signing name (`s3.`, `s3-`), and only a service whose SDK crate addresses
+/// buckets in the host has any ([`ServiceCatalog::virtual_hosted_buckets`]).
+pub fn virtual_host_bucket<'a>(catalog: &ServiceCatalog, host: &'a str) -> Option<&'a str> {
+    if !catalog.virtual_hosted_buckets {
+        return None;
+    }
     let host = host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(host, |h| h.0);
-    let is_endpoint = |h: &str| {
-        h.parse::<std::net::IpAddr>().is_ok() || h == "localhost" || h.starts_with("s3.") || h.starts_with("s3-")
+    let service_host = |h: &str| {
+        h.strip_prefix(catalog.signing_name).is_some_and(|rest| rest.starts_with('.') || rest.starts_with('-'))
     };
+    let is_endpoint = |h: &str| h.parse::<std::net::IpAddr>().is_ok() || h == "localhost" || service_host(h);
     if is_endpoint(host) {
         return None;
     }
@@ -40,7 +46,7 @@ pub fn virtual_host_bucket(host: &str) -> Option<&str> {
 }
 
 /// The operation a request is for: by its RPC v2 path, awsJson `X-Amz-Target` or awsQuery
-/// form-encoded `Action=` in the body, else by the catalog's HTTP bindings (for restXml, with a
+/// form-encoded `Action=` in the body, else by the catalog's HTTP bindings (with a
 /// virtual-hosted-style request's bucket, from its host, put back in front of its path). Among
 /// several matching URI templates, the one with the most literal path segments and query literals
 /// wins.
@@ -54,7 +60,7 @@ pub fn operation_of(
 ) -> Option<&'static OperationSpec> {
     let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
     let bucketed;
-    let path = match host.filter(|_| catalog.protocol == Protocol::RestXml).and_then(virtual_host_bucket) {
+    let path = match host.and_then(|host| virtual_host_bucket(catalog, host)) {
         Some(bucket) => {
             bucketed = format!("/{bucket}{path}");
             bucketed.as_str()
@@ -168,6 +174,19 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn buckets_in_the_host_only_for_a_service_whose_sdk_puts_them_there() {
+        let s3 = aws_server_errors_s3::SERVICE.catalog();
+        assert_eq!(virtual_host_bucket(s3, "receipts.s3.us-east-1.amazonaws.com"), Some("receipts"));
+        assert_eq!(virtual_host_bucket(s3, "receipts.127.0.0.1:4566"), Some("receipts"));
+        assert_eq!(virtual_host_bucket(s3, "s3.us-east-1.amazonaws.com"), None, "path style");
+        assert_eq!(virtual_host_bucket(s3, "127.0.0.1:4566"), None, "path style");
+        assert_eq!(virtual_host_bucket(SIGNER.catalog(), "receipts.localhost"), None, "Signer has no buckets");
+        let get =
+            operation_of(s3, "GET", "/key.txt?x-id=GetObject", None, b"", Some("receipts.s3.us-east-1.amazonaws.com"));
+        assert_eq!(get.map(|o| o.name), Some("GetObject"));
     }
 
     #[test]

@@ -142,6 +142,8 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
         OperationSpec { name: "VerifyOTPMessage", http_method: "POST", uri: "/v1/apps/{ApplicationId}/verify-otp", retry_safety: RetrySafety::NotRetrySafe },
     ],
     error_body_members: &["Message", "RequestID"],
+    virtual_hosted_buckets: false,
+    errors_in_200: &[],
     success_bodies: &[
         ("CreateApp", r#"{"Arn":"fault-kit-Arn","Id":"fault-kit-Id","Name":"fault-kit-Name"}"#),
         ("CreateCampaign", r#"{"ApplicationId":"fault-kit-ApplicationId","Arn":"fault-kit-Arn","CreationDate":"fault-kit-CreationDate","Id":"fault-kit-Id","LastModifiedDate":"fault-kit-LastModifiedDate","SegmentId":"fault-kit-SegmentId"}"#),

@@ -134,6 +134,8 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
         },
     ],
     error_body_members: &["code", "message"],
+    virtual_hosted_buckets: false,
+    errors_in_200: &[],
     success_bodies: &[
         ("AddProfilePermission", r#"{"revisionId":"fault-kit-revisionId"}"#),
         ("DescribeSigningJob", r#"{"jobId":"fault-kit-jobId","platformId":"fault-kit-platformId"}"#),

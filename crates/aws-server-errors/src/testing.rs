@@ -36,6 +36,8 @@ const fn catalog(
         operations,
         error_body_members: &["message"],
         success_bodies: &[],
+        virtual_hosted_buckets: false,
+        errors_in_200: &[],
     }
 }
 

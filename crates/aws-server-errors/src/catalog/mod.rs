@@ -174,6 +174,16 @@ pub struct ServiceCatalog {
     /// root element, `@header:ETag` an `ETag` header, `@payload` a blob payload's bytes.
     #[doc(hidden)]
     pub success_bodies: &'static [(&'static str, &'static str)],
+    /// Whether the SDK crate addresses buckets in the host (`bucket.s3.us-east-1.amazonaws.com`,
+    /// S3's virtual-hosted style): read from the crate, whose config offers `force_path_style`.
+    /// For the fault kit's routing.
+    #[doc(hidden)]
+    pub virtual_hosted_buckets: bool,
+    /// The operations whose SDK deserializer reads an error inside a `200 OK` (S3's
+    /// `CopyObject`, `CompleteMultipartUpload`, `UploadPartCopy`, and most of its others), sorted:
+    /// read from the crate's generated code. For the fault kit's `InternalErrorIn200`.
+    #[doc(hidden)]
+    pub errors_in_200: &'static [&'static str],
 }
 
 impl ServiceCatalog {
@@ -220,6 +230,12 @@ impl ServiceCatalog {
             return None;
         }
         nearest(name, self.operations.iter().map(|op| op.name), |s| s.to_ascii_lowercase())
+    }
+
+    /// Whether the SDK reads an error inside a `200 OK` of `operation` ([`errors_in_200`](Self::errors_in_200)).
+    #[doc(hidden)]
+    pub fn error_in_200(&self, operation: &str) -> bool {
+        self.errors_in_200.binary_search(&operation).is_ok()
     }
 
     /// The body of a minimal valid success response of `operation`, `"{}"` when it needs none.
