@@ -1,4 +1,4 @@
-//! What the policy costs, measured with criterion on real SDK clients of the five services and an
+//! What the policy costs, measured with criterion on real SDK clients of six services and an
 //! in-process HTTP client that answers every request with a canned, wire-exact response (no I/O,
 //! no locks). Run in release from the workspace root:
 //!

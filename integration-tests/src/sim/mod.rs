@@ -1,6 +1,6 @@
-//! The fault simulation: real SDK clients of the five services, driven through the fault kit's
-//! in-process HTTP client on **virtual time**, under failure scenarios, with five retry
-//! strategies ("contenders") on the same fault schedule.
+//! The fault simulation: real SDK clients of seven services (every adapted one but S3), driven
+//! through the fault kit's in-process HTTP client on **virtual time**, under failure scenarios,
+//! with five retry strategies ("contenders") on the same fault schedule.
 //!
 //! How it works:
 //! - Each run (one scenario, contender and service) gets its own current-thread Tokio runtime with
