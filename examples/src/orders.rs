@@ -3,8 +3,8 @@
 //! `CopyObject`) and SNS (`Publish`), the circuit breaker on DynamoDB.
 //!
 //! What a user of the policy writes: the clients are built as usual, the policy is registered on
-//! each with its adapter crate's one call, and the code matches the SDK's own typed errors
-//! (`ConditionalCheckFailedException`, `NoSuchKey`). The same code runs against the fault kit
+//! each with its adapter crate's one call, and the code reads the SDK's own errors by their codes
+//! (`ConditionalCheckFailedException`, `NoSuchKey`), which the policy leaves unchanged. The same code runs against the fault kit
 //! (`examples/tests/examples.rs`: every operation under every failure mode) and against an AWS
 //! emulator (moto), where each step returns the same with and without the policy.
 

@@ -50,7 +50,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
             name: "DeleteResourcePolicy",
             http_method: "POST",
             uri: "/",
-            retry_safety: RetrySafety::Documented,
+            retry_safety: RetrySafety::NotRetrySafe,
         },
         OperationSpec { name: "DeleteTable", http_method: "POST", uri: "/", retry_safety: RetrySafety::NotRetrySafe },
         OperationSpec {
@@ -221,7 +221,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
             name: "PutResourcePolicy",
             http_method: "POST",
             uri: "/",
-            retry_safety: RetrySafety::Documented,
+            retry_safety: RetrySafety::NotRetrySafe,
         },
         OperationSpec { name: "Query", http_method: "POST", uri: "/", retry_safety: RetrySafety::NamingConvention },
         OperationSpec {

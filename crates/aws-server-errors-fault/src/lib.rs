@@ -69,7 +69,7 @@ pub enum PlanError {
         rule: usize,
         /// The operation as written.
         operation: String,
-        /// The operation of one of the services the name most likely means, if any.
+        /// The operation the name most likely means, the nearest across the services served.
         suggestion: Option<&'static str>,
     },
 }
@@ -385,7 +385,8 @@ impl FaultPlan {
             if services.iter().any(|s| s.operation(operation).is_some()) {
                 continue;
             }
-            let suggestion = services.iter().find_map(|s| s.catalog().nearest_operation(operation));
+            let names = services.iter().flat_map(|s| s.catalog().operations.iter().map(|op| op.name));
+            let suggestion = aws_server_errors::catalog::nearest(operation, names, |s| s.to_ascii_lowercase());
             return Err(PlanError::NoServiceHasOperation { rule: index, operation: operation.to_owned(), suggestion });
         }
         Ok(())
@@ -834,6 +835,32 @@ mod tests {
         assert_eq!(injector.attempts(&SIGNER, "ListSigningProfiles"), 1);
     }
 
+    /// A request the plan never answers ends at the server config's read timeout instead of
+    /// hanging the test (on Tokio's paused clock, which the SDK's Tokio sleep follows).
+    #[tokio::test(start_paused = true)]
+    async fn a_request_never_answered_ends_at_the_read_timeout() {
+        let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::NoResponse));
+        let server = FaultServer::start(injector.clone(), [&SIGNER]).await.unwrap();
+        let config = server.sdk_config();
+        assert_eq!(config.timeout_config().and_then(|t| t.read_timeout()), Some(READ_TIMEOUT));
+        let signer = aws_sdk_signer::Client::from_conf(
+            aws_sdk_signer::config::Builder::from(&config)
+                .retry_config(aws_sdk_signer::config::retry::RetryConfig::disabled())
+                .build(),
+        );
+        let started = tokio::time::Instant::now();
+        let error = signer.list_signing_profiles().send().await.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                aws_sdk_signer::error::SdkError::TimeoutError(_) | aws_sdk_signer::error::SdkError::DispatchFailure(_)
+            ),
+            "{error:?}"
+        );
+        assert!(started.elapsed() >= READ_TIMEOUT, "ended after {:?}", started.elapsed());
+        assert_eq!(injector.attempts(&SIGNER, "ListSigningProfiles"), 1);
+    }
+
     #[test]
     fn a_rule_for_an_operation_its_service_lacks_is_an_error() {
         let plan = FaultPlan::new()
@@ -882,19 +909,7 @@ mod tests {
         let s3 = &aws_server_errors_s3::SERVICE;
         let status = |service: &'static Service, method: &str, path: &str| {
             let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalErrorIn200));
-            let info = RawRequest {
-                serves: Serves::One(service),
-                method,
-                path_and_query: path,
-                authorization: None,
-                target: None,
-                host: None,
-                body: b"",
-            };
-            match injector.handle(info, false) {
-                Action::Fail(Injected::Respond(response)) => response.status().as_u16(),
-                _ => panic!("answered"),
-            }
+            request_to(&injector, service, method, path)
         };
         assert!(s3.catalog().error_in_200("CopyObject") && !s3.catalog().error_in_200("GetObject"));
         assert_eq!(status(s3, "PUT", "/bucket/archive.txt?x-id=CopyObject"), 200);
@@ -915,10 +930,16 @@ mod tests {
         assert_eq!(ids, [None, Some("00000000-0000-4000-8000-000000000001".to_owned())]);
     }
 
+    /// The status `injector` answers a Pinpoint GET of `op_path` with.
     fn request(injector: &FaultInjector, op_path: &str) -> u16 {
+        request_to(injector, &PINPOINT, "GET", op_path)
+    }
+
+    /// The status `injector` answers a request of `service` with.
+    fn request_to(injector: &FaultInjector, service: &'static Service, method: &str, op_path: &str) -> u16 {
         let info = RawRequest {
-            serves: Serves::One(&PINPOINT),
-            method: "GET",
+            serves: Serves::One(service),
+            method,
             path_and_query: op_path,
             authorization: None,
             target: None,

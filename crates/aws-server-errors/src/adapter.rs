@@ -255,12 +255,15 @@ fn status_code_str(status: u16) -> Option<&'static str> {
 /// §15.6): a 500 is an internal-server error, since that is what the status means ("the server
 /// encountered an unexpected condition"), and what every service here models as its internal
 /// error; any other 5xx (502, 503, 504, ...) is a server error; a 429 is throttling (RFC 6585
-/// §4); anything else is unknown.
+/// §4); any other 4xx is a client error (RFC 9110 §15.5: "the client seems to have erred", as
+/// S3's unmodeled `AccessDenied` or its 412 `PreconditionFailed` of a conditional write);
+/// anything else is unknown.
 pub(crate) fn class_of_status(status: u16) -> ErrorClass {
     match status {
         500 => ErrorClass::InternalServerError,
         501..=599 => ErrorClass::ServerError,
         429 => ErrorClass::Throttling,
+        400..=499 => ErrorClass::ClientError,
         _ => ErrorClass::Unknown,
     }
 }
@@ -468,7 +471,10 @@ mod tests {
             assert_eq!(class_of_status(status), ErrorClass::ServerError, "{status}");
         }
         assert_eq!(class_of_status(429), ErrorClass::Throttling);
-        for status in [400, 404, 418, 200] {
+        for status in [400, 403, 404, 412, 418, 499] {
+            assert_eq!(class_of_status(status), ErrorClass::ClientError, "{status}");
+        }
+        for status in [200, 302, 600] {
             assert_eq!(class_of_status(status), ErrorClass::Unknown, "{status}");
         }
     }

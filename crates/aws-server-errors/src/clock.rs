@@ -10,7 +10,9 @@
 //! paused clock). A time source that does not track the system clock is a test's manual or
 //! virtual clock: it is used as it is, so the SDK's time and sleep hooks keep driving tests, and
 //! it is read as never going backwards: a step back adds nothing, and the time after it counts
-//! from the new reading ([`SourceTime`]).
+//! from the new reading ([`SourceTime`]). A call's elapsed time also counts the waits it is known
+//! to have made ([`CallClock::expect_wait`]), so a step back during a wait cannot stretch its
+//! time budget.
 
 use std::time::{Duration, SystemTime};
 
@@ -58,8 +60,9 @@ pub(crate) enum CallClock {
     /// The time source tracks the system clock: measure on the monotonic clock.
     Monotonic(tokio::time::Instant),
     /// A test's clock: measure on it, never going backwards. `floor` is the least the call has
-    /// spent once its last decided wait is over (see [`CallClock::expect_wait`]).
-    Source { time: SourceTime, floor: Duration },
+    /// spent once its last decided wait is over, `exact` whether that wait is known to the
+    /// nanosecond (see [`CallClock::expect_wait`]).
+    Source { time: SourceTime, floor: Duration, exact: bool },
 }
 
 impl CallClock {
@@ -69,22 +72,25 @@ impl CallClock {
         if tracks_system_clock(source) {
             Self::Monotonic(tokio::time::Instant::now())
         } else {
-            Self::Source { time: SourceTime::new(source, Duration::ZERO), floor: Duration::ZERO }
+            Self::Source { time: SourceTime::new(source, Duration::ZERO), floor: Duration::ZERO, exact: false }
         }
     }
 
-    /// Time since [`start`](Self::start); never less than the last value it returned. On a test
-    /// clock that stepped back since the last reading, the time between the readings is unknown:
-    /// it counts as the longest the call may have waited ([`expect_wait`](Self::expect_wait)), so
-    /// that a step back never lets a call overrun its time budget.
+    /// Time since [`start`](Self::start); never less than the last value it returned, nor than
+    /// the waits the call is known to have made: on a test clock, a wait of known length (a
+    /// policy retry's exact delay) counts in full even when the clock shows less (it stepped back
+    /// during the wait, or stood still: `aws-smithy-mocks`' fixed clock); after a wait of unknown
+    /// length (the client's own backoff), a clock that stepped back counts the longest the wait
+    /// could have been ([`expect_wait`](Self::expect_wait)). So no clock step lets a call overrun
+    /// its time budget.
     pub fn elapsed(&mut self, time_source: &SharedTimeSource) -> Duration {
         match self {
             Self::Monotonic(start) => start.elapsed(),
-            Self::Source { time, floor } => {
+            Self::Source { time, floor, exact } => {
                 let reading = time_source.now();
                 let stepped_back = reading < time.last;
                 let elapsed = time.advance(reading);
-                if stepped_back && elapsed < *floor {
+                if (*exact || stepped_back) && elapsed < *floor {
                     time.elapsed = *floor;
                     return *floor;
                 }
@@ -93,12 +99,13 @@ impl CallClock {
         }
     }
 
-    /// Records that the call may now wait up to `longest` before its next attempt, at `elapsed`
-    /// into it (the value [`elapsed`](Self::elapsed) just returned). Only a test clock needs it:
-    /// the monotonic clock measures the wait itself.
-    pub fn expect_wait(&mut self, elapsed: Duration, longest: Duration) {
-        if let Self::Source { floor, .. } = self {
+    /// Records that the call now waits `longest` before its next attempt (exactly, when `exact`;
+    /// at most, otherwise), at `elapsed` into it (the value [`elapsed`](Self::elapsed) just
+    /// returned). Only a test clock needs it: the monotonic clock measures the wait itself.
+    pub fn expect_wait(&mut self, elapsed: Duration, longest: Duration, exact: bool) {
+        if let Self::Source { floor, exact: known, .. } = self {
             *floor = elapsed.saturating_add(longest);
+            *known = exact;
         }
     }
 }
@@ -184,16 +191,24 @@ mod tests {
         source.advance(Duration::from_millis(100));
         let elapsed = clock.elapsed(&shared);
         assert_eq!(elapsed, Duration::from_millis(100));
-        clock.expect_wait(elapsed, Duration::from_millis(600));
-        // The clock steps back an hour during the wait: the wait counts in full.
+        clock.expect_wait(elapsed, Duration::from_millis(600), false);
+        // The clock steps back an hour during a wait of unknown length: the longest counts.
         source.set_time(at(1_000) - Duration::from_secs(3_600));
         assert_eq!(clock.elapsed(&shared), Duration::from_millis(700));
         source.advance(Duration::from_millis(50));
         assert_eq!(clock.elapsed(&shared), Duration::from_millis(750), "and time after it counts");
-        // A clock that did not move (a fixed test clock) is not a step back: nothing is added.
+        // A wait of unknown length on a clock that did not step back: the clock's reading.
+        clock.expect_wait(Duration::from_millis(750), Duration::from_secs(5), false);
+        source.advance(Duration::from_millis(10));
+        assert_eq!(clock.elapsed(&shared), Duration::from_millis(760));
+        // An exact wait counts in full on a clock that stepped back by less than it (the reading
+        // is still later than the last) or stood still (a fixed test clock).
+        clock.expect_wait(Duration::from_millis(760), Duration::from_millis(600), true);
+        source.advance(Duration::from_millis(100)); // 600 ms waited, the clock stepped back 500 ms
+        assert_eq!(clock.elapsed(&shared), Duration::from_millis(1_360));
         let mut fixed = CallClock::start(&shared);
-        fixed.expect_wait(Duration::ZERO, Duration::from_secs(5));
-        assert_eq!(fixed.elapsed(&shared), Duration::ZERO);
+        fixed.expect_wait(Duration::ZERO, Duration::from_millis(300), true);
+        assert_eq!(fixed.elapsed(&shared), Duration::from_millis(300), "a fixed clock: the exact wait counts");
     }
 
     #[test]

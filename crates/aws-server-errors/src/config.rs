@@ -453,10 +453,11 @@ pub struct PolicyConfig {
     pub circuit_breaker: CircuitBreakerConfig,
     /// Per-service settings. A service not listed here is enabled with the top-level settings.
     pub services: BTreeMap<String, ServiceConfig>,
-    /// The level of the one log event of a call that ended with a client error (a modeled
-    /// client fault such as DynamoDB's `ConditionalCheckFailedException`: the caller's input or
-    /// the resource's state, not the service's health). Default [`LogLevel::Debug`]. Such a call
-    /// is counted with the outcome `client_error`, not as a give-up (see
+    /// The level of the log events of a client error (a modeled client fault such as DynamoDB's
+    /// `ConditionalCheckFailedException`, or any other 4xx but 429, as S3's `PreconditionFailed`:
+    /// the caller's input or the resource's state, not the service's health): its `attempt
+    /// failed`, and the call's `call failed with a client error`. Default [`LogLevel::Debug`].
+    /// Such a call is counted with the outcome `client_error`, not as a give-up (see
     /// [`telemetry::CALLS`](crate::telemetry::CALLS)); every other failed call logs
     /// `WARN call failed`.
     pub client_error_log: LogLevel,
@@ -1359,7 +1360,8 @@ mod tests {
              account (\"Account\"), backupgateway (\"Backup Gateway\"), connectcases (\"ConnectCases\")); \
              did you mean pinpoint?"
         );
-        // A short name one letter from another service is another service, not a typo.
+        // A near miss of a longer name is a typo; a short name one letter from another
+        // (`sqs`, `sns`) is another service (catalog's `a_near_miss_is_suggested_...`).
         let e = err(PolicyConfig::builder().disable_service("account2").build().unwrap());
         assert!(e.to_string().ends_with("did you mean account?"), "{e}");
         let e = err(PolicyConfig::builder().disable_service("sgner").build().unwrap());

@@ -318,6 +318,17 @@ impl ServerErrorPolicy {
     /// config disables gets an interceptor that overrides no hook.
     #[doc(hidden)]
     pub fn interceptor(&self, service: &'static Service) -> ServerErrorInterceptor {
+        let given = &self.inner.given;
+        if !given.is_empty() && !given.contains(&service) && self.state(service).is_none() {
+            let given: Vec<&str> = given.iter().map(|s| s.key()).collect();
+            tracing::event!(
+                target: crate::telemetry::LOG_TARGET,
+                tracing::Level::WARN,
+                rpc.service = service.name(),
+                given = given.join(",").as_str(),
+                "policy registered on a service not given to with_services; it acts with the top-level settings"
+            );
+        }
         ServerErrorInterceptor::new(self.state_or_create(service), NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed))
     }
 
@@ -365,17 +376,6 @@ impl ServerErrorPolicy {
     fn new_state(&self, service: &'static Service) -> ServiceState {
         let config = &self.inner.config;
         let catalog = service.catalog();
-        let given = &self.inner.given;
-        if !given.is_empty() && !given.contains(&service) {
-            let given: Vec<&str> = given.iter().map(|s| s.key()).collect();
-            tracing::event!(
-                target: crate::telemetry::LOG_TARGET,
-                tracing::Level::WARN,
-                rpc.service = service.name(),
-                given = given.join(",").as_str(),
-                "policy registered on a service not given to with_services; it acts with the top-level settings"
-            );
-        }
         let settings = match config.resolve(catalog) {
             Ok(Some(settings)) => settings,
             Ok(None) => return ServiceState::disabled(service),

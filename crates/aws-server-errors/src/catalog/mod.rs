@@ -214,9 +214,10 @@ impl ServiceCatalog {
     }
 
     /// The operation a misspelt `name` most likely means, for a "did you mean" hint: the nearest
-    /// by edit distance (Damerau-Levenshtein, ignoring ASCII case), within a quarter of the
-    /// name's length (DynamoDB's `PutItm` means `PutItem`, `sendMessages` means `SendMessages`). `None` for
-    /// an exact name and when nothing is that close.
+    /// by edit distance (Damerau-Levenshtein, ignoring ASCII case), within a quarter of the longer
+    /// name's length or one character added or left out at the end (DynamoDB's `PutItm` means
+    /// `PutItem`, `sendMessages` means `SendMessages`). `None` for an exact name and when nothing
+    /// is that close.
     ///
     /// ```
     /// use aws_server_errors_pinpoint::SERVICE as PINPOINT;
@@ -251,7 +252,8 @@ impl ServiceCatalog {
 /// (one edit in four characters: `pinponit` for `pinpoint`, but not `sqs` for `sns`, a different
 /// service), or is one character added or left out at the end (`s3x` for `s3`). Ties go to the
 /// first candidate.
-pub(crate) fn nearest<'a>(
+#[doc(hidden)] // shared with the fault kit's plan checks
+pub fn nearest<'a>(
     wanted: &str,
     candidates: impl IntoIterator<Item = &'a str>,
     normalize: impl Fn(&str) -> String,

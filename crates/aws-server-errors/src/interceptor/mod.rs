@@ -405,16 +405,18 @@ impl Intercept for ServerErrorInterceptor {
             _ => max_attempts,
         };
         state.decided(&record, decision, token, server_side && breaker.is_some());
-        // The longest the call may now wait: on a test clock that steps back meanwhile, it counts
-        // in full toward the time budget.
-        let longest_wait = match decision {
-            Decision::Retry { delay } => delay,
-            Decision::GiveUp(_) => std::time::Duration::ZERO,
-            Decision::ClientPolicy => steering.retry_config.as_ref().unwrap_or(&state.client.config).max_backoff(),
+        // The wait the call now makes (exactly, for a policy retry; at most, for the client's own):
+        // on a test clock that lags behind it, it counts toward the time budget.
+        let (longest_wait, exact) = match decision {
+            Decision::Retry { delay } => (delay, true),
+            Decision::GiveUp(_) => (std::time::Duration::ZERO, true),
+            Decision::ClientPolicy => {
+                (steering.retry_config.as_ref().unwrap_or(&state.client.config).max_backoff(), false)
+            }
         };
         steering.apply(cfg);
         if let (Some(elapsed), Some(start)) = (elapsed, cfg.get_mut_from_interceptor_state::<CallStart>()) {
-            start.0.expect_wait(elapsed, longest_wait);
+            start.0.expect_wait(elapsed, longest_wait, exact);
         }
 
         // 5. Report.

@@ -6,9 +6,9 @@ use crate::adapter::{ClassifiedError, ErrorClass};
 use crate::decide::Decision;
 use crate::telemetry::{self, bounded, MetricSeries, LOG_TARGET};
 
-/// One event per failed attempt of the operation at `operation` in the catalog: WARN when the
-/// policy gives up, `client_error_log` for a client error the client's config decides (none when
-/// `None`), INFO otherwise. Server-controlled values are bounded ([`bounded`]); the message and the
+/// One event per failed attempt of the operation at `operation` in the catalog: at
+/// `client_error_log` for a client error (none when `None`), WARN when the policy gives up, INFO
+/// otherwise. Server-controlled values are bounded ([`bounded`]); the message and the
 /// body are never logged. The fields are computed only when a subscriber wants the event.
 pub(super) fn report_attempt(
     series: &MetricSeries,
@@ -54,9 +54,11 @@ pub(super) fn report_attempt(
             )
         };
     }
+    // A client error is the caller's answer whatever was decided after it (a spent time budget
+    // may still stop a retry of a retryable one): the call ends as `client_error`, not a give-up.
     let level = match decision {
+        _ if record.class == ErrorClass::ClientError => client_error_log,
         Decision::GiveUp(_) => Some(Level::WARN),
-        Decision::ClientPolicy if record.class == ErrorClass::ClientError => client_error_log,
         _ => Some(Level::INFO),
     };
     match level {
