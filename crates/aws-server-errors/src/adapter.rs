@@ -15,67 +15,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::catalog::{OperationSpec, RetrySafety, ServiceCatalog};
 use crate::failure::Failure;
-
-/// The shared taxonomy every attempt's error is sorted into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorClass {
-    /// The service's own internal-server error shape (e.g. Signer's
-    /// `InternalServiceErrorException`), modeled or recognised by its error code; or an HTTP 500
-    /// with no error code the service models (a bare 500). The only class this crate's retry
-    /// policy governs.
-    InternalServerError,
-    /// A throttling error: a shape with `@retryable(throttling: true)` or HTTP status 429.
-    Throttling,
-    /// Another modeled server-fault shape (`@error("server")`), e.g. a 503; or any 5xx but 500
-    /// with no error code the service models (a load balancer's bare 502, 503 or 504).
-    ServerError,
-    /// No usable response: a connection failure or a timeout.
-    Transient,
-    /// A modeled client-fault shape (`@error("client")`), e.g. a validation error.
-    ClientError,
-    /// An error the adapter cannot attribute: an unknown error code, a malformed error body, or a
-    /// failure that is neither a response nor a transport error.
-    Unknown,
-}
-
-impl ErrorClass {
-    /// A stable snake-case name, used as the `error.class` metric label and log field.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::InternalServerError => "internal_server_error",
-            Self::Throttling => "throttling",
-            Self::ServerError => "server_error",
-            Self::Transient => "transient",
-            Self::ClientError => "client_error",
-            Self::Unknown => "unknown",
-        }
-    }
-
-    /// Every class, in taxonomy order: [`index`](Self::index) is the position in it.
-    pub(crate) const ALL: [Self; 6] = [
-        Self::InternalServerError,
-        Self::Throttling,
-        Self::ServerError,
-        Self::Transient,
-        Self::ClientError,
-        Self::Unknown,
-    ];
-
-    /// The class's position in [`ALL`](Self::ALL), for tables indexed by class (sized by
-    /// `ALL`). A new class needs an arm here and its entry in `ALL` at that position; the test
-    /// `class_and_reason_tables_are_indexed_in_order` checks that the two agree for `ALL`.
-    pub(crate) const fn index(self) -> usize {
-        match self {
-            Self::InternalServerError => 0,
-            Self::Throttling => 1,
-            Self::ServerError => 2,
-            Self::Transient => 3,
-            Self::ClientError => 4,
-            Self::Unknown => 5,
-        }
-    }
-}
+pub use crate::vocab::ErrorClass;
 
 /// A service-specific member of an internal-server error shape, kept by name and value.
 #[doc(hidden)]

@@ -32,116 +32,17 @@ use std::time::Duration;
 use aws_smithy_async::time::SharedTimeSource;
 
 use crate::clock::{tracks_system_clock, Tick, TimerTime};
+pub(crate) use crate::vocab::Transition;
+pub use crate::vocab::{CircuitEvent, CircuitState, TransitionReason};
 
 /// Buckets in the sliding window.
 const BUCKETS: usize = 10;
-
-/// The state of a circuit breaker, as the `aws.server_errors.circuit.state` gauge shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CircuitState {
-    /// Calls flow; outcomes are counted.
-    Closed,
-    /// Calls fail fast.
-    Open,
-    /// A limited number of probe calls flow.
-    HalfOpen,
-}
-
-impl CircuitState {
-    /// A stable snake-case name, for logs and labels.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Closed => "closed",
-            Self::Open => "open",
-            Self::HalfOpen => "half_open",
-        }
-    }
-
-    /// The gauge value: 0 closed, 1 half-open, 2 open.
-    pub const fn gauge_value(self) -> f64 {
-        match self {
-            Self::Closed => 0.0,
-            Self::HalfOpen => 1.0,
-            Self::Open => 2.0,
-        }
-    }
-
-    const fn from_u8(v: u8) -> Self {
-        match v {
-            0 => Self::Closed,
-            1 => Self::HalfOpen,
-            _ => Self::Open,
-        }
-    }
-
-    const fn to_u8(self) -> u8 {
-        match self {
-            Self::Closed => 0,
-            Self::HalfOpen => 1,
-            Self::Open => 2,
-        }
-    }
-}
-
-/// Why a circuit breaker changed state, in a [`CircuitEvent`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TransitionReason {
-    /// Closed → open: the window held `minimum_throughput` outcomes and `failure_ratio` of them
-    /// were server-side failures.
-    FailureRatio,
-    /// Open → half-open: the break is over; the next call is a probe.
-    BreakElapsed,
-    /// Half-open → closed: a probe succeeded.
-    ProbeSucceeded,
-    /// Half-open → open: a probe failed; the break doubles, up to `max_break_duration`.
-    ProbeFailed,
-    /// → open, held open until reset: an operator isolated the service
-    /// ([`ServerErrorPolicy::isolate`](crate::ServerErrorPolicy::isolate)).
-    Isolated,
-    /// → closed, window cleared: an operator reset the breaker
-    /// ([`ServerErrorPolicy::reset`](crate::ServerErrorPolicy::reset)).
-    Reset,
-}
-
-impl TransitionReason {
-    /// A stable snake-case name, for logs.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::FailureRatio => "failure_ratio",
-            Self::BreakElapsed => "break_elapsed",
-            Self::ProbeSucceeded => "probe_succeeded",
-            Self::ProbeFailed => "probe_failed",
-            Self::Isolated => "isolated",
-            Self::Reset => "reset",
-        }
-    }
-}
-
-/// A change of a service's circuit breaker state, given to the listeners registered with
-/// [`ServerErrorPolicy::on_circuit_event`](crate::ServerErrorPolicy::on_circuit_event).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct CircuitEvent {
-    /// The service, as logged in `rpc.service` (e.g. `"signer"`).
-    pub service: &'static str,
-    /// The state before.
-    pub from: CircuitState,
-    /// The state after.
-    pub to: CircuitState,
-    /// Why.
-    pub reason: TransitionReason,
-    /// How long the breaker stays open, when `to` is [`CircuitState::Open`] (`None` when it was
-    /// isolated: open until reset, and for the other states).
-    pub break_duration: Option<Duration>,
-}
 
 /// The error a call gets when the service's circuit breaker is open: no attempt was sent.
 ///
 /// The SDK returns it inside its own error (`SdkError::ConstructionFailure` when the call ended
 /// before its request was built; `SdkError::DispatchFailure` when the breaker stopped a retry
-/// before it was sent); find it with [`circuit_open`](crate::circuit_open). The SDK does not
+/// before it was sent); find it with [`circuit_open`]. The SDK does not
 /// retry it. The SDK's `DisplayErrorContext` prints the whole chain on one line.
 ///
 /// ```
@@ -208,6 +109,54 @@ impl fmt::Display for CircuitOpen {
 
 impl std::error::Error for CircuitOpen {}
 
+/// The [`CircuitOpen`] error inside an SDK error, if the call was failed fast by a circuit
+/// breaker; `None` for every other error.
+///
+/// Pass the `SdkError` a client call returned (any `std::error::Error`): the breaker's error sits
+/// in its `source()` chain (the SDK reports it as a `ConstructionFailure`, since the call ended
+/// before its request was built).
+///
+/// ```
+/// use std::time::Duration;
+/// use aws_server_errors::{CircuitBreakerConfig, CircuitState, PolicyConfig, ServerErrorPolicy};
+/// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan};
+/// use aws_server_errors_signer::{ServerErrorPolicyExt as _, SERVICE as SIGNER};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let breaker = CircuitBreakerConfig { enabled: true, minimum_throughput: 4, ..Default::default() };
+/// let policy = ServerErrorPolicy::new(PolicyConfig::builder().circuit_breaker(breaker).max_attempts(1).build()?)?;
+/// let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
+/// let config = aws_sdk_signer::config::Builder::from(&aws_server_errors_fault::sdk_config("http://localhost"))
+///     .http_client(injector.http_client(&SIGNER))
+///     .server_error_policy(&policy)
+///     .build();
+/// let signer = aws_sdk_signer::Client::from_conf(config);
+///
+/// for _ in 0..4 {
+///     let err = signer.list_signing_profiles().send().await.unwrap_err();
+///     assert!(aws_server_errors::circuit_open(&err).is_none(), "the service's own error");
+/// }
+/// assert_eq!(policy.circuit_state(&SIGNER), Some(CircuitState::Open));
+///
+/// let err = signer.list_signing_profiles().send().await.unwrap_err();
+/// let open = aws_server_errors::circuit_open(&err).expect("failed fast");
+/// assert_eq!((open.service, open.operation), ("signer", "ListSigningProfiles"));
+/// assert!(open.retry_after.is_some_and(|after| after <= Duration::from_secs(5)));
+/// assert_eq!(injector.attempts(&SIGNER, "ListSigningProfiles"), 4, "nothing sent");
+/// # Ok(()) }
+/// ```
+pub fn circuit_open<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a CircuitOpen> {
+    let mut next = Some(error);
+    while let Some(current) = next {
+        if let Some(open) = current.downcast_ref::<CircuitOpen>() {
+            return Some(open);
+        }
+        next = current.source();
+    }
+    None
+}
+
 /// The breaker's settings, validated.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct BreakerSettings {
@@ -226,16 +175,6 @@ pub(crate) enum Admission {
     Closed,
     /// Half-open: the call is a probe and holds a probe slot until the guard is dropped.
     Probe(ProbeGuard),
-}
-
-/// A change of state, for logs and metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Transition {
-    pub from: CircuitState,
-    pub to: CircuitState,
-    /// The break duration, when `to` is open.
-    pub break_duration: Duration,
-    pub reason: TransitionReason,
 }
 
 /// One service's circuit breaker.

@@ -11,11 +11,11 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// Tokens are counted in millionths, so any ratio from 0.000001 up keeps its precision.
+/// Tokens are counted in millionths, so any ratio from
+/// [`MIN_RATIO`](crate::config::MIN_RATIO) up keeps its precision.
 const MICRO: u64 = 1_000_000;
 
-/// The smallest non-zero `retry_budget.ratio` the budget can represent.
-pub const MIN_RATIO: f64 = 1.0 / MICRO as f64;
+const _: () = assert!(crate::config::MIN_RATIO * MICRO as f64 == 1.0, "the config accepts what the budget counts");
 
 /// A lock-free token bucket in millionths of a token.
 #[derive(Debug)]

@@ -10,7 +10,6 @@ use serde::Deserialize;
 
 use crate::adapter::Service;
 use crate::breaker::BreakerSettings;
-use crate::budget::MIN_RATIO;
 use crate::catalog::{same_name, significant, ServiceCatalog};
 
 /// How the backoff before a retry is randomised.
@@ -534,6 +533,10 @@ pub const MAX_ATTEMPTS_LIMIT: u32 = 20;
 /// product it computes (up to `2^31` times a backoff) far from that, and no retry or break
 /// should be longer.
 pub const MAX_DURATION: Duration = Duration::from_secs(86_400);
+
+/// The smallest non-zero `retry_budget.ratio` accepted: 0.000001 (the retry budget counts
+/// millionths of a token).
+pub const MIN_RATIO: f64 = 0.000_001;
 
 /// The shortest `circuit_breaker.sampling_duration` accepted: 10 ms. The window has ten buckets,
 /// each at least 1 ms long.

@@ -136,67 +136,101 @@ mod state;
 pub mod telemetry;
 #[cfg(test)]
 mod testing;
+mod vocab;
 
-pub use adapter::{ClassifiedError, ErrorClass, Service, ServiceDetail};
-pub use breaker::{CircuitEvent, CircuitOpen, CircuitState, TransitionReason};
+pub use adapter::{ClassifiedError, Service, ServiceDetail};
+pub use breaker::{circuit_open, CircuitOpen};
 pub use call::CallOverride;
 pub use catalog::{RetrySafety, ServiceCatalog};
 pub use config::{
     CircuitBreakerConfig, CircuitBreakerOverrides, ConfigError, Jitter, LogLevel, OperationConfig, PolicyConfig,
     PolicyConfigBuilder, RetryBudgetConfig, RetryBudgetOverrides, RetryHintConfig, ServiceConfig,
 };
-#[doc(hidden)]
-pub use decide::GiveUpReason;
 pub use failure::Failure;
 pub use incident::{IncidentReport, IncidentSample};
 #[doc(hidden)]
 pub use interceptor::ServerErrorInterceptor;
 pub use policy::{NoCircuitBreaker, ServerErrorPolicy};
+#[doc(hidden)]
+pub use vocab::GiveUpReason;
+pub use vocab::{CircuitEvent, CircuitState, ErrorClass, TransitionReason};
 
-/// The [`CircuitOpen`] error inside an SDK error, if the call was failed fast by a circuit
-/// breaker; `None` for every other error.
-///
-/// Pass the `SdkError` a client call returned (any `std::error::Error`): the breaker's error sits
-/// in its `source()` chain (the SDK reports it as a `ConstructionFailure`, since the call ended
-/// before its request was built).
-///
-/// ```
-/// use std::time::Duration;
-/// use aws_server_errors::{CircuitBreakerConfig, CircuitState, PolicyConfig, ServerErrorPolicy};
-/// use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan};
-/// use aws_server_errors_signer::{ServerErrorPolicyExt as _, SERVICE as SIGNER};
-///
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let breaker = CircuitBreakerConfig { enabled: true, minimum_throughput: 4, ..Default::default() };
-/// let policy = ServerErrorPolicy::new(PolicyConfig::builder().circuit_breaker(breaker).max_attempts(1).build()?)?;
-/// let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
-/// let config = aws_sdk_signer::config::Builder::from(&aws_server_errors_fault::sdk_config("http://localhost"))
-///     .http_client(injector.http_client(&SIGNER))
-///     .server_error_policy(&policy)
-///     .build();
-/// let signer = aws_sdk_signer::Client::from_conf(config);
-///
-/// for _ in 0..4 {
-///     let err = signer.list_signing_profiles().send().await.unwrap_err();
-///     assert!(aws_server_errors::circuit_open(&err).is_none(), "the service's own error");
-/// }
-/// assert_eq!(policy.circuit_state(&SIGNER), Some(CircuitState::Open));
-///
-/// let err = signer.list_signing_profiles().send().await.unwrap_err();
-/// let open = aws_server_errors::circuit_open(&err).expect("failed fast");
-/// assert_eq!((open.service, open.operation), ("signer", "ListSigningProfiles"));
-/// assert!(open.retry_after.is_some_and(|after| after <= Duration::from_secs(5)));
-/// assert_eq!(injector.attempts(&SIGNER, "ListSigningProfiles"), 4, "nothing sent");
-/// # Ok(()) }
-/// ```
-pub fn circuit_open<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a CircuitOpen> {
-    let mut next = Some(error);
-    while let Some(current) = next {
-        if let Some(open) = current.downcast_ref::<CircuitOpen>() {
-            return Some(open);
+#[cfg(test)]
+mod module_graph {
+    //! The crate's modules import one another one way: no module imports one that imports it back
+    //! (docs/design.md, "Pieces", draws the arrows). Read from the sources, as a reviewer would:
+    //! every `crate::<module>` path outside comments and the `#[cfg(test)]` modules.
+
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::Path;
+
+    /// Each top-level module and the top-level modules its code names.
+    fn imports() -> BTreeMap<String, BTreeSet<String>> {
+        fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).expect("src") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
         }
-        next = current.source();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        walk(&src, &mut files);
+        let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for file in files {
+            let relative = file.strip_prefix(&src).expect("under src");
+            let module = relative.components().next().expect("a component").as_os_str().to_string_lossy();
+            let module = module.trim_end_matches(".rs").to_owned();
+            if module == "testing" || relative.file_stem().is_some_and(|s| s == "tests") {
+                continue; // test fixtures and test modules
+            }
+            let text = std::fs::read_to_string(&file).expect("readable");
+            // Test modules close each file.
+            let code = text.split("\n#[cfg(test)]\nmod ").next().unwrap_or_default();
+            let names = graph.entry(module.clone()).or_default();
+            for line in code.lines().map(str::trim).filter(|l| !l.starts_with("//")) {
+                for (i, _) in line.match_indices("crate::") {
+                    let rest = &line[i + "crate::".len()..];
+                    let name: String = rest.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+                    if !name.is_empty() && name != module {
+                        names.insert(name);
+                    }
+                }
+            }
+        }
+        graph
     }
-    None
+
+    #[test]
+    fn no_module_imports_one_that_imports_it_back() {
+        let graph = imports();
+        assert!(graph.len() > 15, "read the modules: {graph:?}");
+        let reaches = |from: &str, to: &str| {
+            let mut seen = BTreeSet::new();
+            let mut stack = vec![from.to_owned()];
+            while let Some(module) = stack.pop() {
+                for next in graph.get(&module).into_iter().flatten() {
+                    if next == to {
+                        return true;
+                    }
+                    if seen.insert(next.clone()) {
+                        stack.push(next.clone());
+                    }
+                }
+            }
+            false
+        };
+        let circles: Vec<_> = graph
+            .iter()
+            .flat_map(|(module, names)| names.iter().map(move |n| (module.clone(), n.clone())))
+            .filter(|(module, name)| reaches(name, module))
+            .collect();
+        assert!(circles.is_empty(), "imports that come back: {circles:?}\n{graph:#?}");
+        for leaf in ["vocab", "failure", "clock", "catalog"] {
+            assert!(graph[leaf].is_empty(), "{leaf} is at the bottom: {:?}", graph[leaf]);
+        }
+    }
 }

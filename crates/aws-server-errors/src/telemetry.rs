@@ -12,10 +12,8 @@ use std::time::Duration;
 
 use metrics::{counter, gauge, histogram, Key, Label, Level, Unit};
 
-use crate::adapter::ErrorClass;
-use crate::breaker::{CircuitState, Transition, TransitionReason};
 use crate::catalog::ServiceCatalog;
-use crate::decide::GiveUpReason;
+use crate::vocab::{CircuitState, ErrorClass, GiveUpReason, Outcome, Transition, TransitionReason};
 
 /// The `tracing` target of every event this crate emits.
 pub const LOG_TARGET: &str = "aws_server_errors";
@@ -165,34 +163,6 @@ pub(crate) fn record_retry_refused(service: &'static str, method: &'static str) 
 pub(crate) fn record_failed_fast(series: &MetricSeries, operation: usize, method: &'static str) {
     counter!(FAILED_FAST, "rpc.service" => series.catalog.service, "rpc.method" => method).increment(1);
     record_call(series, operation, method, Outcome::FailedFast, 0);
-}
-
-/// How a call ended, as the [`CALLS`] counter's `outcome` label says it. The discriminants index
-/// [`CallKeys::calls`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    Ok = 0,
-    OkAfterRetries = 1,
-    Failed = 2,
-    FailedFast = 3,
-    ClientError = 4,
-}
-
-impl Outcome {
-    /// Every outcome, in discriminant order.
-    const ALL: [Self; 5] = [Self::Ok, Self::OkAfterRetries, Self::Failed, Self::FailedFast, Self::ClientError];
-}
-
-impl Outcome {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::OkAfterRetries => "ok_after_retries",
-            Self::Failed => "failed",
-            Self::FailedFast => "failed_fast",
-            Self::ClientError => "client_error",
-        }
-    }
 }
 
 /// The series of one service's operations, built once and reused, so that recording a metric

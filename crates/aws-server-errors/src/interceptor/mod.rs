@@ -45,7 +45,8 @@ use crate::clock::CallClock;
 use crate::decide::{decide_call, CallInput, Decision, DecisionInput, GiveUpReason};
 use crate::incident::Trigger;
 use crate::state::{Operation, ServiceState};
-use crate::telemetry::{self, Outcome, LOG_TARGET};
+use crate::telemetry::{self, LOG_TARGET};
+use crate::vocab::Outcome;
 
 /// Applies a [`ServerErrorPolicy`](crate::ServerErrorPolicy) to one service's clients.
 ///
@@ -447,7 +448,7 @@ impl Intercept for ServerErrorInterceptor {
             // No attempt failed through this policy: the call failed before or outside its
             // attempts (a request that could not be built, an interceptor's error). A call the
             // breaker refused was counted where it was refused.
-            if crate::circuit_open(error).is_some() {
+            if crate::breaker::circuit_open(error).is_some() {
                 return Ok(());
             }
             if let Some(operation) = self.operation_of(cfg) {
