@@ -110,6 +110,21 @@ pub fn describe_metrics() {
     );
 }
 
+/// `tracing::event!` at a level known only at run time (the macro takes a constant one): one
+/// arm per level, each evaluating the fields only when its level is enabled.
+macro_rules! event_at {
+    ($level:expr, $($event:tt)+) => {
+        match $level {
+            tracing::Level::ERROR => tracing::event!(target: $crate::telemetry::LOG_TARGET, tracing::Level::ERROR, $($event)+),
+            tracing::Level::WARN => tracing::event!(target: $crate::telemetry::LOG_TARGET, tracing::Level::WARN, $($event)+),
+            tracing::Level::INFO => tracing::event!(target: $crate::telemetry::LOG_TARGET, tracing::Level::INFO, $($event)+),
+            tracing::Level::DEBUG => tracing::event!(target: $crate::telemetry::LOG_TARGET, tracing::Level::DEBUG, $($event)+),
+            _ => tracing::event!(target: $crate::telemetry::LOG_TARGET, tracing::Level::TRACE, $($event)+),
+        }
+    };
+}
+pub(crate) use event_at;
+
 /// A server-controlled value made safe to log: at most [`MAX_LOGGED_VALUE`] characters of
 /// `[A-Za-z0-9._:/@+=-]`, anything else replaced by `_`, and `...` marking a cut. Request ids and
 /// error codes pass unchanged.

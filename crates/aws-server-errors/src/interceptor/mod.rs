@@ -561,32 +561,19 @@ impl ServerErrorInterceptor {
     }
 }
 
-/// The log event of a call that ended with a client error, at `level` (`tracing`'s macros take a
-/// constant level).
+/// The log event of a call that ended with a client error, at `level`.
 fn log_client_error(level: Level, service: &'static str, operation: &'static str, error_type: &str, attempts: u32) {
-    macro_rules! at {
-        ($level:expr) => {
-            event!(
-                target: LOG_TARGET,
-                $level,
-                rpc.system = "aws-api",
-                rpc.service = service,
-                rpc.method = operation,
-                error.type = error_type,
-                error.class = ErrorClass::ClientError.as_str(),
-                attempts,
-                outcome = Outcome::ClientError.as_str(),
-                "call failed with a client error"
-            )
-        };
-    }
-    match level {
-        Level::ERROR => at!(Level::ERROR),
-        Level::WARN => at!(Level::WARN),
-        Level::INFO => at!(Level::INFO),
-        Level::DEBUG => at!(Level::DEBUG),
-        _ => at!(Level::TRACE),
-    }
+    telemetry::event_at!(
+        level,
+        rpc.system = "aws-api",
+        rpc.service = service,
+        rpc.method = operation,
+        error.type = error_type,
+        error.class = ErrorClass::ClientError.as_str(),
+        attempts,
+        outcome = Outcome::ClientError.as_str(),
+        "call failed with a client error"
+    );
 }
 
 /// A value this crate stored in the call's interceptor layer: looked up there only, so that a miss

@@ -1,10 +1,10 @@
 //! Reporting one failed attempt: its log event and metrics.
 
-use tracing::{event, Level};
+use tracing::Level;
 
 use crate::adapter::{ClassifiedError, ErrorClass};
 use crate::decide::Decision;
-use crate::telemetry::{self, bounded, MetricSeries, LOG_TARGET};
+use crate::telemetry::{self, bounded, event_at, MetricSeries};
 
 /// One event per failed attempt of the operation at `operation` in the catalog: at
 /// `client_error_log` for a client error (none when `None`), WARN when the policy gives up, INFO
@@ -28,32 +28,6 @@ pub(super) fn report_attempt(
         Decision::GiveUp(reason) => Some(reason.as_str()),
         _ => None,
     };
-    // `event!` evaluates these field expressions only when the event is enabled.
-    macro_rules! attempt_event {
-        ($level:ident) => {
-            event!(
-                target: LOG_TARGET,
-                Level::$level,
-                rpc.system = "aws-api",
-                rpc.service = record.service,
-                rpc.method = record.operation,
-                aws.request_id = record.request_id.map(bounded).as_deref(),
-                error.type = record.error_type(),
-                error.class = record.class.as_str(),
-                error.detail = record.detail.map(|d| format!("{}={}", d.member, bounded(d.value))),
-                http.response.status_code = record.http_status,
-                failure = record.failure.as_str(),
-                may_have_been_applied = record.may_have_been_applied(),
-                retry_safety = record.retry_safety.as_str(),
-                attempt,
-                max_attempts,
-                decision = decision.as_str(),
-                delay_ms,
-                reason,
-                "attempt failed"
-            )
-        };
-    }
     // A client error is the caller's answer whatever was decided after it (a spent time budget
     // may still stop a retry of a retryable one): the call ends as `client_error`, not a give-up.
     let level = match decision {
@@ -61,12 +35,27 @@ pub(super) fn report_attempt(
         Decision::GiveUp(_) => Some(Level::WARN),
         _ => Some(Level::INFO),
     };
-    match level {
-        Some(Level::ERROR) => attempt_event!(ERROR),
-        Some(Level::WARN) => attempt_event!(WARN),
-        Some(Level::INFO) => attempt_event!(INFO),
-        Some(Level::DEBUG) => attempt_event!(DEBUG),
-        Some(_) => attempt_event!(TRACE),
-        None => {}
+    // The field expressions are evaluated only when the event is enabled.
+    if let Some(level) = level {
+        event_at!(
+            level,
+            rpc.system = "aws-api",
+            rpc.service = record.service,
+            rpc.method = record.operation,
+            aws.request_id = record.request_id.map(bounded).as_deref(),
+            error.type = record.error_type(),
+            error.class = record.class.as_str(),
+            error.detail = record.detail.map(|d| format!("{}={}", d.member, bounded(d.value))),
+            http.response.status_code = record.http_status,
+            failure = record.failure.as_str(),
+            may_have_been_applied = record.may_have_been_applied(),
+            retry_safety = record.retry_safety.as_str(),
+            attempt,
+            max_attempts,
+            decision = decision.as_str(),
+            delay_ms,
+            reason,
+            "attempt failed"
+        );
     }
 }
