@@ -9,7 +9,7 @@ use aws_smithy_runtime_api::client::retries::classifiers::SharedRetryClassifier;
 use crate::adapter::Service;
 use crate::breaker::{CircuitBreaker, CircuitEvent, CircuitState};
 use crate::budget::RetryBudget;
-use crate::config::{ConfigError, PolicyConfig};
+use crate::config::{ConfigError, PolicyConfig, Resolved, ServiceSettings};
 use crate::incident::IncidentReport;
 use crate::interceptor::ServerErrorInterceptor;
 use crate::retry_classifier::InternalErrorClassifier;
@@ -58,6 +58,8 @@ pub struct ServerErrorPolicy {
 #[derive(Debug)]
 struct PolicyInner {
     config: PolicyConfig,
+    /// `config`, validated and resolved: what the policy acts on.
+    resolved: Resolved,
     /// The services given to [`ServerErrorPolicy::with_services`] (none for `new`).
     given: Vec<&'static Service>,
     /// The state of each service the policy is registered on (or an operator isolated), created
@@ -145,10 +147,10 @@ impl ServerErrorPolicy {
         services: impl IntoIterator<Item = &'static Service>,
     ) -> Result<Self, ConfigError> {
         let given: Vec<&'static Service> = services.into_iter().collect();
-        config.validate()?;
+        let resolved = Resolved::check(&config)?;
         config.validate_services(&given)?;
         let listeners = Arc::new(Listeners::default());
-        Ok(Self { inner: Arc::new(PolicyInner { config, given, services: RwLock::default(), listeners }) })
+        Ok(Self { inner: Arc::new(PolicyInner { config, resolved, given, services: RwLock::default(), listeners }) })
     }
 
     /// The policy with every default (see [`PolicyConfig`]).
@@ -165,7 +167,7 @@ impl ServerErrorPolicy {
     /// ([`ServiceConfig::enabled`](crate::ServiceConfig::enabled)). Read from the config; the
     /// service need not be registered yet.
     pub fn is_enabled(&self, service: &Service) -> bool {
-        self.inner.config.service_entry(service.catalog()).is_none_or(|(_, s)| s.enabled)
+        self.inner.resolved.is_enabled(service.catalog())
     }
 
     /// The tokens left in a service's retry budget: `None` if the budget is off, the service is
@@ -297,10 +299,7 @@ impl ServerErrorPolicy {
     /// The service's state, when it has a breaker (created if the service is not registered yet;
     /// never for a service the config gives no breaker, which stays without state).
     fn breaker_of(&self, service: &'static Service) -> Result<Arc<ServiceState>, NoCircuitBreaker> {
-        let has_breaker = matches!(
-            self.inner.config.resolve(service.catalog()),
-            Ok(Some(settings)) if settings.iter().any(|s| s.breaker)
-        );
+        let has_breaker = self.inner.resolved.service(service.catalog()).is_some_and(|s| s.breaker.is_some());
         if !has_breaker {
             return Err(NoCircuitBreaker { service: service.name() });
         }
@@ -375,37 +374,22 @@ impl ServerErrorPolicy {
     /// breaker. Their gauges are reported here, once per service.
     fn new_state(&self, service: &'static Service) -> ServiceState {
         let config = &self.inner.config;
-        let catalog = service.catalog();
-        let settings = match config.resolve(catalog) {
-            Ok(Some(settings)) => settings,
-            Ok(None) => return ServiceState::disabled(service),
-            Err(error) => {
-                // Unreachable: the config's every value was validated at construction, and a
-                // service it does not name takes the top level's. Not acting beats panicking.
-                let (name, error) = (service.name(), error.to_string());
-                tracing::event!(
-                    target: crate::telemetry::LOG_TARGET,
-                    tracing::Level::ERROR,
-                    rpc.service = name,
-                    error,
-                    "the policy cannot resolve its settings for this service; its clients are left as they are"
-                );
-                return ServiceState::disabled(service);
-            }
+        let Some(ServiceSettings { operations: settings, budget, breaker }) =
+            self.inner.resolved.service(service.catalog())
+        else {
+            return ServiceState::disabled(service);
         };
         let policy: Arc<str> = Arc::from(config.name.as_str());
-        let budget_config = config.budget_config(catalog);
-        let budget = budget_config
-            .enabled
-            .then(|| Arc::new(RetryBudget::new(service.name(), &policy, budget_config.capacity, budget_config.ratio)));
-        let breaker = settings.iter().any(|s| s.breaker).then(|| CircuitBreaker::new(config.breaker_settings(catalog)));
+        let budget =
+            budget.map(|(capacity, ratio)| Arc::new(RetryBudget::new(service.name(), &policy, capacity, ratio)));
+        let breaker = breaker.map(CircuitBreaker::new);
         if breaker.is_some() {
             crate::telemetry::record_circuit_state(service.name(), &policy, CircuitState::Closed);
         }
         let any_time_budget = settings.iter().any(|s| s.time_budget.is_some());
         let breaker_every_operation = settings.iter().all(|s| s.breaker);
         ServiceState {
-            settings: Some(settings.into_boxed_slice()),
+            settings: Some(settings),
             budget,
             breaker,
             any_time_budget,
