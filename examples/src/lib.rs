@@ -8,11 +8,13 @@
 //! that endpoint with the standard AWS credential and region chain instead.
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Mutex;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_server_errors::telemetry::{ATTEMPT_ERRORS, GIVE_UPS, RETRIES};
-use aws_server_errors::Service;
+use aws_server_errors::{ServerErrorPolicy, Service};
 use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan, FaultServer, Rule};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 
@@ -28,17 +30,51 @@ pub mod smithy_bridge;
 pub mod sns;
 pub mod telemetry;
 
-/// The operations each example calls: (service, retry-safe operation, non-retry-safe operation).
-pub const OPERATIONS: [(&Service, &str, &str); 8] = [
-    (&aws_server_errors_signer::SERVICE, signer::SAFE, signer::UNSAFE),
-    (&aws_server_errors_pinpoint::SERVICE, pinpoint::SAFE, pinpoint::UNSAFE),
-    (&aws_server_errors_account::SERVICE, account::SAFE, account::UNSAFE),
-    (&aws_server_errors_backupgateway::SERVICE, backupgateway::SAFE, backupgateway::UNSAFE),
-    (&aws_server_errors_connectcases::SERVICE, connectcases::SAFE, connectcases::UNSAFE),
-    (&aws_server_errors_dynamodb::SERVICE, dynamodb::SAFE, dynamodb::UNSAFE),
-    (&aws_server_errors_sns::SERVICE, sns::SAFE, sns::UNSAFE),
-    (&aws_server_errors_s3::SERVICE, s3::SAFE, s3::UNSAFE),
+/// A future an example's `run` returns.
+pub type RunFuture<'a> = Pin<Box<dyn Future<Output = [Call; 2]> + 'a>>;
+
+/// One service's example: the service, the two operations its module calls, and the module's
+/// `run` (a client with the policy, one call of each kind).
+#[derive(Clone, Copy)]
+pub struct Example {
+    /// The adapter crate's handle.
+    pub service: &'static Service,
+    /// The retry-safe operation.
+    pub safe: &'static str,
+    /// The operation that is not retry-safe.
+    pub unsafe_op: &'static str,
+    /// The module's `run`.
+    pub run: for<'a> fn(&'a SdkConfig, &'a ServerErrorPolicy) -> RunFuture<'a>,
+}
+
+/// An [`Example`] row from a module and its adapter crate.
+macro_rules! example {
+    ($module:ident, $adapter:ident) => {
+        Example {
+            service: &$adapter::SERVICE,
+            safe: $module::SAFE,
+            unsafe_op: $module::UNSAFE,
+            run: |sdk, policy| Box::pin($module::run(sdk, policy)),
+        }
+    };
+}
+
+/// Every service's example, in a fixed order.
+pub const EXAMPLES: [Example; 8] = [
+    example!(signer, aws_server_errors_signer),
+    example!(pinpoint, aws_server_errors_pinpoint),
+    example!(account, aws_server_errors_account),
+    example!(backupgateway, aws_server_errors_backupgateway),
+    example!(connectcases, aws_server_errors_connectcases),
+    example!(dynamodb, aws_server_errors_dynamodb),
+    example!(sns, aws_server_errors_sns),
+    example!(s3, aws_server_errors_s3),
 ];
+
+/// The services of [`EXAMPLES`].
+pub fn services() -> [&'static Service; 8] {
+    EXAMPLES.map(|e| e.service)
+}
 
 /// A metric series: its name and labels.
 type SeriesKey = (String, Vec<(String, String)>);
@@ -103,9 +139,8 @@ impl Setup {
                 (aws_config::defaults(BehaviorVersion::latest()).endpoint_url(url).load().await, None)
             }
             None => {
-                let services = OPERATIONS.map(|(service, ..)| service);
                 let server =
-                    FaultServer::start(FaultInjector::new(embedded_plan()), services).await.expect("bind loopback");
+                    FaultServer::start(FaultInjector::new(embedded_plan()), services()).await.expect("bind loopback");
                 println!("talking to the embedded fault server at {}", server.url());
                 // Fake credentials, us-east-1, the server's URL.
                 let sdk = server.sdk_config();
@@ -139,7 +174,7 @@ impl Setup {
     /// The metrics summary: classified errors, retries and give-ups per service.
     pub fn metrics_summary(&self) -> String {
         let mut out = String::from("metrics (aws.server_errors.*):\n");
-        for (service, ..) in OPERATIONS {
+        for Example { service, .. } in EXAMPLES {
             let name = service.name();
             let service = [("rpc.service", name)];
             out.push_str(&format!(
@@ -176,9 +211,9 @@ impl Setup {
 
 /// The embedded server's script: each safe operation fails twice, each unsafe one always.
 pub fn embedded_plan() -> FaultPlan {
-    OPERATIONS.iter().fold(FaultPlan::new(), |plan, (service, safe, unsafe_)| {
-        plan.rule(Rule::new(Fault::InternalError).service(service).operation(*safe).first(2))
-            .rule(Rule::new(Fault::InternalError).service(service).operation(*unsafe_))
+    EXAMPLES.iter().fold(FaultPlan::new(), |plan, e| {
+        plan.rule(Rule::new(Fault::InternalError).service(e.service).operation(e.safe).first(2))
+            .rule(Rule::new(Fault::InternalError).service(e.service).operation(e.unsafe_op))
     })
 }
 

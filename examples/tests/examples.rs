@@ -281,8 +281,9 @@ fn the_quickstart_shows_every_decision_against_plain_clients() {
     );
     // Every service, one line each: its internal-error shape, its class, the decisions.
     let services: Vec<&str> = table.lines().skip_while(|l| !l.starts_with("every service")).skip(1).collect();
-    assert_eq!(services.len(), aws_server_errors_examples::OPERATIONS.len(), "{table}");
-    for ((service, safe, unsafe_), line) in aws_server_errors_examples::OPERATIONS.iter().zip(&services) {
+    assert_eq!(services.len(), aws_server_errors_examples::EXAMPLES.len(), "{table}");
+    for (example, line) in aws_server_errors_examples::EXAMPLES.iter().zip(&services) {
+        let (service, safe, unsafe_) = (example.service, example.safe, example.unsafe_op);
         let shape = service.catalog().internal_error_shape;
         assert!(line.trim_start().starts_with(service.name()) && line.contains(shape), "{line}");
         assert!(line.contains(" internal_server_error "), "{line}");

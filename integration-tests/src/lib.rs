@@ -308,17 +308,37 @@ pub enum Outcome {
     Other(String),
 }
 
-/// The services, each adapter crate's handle, in a fixed order.
-pub static SERVICES: [&Service; 8] = [
-    &aws_server_errors_signer::SERVICE,
-    &aws_server_errors_pinpoint::SERVICE,
-    &aws_server_errors_account::SERVICE,
-    &aws_server_errors_backupgateway::SERVICE,
-    &aws_server_errors_connectcases::SERVICE,
-    &aws_server_errors_dynamodb::SERVICE,
-    &aws_server_errors_sns::SERVICE,
-    &aws_server_errors_s3::SERVICE,
-];
+/// Code generic over a service's [`Case`]: how a test that holds a `&Service` (a simulation
+/// row, a loop over [`SERVICES`]) runs it with the service's type, through [`with_case`].
+pub trait CaseFn {
+    /// What the code returns.
+    type Output;
+    /// Runs the code with `C`.
+    fn call<C: Case + 'static>(self) -> impl std::future::Future<Output = Self::Output>;
+}
+
+/// The list of cases, once: [`SERVICES`] and [`with_case`] are made from it.
+macro_rules! cases {
+    ($($case:ident),* $(,)?) => {
+        /// The services, each adapter crate's handle, in a fixed order: the [`Case`] types'.
+        pub static SERVICES: [&Service; [$(stringify!($case)),*].len()] = [$(<$case as Case>::SERVICE),*];
+
+        /// Runs `f` with the [`Case`] of `service`.
+        ///
+        /// # Panics
+        /// When `service` is not one of [`SERVICES`].
+        pub async fn with_case<F: CaseFn>(service: &'static Service, f: F) -> F::Output {
+            $(
+                if service == <$case as Case>::SERVICE {
+                    return f.call::<$case>().await;
+                }
+            )*
+            panic!("{} is not one of SERVICES", service.key())
+        }
+    };
+}
+
+cases!(Signer, Pinpoint, Account, BackupGateway, ConnectCases, DynamoDb, Sns, S3);
 
 /// A policy validated against the services of [`SERVICES`] ([`ServerErrorPolicy::with_services`]).
 ///

@@ -70,17 +70,7 @@ async fn call_each_service(response: Arbitrary) {
     for service in aws_server_errors_integration_tests::SERVICES {
         let injector = FaultInjector::with_responder(FaultPlan::new(), response.clone());
         let sdk = sdk_config(&injector, service);
-        let outcome = match service.key() {
-            "signer" => Signer::client(&sdk, Some(&policy)).call_safe().await,
-            "pinpoint" => Pinpoint::client(&sdk, Some(&policy)).call_safe().await,
-            "account" => Account::client(&sdk, Some(&policy)).call_safe().await,
-            "backupgateway" => BackupGateway::client(&sdk, Some(&policy)).call_safe().await,
-            "connectcases" => ConnectCases::client(&sdk, Some(&policy)).call_safe().await,
-            "dynamodb" => DynamoDb::client(&sdk, Some(&policy)).call_safe().await,
-            "sns" => Sns::client(&sdk, Some(&policy)).call_safe().await,
-            "s3" => S3::client(&sdk, Some(&policy)).call_safe().await,
-            other => unreachable!("no case for {other}"),
-        };
+        let outcome = with_case(service, CallSafe { sdk: &sdk, policy: &policy }).await;
         assert_ne!(outcome, Outcome::Ok, "{service:?}: a {} must reach the caller as an error", response.status);
         let attempts = injector.requests().len();
         assert!((1..=3).contains(&attempts), "{service:?}: {attempts} attempts");
@@ -91,6 +81,19 @@ async fn call_each_service(response: Arbitrary) {
     for event in events {
         assert!(classes.contains(&event["error.class"].as_str()), "{event:?}");
         assert_eq!(event["http.response.status_code"], response.status.to_string());
+    }
+}
+
+/// One retry-safe call with the policy, on a client of the case's service.
+struct CallSafe<'a> {
+    sdk: &'a SdkConfig,
+    policy: &'a aws_server_errors::ServerErrorPolicy,
+}
+
+impl CaseFn for CallSafe<'_> {
+    type Output = Outcome;
+    async fn call<C: Case + 'static>(self) -> Outcome {
+        C::client(self.sdk, Some(self.policy)).call_safe().await
     }
 }
 

@@ -44,8 +44,7 @@ fn policy() -> ServerErrorPolicy {
         .service("Backup Gateway", |s| s.circuit_breaker = true.into())
         .build()
         .expect("a valid configuration");
-    let services = aws_server_errors_examples::OPERATIONS.map(|(service, ..)| service);
-    ServerErrorPolicy::with_services(config, services).expect("a valid configuration")
+    ServerErrorPolicy::with_services(config, aws_server_errors_examples::services()).expect("a valid configuration")
 }
 
 /// A client config for one scene: its own retry partition, so no scene drains another's quota.
@@ -94,8 +93,8 @@ struct Scene {
 impl Scene {
     async fn start(plan: FaultPlan) -> Self {
         let injector = FaultInjector::new(plan);
-        let services = aws_server_errors_examples::OPERATIONS.map(|(service, ..)| service);
-        let server = FaultServer::start(injector.clone(), services).await.expect("bind 127.0.0.1");
+        let server =
+            FaultServer::start(injector.clone(), aws_server_errors_examples::services()).await.expect("bind 127.0.0.1");
         Self { injector, server }
     }
 
@@ -193,19 +192,17 @@ impl Metrics {
 /// policy gives it, and what it decided for a retry-safe call that fails twice and a write that
 /// always fails (each service's example module, against the embedded plan).
 async fn every_service(metrics: &mut Metrics) {
-    use aws_server_errors_examples::{
-        account, backupgateway, connectcases, dynamodb, pinpoint, s3, signer, sns, OPERATIONS,
-    };
+    use aws_server_errors_examples::{Example, EXAMPLES};
     let scene = Scene::start(aws_server_errors_examples::embedded_plan()).await;
     let sdk = scene.sdk();
-    let policy = ServerErrorPolicy::with_services(PolicyConfig::default(), OPERATIONS.map(|(service, ..)| service))
+    let policy = ServerErrorPolicy::with_services(PolicyConfig::default(), aws_server_errors_examples::services())
         .expect("the defaults are valid");
     println!(
         "
 every service, with the policy (its read fails twice, its write always):"
     );
     const CLASSES: [&str; 4] = ["internal_server_error", "server_error", "throttling", "unknown"];
-    for (service, ..) in OPERATIONS {
+    for Example { service, run, .. } in EXAMPLES {
         let name = service.name();
         let mut new_attempt_errors = |class: &str| {
             let labels = [("rpc.service", name), ("error.class", class)];
@@ -214,17 +211,7 @@ every service, with the policy (its read fails twice, its write always):"
         for class in CLASSES {
             new_attempt_errors(class); // what the scenes above counted, not this line
         }
-        let calls = match service.key() {
-            "signer" => signer::run(&sdk, &policy).await,
-            "pinpoint" => pinpoint::run(&sdk, &policy).await,
-            "account" => account::run(&sdk, &policy).await,
-            "backupgateway" => backupgateway::run(&sdk, &policy).await,
-            "connectcases" => connectcases::run(&sdk, &policy).await,
-            "dynamodb" => dynamodb::run(&sdk, &policy).await,
-            "sns" => sns::run(&sdk, &policy).await,
-            "s3" => s3::run(&sdk, &policy).await,
-            other => unreachable!("no example for {other}"),
-        };
+        let calls = run(&sdk, &policy).await;
         let classes: Vec<&str> = CLASSES.into_iter().filter(|class| new_attempt_errors(class) > 0).collect();
         let results: Vec<String> = calls
             .iter()

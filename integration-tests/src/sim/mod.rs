@@ -1,4 +1,4 @@
-//! The fault simulation: real SDK clients of seven services (every adapted one but S3), driven
+//! The fault simulation: real SDK clients of the eight services with an adapter, driven
 //! through the fault kit's in-process HTTP client on **virtual time**, under failure scenarios,
 //! with five retry strategies ("contenders") on the same fault schedule.
 //!
@@ -333,8 +333,7 @@ impl SimConfig {
             .chain(CommittedFault::ALL.map(|fault| Scenario::CommittedThenFailed { p: 0.10, fault }))
             .collect(),
             contenders: Contender::ALL.to_vec(),
-            // Every service but S3, whose adapter came last: its rows are not in benchmarks.md yet.
-            services: crate::SERVICES.iter().copied().filter(|s| s.key() != "s3").collect(),
+            services: crate::SERVICES.to_vec(),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             // 100 processes sharing the 50 calls/s: 0.5 calls/s each.
             fleet: Fleet {
@@ -547,17 +546,26 @@ fn run_clients(
     let local = tokio::task::LocalSet::new();
     let key = mix(config.seed, 0x5eed, service_index as u32);
     local.block_on(&runtime, async {
-        match service.key() {
-            "signer" => drive::<crate::Signer>(config, key, scenario, contender, service, clients).await,
-            "pinpoint" => drive::<crate::Pinpoint>(config, key, scenario, contender, service, clients).await,
-            "account" => drive::<crate::Account>(config, key, scenario, contender, service, clients).await,
-            "backupgateway" => drive::<crate::BackupGateway>(config, key, scenario, contender, service, clients).await,
-            "connectcases" => drive::<crate::ConnectCases>(config, key, scenario, contender, service, clients).await,
-            "dynamodb" => drive::<crate::DynamoDb>(config, key, scenario, contender, service, clients).await,
-            "sns" => drive::<crate::Sns>(config, key, scenario, contender, service, clients).await,
-            other => unreachable!("no case for the service {other}"),
-        }
+        crate::with_case(service, Drive { config, key, scenario, contender, service, clients }).await
     })
+}
+
+/// One run, with the service's [`Case`] type.
+struct Drive<'a> {
+    config: &'a SimConfig,
+    key: u64,
+    scenario: Scenario,
+    contender: Contender,
+    service: &'static Service,
+    clients: usize,
+}
+
+impl crate::CaseFn for Drive<'_> {
+    type Output = Run;
+    async fn call<C: Case + 'static>(self) -> Run {
+        let Self { config, key, scenario, contender, service, clients } = self;
+        drive::<C>(config, key, scenario, contender, service, clients).await
+    }
 }
 
 async fn drive<C: Case + 'static>(
