@@ -94,3 +94,98 @@ pub(crate) fn server_side_failure(record: &ClassifiedError<'_>) -> bool {
         None => record.class == ErrorClass::InternalServerError || record.may_have_been_applied(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_smithy_runtime_api::client::interceptors::context::Error;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    use aws_smithy_types::body::SdkBody;
+
+    use super::*;
+    use crate::testing::SIGNER;
+
+    #[derive(Debug)]
+    struct Unmodeled;
+
+    impl std::fmt::Display for Unmodeled {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("unmodeled")
+        }
+    }
+
+    impl std::error::Error for Unmodeled {}
+
+    fn response(status: u16, headers: &[(&str, &str)]) -> HttpResponse {
+        let mut response = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        for (name, value) in headers {
+            response.headers_mut().insert(name.to_string(), value.to_string());
+        }
+        response
+    }
+
+    fn get_signing_profile() -> Operation {
+        Operation { index: 0, name: "GetSigningProfile", retry_safety: crate::RetrySafety::SafeHttpMethod }
+    }
+
+    /// An error response the fixture's classifier cannot read (an unmodeled code), classified.
+    fn classify(status: u16, headers: &[(&str, &str)]) -> (ErrorClass, bool, Option<String>, Option<Duration>) {
+        let error = OrchestratorError::operation(Error::erase(Unmodeled));
+        let response = response(status, headers);
+        let record = classify_attempt(&SIGNER, &get_signing_profile(), &error, Some(&response));
+        assert_eq!(
+            (record.service, record.operation, record.http_status),
+            ("signer", "GetSigningProfile", Some(status))
+        );
+        (record.class, record.by_status, record.request_id.map(str::to_owned), record.retry_hint)
+    }
+
+    #[test]
+    fn an_unmodeled_error_is_classified_by_its_status() {
+        assert_eq!(classify(500, &[]).0, ErrorClass::InternalServerError, "a bare 500");
+        assert_eq!(classify(503, &[]).0, ErrorClass::ServerError);
+        assert_eq!(classify(429, &[]).0, ErrorClass::Throttling);
+        assert_eq!(classify(412, &[]).0, ErrorClass::ClientError, "any 4xx but 429");
+        assert!(classify(500, &[]).1, "by_status says so");
+    }
+
+    #[test]
+    fn the_headers_give_the_request_id_the_retry_hint_and_a_json_protocols_code() {
+        let (_, _, id, hint) = classify(500, &[("x-amzn-requestid", "req-1"), ("x-amz-retry-after", "250")]);
+        assert_eq!((id.as_deref(), hint), (Some("req-1"), Some(Duration::from_millis(250))));
+        assert_eq!(classify(500, &[("x-amz-request-id", "s3-style")]).2.as_deref(), Some("s3-style"));
+        assert_eq!(classify(500, &[("x-amz-retry-after", "soon")]).3, None, "an unreadable hint is no hint");
+        // restJson1 names the code in a header the SDK reads: the service's throttling code wins
+        // over the status.
+        let (class, by_status, ..) = classify(500, &[("x-amzn-errortype", "TooManyRequestsException:http://x")]);
+        assert_eq!((class, by_status), (ErrorClass::Throttling, false));
+    }
+
+    #[test]
+    fn a_transport_failure_is_transient_and_a_timeout_ignores_the_response_it_cut_short() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let error = OrchestratorError::connector(ConnectorError::io(refused.into()));
+        let record = classify_attempt(&SIGNER, &get_signing_profile(), &error, None);
+        assert_eq!(
+            (record.class, record.failure, record.http_status),
+            (ErrorClass::Transient, Failure::ConnectFailed, None)
+        );
+        assert!(!server_side_failure(&record), "never sent: not the server's failure");
+
+        let error = OrchestratorError::timeout("read timeout".into());
+        let streaming = response(200, &[("x-amzn-requestid", "req-2")]);
+        let record = classify_attempt(&SIGNER, &get_signing_profile(), &error, Some(&streaming));
+        assert_eq!((record.class, record.failure, record.http_status), (ErrorClass::Transient, Failure::Timeout, None));
+        assert_eq!(record.request_id, None, "the response is not the failure's");
+    }
+
+    #[test]
+    fn the_breaker_counts_server_side_failures_only() {
+        let error = OrchestratorError::operation(Error::erase(Unmodeled));
+        let side = |status| {
+            let response = response(status, &[]);
+            server_side_failure(&classify_attempt(&SIGNER, &get_signing_profile(), &error, Some(&response)))
+        };
+        assert!(side(500) && side(503));
+        assert!(!side(429) && !side(400), "throttling and client errors are not the service's health");
+    }
+}

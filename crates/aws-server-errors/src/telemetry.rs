@@ -313,7 +313,10 @@ pub(crate) fn record_attempt_error(
             key(ATTEMPT_ERRORS, series.catalog.service, method, &labels)
         })
     });
-    match cached.filter(|key| key.labels().nth(3).is_some_and(|l| l.value() == error_type)) {
+    // The cached key serves the error type it was built with, the first the class met; another
+    // type of the same class (rare: two modeled internal errors) builds its key each time.
+    let same_type = |key: &&Key| key.labels().any(|l| l.key() == "error.type" && l.value() == error_type);
+    match cached.filter(same_type) {
         Some(key) => metrics::with_recorder(|recorder| recorder.register_counter(key, &METADATA).increment(1)),
         None => counter!(ATTEMPT_ERRORS, "rpc.service" => series.catalog.service, "rpc.method" => method,
             "error.class" => class.as_str(), "error.type" => error_type)

@@ -12,6 +12,10 @@
 //!    the call's config bag);
 //! 5. **report** it: one log event and the metrics (`report`).
 //!
+//! Each hook has tests of its own (`tests`), in smithy-rs's style: called on a hand-built
+//! `ConfigBag`, `InterceptorContext` and `RuntimeComponents`, with what it stored, returned and
+//! counted read back.
+//!
 //! On the success path of a call without failures the interceptor stores nothing and takes no
 //! lock: it resolves the call's operation (a cache hit, or a binary search) and counts the call
 //! (`aws.server_errors.calls`). It does more only when the service has a circuit breaker (which
@@ -22,6 +26,8 @@
 mod call_state;
 mod report;
 mod steer;
+#[cfg(test)]
+mod tests;
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::{
