@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Marginal instruction and allocation counts of one paired benchmark, under callgrind.
+
+Runs the `overhead` bench binary under valgrind's callgrind once per arm (`plain`, `policy`) and
+per round count (25 and 75 rounds: `PAIRED_ROUNDS`), and prints, per call and per arm, the
+difference between the two round counts divided by the calls between them. That takes out
+one-time work (lazy statics, metric keys built once). docs/benchmarks.md quotes its output.
+
+    python3 integration-tests/benches/marginal.py target/release/deps/overhead-<hash> failed_attempt
+    python3 integration-tests/benches/marginal.py <binary> success/signer
+    python3 integration-tests/benches/marginal.py <binary> noop_interceptor
+
+For each arm it reports:
+- instructions outside the allocator: the program's total minus the inclusive cost of every call
+  into Rust's allocator shims (`__rust_alloc`, `__rust_dealloc`, `__rust_realloc`,
+  `__rust_alloc_zeroed`). glibc's cost per allocation depends on the heap's state and does not
+  reproduce from run to run; the count outside it does, to the instruction;
+- allocations: callgrind's call count of `__rust_alloc` (and `__rust_alloc_zeroed`).
+
+Callgrind counts instructions, not time: the counts are the same whatever else the machine does.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ALLOCATOR = ("__rust_alloc", "__rust_dealloc", "__rust_realloc", "__rust_alloc_zeroed")
+ALLOCATIONS = ("__rust_alloc", "__rust_alloc_zeroed")
+
+
+def short(name: str) -> str:
+    """`__rustc::__rust_alloc` and `__rust_alloc` alike."""
+    return name.rsplit("::", 1)[-1]
+
+
+def parse(path: str) -> tuple[int, int, int]:
+    """(total instructions, instructions inside the allocator shims, allocations) of one run."""
+    names: dict[str, str] = {}
+    total = inside = allocations = 0
+    callee = None
+    pending_call = False
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("summary:") or line.startswith("totals:"):
+                total = int(line.split()[1])
+                continue
+            m = re.match(r"^c?fn=\((\d+)\)(?: (.*))?$", line)
+            if m:
+                ident, name = m.groups()
+                if name is not None:
+                    names[ident] = name
+                if line.startswith("cfn="):
+                    callee = short(names.get(ident, ""))
+                continue
+            if line.startswith("calls="):
+                count = int(line.split("=", 1)[1].split()[0])
+                if callee in ALLOCATIONS:
+                    allocations += count
+                pending_call = True
+                continue
+            if pending_call:
+                # The line after `calls=` is the call's inclusive cost: position, then Ir.
+                pending_call = False
+                if callee in ALLOCATOR:
+                    fields = line.split()
+                    if len(fields) >= 2:
+                        inside += int(fields[1])
+    return total, inside, allocations
+
+
+def run(binary: str, only: str, arm: str, rounds: int) -> tuple[int, int, int]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "callgrind.out")
+        env = dict(os.environ, PAIRED_ONLY=only, PAIRED_ONE_ARM=arm, PAIRED_ROUNDS=str(rounds))
+        subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, "paired", "--bench"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        return parse(out)
+
+
+def calls_in(rounds: int, calls_per_round: int) -> int:
+    """Calls one arm makes at `rounds`: the bench's warm-up (up to 50 rounds), then the rounds."""
+    return (min(rounds, 50) + rounds) * calls_per_round
+
+
+def main() -> None:
+    binary, only = sys.argv[1], sys.argv[2]
+    # `failed_attempt` runs half the success arms' 20 calls per round (each call is two attempts).
+    per_round = 10 if only.startswith("failed_attempt") else 20
+    low, high = 25, 75
+    calls = calls_in(high, per_round) - calls_in(low, per_round)
+    rows = {}
+    for arm in ("plain", "policy"):
+        a, b = run(binary, only, arm, low), run(binary, only, arm, high)
+        rows[arm] = [(y - x) / calls for x, y in zip(a, b)]
+    print(f"{only}: marginal per call over {calls} calls (rounds {low} and {high})")
+    print("| arm | instructions | outside the allocator | allocations |")
+    print("|---|---:|---:|---:|")
+    for arm, (total, inside, allocs) in rows.items():
+        print(f"| {arm} | {total:,.0f} | {total - inside:,.0f} | {allocs:.2f} |")
+    (pt, pi, pa), (wt, wi, wa) = rows["plain"], rows["policy"]
+    print(f"| policy − plain | {wt - pt:+,.0f} | {(wt - wi) - (pt - pi):+,.0f} | {wa - pa:+.2f} |")
+
+
+if __name__ == "__main__":
+    main()
