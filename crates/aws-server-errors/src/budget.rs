@@ -17,23 +17,32 @@ const MICRO: u64 = 1_000_000;
 
 const _: () = assert!(crate::config::MIN_RATIO * MICRO as f64 == 1.0, "the config accepts what the budget counts");
 
+/// What a budget tells of each change: the tokens it holds now. The policy reports them as the
+/// service's gauge (`crate::telemetry`); the budget itself emits nothing.
+pub(crate) type OnChange = Box<dyn Fn(f64) + Send + Sync>;
+
 /// A lock-free token bucket in millionths of a token.
-#[derive(Debug)]
 pub(crate) struct RetryBudget {
-    /// The key of the service's tokens gauge, built once.
-    gauge: metrics::Key,
+    /// Told the tokens at creation and after every change.
+    on_change: OnChange,
     micro: AtomicU64,
     capacity: u64,
     deposit: u64,
 }
 
+impl std::fmt::Debug for RetryBudget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RetryBudget").field("tokens", &self.tokens()).field("capacity", &self.capacity).finish()
+    }
+}
+
 impl RetryBudget {
-    /// A full bucket of `capacity` tokens, to which each successful call adds `ratio`; its gauge
-    /// is labelled with the service and the policy's name.
-    pub fn new(service: &'static str, policy: &str, capacity: u32, ratio: f64) -> Self {
+    /// A full bucket of `capacity` tokens, to which each successful call adds `ratio`; `on_change`
+    /// is told its tokens now and after every change.
+    pub fn new(capacity: u32, ratio: f64, on_change: OnChange) -> Self {
         let capacity = u64::from(capacity) * MICRO;
         let budget = Self {
-            gauge: crate::telemetry::budget_tokens_key(service, policy),
+            on_change,
             micro: AtomicU64::new(capacity),
             capacity,
             deposit: (ratio * MICRO as f64).round() as u64,
@@ -44,7 +53,7 @@ impl RetryBudget {
 
     /// Sets the tokens gauge.
     fn report(&self) {
-        crate::telemetry::record_budget_tokens(&self.gauge, self.tokens());
+        (self.on_change)(self.tokens());
     }
 
     /// Whether the bucket is full. One relaxed load: the success path calls this first.
@@ -111,7 +120,7 @@ mod tests {
 
     #[test]
     fn deposits_refill_up_to_capacity() {
-        let budget = Arc::new(RetryBudget::new("test", "default", 2, 0.5));
+        let budget = Arc::new(RetryBudget::new(2, 0.5, Box::new(drop)));
         budget.try_withdraw().unwrap().spend();
         budget.try_withdraw().unwrap().spend();
         assert!(budget.try_withdraw().is_none());
@@ -125,7 +134,7 @@ mod tests {
 
     #[test]
     fn a_token_not_spent_goes_back() {
-        let budget = Arc::new(RetryBudget::new("test", "default", 1, 0.0));
+        let budget = Arc::new(RetryBudget::new(1, 0.0, Box::new(drop)));
         let token = budget.try_withdraw().unwrap();
         assert!(budget.try_withdraw().is_none(), "empty while held");
         drop(token);
@@ -136,7 +145,7 @@ mod tests {
 
     #[test]
     fn tiny_ratios_keep_their_precision() {
-        let budget = Arc::new(RetryBudget::new("test", "default", 1, 0.0001));
+        let budget = Arc::new(RetryBudget::new(1, 0.0001, Box::new(drop)));
         budget.try_withdraw().unwrap().spend();
         for _ in 0..10_000 {
             budget.deposit();

@@ -190,7 +190,7 @@ mod tests {
 
     #[test]
     fn a_call_mixing_failures_stops_at_the_larger_limit_and_returns_the_token() {
-        let budget = Arc::new(RetryBudget::new("signer", "default", 5, 0.0));
+        let budget = Arc::new(RetryBudget::new(5, 0.0, Box::new(drop)));
         let e = internal(RetrySafety::Readonly);
         // Two throttles then an internal error at attempt 3: the policy would retry (1 of 4),
         // the call's limit is max(4, 3) = 4, so it may.
@@ -340,7 +340,7 @@ mod tests {
 
     #[test]
     fn the_retry_budget_takes_a_token_only_for_a_retry() {
-        let budget = Arc::new(RetryBudget::new("test", "default", 1, 0.0));
+        let budget = Arc::new(RetryBudget::new(1, 0.0, Box::new(drop)));
         let e = internal(RetrySafety::Readonly);
         let (d, token) = decide(&settings(), &e, &input(1), Some(&budget));
         assert!(matches!(d, Decision::Retry { .. }) && token.is_some());

@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime};
 use aws_smithy_types::date_time::{DateTime, Format};
 
 use crate::adapter::{ClassifiedError, ErrorClass};
-use crate::telemetry::{bounded_to, LOG_TARGET, MAX_LOGGED_VALUE};
+use crate::sanitize::{bounded_to, MAX_LOGGED_VALUE};
 
 /// The most recent failures an [`IncidentReport`] keeps, newest first.
 pub const MAX_SAMPLES: usize = 20;
@@ -238,35 +238,22 @@ impl IncidentLog {
         })
     }
 
-    /// Logs the report once per incident and trigger (WARN): when the breaker opens, and when the
-    /// retry budget runs dry.
-    pub fn log_once(&self, service: &'static str, trigger: Trigger) {
+    /// The report to log, once per incident and trigger: when the breaker opens, and when the
+    /// retry budget runs dry (`crate::telemetry::incident_report` logs it). `None` when it was
+    /// given for this incident and trigger already, or there is no incident.
+    pub fn report_once(&self, service: &'static str, trigger: Trigger) -> Option<IncidentReport> {
         {
             let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-            let Some(incident) = guard.as_mut() else { return };
+            let incident = guard.as_mut()?;
             let logged = match trigger {
                 Trigger::BreakerOpened => &mut incident.logged_open,
                 Trigger::BudgetEmpty => &mut incident.logged_budget,
             };
             if std::mem::replace(logged, true) {
-                return;
+                return None;
             }
         }
-        let Some(report) = self.report(service) else { return };
-        let trigger = match trigger {
-            Trigger::BreakerOpened => "circuit_opened",
-            Trigger::BudgetEmpty => "retry_budget_empty",
-        };
-        tracing::event!(
-            target: LOG_TARGET,
-            tracing::Level::WARN,
-            rpc.service = service,
-            trigger,
-            failed_attempts = report.total(),
-            report = %format_args!("{report:#}"),
-            advice = "if they go on, check the AWS Health Dashboard and open a support case with this report",
-            "internal errors persist"
-        );
+        self.report(service)
     }
 }
 

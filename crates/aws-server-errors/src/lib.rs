@@ -132,6 +132,7 @@ pub mod incident;
 pub mod interceptor;
 pub mod policy;
 mod retry_classifier;
+mod sanitize;
 mod state;
 pub mod telemetry;
 #[cfg(test)]
@@ -164,8 +165,9 @@ mod module_graph {
     use std::collections::{BTreeMap, BTreeSet};
     use std::path::Path;
 
-    /// Each top-level module and the top-level modules its code names.
-    fn imports() -> BTreeMap<String, BTreeSet<String>> {
+    /// Each source file's top-level module and its code: comment lines and the `#[cfg(test)]`
+    /// modules that close files left out, and test-only files skipped.
+    fn sources() -> Vec<(String, String)> {
         fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
             for entry in std::fs::read_dir(dir).expect("src") {
                 let path = entry.expect("entry").path();
@@ -179,7 +181,7 @@ mod module_graph {
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut files = Vec::new();
         walk(&src, &mut files);
-        let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut sources = Vec::new();
         for file in files {
             let relative = file.strip_prefix(&src).expect("under src");
             let module = relative.components().next().expect("a component").as_os_str().to_string_lossy();
@@ -188,10 +190,31 @@ mod module_graph {
                 continue; // test fixtures and test modules
             }
             let text = std::fs::read_to_string(&file).expect("readable");
-            // Test modules close each file.
-            let code = text.split("\n#[cfg(test)]\nmod ").next().unwrap_or_default();
+            // An inline test module closes a file; a declared one (`mod tests;`) is its own file.
+            let mut code = Vec::new();
+            let mut lines = text.lines().map(str::trim).peekable();
+            while let Some(line) = lines.next() {
+                if line == "#[cfg(test)]" && lines.peek().is_some_and(|next| next.starts_with("mod ")) {
+                    if lines.next().is_some_and(|declaration| declaration.ends_with('{')) {
+                        break;
+                    }
+                    continue;
+                }
+                if !line.starts_with("//") {
+                    code.push(line);
+                }
+            }
+            sources.push((module, code.join("\n")));
+        }
+        sources
+    }
+
+    /// Each top-level module and the top-level modules its code names.
+    fn imports() -> BTreeMap<String, BTreeSet<String>> {
+        let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (module, code) in sources() {
             let names = graph.entry(module.clone()).or_default();
-            for line in code.lines().map(str::trim).filter(|l| !l.starts_with("//")) {
+            for line in code.lines() {
                 for (i, _) in line.match_indices("crate::") {
                     let rest = &line[i + "crate::".len()..];
                     let name: String = rest.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
@@ -202,6 +225,29 @@ mod module_graph {
             }
         }
         graph
+    }
+
+    /// Every metric and log event comes from `telemetry` (the observer); the engine's modules
+    /// (the decision and the state it keeps) import none of it, and emit nothing themselves.
+    #[test]
+    fn telemetry_alone_emits_and_the_engine_imports_none_of_it() {
+        const EMITTERS: [&str; 7] =
+            ["event!(", "event_at!(", "counter!(", "gauge!(", "histogram!(", "metrics::with_recorder", "register_"];
+        let sources = sources();
+        assert!(sources.iter().any(|(m, _)| m == "telemetry"), "read the sources");
+        for (module, code) in &sources {
+            if module == "telemetry" {
+                continue;
+            }
+            for emitter in EMITTERS {
+                assert!(!code.contains(emitter), "{module} emits ({emitter}): only telemetry does");
+            }
+        }
+        let graph = imports();
+        for engine in ["budget", "breaker", "incident", "clock", "decide", "classify", "failure", "catalog", "sanitize"]
+        {
+            assert!(!graph[engine].contains("telemetry"), "{engine} imports telemetry: {:?}", graph[engine]);
+        }
     }
 
     #[test]
@@ -229,7 +275,7 @@ mod module_graph {
             .filter(|(module, name)| reaches(name, module))
             .collect();
         assert!(circles.is_empty(), "imports that come back: {circles:?}\n{graph:#?}");
-        for leaf in ["vocab", "failure", "clock", "catalog"] {
+        for leaf in ["vocab", "failure", "clock", "catalog", "sanitize"] {
             assert!(graph[leaf].is_empty(), "{leaf} is at the bottom: {:?}", graph[leaf]);
         }
     }

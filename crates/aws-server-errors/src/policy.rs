@@ -320,13 +320,7 @@ impl ServerErrorPolicy {
         let given = &self.inner.given;
         if !given.is_empty() && !given.contains(&service) && self.state(service).is_none() {
             let given: Vec<&str> = given.iter().map(|s| s.key()).collect();
-            tracing::event!(
-                target: crate::telemetry::LOG_TARGET,
-                tracing::Level::WARN,
-                rpc.service = service.name(),
-                given = given.join(",").as_str(),
-                "policy registered on a service not given to with_services; it acts with the top-level settings"
-            );
+            crate::telemetry::registered_outside_given(service.name(), &given.join(","));
         }
         ServerErrorInterceptor::new(self.state_or_create(service), NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed))
     }
@@ -380,8 +374,11 @@ impl ServerErrorPolicy {
             return ServiceState::disabled(service);
         };
         let policy: Arc<str> = Arc::from(config.name.as_str());
-        let budget =
-            budget.map(|(capacity, ratio)| Arc::new(RetryBudget::new(service.name(), &policy, capacity, ratio)));
+        let budget = budget.map(|(capacity, ratio)| {
+            let gauge = crate::telemetry::budget_tokens_key(service.name(), &policy);
+            let report = move |tokens| crate::telemetry::record_budget_tokens(&gauge, tokens);
+            Arc::new(RetryBudget::new(capacity, ratio, Box::new(report)))
+        });
         let breaker = breaker.map(CircuitBreaker::new);
         if breaker.is_some() {
             crate::telemetry::record_circuit_state(service.name(), &policy, CircuitState::Closed);

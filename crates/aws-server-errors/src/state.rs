@@ -10,7 +10,7 @@ use crate::budget::RetryBudget;
 use crate::catalog::RetrySafety;
 use crate::config::Settings;
 use crate::incident::{IncidentLog, Trigger};
-use crate::telemetry::{MetricSeries, LOG_TARGET};
+use crate::telemetry::{self, MetricSeries};
 
 /// The most operation names unknown to the catalog that one service keeps. An SDK crate has a
 /// fixed set of operations, so this is never reached in practice; past it, the name is `"other"`.
@@ -95,7 +95,7 @@ impl Listeners {
         let listeners = self.0.read().unwrap_or_else(|e| e.into_inner()).clone();
         for listener in listeners {
             if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| listener(event))).is_err() {
-                tracing::event!(target: LOG_TARGET, tracing::Level::ERROR, rpc.service = event.service, "circuit event listener panicked");
+                telemetry::listener_panicked(event.service);
             }
         }
     }
@@ -107,13 +107,13 @@ const RECENT_SLOTS: usize = 16;
 impl ServiceState {
     /// Reports a breaker transition: its metrics and log, and the policy's listeners.
     pub fn transitioned(&self, service: &'static str, t: Transition) {
-        crate::telemetry::record_transition(service, &self.policy, t);
+        telemetry::record_transition(service, &self.policy, t);
         let timed = t.to == CircuitState::Open && t.reason != crate::breaker::TransitionReason::Isolated;
         let break_duration = timed.then_some(t.break_duration);
         let event = CircuitEvent { service, from: t.from, to: t.to, reason: t.reason, break_duration };
         self.listeners.notify(&event);
-        if timed {
-            self.incidents.log_once(service, Trigger::BreakerOpened);
+        if let Some(report) = timed.then(|| self.incidents.report_once(service, Trigger::BreakerOpened)).flatten() {
+            telemetry::incident_report(service, Trigger::BreakerOpened, &report);
         }
     }
 
@@ -167,16 +167,7 @@ impl ServiceState {
             None => {
                 let interned = intern(name);
                 known.push(interned);
-                tracing::event!(
-                    target: LOG_TARGET,
-                    tracing::Level::WARN,
-                    rpc.service = catalog.service,
-                    rpc.method = crate::telemetry::bounded(interned).as_ref(),
-                    sdk_crate = catalog.sdk_crate,
-                    catalog_version = catalog.sdk_version,
-                    retry_safety = RetrySafety::Unmodeled.as_str(),
-                    "operation unknown to the catalog"
-                );
+                telemetry::unknown_operation(catalog, interned);
                 interned
             }
         };

@@ -6,13 +6,15 @@
 //! AWS SDK spans (`rpc.system`, `rpc.service`, `rpc.method`, `aws.request_id`, `error.type`,
 //! `http.response.status_code`). No label ever carries a request id.
 
-use std::borrow::Cow;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use metrics::{counter, gauge, histogram, Key, Label, Level, Unit};
 
-use crate::catalog::ServiceCatalog;
+use crate::adapter::ClassifiedError;
+use crate::catalog::{RetrySafety, ServiceCatalog};
+use crate::decide::Decision;
+use crate::incident::{IncidentReport, Trigger};
 use crate::vocab::{CircuitState, ErrorClass, GiveUpReason, Outcome, Transition, TransitionReason};
 
 /// The `tracing` target of every event this crate emits.
@@ -72,8 +74,8 @@ pub const RETRY_DELAY_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 /// largest `max_attempts` values (10, and 20, the limit).
 pub const CALL_ATTEMPTS_BUCKETS: &[f64] = &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 20.0];
 
-/// The longest server-controlled value a log field carries, in characters.
-pub const MAX_LOGGED_VALUE: usize = 64;
+use crate::sanitize::bounded;
+pub use crate::sanitize::MAX_LOGGED_VALUE;
 
 /// Registers descriptions and units of the metrics with the installed recorder: call it once,
 /// after installing the recorder and before the first call. Metrics are recorded without it,
@@ -123,31 +125,113 @@ macro_rules! event_at {
         }
     };
 }
-pub(crate) use event_at;
 
-/// A server-controlled value made safe to log: at most [`MAX_LOGGED_VALUE`] characters of
-/// `[A-Za-z0-9._:/@+=-]`, anything else replaced by `_`, and `...` marking a cut. Request ids and
-/// error codes pass unchanged.
-pub(crate) fn bounded(value: &str) -> Cow<'_, str> {
-    bounded_to(value, MAX_LOGGED_VALUE)
+/// Logs an incident report (WARN, in its one-line form) when the breaker opens or the retry
+/// budget runs dry, once per incident and trigger.
+pub(crate) fn incident_report(service: &'static str, trigger: Trigger, report: &IncidentReport) {
+    let trigger = match trigger {
+        Trigger::BreakerOpened => "circuit_opened",
+        Trigger::BudgetEmpty => "retry_budget_empty",
+    };
+    tracing::event!(
+        target: LOG_TARGET,
+        tracing::Level::WARN,
+        rpc.service = service,
+        trigger,
+        failed_attempts = report.total(),
+        report = %format_args!("{report:#}"),
+        advice = "if they go on, check the AWS Health Dashboard and open a support case with this report",
+        "internal errors persist"
+    );
 }
 
-/// [`bounded`], to at most `max` characters.
-pub(crate) fn bounded_to(value: &str, max: usize) -> Cow<'_, str> {
-    const fn safe_byte(b: u8) -> bool {
-        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'/' | b'@' | b'+' | b'=' | b'-')
-    }
-    let safe = |c: char| c.is_ascii() && safe_byte(c as u8);
-    // The common case, a request id or code already safe, checked a byte at a time (any byte of
-    // a multi-byte character is unsafe, and sends it to the general case).
-    if value.len() <= max && value.bytes().all(safe_byte) {
-        return Cow::Borrowed(value);
-    }
-    let mut out: String = value.chars().take(max).map(|c| if safe(c) { c } else { '_' }).collect();
-    if value.chars().count() > max {
-        out.push_str("...");
-    }
-    Cow::Owned(out)
+/// Logs a circuit-event listener that panicked (ERROR); the listener is skipped.
+pub(crate) fn listener_panicked(service: &'static str) {
+    tracing::event!(target: LOG_TARGET, tracing::Level::ERROR, rpc.service = service, "circuit event listener panicked");
+}
+
+/// Logs an operation the service's catalog does not know (WARN), once per name.
+pub(crate) fn unknown_operation(catalog: &ServiceCatalog, name: &str) {
+    tracing::event!(
+        target: LOG_TARGET,
+        tracing::Level::WARN,
+        rpc.service = catalog.service,
+        rpc.method = bounded(name).as_ref(),
+        sdk_crate = catalog.sdk_crate,
+        catalog_version = catalog.sdk_version,
+        retry_safety = RetrySafety::Unmodeled.as_str(),
+        "operation unknown to the catalog"
+    );
+}
+
+/// Logs a policy registered on a client of a service it was not given (WARN), once per service.
+pub(crate) fn registered_outside_given(service: &'static str, given: &str) {
+    tracing::event!(
+        target: LOG_TARGET,
+        tracing::Level::WARN,
+        rpc.service = service,
+        given,
+        "policy registered on a service not given to with_services; it acts with the top-level settings"
+    );
+}
+
+/// Logs a call that failed (WARN), after its last attempt: not for a client error.
+pub(crate) fn call_failed(
+    service: &'static str,
+    operation: &'static str,
+    error_type: &str,
+    class: ErrorClass,
+    attempts: u32,
+    reason: GiveUpReason,
+) {
+    tracing::event!(
+        target: LOG_TARGET,
+        tracing::Level::WARN,
+        rpc.system = "aws-api",
+        rpc.service = service,
+        rpc.method = operation,
+        error.type = error_type,
+        error.class = class.as_str(),
+        attempts,
+        outcome = "failure",
+        reason = reason.as_str(),
+        "call failed"
+    );
+}
+
+/// Logs a call that ended with a client error, at `level`.
+pub(crate) fn call_client_error(
+    level: tracing::Level,
+    service: &'static str,
+    operation: &'static str,
+    error_type: &str,
+    attempts: u32,
+) {
+    event_at!(
+        level,
+        rpc.system = "aws-api",
+        rpc.service = service,
+        rpc.method = operation,
+        error.type = error_type,
+        error.class = ErrorClass::ClientError.as_str(),
+        attempts,
+        outcome = Outcome::ClientError.as_str(),
+        "call failed with a client error"
+    );
+}
+
+/// Logs a call that succeeded after retries (INFO).
+pub(crate) fn call_succeeded_after_retries(service: &'static str, operation: &'static str, attempts: u32) {
+    tracing::event!(
+        target: LOG_TARGET,
+        tracing::Level::INFO,
+        rpc.system = "aws-api",
+        rpc.service = service,
+        rpc.method = operation,
+        attempts,
+        outcome = "success",
+        "call succeeded after retries"
+    );
 }
 
 /// Logs and counts a circuit breaker transition: WARN when it opens, INFO otherwise.
@@ -363,6 +447,60 @@ pub(crate) fn record_give_up(series: &MetricSeries, operation: usize, method: &'
     }
 }
 
+/// One event per failed attempt of the operation at `operation` in the catalog: at
+/// `client_error_log` for a client error (none when `None`), WARN when the policy gives up, INFO
+/// otherwise. Server-controlled values are bounded ([`bounded`]); the message and the
+/// body are never logged. The fields are computed only when a subscriber wants the event.
+pub(crate) fn report_attempt(
+    series: &MetricSeries,
+    operation: usize,
+    record: &ClassifiedError<'_>,
+    attempt: u32,
+    max_attempts: u32,
+    decision: Decision,
+    client_error_log: Option<tracing::Level>,
+) {
+    record_attempt_error(series, operation, record.operation, record.class, record.error_type());
+    let delay_ms = match decision {
+        Decision::Retry { delay } => Some(delay.as_millis() as u64),
+        _ => None,
+    };
+    let reason = match decision {
+        Decision::GiveUp(reason) => Some(reason.as_str()),
+        _ => None,
+    };
+    // A client error is the caller's answer whatever was decided after it (a spent time budget
+    // may still stop a retry of a retryable one): the call ends as `client_error`, not a give-up.
+    let level = match decision {
+        _ if record.class == ErrorClass::ClientError => client_error_log,
+        Decision::GiveUp(_) => Some(tracing::Level::WARN),
+        _ => Some(tracing::Level::INFO),
+    };
+    // The field expressions are evaluated only when the event is enabled.
+    if let Some(level) = level {
+        event_at!(
+            level,
+            rpc.system = "aws-api",
+            rpc.service = record.service,
+            rpc.method = record.operation,
+            aws.request_id = record.request_id.map(bounded).as_deref(),
+            error.type = record.error_type(),
+            error.class = record.class.as_str(),
+            error.detail = record.detail.map(|d| format!("{}={}", d.member, bounded(d.value))),
+            http.response.status_code = record.http_status,
+            failure = record.failure.as_str(),
+            may_have_been_applied = record.may_have_been_applied(),
+            retry_safety = record.retry_safety.as_str(),
+            attempt,
+            max_attempts,
+            decision = decision.as_str(),
+            delay_ms,
+            reason,
+            "attempt failed"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -466,5 +604,86 @@ mod tests {
         let cut = bounded(&long);
         assert_eq!(cut.len(), MAX_LOGGED_VALUE + 3);
         assert!(cut.ends_with("..."));
+    }
+}
+
+#[cfg(test)]
+mod report_tests {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use tracing_subscriber::layer::{Context, SubscriberExt as _};
+    use tracing_subscriber::Layer;
+
+    use tracing::Level;
+
+    use super::*;
+    use crate::decide::GiveUpReason;
+
+    type Event = (Level, BTreeMap<String, String>);
+
+    /// Each event's level and fields.
+    #[derive(Clone, Default)]
+    struct Events(Arc<Mutex<Vec<Event>>>);
+
+    impl<S: tracing::Subscriber> Layer<S> for Events {
+        fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+            struct Fields(BTreeMap<String, String>);
+            impl tracing::field::Visit for Fields {
+                fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                    self.0.insert(field.name().to_owned(), format!("{value:?}"));
+                }
+                fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+                    self.0.insert(field.name().to_owned(), value.to_owned());
+                }
+            }
+            let mut fields = Fields(BTreeMap::new());
+            event.record(&mut fields);
+            self.0.lock().unwrap().push((*event.metadata().level(), fields.0));
+        }
+    }
+
+    /// Reports one attempt of Pinpoint's `GetApp` that failed with `class`, after which the policy
+    /// decided `decision`; returns the events logged.
+    fn report(class: ErrorClass, decision: Decision, client_error_log: Option<Level>) -> Vec<Event> {
+        let catalog = crate::testing::PINPOINT.catalog();
+        let series = MetricSeries::new(catalog);
+        let mut record = ClassifiedError::bare(class);
+        record.service = "Pinpoint";
+        record.operation = "GetApp";
+        record.http_status = Some(500);
+        record.request_id = Some("id with spaces");
+        record.retry_safety = RetrySafety::SafeHttpMethod;
+        let events = Events::default();
+        let subscriber = tracing_subscriber::registry().with(events.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            report_attempt(&series, 1, &record, 1, 3, decision, client_error_log);
+        });
+        let events = events.0.lock().unwrap().clone();
+        events
+    }
+
+    #[test]
+    fn a_retry_is_info_a_give_up_warn_and_a_client_error_at_its_configured_level() {
+        let retry = Decision::Retry { delay: Duration::from_millis(40) };
+        let events = report(ErrorClass::InternalServerError, retry, Some(Level::DEBUG));
+        assert_eq!(events.len(), 1);
+        let (level, fields) = &events[0];
+        assert_eq!(*level, Level::INFO);
+        assert_eq!(fields["message"], "attempt failed");
+        assert_eq!((fields["decision"].as_str(), fields["delay_ms"].as_str()), ("retry", "40"));
+        assert_eq!(fields["aws.request_id"], "id_with_spaces", "a server value, bounded and sanitised");
+        assert_eq!((fields["attempt"].as_str(), fields["max_attempts"].as_str()), ("1", "3"));
+
+        let give_up = Decision::GiveUp(GiveUpReason::RetryBudget);
+        let events = report(ErrorClass::InternalServerError, give_up, Some(Level::DEBUG));
+        assert_eq!(events[0].0, Level::WARN);
+        assert_eq!(events[0].1["reason"], "retry_budget");
+
+        // A client error is the caller's answer, whatever was decided: its configured level, or none.
+        let events = report(ErrorClass::ClientError, give_up, Some(Level::DEBUG));
+        assert_eq!(events[0].0, Level::DEBUG);
+        assert!(report(ErrorClass::ClientError, Decision::ClientPolicy, None).is_empty());
     }
 }

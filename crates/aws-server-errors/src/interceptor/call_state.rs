@@ -179,7 +179,7 @@ mod tests {
 
     #[test]
     fn a_retry_sent_and_failed_keeps_its_token_spent_and_any_other_gives_it_back() {
-        let budget = Arc::new(RetryBudget::new("pinpoint", "default", 3, 0.0));
+        let budget = Arc::new(RetryBudget::new(3, 0.0, Box::new(drop)));
         let mut s = state();
         for (sent, cut_short, tokens_after) in [(true, false, 2.0), (false, false, 2.0), (true, true, 2.0)] {
             s.retry.token = budget.try_withdraw();

@@ -10,7 +10,7 @@
 //!    (`crate::decide::decide_call`);
 //! 4. **steer** the SDK's retry strategy to carry the decision out (`steer`: what to store in
 //!    the call's config bag);
-//! 5. **report** it: one log event and the metrics (`report`).
+//! 5. **report** it: one log event and the metrics (`crate::telemetry::report_attempt`).
 //!
 //! Each hook has tests of its own (`tests`), in smithy-rs's style: called on a hand-built
 //! `ConfigBag`, `InterceptorContext` and `RuntimeComponents`, with what it stored, returned and
@@ -24,7 +24,6 @@
 //! or for an operation the catalog does not know (a shared read lock on the names seen).
 
 mod call_state;
-mod report;
 mod steer;
 #[cfg(test)]
 mod tests;
@@ -39,10 +38,8 @@ use aws_smithy_runtime_api::client::orchestrator::{Metadata, OrchestratorError};
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
-use tracing::{event, Level};
 
 use self::call_state::{CallState, Deposited};
-use self::report::report_attempt;
 use self::steer::steer;
 use crate::adapter::{ErrorClass, OperationError};
 use crate::breaker::{Admission, CircuitBreaker, CircuitOpen, CircuitState, ProbeGuard};
@@ -51,7 +48,7 @@ use crate::clock::CallClock;
 use crate::decide::{decide_call, CallInput, Decision, DecisionInput, GiveUpReason};
 use crate::incident::Trigger;
 use crate::state::{Operation, ServiceState};
-use crate::telemetry::{self, LOG_TARGET};
+use crate::telemetry;
 use crate::vocab::Outcome;
 
 /// Applies a [`ServerErrorPolicy`](crate::ServerErrorPolicy) to one service's clients.
@@ -428,9 +425,11 @@ impl Intercept for ServerErrorInterceptor {
 
         // 5. Report.
         if decision == Decision::GiveUp(GiveUpReason::RetryBudget) {
-            self.state.incidents.log_once(self.service(), Trigger::BudgetEmpty);
+            if let Some(report) = self.state.incidents.report_once(self.service(), Trigger::BudgetEmpty) {
+                telemetry::incident_report(self.service(), Trigger::BudgetEmpty, &report);
+            }
         }
-        report_attempt(
+        telemetry::report_attempt(
             &self.state.metrics,
             operation.index,
             &record,
@@ -474,7 +473,7 @@ impl Intercept for ServerErrorInterceptor {
             // key): not a give-up, and logged at the configured level, by default below WARN.
             telemetry::record_call(&self.state.metrics, index, operation, Outcome::ClientError, state.tally.attempts);
             if let Some(level) = self.state.client_error_log {
-                log_client_error(level, service, operation, state.last.error_type, state.tally.attempts);
+                telemetry::call_client_error(level, service, operation, state.last.error_type, state.tally.attempts);
             }
             return Ok(());
         }
@@ -486,18 +485,13 @@ impl Intercept for ServerErrorInterceptor {
             Decision::ClientPolicy => GiveUpReason::ClientPolicy,
         };
         telemetry::record_give_up(&self.state.metrics, index, operation, reason);
-        event!(
-            target: LOG_TARGET,
-            Level::WARN,
-            rpc.system = "aws-api",
-            rpc.service = service,
-            rpc.method = operation,
-            error.type = state.last.error_type,
-            error.class = state.last.class.as_str(),
-            attempts = state.tally.attempts,
-            outcome = "failure",
-            reason = reason.as_str(),
-            "call failed"
+        telemetry::call_failed(
+            service,
+            operation,
+            state.last.error_type,
+            state.last.class,
+            state.tally.attempts,
+            reason,
         );
         Ok(())
     }
@@ -554,32 +548,8 @@ impl ServerErrorInterceptor {
             // The strategy releases its permit on success against the partition's own bucket.
             cfg.interceptor_state().store_put(bucket);
         }
-        event!(
-            target: LOG_TARGET,
-            Level::INFO,
-            rpc.system = "aws-api",
-            rpc.service = self.service(),
-            rpc.method = operation,
-            attempts = attempt,
-            outcome = "success",
-            "call succeeded after retries"
-        );
+        telemetry::call_succeeded_after_retries(self.service(), operation, attempt);
     }
-}
-
-/// The log event of a call that ended with a client error, at `level`.
-fn log_client_error(level: Level, service: &'static str, operation: &'static str, error_type: &str, attempts: u32) {
-    telemetry::event_at!(
-        level,
-        rpc.system = "aws-api",
-        rpc.service = service,
-        rpc.method = operation,
-        error.type = error_type,
-        error.class = ErrorClass::ClientError.as_str(),
-        attempts,
-        outcome = Outcome::ClientError.as_str(),
-        "call failed with a client error"
-    );
 }
 
 /// A value this crate stored in the call's interceptor layer: looked up there only, so that a miss
