@@ -174,14 +174,14 @@ impl ServerErrorPolicy {
     /// disabled, or the policy is not registered on any of its clients yet. For dashboards and
     /// tests.
     pub fn retry_budget_tokens(&self, service: &Service) -> Option<f64> {
-        self.state(service)?.budget.as_ref().map(|b| b.tokens())
+        self.state(service)?.budget().map(|b| b.tokens())
     }
 
     /// The state of a service's circuit breaker: `None` if it has none (not enabled, or the
     /// policy is not registered on any of its clients yet). An open breaker whose break has ended
     /// reads `Open` until the next call moves it to half-open.
     pub fn circuit_state(&self, service: &Service) -> Option<CircuitState> {
-        self.state(service)?.breaker.as_ref().map(CircuitBreaker::state)
+        self.state(service)?.breaker().map(CircuitBreaker::state)
     }
 
     /// The recent server-side failures of a service (internal-server errors, other 5xx, transport
@@ -215,7 +215,7 @@ impl ServerErrorPolicy {
     /// # Ok(()) }
     /// ```
     pub fn incident_report(&self, service: &Service) -> Option<IncidentReport> {
-        self.state(service)?.incidents.report(service.name())
+        self.state(service)?.incidents().report(service.name())
     }
 
     /// Calls `listener` at every change of state of any of the policy's circuit breakers: opened
@@ -276,7 +276,7 @@ impl ServerErrorPolicy {
     /// ```
     pub fn isolate(&self, service: &'static Service) -> Result<(), NoCircuitBreaker> {
         let state = self.breaker_of(service)?;
-        if let Some(t) = state.breaker.as_ref().and_then(CircuitBreaker::isolate) {
+        if let Some(t) = state.breaker().and_then(CircuitBreaker::isolate) {
             state.transitioned(service.name(), t);
         }
         Ok(())
@@ -290,7 +290,7 @@ impl ServerErrorPolicy {
     /// [`NoCircuitBreaker`] when the policy has no breaker for the service.
     pub fn reset(&self, service: &'static Service) -> Result<(), NoCircuitBreaker> {
         let state = self.breaker_of(service)?;
-        if let Some(t) = state.breaker.as_ref().and_then(CircuitBreaker::reset) {
+        if let Some(t) = state.breaker().and_then(CircuitBreaker::reset) {
             state.transitioned(service.name(), t);
         }
         Ok(())
@@ -304,7 +304,7 @@ impl ServerErrorPolicy {
             return Err(NoCircuitBreaker { service: service.name() });
         }
         let state = self.state_or_create(service);
-        if state.breaker.is_some() && state.settings.is_some() {
+        if state.breaker().is_some() && state.settings().is_some() {
             Ok(state)
         } else {
             Err(NoCircuitBreaker { service: service.name() })
@@ -347,7 +347,7 @@ impl ServerErrorPolicy {
     /// The state of `service`, if the policy has one.
     fn state(&self, service: &Service) -> Option<Arc<ServiceState>> {
         let services = self.inner.services.read().unwrap_or_else(|e| e.into_inner());
-        services.iter().find(|s| s.service == service).cloned()
+        services.iter().find(|s| s.service() == service).cloned()
     }
 
     /// The state of `service`, created at the first call.
@@ -356,7 +356,7 @@ impl ServerErrorPolicy {
             return state;
         }
         let mut services = self.inner.services.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(state) = services.iter().find(|s| s.service == service) {
+        if let Some(state) = services.iter().find(|s| s.service() == service) {
             return state.clone();
         }
         let state = Arc::new(self.new_state(service));
@@ -383,19 +383,8 @@ impl ServerErrorPolicy {
         if breaker.is_some() {
             crate::telemetry::record_circuit_state(service.name(), &policy, CircuitState::Closed);
         }
-        let any_time_budget = settings.iter().any(|s| s.time_budget.is_some());
-        let breaker_every_operation = settings.iter().all(|s| s.breaker);
-        ServiceState {
-            settings: Some(settings),
-            budget,
-            breaker,
-            any_time_budget,
-            breaker_every_operation,
-            listeners: self.inner.listeners.clone(),
-            policy,
-            client_error_log: config.client_error_log.as_tracing(),
-            ..ServiceState::disabled(service)
-        }
+        let listeners = self.inner.listeners.clone();
+        ServiceState::new(service, settings, budget, breaker, listeners, policy, config.client_error_log.as_tracing())
     }
 }
 

@@ -33,41 +33,41 @@ pub(crate) struct Operation {
 #[derive(Debug)]
 pub(crate) struct ServiceState {
     /// The service.
-    pub service: &'static Service,
+    service: &'static Service,
     /// Its metric series (calls, and each failing operation's error path), built once.
-    pub metrics: MetricSeries,
+    metrics: MetricSeries,
     /// Indexed like the service catalog's operations, plus one last entry (the service's own
     /// settings) for operations the catalog does not know; `None` when the config disables the
     /// service.
-    pub settings: Option<Box<[Settings]>>,
+    settings: Option<Box<[Settings]>>,
     /// The retry budget, unless disabled.
-    pub budget: Option<Arc<RetryBudget>>,
+    budget: Option<Arc<RetryBudget>>,
     /// The circuit breaker, when enabled for the service.
-    pub breaker: Option<CircuitBreaker>,
+    breaker: Option<CircuitBreaker>,
     /// Whether any operation of the service has a time budget (then calls record their start).
-    pub any_time_budget: bool,
+    any_time_budget: bool,
     /// Whether every operation goes through the breaker (then calls need no operation lookup
     /// to know it).
-    pub breaker_every_operation: bool,
+    breaker_every_operation: bool,
     /// Names of operations the catalog does not know, seen so far (each logged once). Read under
     /// a shared lock on every call of such an operation; written once per name.
-    pub unknown_operations: RwLock<Vec<&'static str>>,
+    unknown_operations: RwLock<Vec<&'static str>>,
     /// Operations resolved recently, by the address of the name the SDK passed (a `&'static str`
     /// of its generated code): index + 1, or 0 for an empty slot. A hit is checked by comparing
     /// the names, so a collision or a race only costs the binary search.
-    pub recent: [AtomicUsize; RECENT_SLOTS],
+    recent: [AtomicUsize; RECENT_SLOTS],
     /// Interceptors made for this service (one per registration on a client config). Past one,
     /// two of them may sit on one client, and the breaker's outcomes are then counted once per
     /// attempt through a marker in the call's config bag.
-    pub registrations: AtomicUsize,
+    registrations: AtomicUsize,
     /// The policy's circuit-event listeners (shared by all its services).
-    pub listeners: Arc<Listeners>,
+    listeners: Arc<Listeners>,
     /// The recent server-side failures, for a support case.
-    pub incidents: IncidentLog,
+    incidents: IncidentLog,
     /// The policy's name: the `policy` label of the service's gauges.
-    pub policy: Arc<str>,
+    policy: Arc<str>,
     /// The level of a call's log event when it ends with a client error; `None`: no event.
-    pub client_error_log: Option<tracing::Level>,
+    client_error_log: Option<tracing::Level>,
 }
 
 /// A circuit-event listener.
@@ -115,6 +115,89 @@ impl ServiceState {
         if let Some(report) = timed.then(|| self.incidents.report_once(service, Trigger::BreakerOpened)).flatten() {
             telemetry::incident_report(service, Trigger::BreakerOpened, &report);
         }
+    }
+
+    /// The state of a service the policy acts on: `settings` one entry per operation of its
+    /// catalog and a last for operations it does not know; the budget and breaker it has; the
+    /// policy's listeners, name and client-error log level.
+    pub fn new(
+        service: &'static Service,
+        settings: Box<[Settings]>,
+        budget: Option<Arc<RetryBudget>>,
+        breaker: Option<CircuitBreaker>,
+        listeners: Arc<Listeners>,
+        policy: Arc<str>,
+        client_error_log: Option<tracing::Level>,
+    ) -> Self {
+        Self {
+            any_time_budget: settings.iter().any(|s| s.time_budget.is_some()),
+            breaker_every_operation: settings.iter().all(|s| s.breaker),
+            settings: Some(settings),
+            budget,
+            breaker,
+            listeners,
+            policy,
+            client_error_log,
+            ..Self::disabled(service)
+        }
+    }
+
+    /// The service.
+    pub fn service(&self) -> &'static Service {
+        self.service
+    }
+
+    /// Its metric series (calls, and each failing operation's error path), built once.
+    pub fn metrics(&self) -> &MetricSeries {
+        &self.metrics
+    }
+
+    /// Each operation's settings (see [`ServiceState::new`]); `None` when the config disables
+    /// the service.
+    pub fn settings(&self) -> Option<&[Settings]> {
+        self.settings.as_deref()
+    }
+
+    /// The retry budget, unless disabled.
+    pub fn budget(&self) -> Option<&Arc<RetryBudget>> {
+        self.budget.as_ref()
+    }
+
+    /// The circuit breaker, when the service has one.
+    pub fn breaker(&self) -> Option<&CircuitBreaker> {
+        self.breaker.as_ref()
+    }
+
+    /// Whether any operation has a time budget (then calls record their start).
+    pub fn any_time_budget(&self) -> bool {
+        self.any_time_budget
+    }
+
+    /// Whether every operation goes through the breaker (then calls need no operation lookup to
+    /// know it).
+    pub fn breaker_every_operation(&self) -> bool {
+        self.breaker_every_operation
+    }
+
+    /// Counts one more registration (an interceptor made for the service).
+    pub fn register(&self) {
+        self.registrations.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Whether the policy has been registered more than once for the service (on one client or
+    /// several): then the breaker's outcomes are counted once per attempt through a marker.
+    pub fn registered_more_than_once(&self) -> bool {
+        self.registrations.load(Ordering::Relaxed) > 1
+    }
+
+    /// The recent server-side failures, for a support case.
+    pub fn incidents(&self) -> &IncidentLog {
+        &self.incidents
+    }
+
+    /// The level of a call's log event when it ends with a client error; `None`: no event.
+    pub fn client_error_log(&self) -> Option<tracing::Level> {
+        self.client_error_log
     }
 
     /// The state of a service the policy does not act on.

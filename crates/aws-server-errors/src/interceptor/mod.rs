@@ -103,7 +103,7 @@ impl Storable for BreakerCounted {
 
 impl ServerErrorInterceptor {
     pub(crate) fn new(state: std::sync::Arc<ServiceState>, id: u64) -> Self {
-        state.registrations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        state.register();
         Self { state, id }
     }
 
@@ -111,7 +111,7 @@ impl ServerErrorInterceptor {
     /// breaker: the first registration of the breaker's policy that sees the attempt does. Free
     /// when the policy has one registration for the service; otherwise a config-bag marker.
     fn owns_breaker_outcome(&self, cfg: &mut ConfigBag, attempt: u32) -> bool {
-        if self.state.registrations.load(std::sync::atomic::Ordering::Relaxed) <= 1 {
+        if !self.state.registered_more_than_once() {
             return true;
         }
         let me = std::sync::Arc::as_ptr(&self.state) as usize;
@@ -190,16 +190,16 @@ impl ServerErrorInterceptor {
     }
 
     fn service(&self) -> &'static str {
-        self.state.service.name()
+        self.state.service().name()
     }
 
     /// Whether this call's operation goes through the service's breaker (no lookup when every
     /// operation does).
     fn in_breaker(&self, cfg: &ConfigBag) -> bool {
-        if self.state.breaker_every_operation {
+        if self.state.breaker_every_operation() {
             return true;
         }
-        let settings = self.state.settings.as_deref().unwrap_or_default();
+        let settings = self.state.settings().unwrap_or_default();
         self.operation_of(cfg).is_some_and(|op| settings.get(op.index).is_some_and(|s| s.breaker))
     }
 }
@@ -212,16 +212,16 @@ impl Intercept for ServerErrorInterceptor {
     /// Declares only the hooks this instance needs, so the orchestrator skips the others. A
     /// disabled service declares none and costs nothing.
     fn overridden_hooks(&self) -> OverriddenHooks {
-        if self.state.settings.is_none() {
+        if self.state.settings().is_none() {
             return OverriddenHooks::none();
         }
         let mut hooks = OverriddenHooks::READ_AFTER_ATTEMPT
             | OverriddenHooks::READ_AFTER_EXECUTION
             | OverriddenHooks::READ_BEFORE_TRANSMIT;
-        if self.state.any_time_budget {
+        if self.state.any_time_budget() {
             hooks = hooks | OverriddenHooks::MODIFY_BEFORE_RETRY_LOOP;
         }
-        if self.state.breaker.is_some() {
+        if self.state.breaker().is_some() {
             hooks = hooks | OverriddenHooks::READ_BEFORE_SERIALIZATION;
         }
         hooks
@@ -234,7 +234,7 @@ impl Intercept for ServerErrorInterceptor {
         runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let Some(breaker) = &self.state.breaker else { return Ok(()) };
+        let Some(breaker) = self.state.breaker() else { return Ok(()) };
         // The closed fast path: one atomic load, nothing stored, no operation lookup.
         if breaker.state() == CircuitState::Closed || !self.in_breaker(cfg) {
             return Ok(());
@@ -245,7 +245,7 @@ impl Intercept for ServerErrorInterceptor {
         if let Err(retry_after) = self.admit(breaker, runtime_components, cfg) {
             let op = self.operation_of(cfg);
             let operation = op.map_or("", |op| op.name);
-            telemetry::record_failed_fast(&self.state.metrics, op.map_or(usize::MAX, |op| op.index), operation);
+            telemetry::record_failed_fast(self.state.metrics(), op.map_or(usize::MAX, |op| op.index), operation);
             return Err(Box::new(CircuitOpen { service: self.service(), operation, retry_after }));
         }
         Ok(())
@@ -260,7 +260,7 @@ impl Intercept for ServerErrorInterceptor {
         // Declared only when an operation of the service has a time budget. (A second
         // registration restarts the clock a few nanoseconds later: harmless, and cheaper than a
         // config-bag miss on every call.)
-        if self.state.any_time_budget {
+        if self.state.any_time_budget() {
             let clock = CallClock::start(&runtime_components.time_source().unwrap_or_default());
             cfg.interceptor_state().store_put(CallStart(clock));
         }
@@ -285,9 +285,7 @@ impl Intercept for ServerErrorInterceptor {
             Some(state) if state.owner == self.id && state.retry.expected => state.retry.needs_admission,
             _ => return Ok(()),
         };
-        if let Some(breaker) =
-            self.state.breaker.as_ref().filter(|b| needs_admission && b.state() != CircuitState::Closed)
-        {
+        if let Some(breaker) = self.state.breaker().filter(|b| needs_admission && b.state() != CircuitState::Closed) {
             if let Err(retry_after) = self.admit(breaker, runtime_components, cfg) {
                 let state = cfg.get_mut_from_interceptor_state::<CallState>().expect("loaded above");
                 state.retry.expected = false;
@@ -308,7 +306,7 @@ impl Intercept for ServerErrorInterceptor {
             _ => None,
         };
         let op = state.operation;
-        telemetry::record_retry(&self.state.metrics, op.index, op.name, state.last.class, delay);
+        telemetry::record_retry(self.state.metrics(), op.index, op.name, state.last.class, delay);
         Ok(())
     }
 
@@ -318,12 +316,12 @@ impl Intercept for ServerErrorInterceptor {
         runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let Some(all_settings) = &self.state.settings else { return Ok(()) };
+        let Some(all_settings) = self.state.settings() else { return Ok(()) };
         // `RequestAttempts` is in the top layer of the bag: a cheap hit, unlike a miss.
         let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
         // Whether the call is a half-open probe (and of this registration): only looked up while
         // the breaker is not closed, so the closed success path reads one atomic.
-        let probe = match &self.state.breaker {
+        let probe = match self.state.breaker() {
             Some(breaker) if breaker.state() != CircuitState::Closed => match own::<Probe>(cfg) {
                 Some(p) if p.owner != self.id => return Ok(()),
                 p => p.is_some(),
@@ -358,7 +356,7 @@ impl Intercept for ServerErrorInterceptor {
         let time_source = runtime_components.time_source().unwrap_or_default();
 
         // 1. Classify.
-        let record = classify_attempt(self.state.service, &operation, error, context.response());
+        let record = classify_attempt(self.state.service(), &operation, error, context.response());
         let server_side = server_side_failure(&record);
 
         // 2. Account: the service's shared state, then the call's.
@@ -367,9 +365,9 @@ impl Intercept for ServerErrorInterceptor {
             // when it opens has this failure).
             let extended_id = context.response().and_then(|r| r.headers().get("x-amz-id-2"));
             let region = cfg.load::<aws_types::region::Region>().map(|r| r.as_ref());
-            self.state.incidents.record(time_source.now(), region, &record, extended_id);
+            self.state.incidents().record(time_source.now(), region, &record, extended_id);
         }
-        let breaker = self.state.breaker.as_ref().filter(|_| settings.breaker);
+        let breaker = self.state.breaker().filter(|_| settings.breaker);
         if let Some(breaker) = breaker.filter(|_| server_side) {
             self.count_failure(breaker, cfg, attempt, probe, &time_source);
         }
@@ -400,7 +398,7 @@ impl Intercept for ServerErrorInterceptor {
             client_max_attempts: state.client.config.max_attempts(),
             server_side,
         };
-        let (decision, token) = decide_call(settings, &record, &input, self.state.budget.as_ref());
+        let (decision, token) = decide_call(settings, &record, &input, self.state.budget());
 
         // 4. Steer the SDK's retry strategy for the rest of the call.
         let steering = steer(&mut state.client, decision, attempt, settings.time_budget, elapsed, &state.tally);
@@ -425,18 +423,18 @@ impl Intercept for ServerErrorInterceptor {
 
         // 5. Report.
         if decision == Decision::GiveUp(GiveUpReason::RetryBudget) {
-            if let Some(report) = self.state.incidents.report_once(self.service(), Trigger::BudgetEmpty) {
+            if let Some(report) = self.state.incidents().report_once(self.service(), Trigger::BudgetEmpty) {
                 telemetry::incident_report(self.service(), Trigger::BudgetEmpty, &report);
             }
         }
         telemetry::report_attempt(
-            &self.state.metrics,
+            self.state.metrics(),
             operation.index,
             &record,
             attempt,
             limit,
             decision,
-            self.state.client_error_log,
+            self.state.client_error_log(),
         );
         Ok(())
     }
@@ -458,7 +456,13 @@ impl Intercept for ServerErrorInterceptor {
             }
             if let Some(operation) = self.operation_of(cfg) {
                 let attempts = cfg.load::<RequestAttempts>().map_or(0, |a| a.attempts());
-                telemetry::record_call(&self.state.metrics, operation.index, operation.name, Outcome::Failed, attempts);
+                telemetry::record_call(
+                    self.state.metrics(),
+                    operation.index,
+                    operation.name,
+                    Outcome::Failed,
+                    attempts,
+                );
             }
             return Ok(());
         };
@@ -471,20 +475,20 @@ impl Intercept for ServerErrorInterceptor {
         if state.last.class == ErrorClass::ClientError && !error.is_timeout_error() {
             // An answer about the caller's input or the resource (a failed condition, a missing
             // key): not a give-up, and logged at the configured level, by default below WARN.
-            telemetry::record_call(&self.state.metrics, index, operation, Outcome::ClientError, state.tally.attempts);
-            if let Some(level) = self.state.client_error_log {
+            telemetry::record_call(self.state.metrics(), index, operation, Outcome::ClientError, state.tally.attempts);
+            if let Some(level) = self.state.client_error_log() {
                 telemetry::call_client_error(level, service, operation, state.last.error_type, state.tally.attempts);
             }
             return Ok(());
         }
-        telemetry::record_call(&self.state.metrics, index, operation, Outcome::Failed, state.tally.attempts);
+        telemetry::record_call(self.state.metrics(), index, operation, Outcome::Failed, state.tally.attempts);
         let reason = match state.last.decision {
             Decision::GiveUp(reason) => reason,
             _ if error.is_timeout_error() => GiveUpReason::Timeout,
             Decision::Retry { .. } => GiveUpReason::SdkRefused,
             Decision::ClientPolicy => GiveUpReason::ClientPolicy,
         };
-        telemetry::record_give_up(&self.state.metrics, index, operation, reason);
+        telemetry::record_give_up(self.state.metrics(), index, operation, reason);
         telemetry::call_failed(
             service,
             operation,
@@ -501,12 +505,12 @@ impl ServerErrorInterceptor {
     /// The success path: one deposit into the retry budget, the breaker's success, and after
     /// retries, the refund of the last retry's token and the outcome's log.
     fn succeeded(&self, cfg: &mut ConfigBag, runtime_components: &RuntimeComponents, attempt: u32, probe: bool) {
-        if let Some(budget) = &self.state.budget {
+        if let Some(budget) = self.state.budget() {
             if !budget.is_full() && self.owns_deposit(cfg) {
                 budget.deposit();
             }
         }
-        if let Some(breaker) = &self.state.breaker {
+        if let Some(breaker) = self.state.breaker() {
             if self.in_breaker(cfg) && self.owns_breaker_outcome(cfg, attempt) {
                 let now = breaker.tick(&runtime_components.time_source().unwrap_or_default());
                 if let Some(t) = breaker.record(now, Some(true), probe) {
@@ -516,7 +520,7 @@ impl ServerErrorInterceptor {
         }
         if attempt <= 1 {
             if let Some(operation) = self.operation_of(cfg) {
-                telemetry::record_call(&self.state.metrics, operation.index, operation.name, Outcome::Ok, 1);
+                telemetry::record_call(self.state.metrics(), operation.index, operation.name, Outcome::Ok, 1);
             }
             return;
         }
@@ -525,7 +529,7 @@ impl ServerErrorInterceptor {
             // when it failed): counted if the operation is known now.
             if let Some(operation) = self.operation_of(cfg) {
                 telemetry::record_call(
-                    &self.state.metrics,
+                    self.state.metrics(),
                     operation.index,
                     operation.name,
                     Outcome::OkAfterRetries,
@@ -538,7 +542,7 @@ impl ServerErrorInterceptor {
             return;
         }
         let op = state.operation;
-        telemetry::record_call(&self.state.metrics, op.index, op.name, Outcome::OkAfterRetries, attempt);
+        telemetry::record_call(self.state.metrics(), op.index, op.name, Outcome::OkAfterRetries, attempt);
         // The retry that worked was not load wasted: its token goes back.
         drop(state.retry.token.take());
         let client = &mut state.client;
