@@ -14,10 +14,12 @@ For each arm it reports:
 - instructions outside the allocator: the program's total minus the inclusive cost of every call
   into Rust's allocator shims (`__rust_alloc`, `__rust_dealloc`, `__rust_realloc`,
   `__rust_alloc_zeroed`). glibc's cost per allocation depends on the heap's state and does not
-  reproduce from run to run; the count outside it does, to the instruction;
+  reproduce from run to run; the count outside it reproduces within about 200 instructions per
+  call (the SDK's hash tables are seeded at random);
 - allocations: callgrind's call count of `__rust_alloc` (and `__rust_alloc_zeroed`).
 
 Callgrind counts instructions, not time: the counts are the same whatever else the machine does.
+The prefix must select exactly one pair (the bench prints one `paired` line per pair it ran).
 """
 
 import os
@@ -41,19 +43,30 @@ def parse(path: str) -> tuple[int, int, int]:
     total = inside = allocations = 0
     callee = None
     pending_call = False
+    # Where Ir is on a cost line: after the position columns (`positions:`), at its place among
+    # the events (`events:`).
+    positions, events = ["line"], ["Ir"]
     with open(path) as f:
         for line in f:
             line = line.rstrip("\n")
-            if line.startswith("summary:") or line.startswith("totals:"):
-                total = int(line.split()[1])
+            if line.startswith("positions:"):
+                positions = line.split()[1:]
                 continue
-            m = re.match(r"^c?fn=\((\d+)\)(?: (.*))?$", line)
+            if line.startswith("events:"):
+                events = line.split()[1:]
+                continue
+            if line.startswith("summary:") or line.startswith("totals:"):
+                total = int(line.split()[1 + events.index("Ir")])
+                continue
+            # `fn=(id) name` the first time, `fn=(id)` after; `fn=name` without compression.
+            m = re.match(r"^(c?fn)=(?:\((\d+)\))? ?(.*)$", line)
             if m:
-                ident, name = m.groups()
-                if name is not None:
+                kind, ident, name = m.groups()
+                if ident is not None and name:
                     names[ident] = name
-                if line.startswith("cfn="):
-                    callee = short(names.get(ident, ""))
+                resolved = names.get(ident, "") if ident is not None and not name else name
+                if kind == "cfn":
+                    callee = short(resolved)
                 continue
             if line.startswith("calls="):
                 count = int(line.split("=", 1)[1].split()[0])
@@ -66,8 +79,9 @@ def parse(path: str) -> tuple[int, int, int]:
                 pending_call = False
                 if callee in ALLOCATOR:
                     fields = line.split()
-                    if len(fields) >= 2:
-                        inside += int(fields[1])
+                    column = len(positions) + events.index("Ir")
+                    if len(fields) > column:
+                        inside += int(fields[column])
     return total, inside, allocations
 
 
@@ -75,13 +89,21 @@ def run(binary: str, only: str, arm: str, rounds: int) -> tuple[int, int, int]:
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "callgrind.out")
         env = dict(os.environ, PAIRED_ONLY=only, PAIRED_ONE_ARM=arm, PAIRED_ROUNDS=str(rounds))
-        subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, "paired", "--bench"],
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        env.pop("VALGRIND_OPTS", None)
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            "--dump-instr=no",
+            "--dump-line=yes",
+            f"--callgrind-out-file={out}",
+            binary,
+            "paired",
+            "--bench",
+        ]
+        done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+        pairs = [line for line in done.stdout.splitlines() if line.startswith("paired ")]
+        if len(pairs) != 1:
+            sys.exit(f"the prefix {only!r} ran {len(pairs)} pairs, not one: {pairs}")
         return parse(out)
 
 

@@ -599,7 +599,8 @@ fn main() {
     let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
     if filters.is_empty() || filters.iter().any(|f| "paired".contains(f.as_str())) {
         let results = paired_all(quick);
-        if !quick {
+        // One arm alone (`PAIRED_ONE_ARM`, for instruction counts) has no comparison to keep.
+        if !quick && std::env::var_os("PAIRED_ONE_ARM").is_none() {
             let dir = std::env::var_os("CARGO_TARGET_DIR")
                 .map_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"), Into::into)
                 .join("criterion");

@@ -32,7 +32,8 @@ pub(crate) struct RetryBudget {
 
 impl std::fmt::Debug for RetryBudget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RetryBudget").field("tokens", &self.tokens()).field("capacity", &self.capacity).finish()
+        let capacity = self.capacity / MICRO;
+        f.debug_struct("RetryBudget").field("tokens", &self.tokens()).field("capacity", &capacity).finish()
     }
 }
 
@@ -51,7 +52,7 @@ impl RetryBudget {
         budget
     }
 
-    /// Sets the tokens gauge.
+    /// Tells `on_change` the tokens now.
     fn report(&self) {
         (self.on_change)(self.tokens());
     }

@@ -1,4 +1,6 @@
-//! Names of the metrics and log fields. [metrics.md](https://github.com/aws-server-errors/aws-server-errors/blob/main/docs/metrics.md) documents each one.
+//! Names of the metrics and log fields, and the one place that emits them: every metric and log
+//! event of the crate is recorded here, from what the policy's other modules return (a
+//! classified attempt, a decision, a transition, an incident report). [metrics.md](https://github.com/aws-server-errors/aws-server-errors/blob/main/docs/metrics.md) documents each one.
 //!
 //! Metrics go through the [`metrics`] facade: install any recorder (Prometheus, OpenTelemetry,
 //! ...) and they appear there. Logs go through [`tracing`] under the target
@@ -347,7 +349,7 @@ pub(crate) fn record_call(
 ) {
     match series.keys().get(operation) {
         Some(keys) => metrics::with_recorder(|recorder| {
-            recorder.register_counter(&keys.calls[outcome as usize], &METADATA).increment(1);
+            recorder.register_counter(&keys.calls[outcome.index()], &METADATA).increment(1);
             recorder.register_histogram(&keys.attempts, &METADATA).record(attempts);
         }),
         None => {
@@ -370,7 +372,8 @@ struct CallKeys {
     attempts: Key,
 }
 
-/// The key of a service's [`RETRY_BUDGET_TOKENS`] gauge (built once, by its budget).
+/// The key of a service's [`RETRY_BUDGET_TOKENS`] gauge (built once per service, when the policy
+/// creates its budget).
 pub(crate) fn budget_tokens_key(service: &'static str, policy: &str) -> Key {
     Key::from_parts(
         RETRY_BUDGET_TOKENS,
@@ -507,16 +510,13 @@ mod tests {
 
     #[test]
     fn call_keys_are_indexed_by_outcome() {
-        for (i, outcome) in Outcome::ALL.into_iter().enumerate() {
-            assert_eq!(outcome as usize, i);
-        }
         let pinpoint = crate::testing::PINPOINT.catalog();
         let calls = MetricSeries::new(pinpoint);
         let keys = calls.keys();
         assert_eq!(keys.len(), pinpoint.operations.len());
         let get_app = pinpoint.operation_index("GetApp").unwrap();
         for outcome in Outcome::ALL {
-            let key = &keys[get_app].calls[outcome as usize];
+            let key = &keys[get_app].calls[outcome.index()];
             let labels: Vec<_> = key.labels().map(|l| (l.key(), l.value())).collect();
             assert_eq!(key.name(), CALLS);
             assert_eq!(labels, [("rpc.service", "Pinpoint"), ("rpc.method", "GetApp"), ("outcome", outcome.as_str())]);
@@ -527,6 +527,9 @@ mod tests {
     fn class_and_reason_tables_are_indexed_in_order() {
         for (i, class) in ErrorClass::ALL.into_iter().enumerate() {
             assert_eq!(class.index(), i, "{class:?}");
+        }
+        for (i, outcome) in Outcome::ALL.into_iter().enumerate() {
+            assert_eq!(outcome.index(), i, "{outcome:?}");
         }
         for (i, reason) in GiveUpReason::ALL.into_iter().enumerate() {
             assert_eq!(reason.index(), i, "{reason:?}");

@@ -141,20 +141,32 @@ impl GiveUpReason {
 }
 
 /// How a call ended, as the [`CALLS`](crate::telemetry::CALLS) counter's `outcome` label says
-/// it. The discriminants index the telemetry's per-operation table of call series.
+/// it. [`Outcome::index`] indexes the telemetry's per-operation table of call series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
-    Ok = 0,
-    OkAfterRetries = 1,
-    Failed = 2,
-    FailedFast = 3,
-    ClientError = 4,
+    Ok,
+    OkAfterRetries,
+    Failed,
+    FailedFast,
+    ClientError,
 }
 
 impl Outcome {
-    /// Every outcome, in discriminant order.
+    /// Every outcome, in [`index`](Self::index) order.
     pub(crate) const ALL: [Self; 5] =
         [Self::Ok, Self::OkAfterRetries, Self::Failed, Self::FailedFast, Self::ClientError];
+
+    /// The outcome's position in [`ALL`](Self::ALL), for tables indexed by outcome, as
+    /// [`ErrorClass::index`] is for classes (checked by the same test).
+    pub(crate) const fn index(self) -> usize {
+        match self {
+            Self::Ok => 0,
+            Self::OkAfterRetries => 1,
+            Self::Failed => 2,
+            Self::FailedFast => 3,
+            Self::ClientError => 4,
+        }
+    }
 }
 
 impl Outcome {

@@ -1,4 +1,4 @@
-//! The fault simulation: five retry strategies against the same failures of seven services,
+//! The fault simulation: five retry strategies against the same failures of the eight services,
 //! on virtual time. See `docs/benchmarks.md`.
 //!
 //! ```text

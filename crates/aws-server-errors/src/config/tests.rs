@@ -370,3 +370,30 @@ fn unknown_fields_are_rejected_by_serde() {
     let e = toml::from_str::<PolicyConfig>("[services.pinpoint]\nenable = false").unwrap_err();
     assert!(e.to_string().contains("enable"), "{e}");
 }
+
+#[test]
+fn errors_are_found_in_order_top_then_each_service_its_breaker_budget_settings_then_operations() {
+    let config = |toml: &str| toml::from_str::<PolicyConfig>(toml).unwrap().validate().unwrap_err().field().to_owned();
+    let bad_everywhere = r#"
+        retry_hint = { max = "0s" }
+        [services.pinpoint]
+        max_attempts = 0
+        circuit_breaker = { minimum_throughput = 0 }
+        retry_budget = { capacity = 0 }
+        [services.pinpoint.operations.SendMessages]
+        max_attempts = 0
+        [services.account]
+        max_attempts = 0
+    "#;
+    assert_eq!(config(bad_everywhere), "retry_hint.max", "the top level first");
+    let services_only = bad_everywhere.replace(r#"retry_hint = { max = "0s" }"#, "");
+    assert_eq!(config(&services_only), "services.account.max_attempts", "services in key order");
+    let pinpoint_only = services_only.replace("[services.account]\n        max_attempts = 0", "");
+    assert_eq!(config(&pinpoint_only), "services.pinpoint.circuit_breaker.minimum_throughput", "its breaker");
+    let no_breaker = pinpoint_only.replace("circuit_breaker = { minimum_throughput = 0 }", "");
+    assert_eq!(config(&no_breaker), "services.pinpoint.retry_budget.capacity", "then its budget");
+    let no_budget = no_breaker.replace("retry_budget = { capacity = 0 }", "");
+    assert_eq!(config(&no_budget), "services.pinpoint.max_attempts", "then its settings");
+    let operation_only = no_budget.replacen("max_attempts = 0", "", 1);
+    assert_eq!(config(&operation_only), "services.pinpoint.operations.SendMessages.max_attempts", "then operations");
+}

@@ -298,6 +298,11 @@ fn a_time_budget_starts_the_calls_clock_before_the_retry_loop() {
     ctx.enter_before_transmit_phase();
     with_budget.interceptor(&SIGNER).modify_before_retry_loop(&mut (&mut ctx).into(), &components(), &mut cfg).unwrap();
     assert!(cfg.interceptor_state().load::<CallStart>().is_some());
+    // Without a time budget the hook is not declared, and if called, stores nothing.
+    let without = policy(|c| c);
+    let mut cfg = bag(&SIGNER, "GetSigningProfile", 0);
+    without.interceptor(&SIGNER).modify_before_retry_loop(&mut (&mut ctx).into(), &components(), &mut cfg).unwrap();
+    assert!(cfg.interceptor_state().load::<CallStart>().is_none());
 }
 
 #[test]
