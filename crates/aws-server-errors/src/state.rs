@@ -58,7 +58,7 @@ pub(crate) struct ServiceState {
     recent: [AtomicUsize; RECENT_SLOTS],
     /// Interceptors made for this service (one per registration on a client config). Past one,
     /// two of them may sit on one client, and the breaker's outcomes are then counted once per
-    /// attempt through a marker in the call's config bag.
+    /// attempt through the call's session in its config bag.
     registrations: AtomicUsize,
     /// The policy's circuit-event listeners (shared by all its services).
     listeners: Arc<Listeners>,
@@ -185,7 +185,8 @@ impl ServiceState {
     }
 
     /// Whether the policy has been registered more than once for the service (on one client or
-    /// several): then the breaker's outcomes are counted once per attempt through a marker.
+    /// several): then the breaker's outcomes are counted once per attempt through the call's
+    /// session.
     pub fn registered_more_than_once(&self) -> bool {
         self.registrations.load(Ordering::Relaxed) > 1
     }

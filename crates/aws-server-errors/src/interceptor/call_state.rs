@@ -1,17 +1,82 @@
-//! What one call has seen so far, grouped by what it is for; stored in the call's config bag at
-//! its first failed attempt (absent on the success path) and dropped with the call.
+//! What one call has seen so far: the one value the interceptor keeps per call ([`CallSession`]),
+//! stored in the call's interceptor layer at the first thing the call needs remembered, and
+//! dropped with the call. A call that succeeds at its first attempt stores none, unless a time
+//! budget applies (its start), its service's breaker is half-open (the probe's slot), the retry
+//! budget is below capacity (the call's one deposit), or the policy is registered twice on the
+//! service (which registration counted the outcome).
 
 use aws_smithy_runtime::client::retries::TokenBucket;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use aws_smithy_types::retry::RetryConfig;
 
 use crate::adapter::{ClassifiedError, ErrorClass};
+use crate::breaker::ProbeGuard;
 use crate::budget::RetryToken;
 use crate::call::CallOverride;
+use crate::clock::CallClock;
 use crate::decide::Decision;
 use crate::state::Operation;
 
-/// One call's state. Dropped with the call: a retry token it still holds goes back to the budget.
+/// Everything the policy keeps for one call, in one value. Dropped with the call: a probe slot
+/// goes back to the breaker, a retry token to the budget.
+#[derive(Debug, Default)]
+pub(super) struct CallSession {
+    /// When the call's first attempt was about to start (only when a time budget applies).
+    pub start: Option<CallClock>,
+    /// A half-open probe's slot, and the registration whose breaker admitted it.
+    pub probe: Option<Probe>,
+    /// The breakers that counted the outcome of the current attempt (only when a policy is
+    /// registered more than once for the service).
+    pub counted: Option<BreakerCounted>,
+    /// The call's one deposit into a retry budget was made (by the first registration, of any
+    /// policy, that saw it succeed).
+    pub deposited: bool,
+    /// What its failed attempts have seen, owned by the registration that saw the first.
+    pub failure: Option<CallState>,
+}
+
+impl Storable for CallSession {
+    type Storer = StoreReplace<Self>;
+}
+
+impl CallSession {
+    /// The call's session, if it has one. Looked up in the call's interceptor layer only, where a
+    /// miss (a call with nothing stored) does not search every layer of the bag.
+    pub fn get(cfg: &mut ConfigBag) -> Option<&mut Self> {
+        cfg.get_mut_from_interceptor_state::<Self>()
+    }
+
+    /// The call's session, stored now if it had none.
+    pub fn get_or_new(cfg: &mut ConfigBag) -> &mut Self {
+        if cfg.get_mut_from_interceptor_state::<Self>().is_none() {
+            cfg.interceptor_state().store_put(Self::default());
+        }
+        cfg.get_mut_from_interceptor_state::<Self>().expect("stored above")
+    }
+
+    /// The state of the call's failed attempts, if one failed.
+    pub fn failure(cfg: &mut ConfigBag) -> Option<&mut CallState> {
+        Self::get(cfg).and_then(|session| session.failure.as_mut())
+    }
+}
+
+/// A half-open probe call: its probe slot, held until the call ends.
+#[derive(Debug)]
+pub(super) struct Probe {
+    pub owner: u64,
+    pub _slot: ProbeGuard,
+}
+
+/// The breakers that have counted the outcome of the call's attempt `attempt`, by the address of
+/// their service state, so that two registrations of one policy count each outcome once.
+#[derive(Debug)]
+pub(super) struct BreakerCounted {
+    pub attempt: u32,
+    pub breakers: Vec<usize>,
+}
+
+/// The state of one call's failed attempts. Dropped with the call: a retry token it still holds
+/// goes back to the budget.
 #[derive(Debug)]
 pub(super) struct CallState {
     /// The registration that owns the call (others stand aside).
@@ -25,21 +90,6 @@ pub(super) struct CallState {
     pub retry: PendingRetry,
     /// The last failure, for the call's outcome.
     pub last: LastFailure,
-    /// The call's one deposit into a retry budget was made (see [`Deposited`]).
-    pub deposited: bool,
-}
-
-impl Storable for CallState {
-    type Storer = StoreReplace<Self>;
-}
-
-/// The call's one deposit into a retry budget was made: the marker for a call with no
-/// [`CallState`] (none of its attempts failed), which carries the same fact once it has one.
-#[derive(Debug)]
-pub(super) struct Deposited;
-
-impl Storable for Deposited {
-    type Storer = StoreReplace<Self>;
 }
 
 /// The client's own retry settings for the call (client config and any `config_override`).
@@ -115,8 +165,7 @@ pub(super) struct LastFailure {
 
 impl CallState {
     /// The state of a call whose first failed attempt `owner` is handling.
-    pub fn new(owner: u64, operation: Operation, cfg: &mut ConfigBag, class: ErrorClass) -> Self {
-        let deposited = cfg.interceptor_state().load::<Deposited>().is_some();
+    pub fn new(owner: u64, operation: Operation, cfg: &ConfigBag, class: ErrorClass) -> Self {
         Self {
             owner,
             operation,
@@ -124,7 +173,6 @@ impl CallState {
             tally: Tally::default(),
             retry: PendingRetry::default(),
             last: LastFailure { class, error_type: "", decision: Decision::ClientPolicy },
-            deposited,
         }
     }
 
@@ -174,7 +222,7 @@ mod tests {
 
     fn state() -> CallState {
         let operation = Operation { index: 0, name: "GetApp", retry_safety: RetrySafety::SafeHttpMethod };
-        CallState::new(1, operation, &mut ConfigBag::base(), ErrorClass::InternalServerError)
+        CallState::new(1, operation, &ConfigBag::base(), ErrorClass::InternalServerError)
     }
 
     #[test]

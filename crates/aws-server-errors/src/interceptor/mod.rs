@@ -37,12 +37,12 @@ use aws_smithy_runtime_api::client::interceptors::{Intercept, OverriddenHooks};
 use aws_smithy_runtime_api::client::orchestrator::{Metadata, OrchestratorError};
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+use aws_smithy_types::config_bag::ConfigBag;
 
-use self::call_state::{CallState, Deposited};
+use self::call_state::{BreakerCounted, CallSession, CallState, Probe};
 use self::steer::steer;
 use crate::adapter::{ErrorClass, OperationError};
-use crate::breaker::{Admission, CircuitBreaker, CircuitOpen, CircuitState, ProbeGuard};
+use crate::breaker::{Admission, CircuitBreaker, CircuitOpen, CircuitState};
 use crate::classify::{classify_attempt, server_side_failure};
 use crate::clock::CallClock;
 use crate::decide::{decide_call, CallInput, Decision, DecisionInput, GiveUpReason};
@@ -68,39 +68,6 @@ pub struct ServerErrorInterceptor {
     id: u64,
 }
 
-/// When the call's first attempt was about to start (stored only if a time budget applies).
-#[derive(Debug, Clone, Copy)]
-struct CallStart(CallClock);
-
-impl Storable for CallStart {
-    type Storer = StoreReplace<Self>;
-}
-
-/// A half-open probe call: its probe slot, held until the call ends. Closed-state calls store
-/// nothing.
-#[derive(Debug)]
-struct Probe {
-    owner: u64,
-    _slot: ProbeGuard,
-}
-
-impl Storable for Probe {
-    type Storer = StoreReplace<Self>;
-}
-
-/// The breakers that have counted the outcome of the call's current attempt, by the address of
-/// their service state. Stored only when a service's policy has more than one registration, so
-/// that two registrations of one policy on a client count each outcome once.
-#[derive(Debug)]
-struct BreakerCounted {
-    attempt: u32,
-    breakers: Vec<usize>,
-}
-
-impl Storable for BreakerCounted {
-    type Storer = StoreReplace<Self>;
-}
-
 impl ServerErrorInterceptor {
     pub(crate) fn new(state: std::sync::Arc<ServiceState>, id: u64) -> Self {
         state.register();
@@ -109,38 +76,33 @@ impl ServerErrorInterceptor {
 
     /// Whether this registration counts the outcome of the call's attempt `attempt` in its
     /// breaker: the first registration of the breaker's policy that sees the attempt does. Free
-    /// when the policy has one registration for the service; otherwise a config-bag marker.
+    /// when the policy has one registration for the service; otherwise recorded in the call's
+    /// session.
     fn owns_breaker_outcome(&self, cfg: &mut ConfigBag, attempt: u32) -> bool {
         if !self.state.registered_more_than_once() {
             return true;
         }
         let me = std::sync::Arc::as_ptr(&self.state) as usize;
-        if let Some(counted) = cfg.get_mut_from_interceptor_state::<BreakerCounted>() {
-            if counted.attempt == attempt {
+        match &mut CallSession::get_or_new(cfg).counted {
+            Some(counted) if counted.attempt == attempt => {
                 if counted.breakers.contains(&me) {
                     return false;
                 }
                 counted.breakers.push(me);
-                return true;
+                true
+            }
+            counted => {
+                *counted = Some(BreakerCounted { attempt, breakers: vec![me] });
+                true
             }
         }
-        cfg.interceptor_state().store_put(BreakerCounted { attempt, breakers: vec![me] });
-        true
     }
 
     /// Whether this registration makes the call's one deposit into a retry budget: the first
     /// registration (of any policy on the client) that sees the call succeed does. Recorded in
-    /// the call's state when an attempt failed before (nothing more is stored), else in a
-    /// [`Deposited`] marker.
+    /// the call's session (stored now if the call had none).
     fn owns_deposit(&self, cfg: &mut ConfigBag) -> bool {
-        if let Some(state) = cfg.get_mut_from_interceptor_state::<CallState>() {
-            return !std::mem::replace(&mut state.deposited, true);
-        }
-        if own::<Deposited>(cfg).is_some() {
-            return false;
-        }
-        cfg.interceptor_state().store_put(Deposited);
-        true
+        !std::mem::replace(&mut CallSession::get_or_new(cfg).deposited, true)
     }
 
     /// Asks the breaker to admit a call (or a retry) now: reports the transition it causes, and
@@ -160,7 +122,7 @@ impl ServerErrorInterceptor {
             self.state.transitioned(self.service(), t);
         }
         if let Admission::Probe(slot) = admission? {
-            cfg.interceptor_state().store_put(Probe { owner: self.id, _slot: slot });
+            CallSession::get_or_new(cfg).probe = Some(Probe { owner: self.id, _slot: slot });
         }
         Ok(())
     }
@@ -239,7 +201,7 @@ impl Intercept for ServerErrorInterceptor {
         if breaker.state() == CircuitState::Closed || !self.in_breaker(cfg) {
             return Ok(());
         }
-        if own::<Probe>(cfg).is_some() {
+        if CallSession::get(cfg).is_some_and(|session| session.probe.is_some()) {
             return Ok(()); // another registration admitted it as a probe
         }
         if let Err(retry_after) = self.admit(breaker, runtime_components, cfg) {
@@ -262,7 +224,7 @@ impl Intercept for ServerErrorInterceptor {
         // config-bag miss on every call.)
         if self.state.any_time_budget() {
             let clock = CallClock::start(&runtime_components.time_source().unwrap_or_default());
-            cfg.interceptor_state().store_put(CallStart(clock));
+            CallSession::get_or_new(cfg).start = Some(clock);
         }
         Ok(())
     }
@@ -281,13 +243,13 @@ impl Intercept for ServerErrorInterceptor {
         if cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts()) <= 1 {
             return Ok(());
         }
-        let needs_admission = match own::<CallState>(cfg) {
+        let needs_admission = match CallSession::failure(cfg) {
             Some(state) if state.owner == self.id && state.retry.expected => state.retry.needs_admission,
             _ => return Ok(()),
         };
         if let Some(breaker) = self.state.breaker().filter(|b| needs_admission && b.state() != CircuitState::Closed) {
             if let Err(retry_after) = self.admit(breaker, runtime_components, cfg) {
-                let state = cfg.get_mut_from_interceptor_state::<CallState>().expect("loaded above");
+                let state = CallSession::failure(cfg).expect("loaded above");
                 state.retry.expected = false;
                 state.retry.refused_by_breaker = true;
                 state.last.decision = Decision::GiveUp(GiveUpReason::CircuitOpen);
@@ -298,7 +260,7 @@ impl Intercept for ServerErrorInterceptor {
                 return Err(Box::new(CircuitOpen { service: self.service(), operation, retry_after }));
             }
         }
-        let Some(state) = cfg.get_mut_from_interceptor_state::<CallState>() else { return Ok(()) };
+        let Some(state) = CallSession::failure(cfg) else { return Ok(()) };
         state.retry.expected = false;
         state.retry.sent = true;
         let delay = match state.last.decision {
@@ -322,10 +284,12 @@ impl Intercept for ServerErrorInterceptor {
         // Whether the call is a half-open probe (and of this registration): only looked up while
         // the breaker is not closed, so the closed success path reads one atomic.
         let probe = match self.state.breaker() {
-            Some(breaker) if breaker.state() != CircuitState::Closed => match own::<Probe>(cfg) {
-                Some(p) if p.owner != self.id => return Ok(()),
-                p => p.is_some(),
-            },
+            Some(breaker) if breaker.state() != CircuitState::Closed => {
+                match CallSession::get(cfg).and_then(|session| session.probe.as_ref()) {
+                    Some(p) if p.owner != self.id => return Ok(()),
+                    p => p.is_some(),
+                }
+            }
             _ => false,
         };
         let error = match context.output_or_error() {
@@ -339,11 +303,11 @@ impl Intercept for ServerErrorInterceptor {
 
         // The call's state, from its earlier failed attempts (in the interceptor layer, where a
         // miss is cheap: the bag's other layers are not searched).
-        let existing = own::<CallState>(cfg).map(|s| (s.owner, s.operation, s.retry.refused_by_breaker));
+        let existing = CallSession::failure(cfg).map(|s| (s.owner, s.operation, s.retry.refused_by_breaker));
         if existing.is_some_and(|(owner, _, refused)| owner == self.id && refused) {
             // The attempt this registration's breaker refused before it was sent: the call ends
             // (its error is the `CircuitOpen`), and nothing is counted for an attempt not sent.
-            let client = &own::<CallState>(cfg).expect("loaded above").client;
+            let client = &CallSession::failure(cfg).expect("loaded above").client;
             let give_up = client.config.clone().with_max_attempts(attempt);
             cfg.interceptor_state().store_put(give_up);
             return Ok(());
@@ -376,10 +340,11 @@ impl Intercept for ServerErrorInterceptor {
         }
         if existing.is_none() {
             let state = CallState::new(self.id, operation, cfg, record.class);
-            cfg.interceptor_state().store_put(state);
+            CallSession::get_or_new(cfg).failure = Some(state);
         }
-        let elapsed = cfg.get_mut_from_interceptor_state::<CallStart>().map(|start| start.0.elapsed(&time_source));
-        let state = cfg.get_mut_from_interceptor_state::<CallState>().expect("stored above");
+        let session = CallSession::get(cfg).expect("stored above");
+        let elapsed = session.start.as_mut().map(|start| start.elapsed(&time_source));
+        let state = session.failure.as_mut().expect("stored above");
         state.account(attempt, record.class, is_operation_timeout(error));
 
         // 3. Decide.
@@ -417,8 +382,8 @@ impl Intercept for ServerErrorInterceptor {
             }
         };
         steering.apply(cfg);
-        if let (Some(elapsed), Some(start)) = (elapsed, cfg.get_mut_from_interceptor_state::<CallStart>()) {
-            start.0.expect_wait(elapsed, longest_wait, exact);
+        if let (Some(elapsed), Some(start)) = (elapsed, CallSession::get(cfg).and_then(|s| s.start.as_mut())) {
+            start.expect_wait(elapsed, longest_wait, exact);
         }
 
         // 5. Report.
@@ -447,7 +412,7 @@ impl Intercept for ServerErrorInterceptor {
     ) -> Result<(), BoxError> {
         // Successes were reported by `read_after_attempt`; only failures remain.
         let Some(Err(error)) = context.output_or_error() else { return Ok(()) };
-        let Some(state) = own::<CallState>(cfg) else {
+        let Some(state) = CallSession::failure(cfg) else {
             // No attempt failed through this policy: the call failed before or outside its
             // attempts (a request that could not be built, an interceptor's error). A call the
             // breaker refused was counted where it was refused.
@@ -524,7 +489,7 @@ impl ServerErrorInterceptor {
             }
             return;
         }
-        let Some(state) = cfg.get_mut_from_interceptor_state::<CallState>() else {
+        let Some(state) = CallSession::failure(cfg) else {
             // Retried, but no failure was recorded here (the SDK stored no operation metadata
             // when it failed): counted if the operation is known now.
             if let Some(operation) = self.operation_of(cfg) {
@@ -554,15 +519,6 @@ impl ServerErrorInterceptor {
         }
         telemetry::call_succeeded_after_retries(self.service(), operation, attempt);
     }
-}
-
-/// A value this crate stored in the call's interceptor layer: looked up there only, so that a miss
-/// (the common case: the success path stores nothing) does not search every layer of the bag.
-fn own<T>(cfg: &mut ConfigBag) -> Option<&T>
-where
-    T: Storable<Storer = StoreReplace<T>> + Send + Sync + std::fmt::Debug + 'static,
-{
-    cfg.interceptor_state().load::<T>()
 }
 
 /// Whether the attempt was ended by the SDK's operation timeout (all attempts), rather than by

@@ -17,9 +17,9 @@ use aws_smithy_types::config_bag::{ConfigBag, Layer};
 use aws_smithy_types::retry::RetryConfig;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 
-use super::call_state::CallState;
+use super::call_state::{CallSession, CallState};
 use super::steer::zero_cost_bucket;
-use super::{CallStart, ServerErrorInterceptor};
+use super::ServerErrorInterceptor;
 use crate::breaker::CircuitOpen;
 use crate::config::{CircuitBreakerConfig, Jitter, PolicyConfig};
 use crate::decide::{Decision, GiveUpReason};
@@ -123,7 +123,7 @@ fn stored_retry_config(cfg: &mut ConfigBag) -> Option<RetryConfig> {
 }
 
 fn call_state(cfg: &mut ConfigBag) -> &CallState {
-    cfg.interceptor_state().load::<CallState>().expect("the call's state")
+    CallSession::failure(cfg).expect("the call's state")
 }
 
 /// `read_after_attempt`, the way the orchestrator calls it.
@@ -163,8 +163,8 @@ fn a_success_on_the_first_attempt_stores_nothing_and_counts_the_call() {
     let ctx = attempt_with(200, &[]);
     let counters = counted(|| after_attempt(&interceptor, &ctx, &mut cfg));
     let layer = cfg.interceptor_state();
-    assert!(layer.load::<CallState>().is_none() && layer.load::<RetryConfig>().is_none());
-    assert!(layer.load::<TokenBucket>().is_none() && layer.load::<CallStart>().is_none());
+    assert!(layer.load::<CallSession>().is_none() && layer.load::<RetryConfig>().is_none());
+    assert!(layer.load::<TokenBucket>().is_none());
     assert_eq!(counters, ["aws.server_errors.calls{rpc.service=signer,rpc.method=GetSigningProfile,outcome=ok} 1"]);
 }
 
@@ -297,12 +297,17 @@ fn a_time_budget_starts_the_calls_clock_before_the_retry_loop() {
     ctx.set_request(HttpRequest::empty());
     ctx.enter_before_transmit_phase();
     with_budget.interceptor(&SIGNER).modify_before_retry_loop(&mut (&mut ctx).into(), &components(), &mut cfg).unwrap();
-    assert!(cfg.interceptor_state().load::<CallStart>().is_some());
+    assert!(CallSession::get(&mut cfg).is_some_and(|session| session.start.is_some()));
+    // A failure of the same call goes into the same value: one per call.
+    cfg.interceptor_state().store_put(RequestAttempts::new(1));
+    after_attempt(&with_budget.interceptor(&SIGNER), &attempt_with(500, &[]), &mut cfg);
+    let session = CallSession::get(&mut cfg).expect("the session");
+    assert!(session.start.is_some() && session.failure.is_some());
     // Without a time budget the hook is not declared, and if called, stores nothing.
     let without = policy(|c| c);
     let mut cfg = bag(&SIGNER, "GetSigningProfile", 0);
     without.interceptor(&SIGNER).modify_before_retry_loop(&mut (&mut ctx).into(), &components(), &mut cfg).unwrap();
-    assert!(cfg.interceptor_state().load::<CallStart>().is_none());
+    assert!(CallSession::get(&mut cfg).is_none(), "nothing stored");
 }
 
 #[test]
