@@ -13,7 +13,7 @@
 //! | another 4xx response | no | the request was rejected |
 //! | connection refused, DNS failure, TLS failure, connect timeout | no | the request was never written |
 //! | HTTP/2 `REFUSED_STREAM`, or `GOAWAY` | no | RFC 9113 §8.7: a refused or not-processed stream "has not been processed" |
-//! | read (response) timeout, the SDK's attempt timeout | yes | the request was written; the server may be processing it |
+//! | read (response) timeout, the SDK's attempt or operation timeout | yes | the request was written; the server may be processing it |
 //! | connection closed or reset after the request was written, incomplete message | yes | same |
 //! | any other transport failure | yes | unknown, so assumed |
 //!

@@ -1,12 +1,8 @@
 //! Steering the SDK's retry strategy: what to store in the call's config bag so that the SDK's
 //! `StandardRetryStrategy`, which reloads `RetryConfig`, `TokenBucket` and `RequestAttempts` at
-//! every decision (interceptor layer first), carries out the policy's decision.
-//!
-//! | decision | stored | what the strategy does |
-//! |---|---|---|
-//! | retry after `d` | `RetryConfig`: `max_attempts = attempt + 1`, `initial_backoff = max_backoff = d`, static exponential base; a zero-cost `TokenBucket` | waits exactly `d`; the SDK's quota costs 0 |
-//! | give up | `RetryConfig` with `max_attempts = attempt` (and the partition's bucket back) | "out of attempts" |
-//! | the client's config, after internal errors | the client's `RetryConfig` (`max_backoff` cut to what is left of the time budget) and bucket; `RequestAttempts` = the attempts that were not internal errors | the client's policy, as if the internal-error attempts had not happened |
+//! every decision (interceptor layer first), carries out the policy's decision. What is stored for
+//! each decision, and why the strategy then does what the policy decided: the table in
+//! docs/design.md, "Steering the SDK's retry strategy".
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -45,8 +41,8 @@ impl Steering {
 
 /// What makes the strategy carry out `decision` after failed attempt `attempt`. `time_budget`
 /// and `elapsed` bound the client's own retries; `tally` says how many attempts were not
-/// internal errors. Swaps the partition's bucket for the zero-cost one on a policy retry, and
-/// back at the next decision that is not one.
+/// internal errors. Swaps the partition's bucket for the zero-cost one at the first policy retry
+/// (once: it stays for the ones after), and back at the next decision that is not one.
 pub(super) fn steer(
     client: &mut ClientRetry,
     decision: Decision,
@@ -78,6 +74,8 @@ pub(super) fn steer(
         }
     };
     let bucket = match decision {
+        // Stored at the call's first policy retry; it stays in the call's layer until put back.
+        Decision::Retry { .. } if client.bucket_overridden => None,
         Decision::Retry { .. } => {
             client.bucket_overridden = true;
             Some(zero_cost_bucket())
@@ -139,9 +137,13 @@ mod tests {
         assert!(config.use_static_exponential_base());
         assert!(!s.bucket.unwrap().is_empty(), "the zero-cost bucket");
         assert!(c.bucket_overridden);
+        // Another policy retry: the zero-cost bucket is still in the call's layer.
+        let s = steer(&mut c, Decision::Retry { delay: MS(80) }, 3, None, None, &Tally::default());
+        assert_eq!(s.retry_config.unwrap().max_attempts(), 4);
+        assert!(s.bucket.is_none(), "not stored again");
         // The next decision that is not a policy retry puts the partition's bucket back.
-        let s = steer(&mut c, Decision::GiveUp(GiveUpReason::MaxAttempts), 3, None, None, &Tally::default());
-        assert_eq!(s.retry_config.unwrap().max_attempts(), 3);
+        let s = steer(&mut c, Decision::GiveUp(GiveUpReason::MaxAttempts), 4, None, None, &Tally::default());
+        assert_eq!(s.retry_config.unwrap().max_attempts(), 4);
         assert!(s.bucket.unwrap().is_empty(), "the partition's own bucket");
         assert!(!c.bucket_overridden);
     }
