@@ -4,12 +4,28 @@
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, OrchestratorError};
+use aws_smithy_runtime_api::http::Headers;
+use http::HeaderName;
 
 use crate::adapter::{
     class_of_status, known_code, sanitize_error_code, ClassifiedError, ErrorClass, OperationError, Service,
 };
 use crate::failure::Failure;
 use crate::state::Operation;
+
+/// The headers read from an error response, parsed once: a lookup by a `&str` name parses and
+/// validates the name every time (about 150 instructions each).
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+const S3_REQUEST_ID: HeaderName = HeaderName::from_static("x-amz-request-id");
+const ERROR_TYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
+const RETRY_AFTER: HeaderName = HeaderName::from_static("x-amz-retry-after");
+/// S3's extended request id, for the incident report.
+pub(crate) const EXTENDED_REQUEST_ID: HeaderName = HeaderName::from_static("x-amz-id-2");
+
+/// The first value of a header, when it is UTF-8 (as `Headers::get` reads it).
+pub(crate) fn header<'a>(headers: &'a Headers, name: &HeaderName) -> Option<&'a str> {
+    headers.get_all_bytes_by_name(name).next().and_then(|value| std::str::from_utf8(value).ok())
+}
 
 /// Classifies one failed attempt of `operation`. Never panics: an error response that names no
 /// code the service models is classified by its HTTP status ([`class_of_status`]: a bare 500 is
@@ -50,14 +66,14 @@ pub(crate) fn classify_attempt<'a>(
             _ => Failure::of_status(status),
         };
         if record.request_id.is_none() {
-            record.request_id = headers.get("x-amzn-requestid").or_else(|| headers.get("x-amz-request-id"));
+            record.request_id = header(headers, &REQUEST_ID).or_else(|| header(headers, &S3_REQUEST_ID));
         }
         // An error the SDK could not parse (e.g. Connect Cases with a non-integer Retry-After)
         // reaches us as `Unhandled` without a code; the JSON protocols' header still names it.
         // Only where the service's protocol puts it: the SDK's XML and CBOR parsers never read
         // it, so there it is no fact about the error (a proxy's, or a forged one).
         if record.class == ErrorClass::Unknown && record.shape.is_none() && catalog.protocol.has_error_type_header() {
-            if let Some(code) = headers.get("x-amzn-errortype").map(sanitize_error_code) {
+            if let Some(code) = header(headers, &ERROR_TYPE).map(sanitize_error_code) {
                 let known = known_code(Some(code), catalog);
                 record.class = known.map_or(ErrorClass::Unknown, |(class, _)| class);
                 record.known_type = known.map(|(_, name)| name);
@@ -75,7 +91,7 @@ pub(crate) fn classify_attempt<'a>(
         }
         if record.retry_hint.is_none() {
             record.retry_hint =
-                headers.get("x-amz-retry-after").and_then(|ms| ms.trim().parse().ok()).map(Duration::from_millis);
+                header(headers, &RETRY_AFTER).and_then(|ms| ms.trim().parse().ok()).map(Duration::from_millis);
         }
     }
     record

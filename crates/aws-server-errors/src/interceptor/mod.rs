@@ -43,7 +43,7 @@ use self::call_state::{BreakerCounted, CallSession, CallState, Probe};
 use self::steer::steer;
 use crate::adapter::{ErrorClass, OperationError};
 use crate::breaker::{Admission, CircuitBreaker, CircuitOpen, CircuitState};
-use crate::classify::{classify_attempt, server_side_failure};
+use crate::classify::{classify_attempt, header, server_side_failure, EXTENDED_REQUEST_ID};
 use crate::clock::CallClock;
 use crate::decide::{decide_call, CallInput, Decision, DecisionInput, GiveUpReason};
 use crate::incident::Trigger;
@@ -327,7 +327,7 @@ impl Intercept for ServerErrorInterceptor {
         if owner && server_side {
             // What AWS Support asks for (before the breaker counts it, so that a report logged
             // when it opens has this failure).
-            let extended_id = context.response().and_then(|r| r.headers().get("x-amz-id-2"));
+            let extended_id = context.response().and_then(|r| header(r.headers(), &EXTENDED_REQUEST_ID));
             let region = cfg.load::<aws_types::region::Region>().map(|r| r.as_ref());
             self.state.incidents().record(time_source.now(), region, &record, extended_id);
         }
