@@ -18,6 +18,10 @@
 //! - `failed_attempt/pinpoint/{plain,policy}`: a `GetApp` call whose first attempt gets a 500 and
 //!   whose retry succeeds (sleeps are instant), without and with the policy: the whole per-attempt
 //!   error path of the interceptor (classify, decide, steer the retry, metrics, log event).
+//! - `steering_floor/pinpoint` (paired only): the same failed-then-retried call with an
+//!   interceptor that only steers the retry through the config bag (a marker, `RetryConfig`, a
+//!   zero-cost `TokenBucket`, the bucket put back), against plain: what any interceptor pays to
+//!   steer the SDK's retry strategy, the floor under the policy's error path.
 //! - `fail_fast/signer` (paired only): a call the open circuit breaker fails fast, against a
 //!   plain successful call of the same operation.
 //! - `concurrency_breaker/64_tasks` (paired only): the same 64 tasks, the default policy against
@@ -456,6 +460,80 @@ fn paired_noop(runtime: &Runtime, rounds: usize, calls: u64) -> Paired {
     paired("noop_interceptor/signer", rounds, calls, |arm, n| time_calls(runtime, if arm { &noop } else { &plain }, n))
 }
 
+/// The least an interceptor does to steer the SDK's retry strategy as the policy does: after a
+/// failed attempt it stores a per-call marker, a `RetryConfig` that waits exactly 100 ms for one
+/// more attempt, and a zero-cost `TokenBucket`; after the retry succeeds it puts a bucket back.
+/// No classification, decision, budget, metric or log: what the config bag alone costs.
+mod steering_floor {
+    use std::time::Duration;
+
+    use aws_smithy_runtime::client::retries::TokenBucket;
+    use aws_smithy_runtime_api::box_error::BoxError;
+    use aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef;
+    use aws_smithy_runtime_api::client::interceptors::{Intercept, OverriddenHooks};
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+    use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+    use aws_smithy_types::retry::RetryConfig;
+
+    #[derive(Debug)]
+    pub struct MinimalSteer;
+
+    /// The call failed once: the per-call state, with the retry partition's bucket to put back.
+    #[derive(Debug)]
+    struct Failed(Option<TokenBucket>);
+
+    /// The zero-cost bucket, built once (as the policy's is).
+    fn zero_cost() -> TokenBucket {
+        static BUCKET: std::sync::OnceLock<TokenBucket> = std::sync::OnceLock::new();
+        BUCKET.get_or_init(TokenBucket::unlimited).clone()
+    }
+
+    impl Storable for Failed {
+        type Storer = StoreReplace<Self>;
+    }
+
+    impl Intercept for MinimalSteer {
+        fn name(&self) -> &'static str {
+            "MinimalSteer"
+        }
+
+        fn overridden_hooks(&self) -> OverriddenHooks {
+            OverriddenHooks::READ_AFTER_ATTEMPT
+        }
+
+        fn read_after_attempt(
+            &self,
+            context: &FinalizerInterceptorContextRef<'_>,
+            _runtime_components: &RuntimeComponents,
+            cfg: &mut ConfigBag,
+        ) -> Result<(), BoxError> {
+            match context.output_or_error() {
+                Some(Err(_)) => {
+                    let delay = Duration::from_millis(100);
+                    let retry = RetryConfig::standard()
+                        .with_max_attempts(2)
+                        .with_initial_backoff(delay)
+                        .with_max_backoff(delay)
+                        .with_use_static_exponential_base(true);
+                    let partition = cfg.load::<TokenBucket>().cloned();
+                    let layer = cfg.interceptor_state();
+                    layer.store_put(Failed(partition));
+                    layer.store_put(retry);
+                    layer.store_put(zero_cost());
+                }
+                Some(Ok(_)) => {
+                    let partition = cfg.interceptor_state().load::<Failed>().and_then(|f| f.0.clone());
+                    if let Some(bucket) = partition {
+                        cfg.interceptor_state().store_put(bucket);
+                    }
+                }
+                None => {}
+            }
+            Ok(())
+        }
+    }
+}
+
 /// The default policy with the circuit breaker on for every service.
 fn breaker_policy() -> ServerErrorPolicy {
     let breaker = aws_server_errors::CircuitBreakerConfig { enabled: true, ..Default::default() };
@@ -539,6 +617,26 @@ fn paired_all(quick: bool) -> Vec<Paired> {
         let (plain, with_policy) = (failing(false), failing(true));
         results.push(paired("failed_attempt/pinpoint", rounds, calls / 2, |arm, n| {
             time_calls(&runtime, if arm { &with_policy } else { &plain }, n)
+        }));
+    }
+
+    if wants("steering_floor") {
+        // What any interceptor pays to steer one retry through the config bag, as the policy
+        // does, and nothing else: the floor under the policy's failed-then-retried cost.
+        let responses = vec![
+            wire::error_response(&aws_server_errors_pinpoint::SERVICE, &Fault::InternalError, "bench-request-id"),
+            wire::empty_success(&aws_server_errors_pinpoint::SERVICE, "bench"),
+        ];
+        let sdk = sdk_config(Canned::client(responses.clone_all()), RetryConfig::standard());
+        let plain = Pinpoint::client(&sdk, None);
+        let config = aws_sdk_pinpoint::config::Builder::from(&sdk).build();
+        let mut builder = config.to_builder();
+        builder.push_interceptor(aws_smithy_runtime_api::client::interceptors::SharedInterceptor::permanent(
+            steering_floor::MinimalSteer,
+        ));
+        let steered = Pinpoint(aws_sdk_pinpoint::Client::from_conf(builder.build()));
+        results.push(paired("steering_floor/pinpoint", rounds, calls / 2, |arm, n| {
+            time_calls(&runtime, if arm { &steered } else { &plain }, n)
         }));
     }
 

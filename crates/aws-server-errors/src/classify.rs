@@ -113,31 +113,10 @@ pub(crate) fn server_side_failure(record: &ClassifiedError<'_>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::testing::{response, Unmodeled, SIGNER};
     use aws_smithy_runtime_api::client::interceptors::context::Error;
     use aws_smithy_runtime_api::client::result::ConnectorError;
-    use aws_smithy_types::body::SdkBody;
-
-    use super::*;
-    use crate::testing::SIGNER;
-
-    #[derive(Debug)]
-    struct Unmodeled;
-
-    impl std::fmt::Display for Unmodeled {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("unmodeled")
-        }
-    }
-
-    impl std::error::Error for Unmodeled {}
-
-    fn response(status: u16, headers: &[(&str, &str)]) -> HttpResponse {
-        let mut response = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
-        for (name, value) in headers {
-            response.headers_mut().insert(name.to_string(), value.to_string());
-        }
-        response
-    }
 
     fn get_signing_profile() -> Operation {
         Operation { index: 0, name: "GetSigningProfile", retry_safety: crate::RetrySafety::SafeHttpMethod }

@@ -96,3 +96,26 @@ pub static CONNECTCASES: Service = Service::new(&CONNECTCASES_CATALOG, &[none as
 
 /// The five fixtures.
 pub static ALL: [&Service; 5] = [&SIGNER, &PINPOINT, &ACCOUNT, &BACKUPGATEWAY, &CONNECTCASES];
+
+/// An error the fixtures' classifiers cannot read, as an unmodeled error code is for a real one.
+#[derive(Debug)]
+pub struct Unmodeled;
+
+impl std::fmt::Display for Unmodeled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("unmodeled")
+    }
+}
+
+impl std::error::Error for Unmodeled {}
+
+/// A response with `status`, an empty body and `headers`.
+pub fn response(status: u16, headers: &[(&str, &str)]) -> aws_smithy_runtime_api::client::orchestrator::HttpResponse {
+    let body = aws_smithy_types::body::SdkBody::empty();
+    let mut response =
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(status.try_into().expect("a status"), body);
+    for (name, value) in headers {
+        response.headers_mut().insert(name.to_string(), value.to_string());
+    }
+    response
+}

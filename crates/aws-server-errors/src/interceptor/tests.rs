@@ -9,10 +9,9 @@ use aws_smithy_async::time::{SharedTimeSource, StaticTimeSource};
 use aws_smithy_runtime::client::retries::TokenBucket;
 use aws_smithy_runtime_api::client::interceptors::context::{Error, Input, InterceptorContext, Output};
 use aws_smithy_runtime_api::client::interceptors::{Intercept, OverriddenHooks};
-use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse, Metadata, OrchestratorError};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, Metadata, OrchestratorError};
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::{RuntimeComponents, RuntimeComponentsBuilder};
-use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::{ConfigBag, Layer};
 use aws_smithy_types::retry::RetryConfig;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
@@ -23,7 +22,7 @@ use super::ServerErrorInterceptor;
 use crate::breaker::CircuitOpen;
 use crate::config::{CircuitBreakerConfig, Jitter, PolicyConfig};
 use crate::decide::{Decision, GiveUpReason};
-use crate::testing::{self, PINPOINT, SIGNER};
+use crate::testing::{self, response, Unmodeled, PINPOINT, SIGNER};
 use crate::{ServerErrorPolicy, Service};
 
 /// The client's own retry configuration in these tests.
@@ -60,18 +59,6 @@ fn components() -> RuntimeComponents {
         .expect("test components")
 }
 
-/// An error the fixtures' classifiers cannot read, as an unmodeled error code is for a real one.
-#[derive(Debug)]
-struct Unmodeled;
-
-impl std::fmt::Display for Unmodeled {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("unmodeled")
-    }
-}
-
-impl std::error::Error for Unmodeled {}
-
 /// The context of an attempt that got a response with `status`: an error when it is not 2xx.
 fn attempt_with(status: u16, headers: &[(&str, &str)]) -> InterceptorContext {
     let mut ctx = InterceptorContext::new(Input::doesnt_matter());
@@ -81,11 +68,7 @@ fn attempt_with(status: u16, headers: &[(&str, &str)]) -> InterceptorContext {
     ctx.enter_before_transmit_phase();
     ctx.enter_transmit_phase();
     let _ = ctx.take_request();
-    let mut response = HttpResponse::new(status.try_into().expect("a status"), SdkBody::empty());
-    for (name, value) in headers {
-        response.headers_mut().insert(name.to_string(), value.to_string());
-    }
-    ctx.set_response(response);
+    ctx.set_response(response(status, headers));
     ctx.enter_before_deserialization_phase();
     ctx.enter_deserialization_phase();
     let output = match status {
