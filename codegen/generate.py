@@ -431,10 +431,45 @@ def generate() -> dict[pathlib.Path, str]:
     return outputs
 
 
+# The crates of the workspace that are not adapters.
+NOT_ADAPTERS = {"aws-server-errors", "aws-server-errors-fault"}
+
+
+def leftovers() -> list[str]:
+    """Files and entries that belong to no service of `codegen/services.json`, or a service whose
+    crate is missing: what a failed or half-undone `new_adapter.py` run leaves behind."""
+    problems = []
+    services = set(SERVICES)
+    for folder, what in [(FACTS, "model-facts file"), (ROOT / "codegen" / "retry-safety", "retry-safety overlay")]:
+        for path in sorted(folder.glob("*.json")):
+            if path.stem not in services:
+                problems.append(f"{path.relative_to(ROOT)}: a {what} of no service in codegen/services.json (delete it)")
+    crates = {p.name for p in (ROOT / "crates").iterdir() if p.is_dir()} - NOT_ADAPTERS
+    for crate in sorted(crates):
+        if crate.removeprefix("aws-server-errors-") not in services:
+            problems.append(f"crates/{crate}: an adapter crate of no service in codegen/services.json (delete it)")
+    workspace = (ROOT / "Cargo.toml").read_text()
+    for service in sorted(services):
+        crate = f"aws-server-errors-{service}"
+        if crate not in crates:
+            problems.append(f"codegen/services.json: {service} has no crate crates/{crate} (run codegen/new_adapter.py {service})")
+        if f'"crates/{crate}"' not in workspace:
+            problems.append(f"Cargo.toml: crates/{crate} is not a workspace member")
+    for member in re.findall(r'"crates/(aws-server-errors-[a-z0-9]+)"', workspace):
+        if member not in NOT_ADAPTERS and member.removeprefix("aws-server-errors-") not in services:
+            problems.append(f"Cargo.toml: the member crates/{member} is of no service in codegen/services.json")
+    return problems
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Generate the per-operation tables.")
     parser.add_argument("--check", action="store_true", help="fail if an output is stale instead of writing it")
     args = parser.parse_args()
+    left = leftovers()
+    if left:
+        print("error: left over from an adapter that is not (or no longer) in codegen/services.json:\n  "
+              + "\n  ".join(left), file=sys.stderr)
+        return 1
     outputs = generate()
     stale = []
     for path, content in outputs.items():

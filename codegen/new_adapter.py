@@ -17,6 +17,11 @@ Steps, each idempotent:
   5. ``generate.py``: the catalog, the classifiers with their tests, and the service's section
      of docs/retry-safety.md.
 
+A run that fails puts back what it changed (the workspace's Cargo.toml and Cargo.lock,
+``codegen/services.json``, the service's facts and overlay, docs/retry-safety.md) and removes the
+crate it created, then says what failed; ``generate.py --check`` reports anything a run left
+behind otherwise.
+
 Then ``cargo test -p aws-server-errors-<key>`` builds and runs the generated tests. What stays
 by hand: reviewed retry-safety verdicts (``codegen/retry-safety/<key>.json``), the service's
 internal-error members in ``src/lib.rs`` (e.g. a code member as ``error.detail``), and, for a
@@ -29,6 +34,7 @@ import argparse
 import json
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 
@@ -88,7 +94,11 @@ def service_entry(key: str, given_internal: str | None, given_throttling: list[s
     throttling = [n for n, e in errors.items() if e["throttling"] or e.get("http_status") == 429]
     throttling += [n for n in SDK_THROTTLING_CODES if n in errors and n not in throttling]
     if not (given_internal or internal):
-        sys.exit(f"error: the models of {key} have no server-fault error: write its entry in codegen/services.json by hand")
+        sys.exit(
+            f"error: the models of {key} have no server-fault error: pass the code its documentation gives "
+            "for an internal error with --internal CODE (for example InternalFailure or InternalError), "
+            "or write its entry in codegen/services.json by hand"
+        )
     return {
         "display": facts.get("sdk_id") or key,
         "internal": given_internal or internal[0],
@@ -196,6 +206,33 @@ def write_crate(key: str, entry: dict) -> None:
         (crate_dir / "LICENSE").write_text(license_file.read_text())
 
 
+class Transaction:
+    """What a run changes, to put back if it fails: the files it edits, as they were, and the crate
+    folder it creates."""
+
+    def __init__(self, key: str) -> None:
+        edited = [
+            ROOT / "Cargo.toml",
+            ROOT / "Cargo.lock",
+            CODEGEN / "services.json",
+            CODEGEN / "model-facts" / f"{key}.json",
+            CODEGEN / "retry-safety" / f"{key}.json",
+            ROOT / "docs" / "retry-safety.md",
+        ]
+        self.saved = {path: path.read_bytes() if path.exists() else None for path in edited}
+        self.crate_dir = ROOT / "crates" / f"aws-server-errors-{key}"
+        self.crate_existed = self.crate_dir.exists()
+
+    def rollback(self) -> None:
+        for path, content in self.saved.items():
+            if content is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_bytes(content)
+        if not self.crate_existed:
+            shutil.rmtree(self.crate_dir, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Create the adapter crate of one more AWS service.")
     parser.add_argument("key", help="the SDK crate's name without aws-sdk-, e.g. dynamodb")
@@ -208,6 +245,29 @@ def main() -> int:
     if not re.fullmatch(r"[a-z0-9]+", key):
         sys.exit(f"error: {key!r} is not an SDK crate key (lower-case letters and digits, e.g. dynamodb)")
 
+    transaction = Transaction(key)
+    try:
+        create(key, args)
+    except BaseException as error:
+        transaction.rollback()
+        if isinstance(error, subprocess.CalledProcessError):
+            output = (error.stderr or error.stdout or "").strip()
+            print(f"error: `{' '.join(map(str, error.cmd))}` failed (exit {error.returncode})"
+                  + (f":\n{output}" if output else ""), file=sys.stderr)
+        elif not isinstance(error, SystemExit):
+            print(f"error: {error!r}", file=sys.stderr)
+        print(f"the tree is as it was before the run (Cargo.toml, Cargo.lock, codegen/services.json, the "
+              f"facts of {key}; no crates/aws-server-errors-{key}). Fix the cause above and run again.",
+              file=sys.stderr)
+        if isinstance(error, SystemExit):
+            raise
+        return 1
+    print(f"next: cargo test -p aws-server-errors-{key}")
+    return 0
+
+
+def create(key: str, args: argparse.Namespace) -> None:
+    """The steps of the module docs, in order."""
     version = args.version or newest_version(f"aws-sdk-{key}")
     add_dependency(key, version)
     print(f"aws-sdk-{key} {version}: added to the workspace")
@@ -224,8 +284,6 @@ def main() -> int:
     write_crate(key, services[key])
     run("cargo", "metadata", "--format-version", "1")  # resolves and locks the new crate
     subprocess.run([sys.executable, str(CODEGEN / "generate.py")], cwd=ROOT, check=True)
-    print(f"next: cargo test -p aws-server-errors-{key}")
-    return 0
 
 
 if __name__ == "__main__":
