@@ -87,8 +87,9 @@ impl<'a> ClassifiedError<'a> {
     /// A record for an error the crate does not model for this operation (the SDK's `Unhandled`
     /// variant). It is classified by its error code: the service's internal-server error code
     /// gives [`ErrorClass::InternalServerError`] (Pinpoint's tag operations list no errors, so
-    /// their internal errors arrive this way), its throttling code gives
-    /// [`ErrorClass::Throttling`], anything else, including no code, [`ErrorClass::Unknown`].
+    /// their internal errors arrive this way), its throttling code or one of the SDK's own
+    /// throttling codes gives [`ErrorClass::Throttling`], anything else, including no code,
+    /// [`ErrorClass::Unknown`].
     pub fn unmodeled<E: ProvideErrorMetadata>(error: &'a E, catalog: &ServiceCatalog) -> Self {
         let code = error.code();
         let known = known_code(code, catalog);
@@ -210,14 +211,18 @@ pub(crate) fn class_of_status(status: u16) -> ErrorClass {
 
 #[doc(hidden)]
 /// The class an error code names: the service's internal-server error shape (or the code it is
-/// sent with, e.g. SNS `InternalError`), its throttling shape (or code, SNS `Throttled`), or
-/// [`ErrorClass::Unknown`] for anything else.
+/// sent with, e.g. SNS `InternalError`), its throttling shape (or code, SNS `Throttled`), one of
+/// the SDK's own throttling codes, or [`ErrorClass::Unknown`] for anything else.
 pub fn class_of_code(code: Option<&str>, catalog: &ServiceCatalog) -> ErrorClass {
     known_code(code, catalog).map_or(ErrorClass::Unknown, |(class, _)| class)
 }
 
 /// The class of an error code the service's catalog knows (its internal-server error or its
-/// throttling error, by shape name or wire code), with the catalog's own spelling of it.
+/// throttling error, by shape name or wire code), with the catalog's own spelling of it; else
+/// [`ErrorClass::Throttling`] for one of the SDK's own throttling codes (aws-runtime's
+/// `THROTTLING_ERRORS`: `ThrottlingException`, `SlowDown`, ...), which the SDK's standard retry
+/// treats as throttling whatever the service models, as KMS's and Secrets Manager's unmodeled
+/// `ThrottlingException`.
 pub(crate) fn known_code(code: Option<&str>, catalog: &ServiceCatalog) -> Option<(ErrorClass, &'static str)> {
     let (internal, throttling) = catalog.wire_codes;
     let code = code?;
@@ -229,6 +234,10 @@ pub(crate) fn known_code(code: Option<&str>, catalog: &ServiceCatalog) -> Option
     ]
     .into_iter()
     .find(|(_, name)| *name == code)
+    .or_else(|| {
+        let sdk_codes = aws_runtime::retries::classifiers::THROTTLING_ERRORS;
+        sdk_codes.iter().find(|c| **c == code).map(|c| (ErrorClass::Throttling, *c))
+    })
 }
 
 #[doc(hidden)]
@@ -425,6 +434,23 @@ mod tests {
             assert_eq!(status_code_str(status), Some(status.to_string().as_str()));
         }
         assert_eq!((status_code_str(399), status_code_str(600), status_code_str(0)), (None, None, None));
+    }
+
+    /// The SDK's own throttling codes are throttling whatever the service models (KMS's and Secrets
+    /// Manager's unmodeled `ThrottlingException`); a code is not throttling by its name alone.
+    #[test]
+    fn the_sdks_throttling_codes_are_throttling_for_every_service() {
+        let signer = crate::testing::SIGNER.catalog();
+        for code in ["ThrottlingException", "Throttling", "SlowDown", "RequestLimitExceeded"] {
+            assert_eq!(class_of_code(Some(code), signer), ErrorClass::Throttling, "{code}");
+            assert_eq!(known_code(Some(code), signer), Some((ErrorClass::Throttling, code)));
+        }
+        assert_eq!(class_of_code(Some("TooManyRequestsException"), signer), ErrorClass::Throttling, "its own");
+        // IAM's account quota (`LimitExceeded`, a 409) is not in the SDK's list.
+        for code in ["LimitExceeded", "QuotaExceededException", "ThrottlingExceptionX", ""] {
+            assert_eq!(class_of_code(Some(code), signer), ErrorClass::Unknown, "{code:?}");
+        }
+        assert_eq!(class_of_code(None, signer), ErrorClass::Unknown);
     }
 
     #[test]
