@@ -27,47 +27,68 @@ import json
 import pathlib
 import sys
 
+import names
+
 HERE = pathlib.Path(__file__).resolve().parent
 OUT = HERE / "model-facts"
 
 
 
-def normalized(name: str) -> str:
-    return "".join(c for c in name.lower() if c not in " -_")
+def pinned_botocore() -> str:
+    """The botocore version codegen/requirements.txt pins."""
+    for line in (HERE / "requirements.txt").read_text().splitlines():
+        if line.startswith("botocore=="):
+            return line.split("==", 1)[1].strip()
+    sys.exit("error: codegen/requirements.txt pins no botocore version")
+
+
+def checked_botocore_data() -> pathlib.Path | None:
+    """The installed botocore's models, if it is the pinned version; an error naming both
+    versions if another is installed (its models would give other facts); None if none is."""
+    data = names.botocore_data()
+    if data is None:
+        return None
+    import botocore  # noqa: PLC0415
+
+    if botocore.__version__ != pinned_botocore():
+        sys.exit(f"error: botocore {botocore.__version__} is installed, codegen/requirements.txt pins "
+                 f"{pinned_botocore()}: its models would give other facts. Run "
+                 "`pip install -r codegen/requirements.txt`.")
+    return data
 
 
 def smithy_model(models: pathlib.Path, key: str) -> pathlib.Path | None:
-    """The Smithy JSON AST model whose service's sdkId is `key`, if the directory has one."""
-    for path in sorted((models / "smithy").glob("*.json")):
-        shapes = json.loads(path.read_text()).get("shapes", {})
-        for shape in shapes.values():
-            if shape.get("type") == "service":
-                sdk_id = shape.get("traits", {}).get("aws.api#service", {}).get("sdkId", "")
-                if normalized(sdk_id) == key:
-                    return path
+    """The Smithy JSON AST model of the crate `key` (its service's sdkId by the SDK's naming
+    rule, `names.crate_key`), from `smithy/` (the curated snapshot) or else `smithy-all/`."""
+    for folder in ("smithy", "smithy-all"):
+        for path in sorted((models / folder).glob("*.json")):
+            # The file is large: look for the sdkId before parsing it.
+            text = path.read_text()
+            if '"sdkId"' not in text:
+                continue
+            shapes = json.loads(text).get("shapes", {})
+            for shape in shapes.values():
+                if shape.get("type") == "service":
+                    sdk_id = shape.get("traits", {}).get("aws.api#service", {}).get("sdkId", "")
+                    if names.crate_key(sdk_id) == key:
+                        return path
     return None
 
 
-def botocore_model(models: pathlib.Path, key: str) -> dict | None:
-    """The botocore model whose serviceId is `key`: from the directory, else from the pinned
-    botocore package."""
-    candidates = sorted((models / "botocore").glob("*.json"))
-    try:
-        import botocore  # noqa: PLC0415 (optional: only needed for services without a local model)
-
-        data = pathlib.Path(botocore.__file__).parent / "data"
-        candidates += sorted(data.glob("*/*/service-2.json*"))
-    except ImportError:
-        pass
-    for path in candidates:
-        if path.suffix == ".gz":
-            import gzip  # noqa: PLC0415
-
-            model = json.loads(gzip.decompress(path.read_bytes()))
-        else:
-            model = json.loads(path.read_text())
-        if normalized(model.get("metadata", {}).get("serviceId", "")) == key:
-            return model
+def botocore_model(models: pathlib.Path, key: str) -> tuple[dict, str] | None:
+    """(the botocore model of the crate `key`, where it came from): from `--models`' botocore/
+    folder, else the newest API version in the pinned botocore package."""
+    for path in sorted((models / "botocore").glob("*.json")):
+        model = names.load_json(path)
+        if names.crate_key(model.get("metadata", {}).get("serviceId", "")) == key:
+            return model, str(path)
+    data = checked_botocore_data()
+    if data is None:
+        return None
+    for path in names.newest_botocore_models(data).values():
+        model = names.load_json(path)
+        if names.crate_key(model["metadata"]["serviceId"]) == key:
+            return model, f"botocore {pinned_botocore()} {path.parent.parent.name}/{path.parent.name}"
     return None
 
 
@@ -268,7 +289,10 @@ def botocore_facts(model: dict) -> tuple[dict, dict]:
         retryable = shape.get("retryable")
         err = shape.get("error", {})
         errors[name] = {
-            "fault": "server" if shape.get("fault") else "client",
+            "body_members": sorted(m for m, spec in shape.get("members", {}).items() if not spec.get("location")),
+            # The code on the wire where it is not the shape's name (awsQuery and query-compatible).
+            **({"code": err["code"]} if err.get("code") and err["code"] != name else {}),
+            "fault": "server" if shape.get("fault") or err.get("senderFault") is False else "client",
             "http_status": err.get("httpStatusCode"),
             "retryable": retryable is not None,
             "throttling": bool(retryable and retryable.get("throttling")),
@@ -290,12 +314,16 @@ def botocore_service_facts(model: dict) -> dict:
 
 def distill(models: pathlib.Path, keys: list[str]) -> None:
     OUT.mkdir(exist_ok=True)
+    if not models.is_dir():
+        print(f"note: no models folder at {models}: the facts come from botocore {pinned_botocore()} alone",
+              file=sys.stderr)
     for service in keys:
-        smithy_path = smithy_model(models, service)
-        botocore = botocore_model(models, service)
-        if smithy_path is None and botocore is None:
-            sys.exit(f"error: no Smithy or botocore model with sdkId/serviceId {service!r} "
-                     "(pip install -r codegen/requirements.txt for botocore's)")
+        smithy_path = smithy_model(models, service) if models.is_dir() else None
+        found = botocore_model(models, service)
+        if smithy_path is None and found is None:
+            sys.exit(f"error: no Smithy or botocore model whose sdkId names the crate aws-sdk-{service} "
+                     f"(pip install -r codegen/requirements.txt for botocore {pinned_botocore()}'s)")
+        botocore, botocore_source = found if found is not None else (None, None)
         if smithy_path is not None:
             service_facts, ops, errors = smithy_facts(smithy_path)
         else:
@@ -305,15 +333,20 @@ def distill(models: pathlib.Path, keys: list[str]) -> None:
             ops.setdefault(name, facts)
         for name, facts in b_errors.items():
             errors.setdefault(name, facts)
+        sources = [f"smithy {smithy_path.parent.name}/{smithy_path.name}"] if smithy_path else []
+        if botocore_source:
+            sources.append(botocore_source if botocore_source.startswith("botocore ")
+                           else f"botocore {pathlib.Path(botocore_source).parent.name}/{pathlib.Path(botocore_source).name}")
         out = {
             "service": service,
+            "models": sources,
             **service_facts,
             "operations": dict(sorted(ops.items())),
             "errors": dict(sorted(errors.items())),
         }
         target = OUT / f"{service}.json"
         target.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
-        print(f"wrote {target.relative_to(HERE.parent)}: {len(ops)} operations, {len(errors)} errors")
+        print(f"wrote {target.relative_to(HERE.parent)}: {len(ops)} operations, {len(errors)} errors, from {', '.join(sources)}")
 
 
 def main() -> int:

@@ -34,6 +34,9 @@ import re
 import subprocess
 import sys
 
+import sdk_source
+import service_facts
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FACTS = ROOT / "codegen" / "model-facts"
 
@@ -86,47 +89,19 @@ def sdk_crate_dirs() -> dict[str, tuple[pathlib.Path, str]]:
     return found
 
 
-META_RE = re.compile(r'Metadata::new\(\s*"(\w+)",\s*"([^"]+)",?\s*\)')
-ENUM_RE = re.compile(r"pub enum (\w+)Error \{(.*?)\n\}", re.S)
-SIGNING_RE = re.compile(r'SigningName::from_static\("([^"]+)"\)')
-VARIANT_RE = re.compile(r"^\s+(\w+)\(crate::types::error::(\w+)\),", re.M)
-
-
-def parse_crate(crate_dir: pathlib.Path, model_protocol: str) -> tuple[str, str, str, list[dict]]:
-    """Return (metadata service name, signing name, protocol, operations) read from a service crate."""
-    cargo_toml = (crate_dir / "Cargo.toml").read_text()
-    # A normal dependency, not a dev-dependency (DynamoDB's crate tests with CBOR, speaks awsJson).
-    protocol = "RpcV2Cbor" if "[dependencies.aws-smithy-cbor]" in cargo_toml else PROTOCOLS[model_protocol]
-    signing = set(SIGNING_RE.findall("\n".join(p.read_text() for p in (crate_dir / "src").rglob("*.rs"))))
-    if len(signing) != 1:
-        sys.exit(f"error: {crate_dir}: expected one SigV4 signing name, found {signing}")
-    ops = []
-    service_names = set()
-    for module in sorted((crate_dir / "src" / "operation").glob("*.rs")):
-        text = module.read_text()
-        meta = META_RE.search(text)
-        if not meta:
-            continue
-        name, service = meta.groups()
-        service_names.add(service)
-        enum = ENUM_RE.search(text)
-        if not enum or enum.group(1) != name:
-            sys.exit(f"error: {module}: no `pub enum {name}Error`")
-        variants = VARIANT_RE.findall(enum.group(2))
-        for variant, shape in variants:
-            if variant != shape:
-                sys.exit(f"error: {module}: variant {variant} wraps {shape}; the generator assumes they match")
-        ops.append({
-            "name": name,
-            "module": module.stem,
-            "errors": [shape for _, shape in variants],
-            "sdk_fills_token": "IdempotencyTokenRuntimePlugin" in text,
-            # The deserializer reads an error inside a 200 (S3: CopyObject, CompleteMultipartUpload, ...).
-            "error_in_200": "body_is_error(body)" in text,
-        })
-    if len(service_names) != 1:
-        sys.exit(f"error: {crate_dir}: expected one service name, found {service_names}")
-    return service_names.pop(), signing.pop(), protocol, sorted(ops, key=lambda o: o["name"])
+def parse_crate(crate_dir: pathlib.Path, facts: dict, service: str) -> dict:
+    """The crate's own facts (`sdk_source.read_crate`), with its protocol checked against the
+    model's: they must agree, except that a crate may speak RPC v2 CBOR where the model (an older
+    snapshot) lists another protocol (Backup Gateway)."""
+    try:
+        crate = sdk_source.read_crate(crate_dir)
+    except sdk_source.SourceError as error:
+        sys.exit(f"error: {error}")
+    model = PROTOCOLS.get(facts["model_protocol"])
+    if crate["protocol"] != model and crate["protocol"] != "RpcV2Cbor":
+        sys.exit(f"error: aws-sdk-{service} speaks {crate['protocol']}, its model ({', '.join(facts.get('models', []))}) "
+                 f"names {facts['model_protocol']}")
+    return crate
 
 
 def virtual_hosted_buckets(crate_dir: pathlib.Path) -> bool:
@@ -203,30 +178,101 @@ def overlay_problems(service: str, overlay: dict, complete: bool, verdicts: dict
     return problems
 
 
-def error_class(shape: str, service: str, errors: dict) -> str:
-    if shape == SERVICES[service]["internal"]:
-        return "InternalServerError"
-    if shape in SERVICES[service]["throttling"]:
-        return "Throttling"
-    facts = errors.get(shape)
-    if facts is None:
-        return "Unknown"
-    if facts["throttling"] or facts["http_status"] == 429:
-        return "Throttling"
-    if facts["fault"] == "server":
-        return "ServerError"
-    return "ClientError"
+def entry_problems(service: str, info: dict, crate: dict) -> list[str]:
+    """An entry of codegen/services.json whose internal-error code the crate does not match
+    must be the code AWS documents for the service's protocol (it is then classified without a
+    typed variant); its throttling codes must be matched by the crate, the SDK's own, or
+    documented."""
+    matched = sdk_source.codes(crate)
+    documented = service_facts.documented(crate["protocol"], crate["signing_name"], crate["query_compatible"])
+    problems = []
+    if info["internal"] not in matched and info["internal"] != documented["internal"][0]:
+        problems.append(f"codegen/services.json: {service}: aws-sdk-{service} matches no code {info['internal']!r}, "
+                        f"and AWS documents {documented['internal'][0]!r} for its internal errors")
+    for code in info["throttling"]:
+        if code not in matched and code not in service_facts.sdk_throttling_codes() and code != documented["throttling"][0]:
+            problems.append(f"codegen/services.json: {service}: the throttling code {code!r} is neither matched by "
+                            f"aws-sdk-{service}, one of the SDK's own, nor documented")
+    return problems
 
 
-def throttling_status(facts: dict | None) -> int:
-    """The status a throttling shape arrives with: its model's, else 400 (a client fault; the
-    awsJson and awsQuery protocols send throttling as a 400 with its code)."""
-    return (facts or {}).get("http_status") or 400
+# Verdicts under which the policy retries an internal error by default (model first).
+SAFE_ORDER = ["Readonly", "Idempotent", "IdempotencyToken", "Documented", "SafeHttpMethod"]
 
 
-def wire_code(facts: dict, shape: str) -> str:
-    """The code an error shape is sent with: its awsQuery code where it has one, else its name."""
-    return (facts["errors"].get(shape) or {}).get("code") or shape
+def wire_tests(service: str, info: dict, crate: dict, safety: dict[str, str], facts: dict) -> str:
+    """The crate's wire tests, through the fault kit's in-process HTTP client and the SDK's own
+    deserializers: an internal error on a retry-safe operation is retried, on a write is sent
+    once, and arrives as the SDK's typed variant (or, where the crate has none, with its code);
+    throttling on a write is retried. Each uses the first operation (by name) of its kind that a
+    call with placeholder labels reaches the wire with; a kind the crate has none of is left out."""
+    callable_ops = [op for op in crate["operations"] if op["callable"]]
+    safe = sorted((SAFE_ORDER.index(safety[op["name"]]), op["name"], op) for op in callable_ops
+                  if safety[op["name"]] in SAFE_ORDER)
+    writes = [op for op in callable_ops if safety[op["name"]] == "NotRetrySafe"]
+    crate_name = f"aws_sdk_{service}"
+    variants = sdk_source.codes(crate).get(info["internal"], [])
+
+    def call(op: dict) -> str:
+        setters = "".join(f".{field}(\"fault-kit-{field}\")" for field in op["required_fields"])
+        return f"client(&injector).{op['module']}(){setters}.send().await"
+
+    def typed(op: dict) -> str:
+        variant = next((e["variant"] for e in op["errors"] if e["code"] == info["internal"]), None)
+        if variant is None:
+            return "        // The crate has no variant for it: it arrives `Unhandled`, with its code.\n"
+        return (f"        assert!(matches!(error, {crate_name}::operation::{op['module']}::{op['name']}Error::{variant}(_)), "
+                "\"{error:?}\");\n")
+
+    out = [
+        "\n    /// On the wire, through the fault kit and the SDK's own deserializers.\n",
+        "    mod wire {\n",
+        f"        use {crate_name}::error::ProvideErrorMetadata as _;\n",
+        "        use aws_server_errors::{PolicyConfig, ServerErrorPolicy};\n",
+        "        use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan};\n\n",
+        "        use crate::ServerErrorPolicyExt as _;\n\n",
+        f"        fn client(injector: &FaultInjector) -> {crate_name}::Client {{\n",
+        "            let policy = ServerErrorPolicy::with_services(PolicyConfig::default(), [&crate::SERVICE]).expect(\"the default config is valid\");\n",
+        "            let sdk = aws_server_errors_fault::sdk_config(\"http://localhost:1\");\n",
+        f"            let config = {crate_name}::config::Builder::from(&sdk).http_client(injector.http_client(&crate::SERVICE)).server_error_policy(&policy).build();\n",
+        f"            {crate_name}::Client::from_conf(config)\n",
+        "        }\n",
+    ]
+    if safe:
+        op = safe[0][2]
+        out += [
+            f"\n        /// `{op['name']}` is retry-safe ({safety[op['name']]}): an internal error is retried.\n",
+            "        #[tokio::test(start_paused = true)]\n",
+            "        async fn an_internal_error_on_a_retry_safe_operation_is_retried() {\n",
+            "            let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));\n",
+            f"            let error = {call(op)}.expect_err(\"every attempt fails\").into_service_error();\n",
+            f"            assert_eq!(error.code(), Some({rust_str(info['internal'])}), \"{{error:?}}\");\n",
+            typed(op).replace("        assert", "            assert").replace("        //", "            //"),
+            f"            assert_eq!(injector.attempts(&crate::SERVICE, {rust_str(op['name'])}), 3, \"the client's RetryConfig: 3 attempts\");\n",
+            "        }\n",
+        ]
+    if writes:
+        op = writes[0]
+        out += [
+            f"\n        /// `{op['name']}` is not retry-safe: an internal error may have been applied, so it is sent once.\n",
+            "        #[tokio::test(start_paused = true)]\n",
+            "        async fn an_internal_error_on_a_write_is_sent_once() {\n",
+            "            let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));\n",
+            f"            let error = {call(op)}.expect_err(\"the attempt fails\").into_service_error();\n",
+            f"            assert_eq!(error.code(), Some({rust_str(info['internal'])}), \"{{error:?}}\");\n",
+            typed(op).replace("        assert", "            assert").replace("        //", "            //"),
+            f"            assert_eq!(injector.attempts(&crate::SERVICE, {rust_str(op['name'])}), 1);\n",
+            "        }\n",
+            f"\n        /// Throttling (`{info['throttling'][0]}`) was refused, not applied: `{op['name']}` is sent again.\n",
+            "        #[tokio::test(start_paused = true)]\n",
+            "        async fn throttling_on_a_write_is_retried() {\n",
+            "            let injector = FaultInjector::new(FaultPlan::new().fail_first(1, Fault::Throttling));\n",
+            f"            {call(op)}.expect(\"the second attempt succeeds\");\n",
+            f"            assert_eq!(injector.attempts(&crate::SERVICE, {rust_str(op['name'])}), 2);\n",
+            "        }\n",
+        ]
+    del variants
+    return "".join(out) + "    }\n"
 
 
 def rust_str(s: str) -> str:
@@ -275,17 +321,22 @@ def generate() -> dict[pathlib.Path, str]:
         facts = json.loads((FACTS / f"{service}.json").read_text())
         overlay, complete, form_problems = load_overlay(service)
         problems += form_problems
-        sdk_service, signing_name, protocol, ops = parse_crate(crate_dir, facts["model_protocol"])
+        crate = parse_crate(crate_dir, facts, service)
+        sdk_service, signing_name, protocol, ops = crate["service"], crate["signing_name"], crate["protocol"], crate["operations"]
+        problems += service_facts.disagreements(crate, facts, service)
+        problems += entry_problems(service, info, crate)
         if form_problems:
             continue
         rows = []
         doc_rows = []
         counts: dict[str, int] = {}
         verdicts: dict[str, str] = {}
+        safety_by_op: dict[str, str] = {}
         for op in ops:
             op_facts = facts["operations"].get(op["name"])
             safety, why = retry_safety(op, op_facts, protocol, overlay)
             verdicts[op["name"]] = why
+            safety_by_op[op["name"]] = safety
             counts[safety] = counts.get(safety, 0) + 1
             if protocol == "RpcV2Cbor":
                 method, uri = "POST", f"/service/{facts['service_shape']}/operation/{op['name']}"
@@ -301,6 +352,7 @@ def generate() -> dict[pathlib.Path, str]:
             )
             doc_rows.append(f"| {op['name']} | {method} | {'yes, unless switched off' if safety == 'NamingConvention' else 'yes' if safety not in ('NotRetrySafe', 'Unmodeled') else 'no'} | {why} |")
         problems += overlay_problems(service, overlay, complete, verdicts)
+        verdicts_by_op = safety_by_op
         def success_body(op: dict) -> dict:
             """The operation's success skeleton; restXml adds the root element the SDK's XML
             parser wants (`@xml_root`)."""
@@ -315,7 +367,9 @@ def generate() -> dict[pathlib.Path, str]:
             for op in ops
             if (body := success_body(op))
         )
-        error_members = facts["errors"].get(info["internal"], {}).get("body_members", ["message"])
+        internal_shape = service_facts.shape_of(info["internal"], facts, crate)
+        throttling_code = info["throttling"][0]
+        error_members = facts["errors"].get(internal_shape, {}).get("body_members", ["message"])
         catalog = (
             HEADER.format(sources=f"aws-sdk-{service} {version} and codegen/model-facts/{service}.json")
             + f"//! The catalog of {info['display']}: every operation of `aws-sdk-{service}` {version}, its retry safety\n"
@@ -330,10 +384,11 @@ def generate() -> dict[pathlib.Path, str]:
             + f"    signing_name: {rust_str(signing_name)},\n"
             + f"    model_namespace: {rust_str(facts['namespace'])},\n"
             + f"    model_service: {rust_str(facts['service_shape'])},\n"
-            + f"    internal_error_shape: {rust_str(info['internal'])},\n"
-            + f"    throttling_shape: {rust_str(info['throttling'][0])},\n"
-            + f"    throttling_status: {info.get('throttling_status') or throttling_status(facts['errors'].get(info['throttling'][0]))},\n"
-            + f"    wire_codes: ({rust_str(wire_code(facts, info['internal']))}, {rust_str(wire_code(facts, info['throttling'][0]))}),\n"
+            + f"    internal_error_shape: {rust_str(internal_shape)},\n"
+            + f"    throttling_shape: {rust_str(service_facts.shape_of(throttling_code, facts, crate))},\n"
+            + f"    throttling_status: {info.get('throttling_status') or service_facts.status_of(throttling_code, facts, crate, False)},\n"
+            + f"    wire_codes: ({rust_str(info['internal'])}, {rust_str(throttling_code)}),\n"
+            + f"    query_compatible: {'true' if crate['query_compatible'] else 'false'},\n"
             + "    operations: &[\n        " + "\n        ".join(rows) + "\n    ],\n"
             + f"    error_body_members: &[{', '.join(rust_str(m) for m in error_members)}],\n"
             + f"    virtual_hosted_buckets: {'true' if virtual_hosted_buckets(crate_dir) else 'false'},\n"
@@ -363,12 +418,14 @@ def generate() -> dict[pathlib.Path, str]:
             fn_name = op["module"]
             names.append(fn_name)
             arms = []
-            for shape in op["errors"]:
-                cls = error_class(shape, service, facts["errors"])
+            for error in op["errors"]:
+                variant, code = error["variant"], error["code"]
+                cls = service_facts.class_of(code, info, facts, crate)
                 if cls == "InternalServerError":
-                    arms.append(f"E::{shape}(x) => crate::internal_error(x),")
+                    arms.append(f"E::{variant}(x) => crate::internal_error(x),")
                 else:
-                    arms.append(f"E::{shape}(_) => ClassifiedError::modeled(e, ErrorClass::{cls}, {rust_str(shape)}),")
+                    label = service_facts.shape_of(code, facts, crate)
+                    arms.append(f"E::{variant}(_) => ClassifiedError::modeled(e, ErrorClass::{cls}, {rust_str(label)}),")
             arms.append("_ => ClassifiedError::unmodeled(e, &CATALOG),")
             if len(arms) == 1:
                 body = "    // The model lists no errors for this operation: all arrive as `Unhandled`.\n" \
@@ -420,12 +477,14 @@ def generate() -> dict[pathlib.Path, str]:
             + "            assert_eq!(classified.class, ErrorClass::InternalServerError, \"{name}\");\n"
             + "            assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), \"{name}\");\n"
             + "        }\n"
-            + "    }\n}\n"
+            + "    }\n"
+            + wire_tests(service, info, crate, verdicts_by_op, facts)
+            + "}\n"
         )
         outputs[ROOT / "crates" / f"aws-server-errors-{service}" / "src" / "generated.rs"] = rustfmt(adapter)
 
     if problems:
-        sys.exit("error: the reviewed retry-safety overlays (codegen/retry-safety/) need attention:\n  "
+        sys.exit("error: the facts need attention:\n  "
                  + "\n  ".join(problems))
     outputs[ROOT / "docs" / "retry-safety.md"] = "\n".join(doc).rstrip() + "\n"
     return outputs

@@ -6,16 +6,20 @@
 Steps, each idempotent:
   1. the SDK crate ``aws-sdk-<key>``: the newest release (``cargo info``) unless ``--version``,
      added to the workspace's dependencies with no default features;
-  2. the model facts: ``distill.py <key>`` (the Smithy model in ``--models`` where there is one,
-     else botocore's, from ``--models`` or the ``botocore`` package of ``codegen/requirements.txt``);
-  3. the service's entry in ``codegen/services.json``: its internal-server error shape (the one
-     server-fault error the model gives status 500, or names ``Internal*``) and its throttling
-     shapes (modeled as throttling or 429, or named in the SDK's own list of throttling codes);
-     printed for review;
-  4. the crate ``crates/aws-server-errors-<key>``: Cargo.toml, README.md (with a doctest),
+  2. the crate's source, read (``sdk_source.py``): its operations, the code each error variant's
+     deserializer matches, its protocol; the ground truth for all that follows;
+  3. the model facts: ``distill.py <key>`` (the Smithy model in ``--models`` where there is one,
+     else botocore's newest API version, from ``--models`` or the pinned ``botocore`` package of
+     ``codegen/requirements.txt``, its version checked);
+  4. the service's entry in ``codegen/services.json``, with no flag (``service_facts.py``): its
+     internal-server error code (a server fault of the model whose code the crate matches, else
+     one it matches named ``Internal*``, else the code AWS documents: ``InternalFailure``, EC2's
+     ``InternalError``) and its throttling codes (modeled as throttling or 429, the SDK's own
+     throttling codes, codes that say ``Throttl``); printed for review, each with its source;
+  5. the crate ``crates/aws-server-errors-<key>``: Cargo.toml, README.md (with a doctest),
      src/lib.rs (the ``SERVICE`` handle and the registration), workspace membership;
-  5. ``generate.py``: the catalog, the classifiers with their tests, and the service's section
-     of docs/retry-safety.md.
+  6. ``generate.py``: the catalog, the classifiers with their tests (the wire tests through the
+     fault kit among them), and the service's section of docs/retry-safety.md.
 
 A run that fails puts back what it changed (the workspace's Cargo.toml and Cargo.lock,
 ``codegen/services.json``, the service's facts and overlay, docs/retry-safety.md) and removes the
@@ -24,8 +28,7 @@ behind otherwise.
 
 Then ``cargo test -p aws-server-errors-<key>`` builds and runs the generated tests. What stays
 by hand: reviewed retry-safety verdicts (``codegen/retry-safety/<key>.json``), the service's
-internal-error members in ``src/lib.rs`` (e.g. a code member as ``error.detail``), and, for a
-protocol the fault kit does not speak yet, its wire format.
+internal-error members in ``src/lib.rs`` (e.g. a code member as ``error.detail``).
 """
 
 from __future__ import annotations
@@ -38,18 +41,13 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import sdk_source  # noqa: E402
+import service_facts  # noqa: E402
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CODEGEN = ROOT / "codegen"
-
-# The SDK's own throttling codes (aws-runtime, `retries::classifiers::THROTTLING_ERRORS`): errors
-# the SDK's standard retry treats as throttling whatever their status.
-SDK_THROTTLING_CODES = [
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-    "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
-    "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled",
-    "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
-]
-
 
 def run(*args: str, **kwargs) -> str:
     return subprocess.run(args, cwd=ROOT, check=True, capture_output=True, text=True, **kwargs).stdout
@@ -83,27 +81,26 @@ def add_dependency(key: str, version: str) -> None:
     path.write_text(text)
 
 
-def service_entry(key: str, given_internal: str | None, given_throttling: list[str]) -> dict:
-    """The internal-server error and throttling shapes of the service, from its model facts (or as
-    given, for a service whose models do not carry them)."""
+def sdk_crate_dir(key: str) -> pathlib.Path:
+    """The folder of the aws-sdk-<key> crate the workspace now locks (cargo fetches it)."""
+    out = run("cargo", "metadata", "--format-version", "1")
+    for pkg in json.loads(out)["packages"]:
+        if pkg["name"] == f"aws-sdk-{key}":
+            return pathlib.Path(pkg["manifest_path"]).parent
+    sys.exit(f"error: cargo metadata lists no aws-sdk-{key}")
+
+
+def service_entry(key: str, crate: dict, given_internal: str | None, given_throttling: list[str]) -> dict:
+    """The internal-server error and throttling codes of the service (`service_facts.derive_entry`:
+    from the crate's source and the model facts, with no flag), or as given."""
     facts = json.loads((CODEGEN / "model-facts" / f"{key}.json").read_text())
-    errors = facts["errors"]
-    internal = [n for n, e in errors.items() if e["fault"] == "server" and e.get("http_status") in (500, None)]
-    # A modeled 500 named Internal* first, then any Internal*, then any other server fault.
-    internal.sort(key=lambda n: (errors[n].get("http_status") != 500, "nternal" not in n, n))
-    throttling = [n for n, e in errors.items() if e["throttling"] or e.get("http_status") == 429]
-    throttling += [n for n in SDK_THROTTLING_CODES if n in errors and n not in throttling]
-    if not (given_internal or internal):
-        sys.exit(
-            f"error: the models of {key} have no server-fault error: pass the code its documentation gives "
-            "for an internal error with --internal CODE (for example InternalFailure or InternalError), "
-            "or write its entry in codegen/services.json by hand"
-        )
-    return {
-        "display": facts.get("sdk_id") or key,
-        "internal": given_internal or internal[0],
-        "throttling": given_throttling or throttling or ["ThrottlingException"],
-    }
+    entry = service_facts.derive_entry(key, crate, facts)
+    if given_internal:
+        entry["internal"], entry["internal_source"] = given_internal, "given: --internal"
+    if given_throttling:
+        entry["throttling"] = given_throttling
+        entry["throttling_source"] = "given: --throttling"
+    return entry
 
 
 CARGO_TOML = """[package]
@@ -135,6 +132,8 @@ aws-server-errors.workspace = true
 # The README's example (a doctest). Path-only: cargo drops it from the published manifest (the
 # fault kit depends on the core crate).
 aws-server-errors-fault = {{ path = "../aws-server-errors-fault" }}
+# The generated wire tests (paused time).
+tokio = {{ workspace = true, features = ["rt", "macros", "test-util"] }}
 """
 
 README = """# aws-server-errors-{key}
@@ -176,21 +175,23 @@ aws_server_errors::define_adapter!(aws_sdk_{crate});
 INTERNAL_FN = """
 use aws_server_errors::adapter::{{ClassifiedError, ErrorClass}};
 
-/// {display}'s `{internal}`.
-pub(crate) fn internal_error(x: &aws_sdk_{crate}::types::error::{internal}) -> ClassifiedError<'_> {{
-    ClassifiedError::modeled(x, ErrorClass::InternalServerError, "{internal}")
+/// {display}'s `{shape}` (wire code `{internal}`).
+pub(crate) fn internal_error(x: &aws_sdk_{crate}::types::error::{variant}) -> ClassifiedError<'_> {{
+    ClassifiedError::modeled(x, ErrorClass::InternalServerError, "{shape}")
 }}
 """
 
 
-def write_crate(key: str, entry: dict) -> None:
+def write_crate(key: str, entry: dict, crate: dict) -> None:
     crate_dir = ROOT / "crates" / f"aws-server-errors-{key}"
     (crate_dir / "src").mkdir(parents=True, exist_ok=True)
-    values = {"key": key, "crate": key.replace("-", "_"), **entry}
     facts = json.loads((CODEGEN / "model-facts" / f"{key}.json").read_text())
-    # An internal error the models do not carry (S3's `InternalError`) arrives unmodeled and is
-    # classified by its code: no typed mapping.
-    lib_rs = LIB_RS + (INTERNAL_FN if entry["internal"] in facts["errors"] else "")
+    variants = sdk_source.codes(crate).get(entry["internal"], [])
+    values = {"key": key, "crate": key.replace("-", "_"), **entry,
+              "variant": variants[0] if variants else "", "shape": service_facts.shape_of(entry["internal"], facts, crate)}
+    # An internal error the crate has no variant for (S3's `InternalError`, SQS's
+    # `InternalFailure`) arrives unmodeled and is classified by its code: no typed mapping.
+    lib_rs = LIB_RS + (INTERNAL_FN if variants else "")
     for path, template in [
         (crate_dir / "Cargo.toml", CARGO_TOML),
         (crate_dir / "README.md", README),
@@ -238,8 +239,9 @@ def main() -> int:
     parser.add_argument("key", help="the SDK crate's name without aws-sdk-, e.g. dynamodb")
     parser.add_argument("--version", help="the aws-sdk-<key> release (default: the newest)")
     parser.add_argument("--models", default=str(ROOT.parent / "shared" / "models"))
-    parser.add_argument("--internal", help="the internal-server error's code, where the models carry none (S3: InternalError)")
-    parser.add_argument("--throttling", action="append", help="a throttling code the models do not carry (S3: SlowDown)")
+    parser.add_argument("--internal", help="override: the internal-server error's code (never needed: found from the "
+                        "crate and the models, else the code AWS documents)")
+    parser.add_argument("--throttling", action="append", help="override: a throttling code (never needed)")
     args = parser.parse_args()
     key = args.key
     if not re.fullmatch(r"[a-z0-9]+", key):
@@ -272,16 +274,19 @@ def create(key: str, args: argparse.Namespace) -> None:
     add_dependency(key, version)
     print(f"aws-sdk-{key} {version}: added to the workspace")
 
+    crate = sdk_source.read_crate(sdk_crate_dir(key))  # resolves, fetches and locks the SDK crate
+    print(f"aws-sdk-{key} {version}: {len(crate['operations'])} operations, {crate['protocol']}"
+          + (" (query-compatible)" if crate["query_compatible"] else ""))
     subprocess.run([sys.executable, str(CODEGEN / "distill.py"), "--models", args.models, key], cwd=ROOT, check=True)
 
     services_path = CODEGEN / "services.json"
     services = json.loads(services_path.read_text())
     if key not in services:
-        services[key] = service_entry(key, args.internal, args.throttling or [])
+        services[key] = service_entry(key, crate, args.internal, args.throttling or [])
         services_path.write_text(json.dumps(services, indent=2) + "\n")
     print(f"codegen/services.json: {key} = {json.dumps(services[key])} (review it)")
 
-    write_crate(key, services[key])
+    write_crate(key, services[key], crate)
     run("cargo", "metadata", "--format-version", "1")  # resolves and locks the new crate
     subprocess.run([sys.executable, str(CODEGEN / "generate.py")], cwd=ROOT, check=True)
 

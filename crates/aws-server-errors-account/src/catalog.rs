@@ -17,6 +17,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
     throttling_shape: "TooManyRequestsException",
     throttling_status: 429,
     wire_codes: ("InternalServerException", "TooManyRequestsException"),
+    query_compatible: false,
     operations: &[
         OperationSpec {
             name: "AcceptPrimaryEmailUpdate",

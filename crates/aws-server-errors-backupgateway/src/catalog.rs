@@ -17,6 +17,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
     throttling_shape: "ThrottlingException",
     throttling_status: 429,
     wire_codes: ("InternalServerException", "ThrottlingException"),
+    query_compatible: false,
     operations: &[
         OperationSpec {
             name: "AssociateGatewayToServer",

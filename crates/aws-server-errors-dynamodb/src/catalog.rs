@@ -17,6 +17,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
     throttling_shape: "ProvisionedThroughputExceededException",
     throttling_status: 400,
     wire_codes: ("InternalServerError", "ProvisionedThroughputExceededException"),
+    query_compatible: false,
     operations: &[
         OperationSpec {
             name: "BatchExecuteStatement",

@@ -76,7 +76,9 @@ pub fn operation_of(
         }
         _ => {}
     }
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    // `/bucket/` (a virtual-hosted bucket's root, made a path) is `/bucket` (see `score`).
+    let trimmed = path.trim_start_matches('/');
+    let segments: Vec<&str> = trimmed.strip_suffix('/').unwrap_or(trimmed).split('/').collect();
     let query_keys: Vec<&str> = query.split('&').filter(|q| !q.is_empty()).collect();
     catalog
         .operations
@@ -90,14 +92,17 @@ pub fn operation_of(
 /// `Some(literal count)` when `template` matches; `None` otherwise.
 fn score(template: &str, segments: &[&str], query: &[&str]) -> Option<usize> {
     let (tpath, tquery) = template.split_once('?').unwrap_or((template, ""));
-    let tsegs: Vec<&str> = tpath.trim_start_matches('/').split('/').collect();
+    // A trailing `/` is not a segment, in the template as in the path.
+    let tpath = tpath.trim_start_matches('/');
+    let tsegs: Vec<&str> = tpath.strip_suffix('/').unwrap_or(tpath).split('/').collect();
     let mut literals = 0;
     let mut greedy = false;
     for (i, t) in tsegs.iter().enumerate() {
         if t.starts_with('{') && t.ends_with("+}") {
-            // A greedy label takes the rest of the path, at least one segment; the query's
-            // literals still decide between operations (S3's `?x-id=GetObject`, `?uploads`).
-            if segments.len() <= i {
+            // A greedy label takes the rest of the path, at least one non-empty segment; the
+            // query's literals still decide between operations (S3's `?x-id=GetObject`,
+            // `?uploads`).
+            if segments[i.min(segments.len())..].iter().all(|s| s.is_empty()) {
                 return None;
             }
             greedy = true;

@@ -11,7 +11,12 @@
 //! `<{Operation}Response><{Operation}Result/>`. restXml (S3): an XML `<Error><Code/><Message/>
 //! <RequestId/><HostId/></Error>` with `x-amz-request-id` and `x-amz-id-2` (or inside a `200 OK`:
 //! [`Fault::InternalErrorIn200`]), and a success with the output's root element where it has one.
-//! ec2Query is not spoken yet: its services get a bare 500 (classified by its status).
+//! ec2Query (EC2): an XML `<Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/>
+//! </Response>`, and a success as `<{Operation}Response>` with the members inside.
+//! Query-compatible services (SQS, CloudWatch: JSON or CBOR, with the model's `awsQueryCompatible`
+//! trait) also send the awsQuery code in `x-amzn-query-error: <Code>;<Sender|Receiver>`, the one
+//! their SDK crates match. Every error carries the code the SDK crate's deserializer matches
+//! (`ServiceCatalog::wire_codes`, read from the crate): the shape's name, or its awsQuery code.
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode};
@@ -52,6 +57,13 @@ pub fn error_response(service: &Service, fault: &Fault, request_id: &str) -> Res
         return gateway_500(Response::builder().status(StatusCode::INTERNAL_SERVER_ERROR));
     }
     let mut builder = Response::builder().status(status).header("x-amzn-RequestId", request_id);
+    let kind = if *fault == Fault::Throttling { "Sender" } else { "Receiver" };
+    // The type id of a JSON or CBOR error: the shape id, whose name part a query-compatible
+    // service's SDK does not read (it reads the header below); else the code the SDK matches.
+    let type_id = format!("{}#{}", catalog.model_namespace, if catalog.query_compatible { shape } else { code });
+    if catalog.query_compatible {
+        builder = builder.header("x-amzn-query-error", format!("{code};{kind}"));
+    }
     if let Fault::InternalErrorWithRetryAfter(value) = fault {
         builder = builder.header("Retry-After", HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static("")));
     }
@@ -59,25 +71,22 @@ pub fn error_response(service: &Service, fault: &Fault, request_id: &str) -> Res
         Protocol::RestJson1 => {
             builder = builder.header("Content-Type", "application/json").header(
                 "x-amzn-ErrorType",
-                format!("{shape}:http://internal.amazon.com/coral/{}/", catalog.model_namespace),
+                format!("{code}:http://internal.amazon.com/coral/{}/", catalog.model_namespace),
             );
             json_error(None, catalog.error_body_members, request_id)
         }
         Protocol::RpcV2Cbor => {
             builder = builder.header("Content-Type", "application/cbor").header("smithy-protocol", "rpc-v2-cbor");
-            let shape_id = format!("{}#{shape}", catalog.model_namespace);
-            let mut entries = vec![("__type", shape_id.as_str())];
+            let mut entries = vec![("__type", type_id.as_str())];
             entries.extend(error_members(catalog.error_body_members, request_id));
             cbor(&entries)
         }
         Protocol::AwsJson1_0 | Protocol::AwsJson1_1 => {
             builder = builder.header("Content-Type", aws_json_content_type(catalog.protocol));
-            let shape_id = format!("{}#{shape}", catalog.model_namespace);
-            json_error(Some(shape_id), catalog.error_body_members, request_id)
+            json_error(Some(type_id), catalog.error_body_members, request_id)
         }
         Protocol::AwsQuery => {
             builder = builder.header("Content-Type", "text/xml");
-            let kind = if *fault == Fault::Throttling { "Sender" } else { "Receiver" };
             Bytes::from(format!(
                 "<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>{MESSAGE}</Message></Error>\
                  <RequestId>{request_id}</RequestId></ErrorResponse>"
@@ -98,8 +107,11 @@ pub fn error_response(service: &Service, fault: &Fault, request_id: &str) -> Res
             ))
         }
         Protocol::Ec2Query => {
-            // Not spoken yet: a bare 500, as a gateway would send.
-            return gateway_500(Response::builder().status(StatusCode::INTERNAL_SERVER_ERROR));
+            builder = builder.header("Content-Type", "text/xml;charset=UTF-8");
+            Bytes::from(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code>\
+                 <Message>{MESSAGE}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"
+            ))
         }
     };
     builder.body(body).expect("response parts are valid")
@@ -177,6 +189,19 @@ pub fn success(service: &Service, operation: Option<&str>, request_id: &str) -> 
                 .status(StatusCode::OK)
                 .header("x-amzn-RequestId", request_id)
                 .header("Content-Type", "text/xml")
+                .body(Bytes::from(body))
+                .expect("response parts are valid")
+        }
+        (Protocol::Ec2Query, Some(operation)) => {
+            // The SDK's ec2Query parser wants `<{Operation}Response>` as the root.
+            let body = format!(
+                "<{operation}Response xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>{request_id}\
+                 </requestId>{}</{operation}Response>",
+                xml_members(&members)
+            );
+            Response::builder()
+                .status(StatusCode::OK)
+                .header("Content-Type", "text/xml;charset=UTF-8")
                 .body(Bytes::from(body))
                 .expect("response parts are valid")
         }

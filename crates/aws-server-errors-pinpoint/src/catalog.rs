@@ -17,6 +17,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
     throttling_shape: "TooManyRequestsException",
     throttling_status: 429,
     wire_codes: ("InternalServerErrorException", "TooManyRequestsException"),
+    query_compatible: false,
     operations: &[
         OperationSpec { name: "CreateApp", http_method: "POST", uri: "/v1/apps", retry_safety: RetrySafety::NotRetrySafe },
         OperationSpec { name: "CreateCampaign", http_method: "POST", uri: "/v1/apps/{ApplicationId}/campaigns", retry_safety: RetrySafety::NotRetrySafe },

@@ -2784,4 +2784,68 @@ mod tests {
             assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
         }
     }
+
+    /// On the wire, through the fault kit and the SDK's own deserializers.
+    mod wire {
+        use aws_sdk_pinpoint::error::ProvideErrorMetadata as _;
+        use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
+        use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan};
+
+        use crate::ServerErrorPolicyExt as _;
+
+        fn client(injector: &FaultInjector) -> aws_sdk_pinpoint::Client {
+            let policy = ServerErrorPolicy::with_services(PolicyConfig::default(), [&crate::SERVICE])
+                .expect("the default config is valid");
+            let sdk = aws_server_errors_fault::sdk_config("http://localhost:1");
+            let config = aws_sdk_pinpoint::config::Builder::from(&sdk)
+                .http_client(injector.http_client(&crate::SERVICE))
+                .server_error_policy(&policy)
+                .build();
+            aws_sdk_pinpoint::Client::from_conf(config)
+        }
+
+        /// `PhoneNumberValidate` is retry-safe (Documented): an internal error is retried.
+        #[tokio::test(start_paused = true)]
+        async fn an_internal_error_on_a_retry_safe_operation_is_retried() {
+            let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
+            let error = client(&injector)
+                .phone_number_validate()
+                .send()
+                .await
+                .expect_err("every attempt fails")
+                .into_service_error();
+            assert_eq!(error.code(), Some("InternalServerErrorException"), "{error:?}");
+            assert!(matches!(error, aws_sdk_pinpoint::operation::phone_number_validate::PhoneNumberValidateError::InternalServerErrorException(_)), "{error:?}");
+            assert_eq!(
+                injector.attempts(&crate::SERVICE, "PhoneNumberValidate"),
+                3,
+                "the client's RetryConfig: 3 attempts"
+            );
+        }
+
+        /// `CreateApp` is not retry-safe: an internal error may have been applied, so it is sent once.
+        #[tokio::test(start_paused = true)]
+        async fn an_internal_error_on_a_write_is_sent_once() {
+            let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
+            let error =
+                client(&injector).create_app().send().await.expect_err("the attempt fails").into_service_error();
+            assert_eq!(error.code(), Some("InternalServerErrorException"), "{error:?}");
+            assert!(
+                matches!(
+                    error,
+                    aws_sdk_pinpoint::operation::create_app::CreateAppError::InternalServerErrorException(_)
+                ),
+                "{error:?}"
+            );
+            assert_eq!(injector.attempts(&crate::SERVICE, "CreateApp"), 1);
+        }
+
+        /// Throttling (`TooManyRequestsException`) was refused, not applied: `CreateApp` is sent again.
+        #[tokio::test(start_paused = true)]
+        async fn throttling_on_a_write_is_retried() {
+            let injector = FaultInjector::new(FaultPlan::new().fail_first(1, Fault::Throttling));
+            client(&injector).create_app().send().await.expect("the second attempt succeeds");
+            assert_eq!(injector.attempts(&crate::SERVICE, "CreateApp"), 2);
+        }
+    }
 }

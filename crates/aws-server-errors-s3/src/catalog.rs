@@ -17,6 +17,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
     throttling_shape: "SlowDown",
     throttling_status: 503,
     wire_codes: ("InternalError", "SlowDown"),
+    query_compatible: false,
     operations: &[
         OperationSpec {
             name: "AbortMultipartUpload",

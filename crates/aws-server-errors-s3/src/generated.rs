@@ -1119,4 +1119,70 @@ mod tests {
             assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
         }
     }
+
+    /// On the wire, through the fault kit and the SDK's own deserializers.
+    mod wire {
+        use aws_sdk_s3::error::ProvideErrorMetadata as _;
+        use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
+        use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan};
+
+        use crate::ServerErrorPolicyExt as _;
+
+        fn client(injector: &FaultInjector) -> aws_sdk_s3::Client {
+            let policy = ServerErrorPolicy::with_services(PolicyConfig::default(), [&crate::SERVICE])
+                .expect("the default config is valid");
+            let sdk = aws_server_errors_fault::sdk_config("http://localhost:1");
+            let config = aws_sdk_s3::config::Builder::from(&sdk)
+                .http_client(injector.http_client(&crate::SERVICE))
+                .server_error_policy(&policy)
+                .build();
+            aws_sdk_s3::Client::from_conf(config)
+        }
+
+        /// `RenameObject` is retry-safe (IdempotencyToken): an internal error is retried.
+        #[tokio::test(start_paused = true)]
+        async fn an_internal_error_on_a_retry_safe_operation_is_retried() {
+            let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
+            let error = client(&injector)
+                .rename_object()
+                .bucket("fault-kit-bucket")
+                .key("fault-kit-key")
+                .send()
+                .await
+                .expect_err("every attempt fails")
+                .into_service_error();
+            assert_eq!(error.code(), Some("InternalError"), "{error:?}");
+            // The crate has no variant for it: it arrives `Unhandled`, with its code.
+            assert_eq!(injector.attempts(&crate::SERVICE, "RenameObject"), 3, "the client's RetryConfig: 3 attempts");
+        }
+
+        /// `CreateBucketMetadataConfiguration` is not retry-safe: an internal error may have been applied, so it is sent once.
+        #[tokio::test(start_paused = true)]
+        async fn an_internal_error_on_a_write_is_sent_once() {
+            let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
+            let error = client(&injector)
+                .create_bucket_metadata_configuration()
+                .bucket("fault-kit-bucket")
+                .send()
+                .await
+                .expect_err("the attempt fails")
+                .into_service_error();
+            assert_eq!(error.code(), Some("InternalError"), "{error:?}");
+            // The crate has no variant for it: it arrives `Unhandled`, with its code.
+            assert_eq!(injector.attempts(&crate::SERVICE, "CreateBucketMetadataConfiguration"), 1);
+        }
+
+        /// Throttling (`SlowDown`) was refused, not applied: `CreateBucketMetadataConfiguration` is sent again.
+        #[tokio::test(start_paused = true)]
+        async fn throttling_on_a_write_is_retried() {
+            let injector = FaultInjector::new(FaultPlan::new().fail_first(1, Fault::Throttling));
+            client(&injector)
+                .create_bucket_metadata_configuration()
+                .bucket("fault-kit-bucket")
+                .send()
+                .await
+                .expect("the second attempt succeeds");
+            assert_eq!(injector.attempts(&crate::SERVICE, "CreateBucketMetadataConfiguration"), 2);
+        }
+    }
 }

@@ -17,6 +17,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
     throttling_shape: "ThrottledException",
     throttling_status: 429,
     wire_codes: ("InternalError", "Throttled"),
+    query_compatible: false,
     operations: &[
         OperationSpec { name: "AddPermission", http_method: "POST", uri: "/", retry_safety: RetrySafety::NotRetrySafe },
         OperationSpec {

@@ -561,12 +561,16 @@ fn publish(err: &OperationError) -> Option<ClassifiedError<'_>> {
         E::InvalidSecurityException(_) => {
             ClassifiedError::modeled(e, ErrorClass::ClientError, "InvalidSecurityException")
         }
-        E::KmsAccessDeniedException(_) => ClassifiedError::modeled(e, ErrorClass::Unknown, "KmsAccessDeniedException"),
-        E::KmsDisabledException(_) => ClassifiedError::modeled(e, ErrorClass::Unknown, "KmsDisabledException"),
-        E::KmsInvalidStateException(_) => ClassifiedError::modeled(e, ErrorClass::Unknown, "KmsInvalidStateException"),
-        E::KmsNotFoundException(_) => ClassifiedError::modeled(e, ErrorClass::Unknown, "KmsNotFoundException"),
-        E::KmsOptInRequired(_) => ClassifiedError::modeled(e, ErrorClass::Unknown, "KmsOptInRequired"),
-        E::KmsThrottlingException(_) => ClassifiedError::modeled(e, ErrorClass::Unknown, "KmsThrottlingException"),
+        E::KmsAccessDeniedException(_) => {
+            ClassifiedError::modeled(e, ErrorClass::ClientError, "KMSAccessDeniedException")
+        }
+        E::KmsDisabledException(_) => ClassifiedError::modeled(e, ErrorClass::ClientError, "KMSDisabledException"),
+        E::KmsInvalidStateException(_) => {
+            ClassifiedError::modeled(e, ErrorClass::ClientError, "KMSInvalidStateException")
+        }
+        E::KmsNotFoundException(_) => ClassifiedError::modeled(e, ErrorClass::ClientError, "KMSNotFoundException"),
+        E::KmsOptInRequired(_) => ClassifiedError::modeled(e, ErrorClass::ClientError, "KMSOptInRequired"),
+        E::KmsThrottlingException(_) => ClassifiedError::modeled(e, ErrorClass::Throttling, "KMSThrottlingException"),
         E::NotFoundException(_) => ClassifiedError::modeled(e, ErrorClass::ClientError, "NotFoundException"),
         E::PlatformApplicationDisabledException(_) => {
             ClassifiedError::modeled(e, ErrorClass::ClientError, "PlatformApplicationDisabledException")
@@ -608,12 +612,16 @@ fn publish_batch(err: &OperationError) -> Option<ClassifiedError<'_>> {
         E::InvalidSecurityException(_) => {
             ClassifiedError::modeled(e, ErrorClass::ClientError, "InvalidSecurityException")
         }
-        E::KmsAccessDeniedException(_) => ClassifiedError::modeled(e, ErrorClass::Unknown, "KmsAccessDeniedException"),
-        E::KmsDisabledException(_) => ClassifiedError::modeled(e, ErrorClass::Unknown, "KmsDisabledException"),
-        E::KmsInvalidStateException(_) => ClassifiedError::modeled(e, ErrorClass::Unknown, "KmsInvalidStateException"),
-        E::KmsNotFoundException(_) => ClassifiedError::modeled(e, ErrorClass::Unknown, "KmsNotFoundException"),
-        E::KmsOptInRequired(_) => ClassifiedError::modeled(e, ErrorClass::Unknown, "KmsOptInRequired"),
-        E::KmsThrottlingException(_) => ClassifiedError::modeled(e, ErrorClass::Unknown, "KmsThrottlingException"),
+        E::KmsAccessDeniedException(_) => {
+            ClassifiedError::modeled(e, ErrorClass::ClientError, "KMSAccessDeniedException")
+        }
+        E::KmsDisabledException(_) => ClassifiedError::modeled(e, ErrorClass::ClientError, "KMSDisabledException"),
+        E::KmsInvalidStateException(_) => {
+            ClassifiedError::modeled(e, ErrorClass::ClientError, "KMSInvalidStateException")
+        }
+        E::KmsNotFoundException(_) => ClassifiedError::modeled(e, ErrorClass::ClientError, "KMSNotFoundException"),
+        E::KmsOptInRequired(_) => ClassifiedError::modeled(e, ErrorClass::ClientError, "KMSOptInRequired"),
+        E::KmsThrottlingException(_) => ClassifiedError::modeled(e, ErrorClass::Throttling, "KMSThrottlingException"),
         E::NotFoundException(_) => ClassifiedError::modeled(e, ErrorClass::ClientError, "NotFoundException"),
         E::PlatformApplicationDisabledException(_) => {
             ClassifiedError::modeled(e, ErrorClass::ClientError, "PlatformApplicationDisabledException")
@@ -939,6 +947,67 @@ mod tests {
             let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
             assert_eq!(classified.class, ErrorClass::InternalServerError, "{name}");
             assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+        }
+    }
+
+    /// On the wire, through the fault kit and the SDK's own deserializers.
+    mod wire {
+        use aws_sdk_sns::error::ProvideErrorMetadata as _;
+        use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
+        use aws_server_errors_fault::{Fault, FaultInjector, FaultPlan};
+
+        use crate::ServerErrorPolicyExt as _;
+
+        fn client(injector: &FaultInjector) -> aws_sdk_sns::Client {
+            let policy = ServerErrorPolicy::with_services(PolicyConfig::default(), [&crate::SERVICE])
+                .expect("the default config is valid");
+            let sdk = aws_server_errors_fault::sdk_config("http://localhost:1");
+            let config = aws_sdk_sns::config::Builder::from(&sdk)
+                .http_client(injector.http_client(&crate::SERVICE))
+                .server_error_policy(&policy)
+                .build();
+            aws_sdk_sns::Client::from_conf(config)
+        }
+
+        /// `CheckIfPhoneNumberIsOptedOut` is retry-safe (Documented): an internal error is retried.
+        #[tokio::test(start_paused = true)]
+        async fn an_internal_error_on_a_retry_safe_operation_is_retried() {
+            let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
+            let error = client(&injector)
+                .check_if_phone_number_is_opted_out()
+                .send()
+                .await
+                .expect_err("every attempt fails")
+                .into_service_error();
+            assert_eq!(error.code(), Some("InternalError"), "{error:?}");
+            assert!(matches!(error, aws_sdk_sns::operation::check_if_phone_number_is_opted_out::CheckIfPhoneNumberIsOptedOutError::InternalErrorException(_)), "{error:?}");
+            assert_eq!(
+                injector.attempts(&crate::SERVICE, "CheckIfPhoneNumberIsOptedOut"),
+                3,
+                "the client's RetryConfig: 3 attempts"
+            );
+        }
+
+        /// `AddPermission` is not retry-safe: an internal error may have been applied, so it is sent once.
+        #[tokio::test(start_paused = true)]
+        async fn an_internal_error_on_a_write_is_sent_once() {
+            let injector = FaultInjector::new(FaultPlan::new().fail_always(Fault::InternalError));
+            let error =
+                client(&injector).add_permission().send().await.expect_err("the attempt fails").into_service_error();
+            assert_eq!(error.code(), Some("InternalError"), "{error:?}");
+            assert!(
+                matches!(error, aws_sdk_sns::operation::add_permission::AddPermissionError::InternalErrorException(_)),
+                "{error:?}"
+            );
+            assert_eq!(injector.attempts(&crate::SERVICE, "AddPermission"), 1);
+        }
+
+        /// Throttling (`Throttled`) was refused, not applied: `AddPermission` is sent again.
+        #[tokio::test(start_paused = true)]
+        async fn throttling_on_a_write_is_retried() {
+            let injector = FaultInjector::new(FaultPlan::new().fail_first(1, Fault::Throttling));
+            client(&injector).add_permission().send().await.expect("the second attempt succeeds");
+            assert_eq!(injector.attempts(&crate::SERVICE, "AddPermission"), 2);
         }
     }
 }

@@ -33,6 +33,7 @@ const fn catalog(
         throttling_shape,
         throttling_status: 429,
         wire_codes: (internal_error_shape, throttling_shape),
+        query_compatible: false,
         operations,
         error_body_members: &["message"],
         success_bodies: &[],

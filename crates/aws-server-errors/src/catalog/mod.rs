@@ -160,6 +160,11 @@ pub struct ServiceCatalog {
     /// `InternalError`, `ThrottledException` as `Throttled`); the shapes' names otherwise.
     #[doc(hidden)]
     pub wire_codes: (&'static str, &'static str),
+    /// Whether the crate is query-compatible: it speaks a JSON or CBOR protocol but reads an
+    /// error's awsQuery code from the `x-amzn-query-error` header (`Code;Sender`), as SQS's and
+    /// CloudWatch's crates do. Read from the crate's source. For the fault kit.
+    #[doc(hidden)]
+    pub query_compatible: bool,
     /// All operations of the crate, sorted by name (byte order).
     pub operations: &'static [OperationSpec],
     /// The JSON members of the internal-error shape's body, as the wire names them (e.g.

@@ -1,0 +1,235 @@
+"""One service's error facts: the SDK crate's source (which codes its deserializers match, as
+which variant) joined with the model's (each error's fault, status and throttling trait).
+
+Used by ``new_adapter.py`` (to write a service's entry, unattended), ``generate.py`` (to classify
+every variant and to check the entry) and ``survey.py``. The source is the ground truth for
+codes; the model adds what the source does not carry. A model error that names a variant of the
+crate but is sent with another code than the one the crate matches is a disagreement, reported
+with both.
+
+The internal-server error, in order: a server-fault error of the model whose code the crate
+matches, status 500 and named ``Internal*`` first; else a code the crate matches named
+``Internal*``; else the code AWS documents for the protocol family where the service models none,
+classified without a typed variant: ``InternalError`` for EC2 (ec2Query), ``InternalFailure``
+for the others (both from AWS's documented common errors, ``DOCUMENTED`` below).
+
+Throttling: every code the crate matches whose model error is throttling (``@retryable(throttling:
+true)``) or has status 429, then every code it matches among the SDK's own throttling codes
+(aws-runtime's ``THROTTLING_ERRORS``, read from the aws-runtime crate the workspace locks), then
+the codes that say ``Throttl`` (``KMS.ThrottlingException``: a rate limit met on the caller's
+behalf, modeled as a client error); where it matches none, the code AWS documents for the protocol
+family (``DOCUMENTED``). A quota error (IAM's ``LimitExceeded``, a 409) is not throttling because
+of its name.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+import subprocess
+
+import sdk_source
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+# Where a service models no internal error or no throttling error: the code AWS documents for all
+# services of a protocol family, its HTTP status, and the page that documents it.
+DOCUMENTED = {
+    # S3 (restXml): its own error codes page.
+    "s3": {
+        "internal": ("InternalError", 500),
+        "throttling": ("SlowDown", 503),
+        "source": "https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html",
+    },
+    "Ec2Query": {
+        "internal": ("InternalError", 500),
+        "throttling": ("RequestLimitExceeded", 503),
+        "source": "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html",
+    },
+    "AwsQuery": {
+        "internal": ("InternalFailure", 500),
+        "throttling": ("Throttling", 400),
+        "source": "https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html",
+    },
+    "other": {
+        "internal": ("InternalFailure", 500),
+        "throttling": ("ThrottlingException", 400),
+        "source": "https://docs.aws.amazon.com/kms/latest/APIReference/CommonErrors.html",
+    },
+}
+
+
+def documented(protocol: str, signing_name: str = "", query_compatible: bool = False) -> dict:
+    """The documented codes for a service of `protocol` (S3's own, by its signing name; a
+    query-compatible service's are awsQuery's)."""
+    if query_compatible:
+        protocol = "AwsQuery"
+    return DOCUMENTED.get(signing_name if signing_name == "s3" else protocol, DOCUMENTED["other"])
+
+
+def aws_runtime_dir() -> pathlib.Path:
+    """The aws-runtime crate the workspace locks (`cargo metadata`)."""
+    out = subprocess.run(["cargo", "metadata", "--format-version", "1", "--locked"], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout
+    for pkg in json.loads(out)["packages"]:
+        if pkg["name"] == "aws-runtime":
+            return pathlib.Path(pkg["manifest_path"]).parent
+    raise SystemExit("error: cargo metadata lists no aws-runtime")
+
+
+_SDK_THROTTLING: list[str] | None = None
+
+
+def sdk_throttling_codes() -> list[str]:
+    """aws-runtime's `retries::classifiers::THROTTLING_ERRORS`, read from its source."""
+    global _SDK_THROTTLING
+    if _SDK_THROTTLING is None:
+        text = (aws_runtime_dir() / "src" / "retries" / "classifiers.rs").read_text()
+        match = re.search(r"pub const THROTTLING_ERRORS: &\[&str\] = &\[(.*?)\];", text, re.S)
+        if not match:
+            raise SystemExit("error: aws-runtime's retries/classifiers.rs has no THROTTLING_ERRORS")
+        _SDK_THROTTLING = re.findall(r'"([^"]+)"', match.group(1))
+    return _SDK_THROTTLING
+
+
+def normalized(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def uses_query_codes(crate: dict) -> bool:
+    """Whether the crate matches the models' awsQuery error codes (`@awsQueryError`): awsQuery
+    and ec2Query crates, and query-compatible ones. Others match the shape's name, although their
+    models may still carry the trait (KMS's `DependencyTimeoutException`, code
+    `DependencyTimeout`, is sent and matched as `DependencyTimeoutException`)."""
+    return crate["protocol"] in ("AwsQuery", "Ec2Query") or crate["query_compatible"]
+
+
+def model_errors_by_code(facts: dict, crate: dict) -> dict[str, tuple[str, dict]]:
+    """The model's errors by the code each is sent with: its awsQuery code where the crate
+    matches those (`uses_query_codes`), else its name."""
+    query = uses_query_codes(crate)
+    return {((e.get("code") if query else None) or shape): (shape, e) for shape, e in facts["errors"].items()}
+
+
+def disagreements(crate: dict, facts: dict, key: str) -> list[str]:
+    """Where the crate and the model disagree on an error's code: the model has a shape that is
+    the crate's variant, but sends it with a code the crate does not match."""
+    by_code = model_errors_by_code(facts, crate)
+    by_name = {normalized(shape): (shape, e) for shape, e in facts["errors"].items()}
+    out = []
+    matched = sdk_source.codes(crate)
+    for code, variants in matched.items():
+        if code in by_code:
+            continue
+        for variant in variants:
+            shape, e = by_name.get(normalized(variant), (None, None))
+            sent = (e.get("code") if uses_query_codes(crate) else None) if shape else None
+            sent = sent or shape
+            if shape is not None and sent not in matched:
+                out.append(f"aws-sdk-{key} matches the code {code!r} for {variant}, the model "
+                           f"({', '.join(facts.get('models', []))}) sends {shape} as {sent!r}")
+    return out
+
+
+def is_throttling_by_name(code: str) -> bool:
+    """A code that says it is throttling (`KMS.ThrottlingException`, SQS `KmsThrottled`, SNS
+    `KMSThrottling`): a rate limit a service met on the caller's behalf, which it models as a
+    plain client error. The request was refused, not applied. Only the stem `Throttl` counts: a
+    quota error (`LimitExceeded`) is not throttling by its name."""
+    return "throttl" in code.lower()
+
+
+def class_of(code: str, entry: dict, facts: dict, crate: dict) -> str:
+    """The taxonomy class of an error code of the service (`ErrorClass` variant name)."""
+    if code == entry["internal"]:
+        return "InternalServerError"
+    if code in entry["throttling"]:
+        return "Throttling"
+    if is_throttling_by_name(code):
+        return "Throttling"
+    found = model_errors_by_code(facts, crate).get(code)
+    if found is None:
+        return "Throttling" if code in sdk_throttling_codes() else "Unknown"
+    e = found[1]
+    if e["throttling"] or e.get("http_status") == 429:
+        return "Throttling"
+    return "ServerError" if e["fault"] == "server" else "ClientError"
+
+
+INTERNAL_NAMES = re.compile(r"Service(Failure|Exception|Error|Fault)|ServerError|InternalFailure")
+
+
+def internal_rank(code: str) -> int:
+    """0 for a code named as an internal error (`InternalServerException`, KMS's
+    `KMSInternalException`), 1 for one named as the service's failure (IAM `ServiceFailure`,
+    Lambda `ServiceException`), 2 for any other."""
+    if "nternal" in code:
+        return 0
+    return 1 if INTERNAL_NAMES.search(code) else 2
+
+
+def derive_entry(key: str, crate: dict, facts: dict) -> dict:
+    """The service's entry of codegen/services.json, from the crate and the model alone: its
+    display name, internal-error code and throttling codes (see the module docs), each with its
+    source."""
+    by_code = model_errors_by_code(facts, crate)
+    matched = sdk_source.codes(crate)
+    fallback = documented(crate["protocol"], crate["signing_name"], crate["query_compatible"])
+    servers = [c for c in matched if c in by_code and by_code[c][1]["fault"] == "server"
+               and by_code[c][1].get("http_status") in (500, None)]
+    # Named as an internal error first, then the one most operations list (an internal error can
+    # happen anywhere).
+    servers.sort(key=lambda c: (internal_rank(c), by_code[c][1].get("http_status") != 500,
+                                -sdk_source.operations_with(crate, c), c))
+    # A server fault not named as an internal error (Auto Scaling's ResourceContention, Elastic
+    # Load Balancing's HealthUnavailable) is a server error of its own, not the internal error.
+    servers = [c for c in servers if internal_rank(c) < 2]
+    named = sorted(c for c in matched if internal_rank(c) == 0 and c not in by_code)
+    if servers:
+        internal, internal_source = servers[0], "model: server fault" + (", 500" if by_code[servers[0]][1].get("http_status") else "")
+    elif named:
+        internal, internal_source = named[0], "the SDK crate matches it; not in the models"
+    else:
+        internal, internal_source = fallback["internal"][0], f"documented: {fallback['source']}"
+    # The first is what the fault kit sends: a code that says it throttles before a quota error
+    # the SDK's list also names (KMS's `LimitExceededException`).
+    modeled = sorted((c for c in matched if c in by_code
+                      and (by_code[c][1]["throttling"] or by_code[c][1].get("http_status") == 429)),
+                     key=lambda c: (not is_throttling_by_name(c), c))
+    sdk = [c for c in sdk_throttling_codes() if c in matched and c not in modeled]
+    named = sorted(c for c in matched if is_throttling_by_name(c) and c not in modeled + sdk)
+    throttling = modeled + sorted(sdk + named, key=lambda c: not is_throttling_by_name(c))
+    if not modeled and not any(is_throttling_by_name(c) for c in throttling):
+        # Only quota-like codes (or none): the code AWS documents leads.
+        throttling = [fallback["throttling"][0]] + [c for c in throttling if c != fallback["throttling"][0]]
+    entry = {
+        "display": facts.get("sdk_id") or crate["service"],
+        "internal": internal,
+        "internal_source": internal_source,
+        "throttling": throttling,
+    }
+    if throttling[0] == fallback["throttling"][0] and throttling[0] not in matched:
+        entry["throttling_source"] = f"documented: {fallback['source']}"
+    return entry
+
+
+def status_of(code: str, facts: dict, crate: dict, internal: bool) -> int:
+    """The HTTP status an error code arrives with: its model's; else the documented one of the
+    protocol family; else 500 for an internal error and 400 for throttling (awsJson and awsQuery
+    send throttling as a 400 with its code)."""
+    found = model_errors_by_code(facts, crate).get(code)
+    if found and found[1].get("http_status"):
+        return found[1]["http_status"]
+    fallback = documented(crate["protocol"], crate["signing_name"], crate["query_compatible"])
+    for kind in ("internal", "throttling"):
+        if fallback[kind][0] == code:
+            return fallback[kind][1]
+    return 500 if internal else 400
+
+
+def shape_of(code: str, facts: dict, crate: dict) -> str:
+    """The model's shape name for a code (SNS `InternalError` is `InternalErrorException`), else
+    the code: the `error.type` the policy reports."""
+    found = model_errors_by_code(facts, crate).get(code)
+    return found[0] if found else code
