@@ -121,14 +121,56 @@ def is_identifier(name: str) -> bool:
     return name.endswith("Id")
 
 
-def smithy_skeleton(shapes: dict, target: str, json_names: bool, depth: int = 0) -> dict:
-    """The body of a minimal valid response of structure `target`: every required string member
-    (enums excepted) with a non-empty placeholder, every required structure member recursively
-    (3 levels), and at the top level the optional string members that are identifiers
-    (`is_identifier`). The SDK fills every other required member with a default of its own
-    (client-side error correction); empty strings are the defaults that break a next request (a
-    URI label). Keys starting with `@` are not body members: `@header:ETag` an entity tag header,
-    `@payload` the bytes of a blob payload (S3 `GetObject`)."""
+# What a required member that is not a string or structure holds in a minimal response, by its
+# kind: the value a crate's client-side error correction would give it. smithy-rs's schema-based
+# crates (Kinesis 1.130, Config 1.131) do no error correction: a required member missing from a
+# response fails the call, so the skeleton carries every one. XML bodies carry no empty lists or
+# maps (an empty element is not one); timestamps are epoch seconds in JSON and CBOR, RFC 3339 in
+# XML.
+NUMBERS = {"byte", "short", "integer", "long", "float", "double", "bigInteger", "bigDecimal"}
+
+
+TIMESTAMPS = {"date-time": "1970-01-01T00:00:00Z", "http-date": "Thu, 01 Jan 1970 00:00:00 GMT", "epoch-seconds": 0,
+              # botocore's names of the same formats.
+              "iso8601": "1970-01-01T00:00:00Z", "rfc822": "Thu, 01 Jan 1970 00:00:00 GMT", "unixTimestamp": 0}
+
+
+def typed_default(kind: str, xml: bool, timestamp_format: str | None = None):
+    """The placeholder of a required member of `kind` (a Smithy shape type), or None for none.
+    A timestamp is written in its `@timestampFormat` (Connect Cases' `date-time`), else the
+    protocol's default."""
+    if kind in NUMBERS:
+        return 0
+    if kind == "boolean":
+        return False
+    if kind == "timestamp":
+        if timestamp_format in TIMESTAMPS:
+            return TIMESTAMPS[timestamp_format]
+        return "1970-01-01T00:00:00Z" if xml else 0
+    if kind in ("list", "set") and not xml:
+        return []
+    if kind == "map" and not xml:
+        return {}
+    return None
+
+
+def smithy_enum_value(shapes: dict, target: str):
+    """The first value of an enum shape (`enum`, `intEnum`, or a string with `@enum`), else None."""
+    shape = shapes.get(target, {})
+    if shape.get("type") in ("enum", "intEnum"):
+        for name, member in shape.get("members", {}).items():
+            return member.get("traits", {}).get("smithy.api#enumValue", name)
+    values = shape.get("traits", {}).get("smithy.api#enum")
+    return values[0]["value"] if values else None
+
+
+def smithy_skeleton(shapes: dict, target: str, json_names: bool, depth: int = 0, xml: bool = False) -> dict:
+    """The body of a minimal valid response of structure `target`: every required member with a
+    placeholder (a string: a non-empty `fault-kit-<name>`; an enum: its first value; a structure:
+    recursively, 3 levels; any other kind: `typed_default`), and at the top level the optional
+    string members that are identifiers (`is_identifier`). Empty strings are the defaults that
+    break a next request (a URI label). Keys starting with `@` are not body members:
+    `@header:ETag` an entity tag header, `@payload` the bytes of a blob payload (S3 `GetObject`)."""
     out = {}
     members = shapes.get(target, {}).get("members", {})
     for name, member in members.items():
@@ -143,7 +185,7 @@ def smithy_skeleton(shapes: dict, target: str, json_names: bool, depth: int = 0)
         kind = smithy_type(shapes, member["target"])
         if "smithy.api#httpPayload" in traits:
             if kind == "structure":
-                return {**smithy_skeleton(shapes, member["target"], json_names, depth), **out}
+                return {**smithy_skeleton(shapes, member["target"], json_names, depth, xml), **out}
             continue
         if any(t in traits for t in NON_BODY):
             continue
@@ -151,14 +193,21 @@ def smithy_skeleton(shapes: dict, target: str, json_names: bool, depth: int = 0)
         if not required and not (depth == 0 and kind == "string" and is_identifier(name)):
             continue
         key = traits.get("smithy.api#jsonName", name) if json_names else traits.get("smithy.api#xmlName", name)
-        if kind == "string":
+        enum = smithy_enum_value(shapes, member["target"])
+        if enum is not None:
+            out[key] = enum
+        elif kind == "string":
             out[key] = f"fault-kit-{name}"
-        elif kind == "structure" and depth < 3:
-            out[key] = smithy_skeleton(shapes, member["target"], json_names, depth + 1)
+        elif kind == "structure":
+            if depth < 3:
+                out[key] = smithy_skeleton(shapes, member["target"], json_names, depth + 1, xml)
+        elif (value := typed_default(kind, xml, traits.get("smithy.api#timestampFormat") or shapes.get(
+                member["target"], {}).get("traits", {}).get("smithy.api#timestampFormat"))) is not None:
+            out[key] = value
     return out
 
 
-def botocore_skeleton(shapes: dict, name: str, depth: int = 0) -> dict:
+def botocore_skeleton(shapes: dict, name: str, depth: int = 0, xml: bool = False) -> dict:
     """As `smithy_skeleton`, from a botocore model's output shape."""
     shape = shapes.get(name, {})
     members = shape.get("members", {})
@@ -172,7 +221,7 @@ def botocore_skeleton(shapes: dict, name: str, depth: int = 0) -> dict:
         target = members.get(shape["payload"], {}).get("shape")
         kind = shapes.get(target, {}).get("type")
         if kind == "structure":
-            return {**botocore_skeleton(shapes, target, depth), **out}
+            return {**botocore_skeleton(shapes, target, depth, xml), **out}
         if kind == "blob" and depth == 0:
             out["@payload"] = PAYLOAD
     required = set(shape.get("required", []))
@@ -184,10 +233,16 @@ def botocore_skeleton(shapes: dict, name: str, depth: int = 0) -> dict:
         if member not in required and not (depth == 0 and is_string and is_identifier(member)):
             continue
         key = spec.get("locationName", member)
-        if is_string:
+        if target.get("enum"):
+            out[key] = target["enum"][0]
+        elif is_string:
             out[key] = f"fault-kit-{member}"
-        elif target.get("type") == "structure" and depth < 3:
-            out[key] = botocore_skeleton(shapes, spec["shape"], depth + 1)
+        elif target.get("type") == "structure":
+            if depth < 3:
+                out[key] = botocore_skeleton(shapes, spec["shape"], depth + 1, xml)
+        elif (value := typed_default(target.get("type", ""), xml,
+                                     spec.get("timestampFormat") or target.get("timestampFormat"))) is not None:
+            out[key] = value
     return out
 
 
@@ -211,6 +266,7 @@ def smithy_facts(path: pathlib.Path) -> tuple[str, dict, dict]:
     service = next(v for v in shapes.values() if v["type"] == "service")
     protocols = sorted(t for t in service.get("traits", {}) if t.startswith("aws.protocols#"))
     json_names = "aws.protocols#restJson1" in protocols
+    xml = any(p in protocols for p in ("aws.protocols#restXml", "aws.protocols#awsQuery", "aws.protocols#ec2Query"))
     ops = {}
     for sid, shape in shapes.items():
         if shape["type"] != "operation":
@@ -230,7 +286,7 @@ def smithy_facts(path: pathlib.Path) -> tuple[str, dict, dict]:
             "http_method": http.get("method"),
             "uri": http.get("uri"),
             "source": "smithy",
-            "success_body": smithy_skeleton(shapes, shape.get("output", {}).get("target", ""), json_names),
+            "success_body": smithy_skeleton(shapes, shape.get("output", {}).get("target", ""), json_names, xml=xml),
             **({"xml_root": root} if (root := xml_root(shapes, shape.get("output", {}).get("target", ""), protocols)) else {}),
         }
     errors = {}
@@ -265,6 +321,8 @@ def smithy_facts(path: pathlib.Path) -> tuple[str, dict, dict]:
 
 def botocore_facts(model: dict) -> tuple[dict, dict]:
     shapes = model["shapes"]
+    meta = model.get("metadata", {})
+    xml = meta.get("protocols", [meta.get("protocol")])[0] in ("rest-xml", "query", "ec2")
     ops = {}
     for name, op in model["operations"].items():
         token_members = []
@@ -280,7 +338,7 @@ def botocore_facts(model: dict) -> tuple[dict, dict]:
             "http_method": op.get("http", {}).get("method"),
             "uri": op.get("http", {}).get("requestUri"),
             "source": "botocore",
-            "success_body": botocore_skeleton(shapes, op.get("output", {}).get("shape", "")),
+            "success_body": botocore_skeleton(shapes, op.get("output", {}).get("shape", ""), xml=xml),
         }
     errors = {}
     for name, shape in shapes.items():
@@ -292,7 +350,10 @@ def botocore_facts(model: dict) -> tuple[dict, dict]:
             "body_members": sorted(m for m, spec in shape.get("members", {}).items() if not spec.get("location")),
             # The code on the wire where it is not the shape's name (awsQuery and query-compatible).
             **({"code": err["code"]} if err.get("code") and err["code"] != name else {}),
-            "fault": "server" if shape.get("fault") or err.get("senderFault") is False else "client",
+            # botocore marks a server fault `fault: true` (JSON protocols) or, in the awsQuery
+            # models, only by a 5xx status without `senderFault` (IAM's ServiceFailureException).
+            "fault": "server" if shape.get("fault") or (err and not err.get("senderFault")
+                                                        and (err.get("httpStatusCode") or 0) >= 500) else "client",
             "http_status": err.get("httpStatusCode"),
             "retryable": retryable is not None,
             "throttling": bool(retryable and retryable.get("throttling")),

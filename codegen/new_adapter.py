@@ -62,14 +62,20 @@ def newest_version(crate: str) -> str:
 
 
 def add_dependency(key: str, version: str) -> None:
-    """The SDK crate and the adapter crate in `[workspace.dependencies]`, and the adapter in
-    `members`."""
+    """The SDK crate in `[workspace.dependencies]` (so that cargo fetches and locks it)."""
     path = ROOT / "Cargo.toml"
     text = path.read_text()
     sdk = f'aws-sdk-{key} = {{ version = "{version}", default-features = false }}\n'
     if f"aws-sdk-{key} =" not in text:
         anchor = "aws-smithy-runtime-api = "
         text = text.replace(anchor, sdk + anchor, 1)
+    path.write_text(text)
+
+
+def add_member(key: str) -> None:
+    """The adapter crate in `[workspace.dependencies]` and in `members`, once it exists."""
+    path = ROOT / "Cargo.toml"
+    text = path.read_text()
     adapter = f'aws-server-errors-{key} = {{ path = "crates/aws-server-errors-{key}", version = "0.1.0" }}\n'
     if f"aws-server-errors-{key} =" not in text:
         anchor = "aws-server-errors-fault = {"
@@ -182,9 +188,22 @@ pub(crate) fn internal_error(x: &aws_sdk_{crate}::types::error::{variant}) -> Cl
 """
 
 
-def write_crate(key: str, entry: dict, crate: dict) -> None:
+def write_manifest(key: str, display: str) -> None:
+    """The crate's Cargo.toml and a placeholder lib.rs: enough for cargo to resolve, fetch and lock
+    the SDK crate, whose source the rest of the run reads."""
     crate_dir = ROOT / "crates" / f"aws-server-errors-{key}"
     (crate_dir / "src").mkdir(parents=True, exist_ok=True)
+    manifest = crate_dir / "Cargo.toml"
+    if not manifest.exists():
+        manifest.write_text(CARGO_TOML.format(key=key, display=display))
+        print(f"wrote {manifest.relative_to(ROOT)}")
+    placeholder = crate_dir / "src" / "lib.rs"
+    if not placeholder.exists():
+        placeholder.write_text("")
+
+
+def write_crate(key: str, entry: dict, crate: dict) -> None:
+    crate_dir = ROOT / "crates" / f"aws-server-errors-{key}"
     facts = json.loads((CODEGEN / "model-facts" / f"{key}.json").read_text())
     variants = sdk_source.codes(crate).get(entry["internal"], [])
     values = {"key": key, "crate": key.replace("-", "_"), **entry,
@@ -193,11 +212,10 @@ def write_crate(key: str, entry: dict, crate: dict) -> None:
     # `InternalFailure`) arrives unmodeled and is classified by its code: no typed mapping.
     lib_rs = LIB_RS + (INTERNAL_FN if variants else "")
     for path, template in [
-        (crate_dir / "Cargo.toml", CARGO_TOML),
         (crate_dir / "README.md", README),
         (crate_dir / "src" / "lib.rs", lib_rs),
     ]:
-        if path.exists():
+        if path.exists() and path.read_text():
             print(f"kept {path.relative_to(ROOT)} (exists)")
             continue
         path.write_text(template.format(**values))
@@ -273,11 +291,14 @@ def create(key: str, args: argparse.Namespace) -> None:
     version = args.version or newest_version(f"aws-sdk-{key}")
     add_dependency(key, version)
     print(f"aws-sdk-{key} {version}: added to the workspace")
+    subprocess.run([sys.executable, str(CODEGEN / "distill.py"), "--models", args.models, key], cwd=ROOT, check=True)
+    facts = json.loads((CODEGEN / "model-facts" / f"{key}.json").read_text())
+    write_manifest(key, facts.get("sdk_id") or key)
+    add_member(key)
 
     crate = sdk_source.read_crate(sdk_crate_dir(key))  # resolves, fetches and locks the SDK crate
     print(f"aws-sdk-{key} {version}: {len(crate['operations'])} operations, {crate['protocol']}"
           + (" (query-compatible)" if crate["query_compatible"] else ""))
-    subprocess.run([sys.executable, str(CODEGEN / "distill.py"), "--models", args.models, key], cwd=ROOT, check=True)
 
     services_path = CODEGEN / "services.json"
     services = json.loads(services_path.read_text())
@@ -287,7 +308,6 @@ def create(key: str, args: argparse.Namespace) -> None:
     print(f"codegen/services.json: {key} = {json.dumps(services[key])} (review it)")
 
     write_crate(key, services[key], crate)
-    run("cargo", "metadata", "--format-version", "1")  # resolves and locks the new crate
     subprocess.run([sys.executable, str(CODEGEN / "generate.py")], cwd=ROOT, check=True)
 
 

@@ -192,16 +192,30 @@ def derive_entry(key: str, crate: dict, facts: dict) -> dict:
         internal, internal_source = named[0], "the SDK crate matches it; not in the models"
     else:
         internal, internal_source = fallback["internal"][0], f"documented: {fallback['source']}"
-    # The first is what the fault kit sends: a code that says it throttles before a quota error
-    # the SDK's list also names (KMS's `LimitExceededException`).
+    # The first is what the fault kit sends: a modeled throttling error; else, in this order, an
+    # SDK code that says it throttles, another SDK code (DynamoDB's and Kinesis's
+    # ProvisionedThroughputExceededException), a code that says it throttles (a rate limit met on
+    # the caller's behalf), and last an SDK code that names a limit (`LimitExceededException`,
+    # which KMS and others use for quotas). Where no SDK code that throttles is matched, the code
+    # AWS documents (one of the SDK's) leads.
     modeled = sorted((c for c in matched if c in by_code
                       and (by_code[c][1]["throttling"] or by_code[c][1].get("http_status") == 429)),
                      key=lambda c: (not is_throttling_by_name(c), c))
-    sdk = [c for c in sdk_throttling_codes() if c in matched and c not in modeled]
-    named = sorted(c for c in matched if is_throttling_by_name(c) and c not in modeled + sdk)
-    throttling = modeled + sorted(sdk + named, key=lambda c: not is_throttling_by_name(c))
-    if not modeled and not any(is_throttling_by_name(c) for c in throttling):
-        # Only quota-like codes (or none): the code AWS documents leads.
+    sdk_codes = sdk_throttling_codes()
+
+    def rank(code: str) -> tuple[int, int]:
+        in_sdk = code in sdk_codes
+        order = sdk_codes.index(code) if in_sdk else 0
+        if in_sdk and is_throttling_by_name(code):
+            return 0, order
+        if in_sdk and "LimitExceeded" not in code:
+            return 1, order
+        return (2, order) if not in_sdk else (3, order)
+
+    others = sorted((c for c in matched if c not in modeled and (c in sdk_codes or is_throttling_by_name(c))),
+                    key=lambda c: (rank(c), c))
+    throttling = modeled + others
+    if not modeled and (not others or rank(others[0])[0] >= 2):
         throttling = [fallback["throttling"][0]] + [c for c in throttling if c != fallback["throttling"][0]]
     entry = {
         "display": facts.get("sdk_id") or crate["service"],

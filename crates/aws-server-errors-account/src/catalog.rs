@@ -133,6 +133,10 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
     errors_in_200: &[],
     success_bodies: &[
         ("GetAccountInformation", r#"{"AccountId":"fault-kit-AccountId"}"#),
-        ("GetGovCloudAccountInformation", r#"{"GovCloudAccountId":"fault-kit-GovCloudAccountId"}"#),
+        (
+            "GetGovCloudAccountInformation",
+            r#"{"AccountState":"PENDING_ACTIVATION","GovCloudAccountId":"fault-kit-GovCloudAccountId"}"#,
+        ),
+        ("GetPrimaryEmailUpdateStatus", r#"{"Status":"PENDING"}"#),
     ],
 };

@@ -303,6 +303,7 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
     errors_in_200: &[],
     success_bodies: &[
         ("DeleteResourcePolicy", r#"{"RevisionId":"fault-kit-RevisionId"}"#),
+        ("DescribeEndpoints", r#"{"Endpoints":[]}"#),
         ("DescribeImport", r#"{"ImportTableDescription":{}}"#),
         ("GetResourcePolicy", r#"{"RevisionId":"fault-kit-RevisionId"}"#),
         ("ImportTable", r#"{"ImportTableDescription":{}}"#),

@@ -225,5 +225,8 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
     error_body_members: &["message"],
     virtual_hosted_buckets: false,
     errors_in_200: &[],
-    success_bodies: &[("Publish", r#"{"MessageId":"fault-kit-MessageId"}"#)],
+    success_bodies: &[
+        ("GetSMSSandboxAccountStatus", r#"{"IsInSandbox":false}"#),
+        ("Publish", r#"{"MessageId":"fault-kit-MessageId"}"#),
+    ],
 };

@@ -54,9 +54,15 @@ pub(crate) fn classify_attempt<'a>(
     record.service = catalog.service;
     record.operation = operation.name;
     record.retry_safety = operation.retry_safety;
-    // A response counts only when the failure is the response's (an error response). A timeout
-    // that fires while a response body streams is the timeout's.
-    let response = response.filter(|_| error.as_operation_error().is_some() || error.is_response_error());
+    // A response counts only when the failure is the response's: an error response, or one the
+    // SDK could not read (smithy-rs's schema-based crates, Kinesis 1.130 and newer, report a body
+    // that does not parse as an `other` error, not a response error). A timeout that fires while
+    // a response body streams is the timeout's; a connector or interceptor failure is its own.
+    let response = response.filter(|_| {
+        error.as_operation_error().is_some()
+            || error.is_response_error()
+            || !(error.is_timeout_error() || error.is_connector_error() || error.is_interceptor_error())
+    });
     if let Some(response) = response {
         let headers = response.headers();
         let status = response.status().as_u16();
@@ -171,6 +177,32 @@ mod tests {
         let record = classify_attempt(&SIGNER, &get_signing_profile(), &error, Some(&streaming));
         assert_eq!((record.class, record.failure, record.http_status), (ErrorClass::Transient, Failure::Timeout, None));
         assert_eq!(record.request_id, None, "the response is not the failure's");
+    }
+
+    /// smithy-rs's schema-based crates (Kinesis 1.130 and newer) report an error body they cannot
+    /// read as an `other` error, not an operation or response error: the response still says what
+    /// failed.
+    #[test]
+    fn an_unreadable_response_reported_as_other_is_classified_by_its_status() {
+        let error = OrchestratorError::other("failed to deserialize the error body");
+        let internal = response(500, &[]);
+        let record = classify_attempt(&SIGNER, &get_signing_profile(), &error, Some(&internal));
+        assert_eq!(
+            (record.class, record.http_status, record.by_status),
+            (ErrorClass::InternalServerError, Some(500), true)
+        );
+        let interceptor = OrchestratorError::interceptor(
+            aws_smithy_runtime_api::client::interceptors::error::InterceptorError::read_after_deserialization(
+                "x",
+                aws_smithy_runtime_api::box_error::BoxError::from("failed"),
+            ),
+        );
+        let record = classify_attempt(&SIGNER, &get_signing_profile(), &interceptor, Some(&internal));
+        assert_eq!(
+            (record.class, record.http_status),
+            (ErrorClass::Unknown, None),
+            "an interceptor's failure is its own"
+        );
     }
 
     #[test]

@@ -333,7 +333,7 @@ impl SimConfig {
             .chain(CommittedFault::ALL.map(|fault| Scenario::CommittedThenFailed { p: 0.10, fault }))
             .collect(),
             contenders: Contender::ALL.to_vec(),
-            services: crate::SERVICES.to_vec(),
+            services: crate::simulated_services(),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             // 100 processes sharing the 50 calls/s: 0.5 calls/s each.
             fleet: Fleet {
