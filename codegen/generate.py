@@ -199,7 +199,7 @@ def entry_problems(service: str, info: dict, crate: dict) -> list[str]:
 
 
 # Verdicts under which the policy retries an internal error by default (model first).
-SAFE_ORDER = ["Readonly", "Idempotent", "IdempotencyToken", "Documented", "SafeHttpMethod"]
+SAFE_ORDER = ["Readonly", "Idempotent", "IdempotencyToken", "Documented", "SafeHttpMethod", "NamingConvention"]
 
 
 def wire_tests(service: str, info: dict, crate: dict, safety: dict[str, str], facts: dict) -> str:
