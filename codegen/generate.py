@@ -198,6 +198,19 @@ def entry_problems(service: str, info: dict, crate: dict) -> list[str]:
     return problems
 
 
+# The classifier of every operation that models no error (all of EC2's): its errors arrive
+# `Unhandled`, classified by their code.
+UNMODELED_FN = """
+/// The classifier of an operation whose model lists no error: every error arrives `Unhandled`, and
+/// is classified by its code.
+fn unmodeled<E>(err: &OperationError) -> Option<ClassifiedError<'_>>
+where
+    E: {crate}::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{{
+    Some(ClassifiedError::unmodeled(err.downcast_ref::<E>()?, &CATALOG))
+}}
+"""
+
 # Verdicts under which the policy retries an internal error by default (model first).
 SAFE_ORDER = ["Readonly", "Idempotent", "IdempotencyToken", "Documented", "SafeHttpMethod", "NamingConvention"]
 
@@ -430,10 +443,10 @@ def generate() -> dict[pathlib.Path, str]:
                     arms.append(f"E::{variant}(_) => ClassifiedError::modeled(e, ErrorClass::{cls}, {rust_str(label)}),")
             arms.append("_ => ClassifiedError::unmodeled(e, &CATALOG),")
             if len(arms) == 1:
-                body = "    // The model lists no errors for this operation: all arrive as `Unhandled`.\n" \
-                       "    Some(ClassifiedError::unmodeled(e, &CATALOG))\n"
-            else:
-                body = "    Some(match e {\n        " + "\n        ".join(arms) + "\n    })\n"
+                # The model lists no errors for this operation: the one generic classifier.
+                names[-1] = f"unmodeled::<{crate_name}::operation::{op['module']}::{op['name']}Error>"
+                continue
+            body = "    Some(match e {\n        " + "\n        ".join(arms) + "\n    })\n"
             fns.append(
                 f"fn {fn_name}(err: &OperationError) -> Option<ClassifiedError<'_>> {{\n"
                 f"    use {crate_name}::operation::{op['module']}::{op['name']}Error as E;\n"
@@ -454,6 +467,7 @@ def generate() -> dict[pathlib.Path, str]:
             + "\n    ".join(f"{n}," for n in names)
             + "\n];\n\n"
             + "\n".join(fns)
+            + (UNMODELED_FN.format(crate=crate_name) if any(n.startswith("unmodeled::") for n in names) else "")
             + "\n#[cfg(test)]\nmod tests {\n"
             + "    use super::CATALOG;\n"
             + "    use aws_server_errors::adapter::{ErrorClass, OperationError};\n\n"

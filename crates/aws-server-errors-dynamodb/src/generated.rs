@@ -22,7 +22,7 @@ pub(crate) static CLASSIFIERS: [ClassifyFn; 58] = [
     describe_backup,
     describe_continuous_backups,
     describe_contributor_insights,
-    describe_endpoints,
+    unmodeled::<aws_sdk_dynamodb::operation::describe_endpoints::DescribeEndpointsError>,
     describe_export,
     describe_global_table,
     describe_global_table_settings,
@@ -300,13 +300,6 @@ fn describe_contributor_insights(err: &OperationError) -> Option<ClassifiedError
         }
         _ => ClassifiedError::unmodeled(e, &CATALOG),
     })
-}
-
-fn describe_endpoints(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_dynamodb::operation::describe_endpoints::DescribeEndpointsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
 }
 
 fn describe_export(err: &OperationError) -> Option<ClassifiedError<'_>> {
@@ -1075,6 +1068,15 @@ fn update_time_to_live(err: &OperationError) -> Option<ClassifiedError<'_>> {
         }
         _ => ClassifiedError::unmodeled(e, &CATALOG),
     })
+}
+
+/// The classifier of an operation whose model lists no error: every error arrives `Unhandled`, and
+/// is classified by its code.
+fn unmodeled<E>(err: &OperationError) -> Option<ClassifiedError<'_>>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    Some(ClassifiedError::unmodeled(err.downcast_ref::<E>()?, &CATALOG))
 }
 
 #[cfg(test)]

@@ -9,6500 +9,826 @@ use crate::catalog::CATALOG;
 
 /// Classifiers for the 811 operations of `aws-sdk-ec2`, in catalog order.
 pub(crate) static CLASSIFIERS: [ClassifyFn; 811] = [
-    accept_address_transfer,
-    accept_capacity_reservation_billing_ownership,
-    accept_reserved_instances_exchange_quote,
-    accept_transit_gateway_client_vpn_attachment,
-    accept_transit_gateway_multicast_domain_associations,
-    accept_transit_gateway_peering_attachment,
-    accept_transit_gateway_vpc_attachment,
-    accept_vpc_endpoint_connections,
-    accept_vpc_peering_connection,
-    advertise_byoip_cidr,
-    allocate_address,
-    allocate_hosts,
-    allocate_ipam_pool_cidr,
-    apply_security_groups_to_client_vpn_target_network,
-    assign_ipv6_addresses,
-    assign_private_ip_addresses,
-    assign_private_nat_gateway_address,
-    associate_address,
-    associate_application_status_check,
-    associate_capacity_reservation_billing_owner,
-    associate_client_vpn_target_network,
-    associate_dhcp_options,
-    associate_enclave_certificate_iam_role,
-    associate_iam_instance_profile,
-    associate_instance_event_window,
-    associate_ipam_byoasn,
-    associate_ipam_resource_discovery,
-    associate_nat_gateway_address,
-    associate_route_server,
-    associate_route_table,
-    associate_security_group_vpc,
-    associate_subnet_cidr_block,
-    associate_transit_gateway_multicast_domain,
-    associate_transit_gateway_policy_table,
-    associate_transit_gateway_route_table,
-    associate_trunk_interface,
-    associate_vpc_cidr_block,
-    attach_classic_link_vpc,
-    attach_image_watermark,
-    attach_internet_gateway,
-    attach_network_interface,
-    attach_verified_access_trust_provider,
-    attach_volume,
-    attach_vpn_gateway,
-    authorize_client_vpn_ingress,
-    authorize_security_group_egress,
-    authorize_security_group_ingress,
-    batch_modify_ipam_routing_policy_registrations,
-    bundle_instance,
-    cancel_bundle_task,
-    cancel_capacity_reservation,
-    cancel_capacity_reservation_fleets,
-    cancel_conversion_task,
-    cancel_declarative_policies_report,
-    cancel_export_task,
-    cancel_image_launch_permission,
-    cancel_import_task,
-    cancel_reserved_instances_listing,
-    cancel_spot_fleet_requests,
-    cancel_spot_instance_requests,
-    confirm_product_instance,
-    copy_fpga_image,
-    copy_image,
-    copy_snapshot,
-    copy_volumes,
-    create_application_status_check,
-    create_capacity_manager_data_export,
-    create_capacity_reservation,
-    create_capacity_reservation_by_splitting,
-    create_capacity_reservation_cancellation_quote,
-    create_capacity_reservation_date_change_quote,
-    create_capacity_reservation_fleet,
-    create_carrier_gateway,
-    create_client_vpn_endpoint,
-    create_client_vpn_route,
-    create_coip_cidr,
-    create_coip_pool,
-    create_customer_gateway,
-    create_default_subnet,
-    create_default_vpc,
-    create_delegate_mac_volume_ownership_task,
-    create_dhcp_options,
-    create_egress_only_internet_gateway,
-    create_fleet,
-    create_flow_logs,
-    create_fpga_image,
-    create_image,
-    create_image_usage_report,
-    create_instance_connect_endpoint,
-    create_instance_event_window,
-    create_instance_export_task,
-    create_internet_gateway,
-    create_interruptible_capacity_reservation_allocation,
-    create_ipam,
-    create_ipam_external_resource_verification_token,
-    create_ipam_internet_registry_association,
-    create_ipam_policy,
-    create_ipam_pool,
-    create_ipam_prefix_list_resolver,
-    create_ipam_prefix_list_resolver_target,
-    create_ipam_resource_discovery,
-    create_ipam_routing_policy_registration,
-    create_ipam_scope,
-    create_key_pair,
-    create_launch_template,
-    create_launch_template_version,
-    create_local_gateway_route,
-    create_local_gateway_route_table,
-    create_local_gateway_route_table_virtual_interface_group_association,
-    create_local_gateway_route_table_vpc_association,
-    create_local_gateway_virtual_interface,
-    create_local_gateway_virtual_interface_group,
-    create_mac_system_integrity_protection_modification_task,
-    create_managed_prefix_list,
-    create_nat_gateway,
-    create_network_acl,
-    create_network_acl_entry,
-    create_network_insights_access_scope,
-    create_network_insights_path,
-    create_network_interface,
-    create_network_interface_permission,
-    create_placement_group,
-    create_public_ipv4_pool,
-    create_replace_root_volume_task,
-    create_reserved_instances_listing,
-    create_restore_image_task,
-    create_route,
-    create_route_server,
-    create_route_server_endpoint,
-    create_route_server_peer,
-    create_route_table,
-    create_secondary_network,
-    create_secondary_subnet,
-    create_security_group,
-    create_snapshot,
-    create_snapshots,
-    create_spot_datafeed_subscription,
-    create_store_image_task,
-    create_subnet,
-    create_subnet_cidr_reservation,
-    create_tags,
-    create_traffic_mirror_filter,
-    create_traffic_mirror_filter_rule,
-    create_traffic_mirror_session,
-    create_traffic_mirror_target,
-    create_transit_gateway,
-    create_transit_gateway_connect,
-    create_transit_gateway_connect_peer,
-    create_transit_gateway_metering_policy,
-    create_transit_gateway_metering_policy_entry,
-    create_transit_gateway_multicast_domain,
-    create_transit_gateway_peering_attachment,
-    create_transit_gateway_policy_table,
-    create_transit_gateway_policy_table_entry,
-    create_transit_gateway_prefix_list_reference,
-    create_transit_gateway_route,
-    create_transit_gateway_route_table,
-    create_transit_gateway_route_table_announcement,
-    create_transit_gateway_vpc_attachment,
-    create_verified_access_endpoint,
-    create_verified_access_group,
-    create_verified_access_instance,
-    create_verified_access_trust_provider,
-    create_volume,
-    create_vpc,
-    create_vpc_block_public_access_exclusion,
-    create_vpc_encryption_control,
-    create_vpc_endpoint,
-    create_vpc_endpoint_connection_notification,
-    create_vpc_endpoint_service_configuration,
-    create_vpc_peering_connection,
-    create_vpn_concentrator,
-    create_vpn_connection,
-    create_vpn_connection_route,
-    create_vpn_gateway,
-    delete_application_status_check,
-    delete_capacity_manager_data_export,
-    delete_carrier_gateway,
-    delete_client_vpn_endpoint,
-    delete_client_vpn_endpoint_authorization_policy,
-    delete_client_vpn_route,
-    delete_coip_cidr,
-    delete_coip_pool,
-    delete_customer_gateway,
-    delete_dhcp_options,
-    delete_egress_only_internet_gateway,
-    delete_fleets,
-    delete_flow_logs,
-    delete_fpga_image,
-    delete_image_usage_report,
-    delete_instance_connect_endpoint,
-    delete_instance_event_window,
-    delete_internet_gateway,
-    delete_ipam,
-    delete_ipam_external_resource_verification_token,
-    delete_ipam_internet_registry_association,
-    delete_ipam_policy,
-    delete_ipam_pool,
-    delete_ipam_prefix_list_resolver,
-    delete_ipam_prefix_list_resolver_target,
-    delete_ipam_resource_discovery,
-    delete_ipam_routing_policy_registration,
-    delete_ipam_scope,
-    delete_key_pair,
-    delete_launch_template,
-    delete_launch_template_versions,
-    delete_local_gateway_route,
-    delete_local_gateway_route_table,
-    delete_local_gateway_route_table_virtual_interface_group_association,
-    delete_local_gateway_route_table_vpc_association,
-    delete_local_gateway_virtual_interface,
-    delete_local_gateway_virtual_interface_group,
-    delete_managed_prefix_list,
-    delete_nat_gateway,
-    delete_network_acl,
-    delete_network_acl_entry,
-    delete_network_insights_access_scope,
-    delete_network_insights_access_scope_analysis,
-    delete_network_insights_analysis,
-    delete_network_insights_path,
-    delete_network_interface,
-    delete_network_interface_permission,
-    delete_placement_group,
-    delete_public_ipv4_pool,
-    delete_queued_reserved_instances,
-    delete_route,
-    delete_route_server,
-    delete_route_server_endpoint,
-    delete_route_server_peer,
-    delete_route_table,
-    delete_secondary_network,
-    delete_secondary_subnet,
-    delete_security_group,
-    delete_snapshot,
-    delete_spot_datafeed_subscription,
-    delete_subnet,
-    delete_subnet_cidr_reservation,
-    delete_tags,
-    delete_traffic_mirror_filter,
-    delete_traffic_mirror_filter_rule,
-    delete_traffic_mirror_session,
-    delete_traffic_mirror_target,
-    delete_transit_gateway,
-    delete_transit_gateway_client_vpn_attachment,
-    delete_transit_gateway_connect,
-    delete_transit_gateway_connect_peer,
-    delete_transit_gateway_metering_policy,
-    delete_transit_gateway_metering_policy_entry,
-    delete_transit_gateway_multicast_domain,
-    delete_transit_gateway_peering_attachment,
-    delete_transit_gateway_policy_table,
-    delete_transit_gateway_policy_table_entry,
-    delete_transit_gateway_prefix_list_reference,
-    delete_transit_gateway_route,
-    delete_transit_gateway_route_table,
-    delete_transit_gateway_route_table_announcement,
-    delete_transit_gateway_vpc_attachment,
-    delete_verified_access_endpoint,
-    delete_verified_access_group,
-    delete_verified_access_instance,
-    delete_verified_access_trust_provider,
-    delete_volume,
-    delete_vpc,
-    delete_vpc_block_public_access_exclusion,
-    delete_vpc_encryption_control,
-    delete_vpc_endpoint_connection_notifications,
-    delete_vpc_endpoint_service_configurations,
-    delete_vpc_endpoints,
-    delete_vpc_peering_connection,
-    delete_vpn_concentrator,
-    delete_vpn_connection,
-    delete_vpn_connection_route,
-    delete_vpn_gateway,
-    deprovision_byoip_cidr,
-    deprovision_ipam_byoasn,
-    deprovision_ipam_pool_cidr,
-    deprovision_public_ipv4_pool_cidr,
-    deregister_image,
-    deregister_instance_event_notification_attributes,
-    deregister_transit_gateway_multicast_group_members,
-    deregister_transit_gateway_multicast_group_sources,
-    describe_account_attributes,
-    describe_account_vpc_encryption_control,
-    describe_address_transfers,
-    describe_addresses,
-    describe_addresses_attribute,
-    describe_aggregate_id_format,
-    describe_application_status,
-    describe_application_status_check_associations,
-    describe_application_status_checks,
-    describe_availability_zones,
-    describe_aws_network_performance_metric_subscriptions,
-    describe_bundle_tasks,
-    describe_byoip_cidrs,
-    describe_capacity_block_extension_history,
-    describe_capacity_block_extension_offerings,
-    describe_capacity_block_offerings,
-    describe_capacity_block_status,
-    describe_capacity_blocks,
-    describe_capacity_manager_data_exports,
-    describe_capacity_reservation_billing_requests,
-    describe_capacity_reservation_cancellation_quotes,
-    describe_capacity_reservation_date_change_quotes,
-    describe_capacity_reservation_fleets,
-    describe_capacity_reservation_topology,
-    describe_capacity_reservations,
-    describe_carrier_gateways,
-    describe_classic_link_instances,
-    describe_client_vpn_authorization_rules,
-    describe_client_vpn_connections,
-    describe_client_vpn_endpoints,
-    describe_client_vpn_routes,
-    describe_client_vpn_target_networks,
-    describe_coip_pools,
-    describe_conversion_tasks,
-    describe_customer_gateways,
-    describe_declarative_policies_reports,
-    describe_dhcp_options,
-    describe_egress_only_internet_gateways,
-    describe_elastic_gpus,
-    describe_export_image_tasks,
-    describe_export_tasks,
-    describe_fast_launch_images,
-    describe_fast_snapshot_restores,
-    describe_fleet_history,
-    describe_fleet_instances,
-    describe_fleets,
-    describe_flow_logs,
-    describe_fpga_image_attribute,
-    describe_fpga_images,
-    describe_host_reservation_offerings,
-    describe_host_reservations,
-    describe_hosts,
-    describe_iam_instance_profile_associations,
-    describe_id_format,
-    describe_identity_id_format,
-    describe_image_attribute,
-    describe_image_references,
-    describe_image_usage_report_entries,
-    describe_image_usage_reports,
-    describe_images,
-    describe_import_image_tasks,
-    describe_import_snapshot_tasks,
-    describe_instance_attribute,
-    describe_instance_connect_endpoints,
-    describe_instance_credit_specifications,
-    describe_instance_event_notification_attributes,
-    describe_instance_event_windows,
-    describe_instance_image_metadata,
-    describe_instance_sql_ha_history_states,
-    describe_instance_sql_ha_states,
-    describe_instance_status,
-    describe_instance_topology,
-    describe_instance_type_offerings,
-    describe_instance_types,
-    describe_instances,
-    describe_internet_gateways,
-    describe_ipam_byoasn,
-    describe_ipam_external_resource_verification_tokens,
-    describe_ipam_internet_registry_associations,
-    describe_ipam_policies,
-    describe_ipam_pool_allocations,
-    describe_ipam_pools,
-    describe_ipam_prefix_list_resolver_targets,
-    describe_ipam_prefix_list_resolvers,
-    describe_ipam_resource_discoveries,
-    describe_ipam_resource_discovery_associations,
-    describe_ipam_scopes,
-    describe_ipams,
-    describe_ipv6_pools,
-    describe_key_pairs,
-    describe_launch_template_versions,
-    describe_launch_templates,
-    describe_local_gateway_route_table_virtual_interface_group_associations,
-    describe_local_gateway_route_table_vpc_associations,
-    describe_local_gateway_route_tables,
-    describe_local_gateway_virtual_interface_groups,
-    describe_local_gateway_virtual_interfaces,
-    describe_local_gateways,
-    describe_locked_snapshots,
-    describe_mac_hosts,
-    describe_mac_modification_tasks,
-    describe_managed_prefix_lists,
-    describe_moving_addresses,
-    describe_nat_gateways,
-    describe_network_acls,
-    describe_network_insights_access_scope_analyses,
-    describe_network_insights_access_scopes,
-    describe_network_insights_analyses,
-    describe_network_insights_paths,
-    describe_network_interface_attribute,
-    describe_network_interface_permissions,
-    describe_network_interfaces,
-    describe_outpost_lags,
-    describe_placement_groups,
-    describe_prefix_lists,
-    describe_principal_id_format,
-    describe_public_ipv4_pools,
-    describe_regions,
-    describe_replace_root_volume_tasks,
-    describe_reserved_instances,
-    describe_reserved_instances_listings,
-    describe_reserved_instances_modifications,
-    describe_reserved_instances_offerings,
-    describe_route_server_endpoints,
-    describe_route_server_peers,
-    describe_route_servers,
-    describe_route_tables,
-    describe_scheduled_instance_availability,
-    describe_scheduled_instances,
-    describe_secondary_interfaces,
-    describe_secondary_networks,
-    describe_secondary_subnets,
-    describe_security_group_references,
-    describe_security_group_rules,
-    describe_security_group_vpc_associations,
-    describe_security_groups,
-    describe_service_link_virtual_interfaces,
-    describe_snapshot_attribute,
-    describe_snapshot_tier_status,
-    describe_snapshots,
-    describe_spot_datafeed_subscription,
-    describe_spot_fleet_instances,
-    describe_spot_fleet_request_history,
-    describe_spot_fleet_requests,
-    describe_spot_instance_requests,
-    describe_spot_price_history,
-    describe_stale_security_groups,
-    describe_store_image_tasks,
-    describe_subnets,
-    describe_tags,
-    describe_traffic_mirror_filter_rules,
-    describe_traffic_mirror_filters,
-    describe_traffic_mirror_sessions,
-    describe_traffic_mirror_targets,
-    describe_transit_gateway_attachments,
-    describe_transit_gateway_connect_peers,
-    describe_transit_gateway_connects,
-    describe_transit_gateway_metering_policies,
-    describe_transit_gateway_multicast_domains,
-    describe_transit_gateway_peering_attachments,
-    describe_transit_gateway_policy_tables,
-    describe_transit_gateway_route_table_announcements,
-    describe_transit_gateway_route_tables,
-    describe_transit_gateway_vpc_attachments,
-    describe_transit_gateways,
-    describe_trunk_interface_associations,
-    describe_verified_access_endpoints,
-    describe_verified_access_groups,
-    describe_verified_access_instance_logging_configurations,
-    describe_verified_access_instances,
-    describe_verified_access_trust_providers,
-    describe_volume_attribute,
-    describe_volume_status,
-    describe_volumes,
-    describe_volumes_modifications,
-    describe_vpc_attribute,
-    describe_vpc_block_public_access_exclusions,
-    describe_vpc_block_public_access_options,
-    describe_vpc_classic_link,
-    describe_vpc_classic_link_dns_support,
-    describe_vpc_encryption_controls,
-    describe_vpc_endpoint_associations,
-    describe_vpc_endpoint_connection_notifications,
-    describe_vpc_endpoint_connections,
-    describe_vpc_endpoint_service_configurations,
-    describe_vpc_endpoint_service_permissions,
-    describe_vpc_endpoint_services,
-    describe_vpc_endpoints,
-    describe_vpc_peering_connections,
-    describe_vpcs,
-    describe_vpn_concentrators,
-    describe_vpn_connections,
-    describe_vpn_gateways,
-    detach_classic_link_vpc,
-    detach_image_watermark,
-    detach_internet_gateway,
-    detach_network_interface,
-    detach_verified_access_trust_provider,
-    detach_volume,
-    detach_vpn_gateway,
-    disable_address_transfer,
-    disable_allowed_images_settings,
-    disable_application_status_check_suppression,
-    disable_aws_network_performance_metric_subscription,
-    disable_capacity_manager,
-    disable_ebs_encryption_by_default,
-    disable_fast_launch,
-    disable_fast_snapshot_restores,
-    disable_image,
-    disable_image_block_public_access,
-    disable_image_deprecation,
-    disable_image_deregistration_protection,
-    disable_instance_sql_ha_standby_detections,
-    disable_ipam_organization_admin_account,
-    disable_ipam_policy,
-    disable_route_server_propagation,
-    disable_serial_console_access,
-    disable_snapshot_block_public_access,
-    disable_transit_gateway_route_table_propagation,
-    disable_vgw_route_propagation,
-    disable_vpc_classic_link,
-    disable_vpc_classic_link_dns_support,
-    disassociate_address,
-    disassociate_application_status_check,
-    disassociate_capacity_reservation_billing_owner,
-    disassociate_client_vpn_target_network,
-    disassociate_enclave_certificate_iam_role,
-    disassociate_iam_instance_profile,
-    disassociate_instance_event_window,
-    disassociate_ipam_byoasn,
-    disassociate_ipam_resource_discovery,
-    disassociate_nat_gateway_address,
-    disassociate_route_server,
-    disassociate_route_table,
-    disassociate_security_group_vpc,
-    disassociate_subnet_cidr_block,
-    disassociate_transit_gateway_multicast_domain,
-    disassociate_transit_gateway_policy_table,
-    disassociate_transit_gateway_route_table,
-    disassociate_trunk_interface,
-    disassociate_vpc_cidr_block,
-    enable_address_transfer,
-    enable_allowed_images_settings,
-    enable_application_status_check_suppression,
-    enable_aws_network_performance_metric_subscription,
-    enable_capacity_manager,
-    enable_ebs_encryption_by_default,
-    enable_fast_launch,
-    enable_fast_snapshot_restores,
-    enable_image,
-    enable_image_block_public_access,
-    enable_image_deprecation,
-    enable_image_deregistration_protection,
-    enable_instance_sql_ha_standby_detections,
-    enable_ipam_internet_registry_association,
-    enable_ipam_organization_admin_account,
-    enable_ipam_policy,
-    enable_reachability_analyzer_organization_sharing,
-    enable_route_server_propagation,
-    enable_serial_console_access,
-    enable_snapshot_block_public_access,
-    enable_transit_gateway_route_table_propagation,
-    enable_vgw_route_propagation,
-    enable_volume_io,
-    enable_vpc_classic_link,
-    enable_vpc_classic_link_dns_support,
-    export_client_vpn_client_certificate_revocation_list,
-    export_client_vpn_client_configuration,
-    export_image,
-    export_transit_gateway_routes,
-    export_verified_access_instance_client_configuration,
-    get_active_vpn_tunnel_status,
-    get_allowed_images_settings,
-    get_associated_enclave_certificate_iam_roles,
-    get_associated_ipv6_pool_cidrs,
-    get_aws_network_performance_data,
-    get_capacity_manager_attributes,
-    get_capacity_manager_metric_data,
-    get_capacity_manager_metric_dimensions,
-    get_capacity_manager_monitored_tag_keys,
-    get_capacity_manager_supportability_scores,
-    get_capacity_reservation_usage,
-    get_client_vpn_endpoint_authorization_policy,
-    get_coip_pool_usage,
-    get_console_output,
-    get_console_screenshot,
-    get_declarative_policies_report_summary,
-    get_default_credit_specification,
-    get_ebs_default_kms_key_id,
-    get_ebs_encryption_by_default,
-    get_enabled_ipam_policy,
-    get_flow_logs_integration_template,
-    get_groups_for_capacity_reservation,
-    get_host_reservation_purchase_preview,
-    get_image_ancestry,
-    get_image_block_public_access_state,
-    get_image_findings,
-    get_instance_metadata_defaults,
-    get_instance_tpm_ek_pub,
-    get_instance_types_from_instance_requirements,
-    get_instance_uefi_data,
-    get_ipam_address_history,
-    get_ipam_discovered_accounts,
-    get_ipam_discovered_public_addresses,
-    get_ipam_discovered_resource_cidrs,
-    get_ipam_discovered_routes,
-    get_ipam_internet_registry_association_asns,
-    get_ipam_internet_registry_association_cidrs,
-    get_ipam_policy_allocation_rules,
-    get_ipam_policy_organization_targets,
-    get_ipam_pool_allocations,
-    get_ipam_pool_cidrs,
-    get_ipam_prefix_list_resolver_rules,
-    get_ipam_prefix_list_resolver_version_entries,
-    get_ipam_prefix_list_resolver_versions,
-    get_ipam_resource_cidrs,
-    get_ipam_route_origin_authorizations,
-    get_ipam_route_protection_findings,
-    get_ipam_routing_policy_registration_deltas,
-    get_ipam_routing_policy_registrations,
-    get_launch_template_data,
-    get_managed_prefix_list_associations,
-    get_managed_prefix_list_entries,
-    get_managed_resource_visibility,
-    get_network_insights_access_scope_analysis_findings,
-    get_network_insights_access_scope_content,
-    get_password_data,
-    get_reserved_instances_exchange_quote,
-    get_route_server_associations,
-    get_route_server_propagations,
-    get_route_server_routing_database,
-    get_security_groups_for_vpc,
-    get_serial_console_access_status,
-    get_snapshot_block_public_access_state,
-    get_spot_placement_scores,
-    get_subnet_cidr_reservations,
-    get_transit_gateway_attachment_nat_configuration,
-    get_transit_gateway_attachment_propagations,
-    get_transit_gateway_metering_policy_entries,
-    get_transit_gateway_multicast_domain_associations,
-    get_transit_gateway_policy_table_associations,
-    get_transit_gateway_policy_table_entries,
-    get_transit_gateway_prefix_list_references,
-    get_transit_gateway_route_table_associations,
-    get_transit_gateway_route_table_propagations,
-    get_verified_access_endpoint_policy,
-    get_verified_access_endpoint_targets,
-    get_verified_access_group_policy,
-    get_vpc_resources_blocking_encryption_enforcement,
-    get_vpn_connection_device_sample_configuration,
-    get_vpn_connection_device_types,
-    get_vpn_tunnel_replacement_status,
-    import_client_vpn_client_certificate_revocation_list,
-    import_image,
-    import_instance,
-    import_key_pair,
-    import_snapshot,
-    import_volume,
-    list_images_in_recycle_bin,
-    list_snapshots_in_recycle_bin,
-    list_volumes_in_recycle_bin,
-    lock_snapshot,
-    modify_account_vpc_encryption_control,
-    modify_address_attribute,
-    modify_application_status_check,
-    modify_availability_zone_group,
-    modify_capacity_reservation,
-    modify_capacity_reservation_fleet,
-    modify_client_vpn_endpoint,
-    modify_client_vpn_endpoint_authorization_policy,
-    modify_default_credit_specification,
-    modify_ebs_default_kms_key_id,
-    modify_fleet,
-    modify_fpga_image_attribute,
-    modify_hosts,
-    modify_id_format,
-    modify_identity_id_format,
-    modify_image_attribute,
-    modify_instance_attribute,
-    modify_instance_capacity_reservation_attributes,
-    modify_instance_connect_endpoint,
-    modify_instance_cpu_options,
-    modify_instance_credit_specification,
-    modify_instance_event_start_time,
-    modify_instance_event_window,
-    modify_instance_maintenance_options,
-    modify_instance_metadata_defaults,
-    modify_instance_metadata_options,
-    modify_instance_network_performance_options,
-    modify_instance_placement,
-    modify_ipam,
-    modify_ipam_policy_allocation_rules,
-    modify_ipam_pool,
-    modify_ipam_pool_allocation,
-    modify_ipam_prefix_list_resolver,
-    modify_ipam_prefix_list_resolver_target,
-    modify_ipam_resource_cidr,
-    modify_ipam_resource_discovery,
-    modify_ipam_routing_policy_registration,
-    modify_ipam_scope,
-    modify_launch_template,
-    modify_local_gateway_route,
-    modify_managed_prefix_list,
-    modify_managed_resource_visibility,
-    modify_network_interface_attribute,
-    modify_private_dns_name_options,
-    modify_public_ip_dns_name_options,
-    modify_reserved_instances,
-    modify_route_server,
-    modify_security_group_rules,
-    modify_snapshot_attribute,
-    modify_snapshot_tier,
-    modify_spot_fleet_request,
-    modify_subnet_attribute,
-    modify_traffic_mirror_filter_network_services,
-    modify_traffic_mirror_filter_rule,
-    modify_traffic_mirror_session,
-    modify_transit_gateway,
-    modify_transit_gateway_attachment_nat_configuration,
-    modify_transit_gateway_metering_policy,
-    modify_transit_gateway_policy_table_entry,
-    modify_transit_gateway_prefix_list_reference,
-    modify_transit_gateway_vpc_attachment,
-    modify_verified_access_endpoint,
-    modify_verified_access_endpoint_policy,
-    modify_verified_access_group,
-    modify_verified_access_group_policy,
-    modify_verified_access_instance,
-    modify_verified_access_instance_logging_configuration,
-    modify_verified_access_trust_provider,
-    modify_volume,
-    modify_volume_attribute,
-    modify_vpc_attribute,
-    modify_vpc_block_public_access_exclusion,
-    modify_vpc_block_public_access_options,
-    modify_vpc_encryption_control,
-    modify_vpc_endpoint,
-    modify_vpc_endpoint_connection_notification,
-    modify_vpc_endpoint_payer_responsibility,
-    modify_vpc_endpoint_service_configuration,
-    modify_vpc_endpoint_service_payer_responsibility,
-    modify_vpc_endpoint_service_permissions,
-    modify_vpc_peering_connection_options,
-    modify_vpc_tenancy,
-    modify_vpn_connection,
-    modify_vpn_connection_options,
-    modify_vpn_tunnel_certificate,
-    modify_vpn_tunnel_options,
-    monitor_instances,
-    move_address_to_vpc,
-    move_byoip_cidr_to_ipam,
-    move_capacity_reservation_instances,
-    provision_byoip_cidr,
-    provision_ipam_byoasn,
-    provision_ipam_pool_cidr,
-    provision_public_ipv4_pool_cidr,
-    purchase_capacity_block,
-    purchase_capacity_block_extension,
-    purchase_host_reservation,
-    purchase_reserved_instances_offering,
-    purchase_scheduled_instances,
-    reboot_instances,
-    register_image,
-    register_instance_event_notification_attributes,
-    register_transit_gateway_multicast_group_members,
-    register_transit_gateway_multicast_group_sources,
-    reject_capacity_reservation_billing_ownership,
-    reject_transit_gateway_client_vpn_attachment,
-    reject_transit_gateway_multicast_domain_associations,
-    reject_transit_gateway_peering_attachment,
-    reject_transit_gateway_vpc_attachment,
-    reject_vpc_endpoint_connections,
-    reject_vpc_peering_connection,
-    release_address,
-    release_hosts,
-    release_ipam_pool_allocation,
-    replace_iam_instance_profile_association,
-    replace_image_criteria_in_allowed_images_settings,
-    replace_image_instance_type_specification,
-    replace_network_acl_association,
-    replace_network_acl_entry,
-    replace_route,
-    replace_route_table_association,
-    replace_transit_gateway_route,
-    replace_vpn_tunnel,
-    report_instance_status,
-    request_spot_fleet,
-    request_spot_instances,
-    reset_address_attribute,
-    reset_ebs_default_kms_key_id,
-    reset_fpga_image_attribute,
-    reset_image_attribute,
-    reset_instance_attribute,
-    reset_network_interface_attribute,
-    reset_snapshot_attribute,
-    restore_address_to_classic,
-    restore_image_from_recycle_bin,
-    restore_managed_prefix_list_version,
-    restore_snapshot_from_recycle_bin,
-    restore_snapshot_tier,
-    restore_volume_from_recycle_bin,
-    revoke_client_vpn_ingress,
-    revoke_security_group_egress,
-    revoke_security_group_ingress,
-    run_instances,
-    run_scheduled_instances,
-    search_local_gateway_routes,
-    search_transit_gateway_multicast_groups,
-    search_transit_gateway_routes,
-    send_diagnostic_interrupt,
-    start_declarative_policies_report,
-    start_instances,
-    start_network_insights_access_scope_analysis,
-    start_network_insights_analysis,
-    start_vpc_endpoint_service_private_dns_verification,
-    stop_instances,
-    terminate_client_vpn_connections,
-    terminate_instances,
-    unassign_ipv6_addresses,
-    unassign_private_ip_addresses,
-    unassign_private_nat_gateway_address,
-    unlock_snapshot,
-    unmonitor_instances,
-    update_capacity_manager_monitored_tag_keys,
-    update_capacity_manager_organizations_access,
-    update_interruptible_capacity_reservation_allocation,
-    update_security_group_rule_descriptions_egress,
-    update_security_group_rule_descriptions_ingress,
-    validate_security_group_quotas_for_interface,
-    withdraw_byoip_cidr,
+    unmodeled::<aws_sdk_ec2::operation::accept_address_transfer::AcceptAddressTransferError>,
+    unmodeled::<aws_sdk_ec2::operation::accept_capacity_reservation_billing_ownership::AcceptCapacityReservationBillingOwnershipError>,
+    unmodeled::<aws_sdk_ec2::operation::accept_reserved_instances_exchange_quote::AcceptReservedInstancesExchangeQuoteError>,
+    unmodeled::<aws_sdk_ec2::operation::accept_transit_gateway_client_vpn_attachment::AcceptTransitGatewayClientVpnAttachmentError>,
+    unmodeled::<aws_sdk_ec2::operation::accept_transit_gateway_multicast_domain_associations::AcceptTransitGatewayMulticastDomainAssociationsError>,
+    unmodeled::<aws_sdk_ec2::operation::accept_transit_gateway_peering_attachment::AcceptTransitGatewayPeeringAttachmentError>,
+    unmodeled::<aws_sdk_ec2::operation::accept_transit_gateway_vpc_attachment::AcceptTransitGatewayVpcAttachmentError>,
+    unmodeled::<aws_sdk_ec2::operation::accept_vpc_endpoint_connections::AcceptVpcEndpointConnectionsError>,
+    unmodeled::<aws_sdk_ec2::operation::accept_vpc_peering_connection::AcceptVpcPeeringConnectionError>,
+    unmodeled::<aws_sdk_ec2::operation::advertise_byoip_cidr::AdvertiseByoipCidrError>,
+    unmodeled::<aws_sdk_ec2::operation::allocate_address::AllocateAddressError>,
+    unmodeled::<aws_sdk_ec2::operation::allocate_hosts::AllocateHostsError>,
+    unmodeled::<aws_sdk_ec2::operation::allocate_ipam_pool_cidr::AllocateIpamPoolCidrError>,
+    unmodeled::<aws_sdk_ec2::operation::apply_security_groups_to_client_vpn_target_network::ApplySecurityGroupsToClientVpnTargetNetworkError>,
+    unmodeled::<aws_sdk_ec2::operation::assign_ipv6_addresses::AssignIpv6AddressesError>,
+    unmodeled::<aws_sdk_ec2::operation::assign_private_ip_addresses::AssignPrivateIpAddressesError>,
+    unmodeled::<aws_sdk_ec2::operation::assign_private_nat_gateway_address::AssignPrivateNatGatewayAddressError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_address::AssociateAddressError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_application_status_check::AssociateApplicationStatusCheckError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_capacity_reservation_billing_owner::AssociateCapacityReservationBillingOwnerError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_client_vpn_target_network::AssociateClientVpnTargetNetworkError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_dhcp_options::AssociateDhcpOptionsError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_enclave_certificate_iam_role::AssociateEnclaveCertificateIamRoleError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_iam_instance_profile::AssociateIamInstanceProfileError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_instance_event_window::AssociateInstanceEventWindowError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_ipam_byoasn::AssociateIpamByoasnError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_ipam_resource_discovery::AssociateIpamResourceDiscoveryError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_nat_gateway_address::AssociateNatGatewayAddressError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_route_server::AssociateRouteServerError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_route_table::AssociateRouteTableError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_security_group_vpc::AssociateSecurityGroupVpcError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_subnet_cidr_block::AssociateSubnetCidrBlockError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_transit_gateway_multicast_domain::AssociateTransitGatewayMulticastDomainError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_transit_gateway_policy_table::AssociateTransitGatewayPolicyTableError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_transit_gateway_route_table::AssociateTransitGatewayRouteTableError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_trunk_interface::AssociateTrunkInterfaceError>,
+    unmodeled::<aws_sdk_ec2::operation::associate_vpc_cidr_block::AssociateVpcCidrBlockError>,
+    unmodeled::<aws_sdk_ec2::operation::attach_classic_link_vpc::AttachClassicLinkVpcError>,
+    unmodeled::<aws_sdk_ec2::operation::attach_image_watermark::AttachImageWatermarkError>,
+    unmodeled::<aws_sdk_ec2::operation::attach_internet_gateway::AttachInternetGatewayError>,
+    unmodeled::<aws_sdk_ec2::operation::attach_network_interface::AttachNetworkInterfaceError>,
+    unmodeled::<aws_sdk_ec2::operation::attach_verified_access_trust_provider::AttachVerifiedAccessTrustProviderError>,
+    unmodeled::<aws_sdk_ec2::operation::attach_volume::AttachVolumeError>,
+    unmodeled::<aws_sdk_ec2::operation::attach_vpn_gateway::AttachVpnGatewayError>,
+    unmodeled::<aws_sdk_ec2::operation::authorize_client_vpn_ingress::AuthorizeClientVpnIngressError>,
+    unmodeled::<aws_sdk_ec2::operation::authorize_security_group_egress::AuthorizeSecurityGroupEgressError>,
+    unmodeled::<aws_sdk_ec2::operation::authorize_security_group_ingress::AuthorizeSecurityGroupIngressError>,
+    unmodeled::<aws_sdk_ec2::operation::batch_modify_ipam_routing_policy_registrations::BatchModifyIpamRoutingPolicyRegistrationsError>,
+    unmodeled::<aws_sdk_ec2::operation::bundle_instance::BundleInstanceError>,
+    unmodeled::<aws_sdk_ec2::operation::cancel_bundle_task::CancelBundleTaskError>,
+    unmodeled::<aws_sdk_ec2::operation::cancel_capacity_reservation::CancelCapacityReservationError>,
+    unmodeled::<aws_sdk_ec2::operation::cancel_capacity_reservation_fleets::CancelCapacityReservationFleetsError>,
+    unmodeled::<aws_sdk_ec2::operation::cancel_conversion_task::CancelConversionTaskError>,
+    unmodeled::<aws_sdk_ec2::operation::cancel_declarative_policies_report::CancelDeclarativePoliciesReportError>,
+    unmodeled::<aws_sdk_ec2::operation::cancel_export_task::CancelExportTaskError>,
+    unmodeled::<aws_sdk_ec2::operation::cancel_image_launch_permission::CancelImageLaunchPermissionError>,
+    unmodeled::<aws_sdk_ec2::operation::cancel_import_task::CancelImportTaskError>,
+    unmodeled::<aws_sdk_ec2::operation::cancel_reserved_instances_listing::CancelReservedInstancesListingError>,
+    unmodeled::<aws_sdk_ec2::operation::cancel_spot_fleet_requests::CancelSpotFleetRequestsError>,
+    unmodeled::<aws_sdk_ec2::operation::cancel_spot_instance_requests::CancelSpotInstanceRequestsError>,
+    unmodeled::<aws_sdk_ec2::operation::confirm_product_instance::ConfirmProductInstanceError>,
+    unmodeled::<aws_sdk_ec2::operation::copy_fpga_image::CopyFpgaImageError>,
+    unmodeled::<aws_sdk_ec2::operation::copy_image::CopyImageError>,
+    unmodeled::<aws_sdk_ec2::operation::copy_snapshot::CopySnapshotError>,
+    unmodeled::<aws_sdk_ec2::operation::copy_volumes::CopyVolumesError>,
+    unmodeled::<aws_sdk_ec2::operation::create_application_status_check::CreateApplicationStatusCheckError>,
+    unmodeled::<aws_sdk_ec2::operation::create_capacity_manager_data_export::CreateCapacityManagerDataExportError>,
+    unmodeled::<aws_sdk_ec2::operation::create_capacity_reservation::CreateCapacityReservationError>,
+    unmodeled::<aws_sdk_ec2::operation::create_capacity_reservation_by_splitting::CreateCapacityReservationBySplittingError>,
+    unmodeled::<aws_sdk_ec2::operation::create_capacity_reservation_cancellation_quote::CreateCapacityReservationCancellationQuoteError>,
+    unmodeled::<aws_sdk_ec2::operation::create_capacity_reservation_date_change_quote::CreateCapacityReservationDateChangeQuoteError>,
+    unmodeled::<aws_sdk_ec2::operation::create_capacity_reservation_fleet::CreateCapacityReservationFleetError>,
+    unmodeled::<aws_sdk_ec2::operation::create_carrier_gateway::CreateCarrierGatewayError>,
+    unmodeled::<aws_sdk_ec2::operation::create_client_vpn_endpoint::CreateClientVpnEndpointError>,
+    unmodeled::<aws_sdk_ec2::operation::create_client_vpn_route::CreateClientVpnRouteError>,
+    unmodeled::<aws_sdk_ec2::operation::create_coip_cidr::CreateCoipCidrError>,
+    unmodeled::<aws_sdk_ec2::operation::create_coip_pool::CreateCoipPoolError>,
+    unmodeled::<aws_sdk_ec2::operation::create_customer_gateway::CreateCustomerGatewayError>,
+    unmodeled::<aws_sdk_ec2::operation::create_default_subnet::CreateDefaultSubnetError>,
+    unmodeled::<aws_sdk_ec2::operation::create_default_vpc::CreateDefaultVpcError>,
+    unmodeled::<aws_sdk_ec2::operation::create_delegate_mac_volume_ownership_task::CreateDelegateMacVolumeOwnershipTaskError>,
+    unmodeled::<aws_sdk_ec2::operation::create_dhcp_options::CreateDhcpOptionsError>,
+    unmodeled::<aws_sdk_ec2::operation::create_egress_only_internet_gateway::CreateEgressOnlyInternetGatewayError>,
+    unmodeled::<aws_sdk_ec2::operation::create_fleet::CreateFleetError>,
+    unmodeled::<aws_sdk_ec2::operation::create_flow_logs::CreateFlowLogsError>,
+    unmodeled::<aws_sdk_ec2::operation::create_fpga_image::CreateFpgaImageError>,
+    unmodeled::<aws_sdk_ec2::operation::create_image::CreateImageError>,
+    unmodeled::<aws_sdk_ec2::operation::create_image_usage_report::CreateImageUsageReportError>,
+    unmodeled::<aws_sdk_ec2::operation::create_instance_connect_endpoint::CreateInstanceConnectEndpointError>,
+    unmodeled::<aws_sdk_ec2::operation::create_instance_event_window::CreateInstanceEventWindowError>,
+    unmodeled::<aws_sdk_ec2::operation::create_instance_export_task::CreateInstanceExportTaskError>,
+    unmodeled::<aws_sdk_ec2::operation::create_internet_gateway::CreateInternetGatewayError>,
+    unmodeled::<aws_sdk_ec2::operation::create_interruptible_capacity_reservation_allocation::CreateInterruptibleCapacityReservationAllocationError>,
+    unmodeled::<aws_sdk_ec2::operation::create_ipam::CreateIpamError>,
+    unmodeled::<aws_sdk_ec2::operation::create_ipam_external_resource_verification_token::CreateIpamExternalResourceVerificationTokenError>,
+    unmodeled::<aws_sdk_ec2::operation::create_ipam_internet_registry_association::CreateIpamInternetRegistryAssociationError>,
+    unmodeled::<aws_sdk_ec2::operation::create_ipam_policy::CreateIpamPolicyError>,
+    unmodeled::<aws_sdk_ec2::operation::create_ipam_pool::CreateIpamPoolError>,
+    unmodeled::<aws_sdk_ec2::operation::create_ipam_prefix_list_resolver::CreateIpamPrefixListResolverError>,
+    unmodeled::<aws_sdk_ec2::operation::create_ipam_prefix_list_resolver_target::CreateIpamPrefixListResolverTargetError>,
+    unmodeled::<aws_sdk_ec2::operation::create_ipam_resource_discovery::CreateIpamResourceDiscoveryError>,
+    unmodeled::<aws_sdk_ec2::operation::create_ipam_routing_policy_registration::CreateIpamRoutingPolicyRegistrationError>,
+    unmodeled::<aws_sdk_ec2::operation::create_ipam_scope::CreateIpamScopeError>,
+    unmodeled::<aws_sdk_ec2::operation::create_key_pair::CreateKeyPairError>,
+    unmodeled::<aws_sdk_ec2::operation::create_launch_template::CreateLaunchTemplateError>,
+    unmodeled::<aws_sdk_ec2::operation::create_launch_template_version::CreateLaunchTemplateVersionError>,
+    unmodeled::<aws_sdk_ec2::operation::create_local_gateway_route::CreateLocalGatewayRouteError>,
+    unmodeled::<aws_sdk_ec2::operation::create_local_gateway_route_table::CreateLocalGatewayRouteTableError>,
+    unmodeled::<aws_sdk_ec2::operation::create_local_gateway_route_table_virtual_interface_group_association::CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationError>,
+    unmodeled::<aws_sdk_ec2::operation::create_local_gateway_route_table_vpc_association::CreateLocalGatewayRouteTableVpcAssociationError>,
+    unmodeled::<aws_sdk_ec2::operation::create_local_gateway_virtual_interface::CreateLocalGatewayVirtualInterfaceError>,
+    unmodeled::<aws_sdk_ec2::operation::create_local_gateway_virtual_interface_group::CreateLocalGatewayVirtualInterfaceGroupError>,
+    unmodeled::<aws_sdk_ec2::operation::create_mac_system_integrity_protection_modification_task::CreateMacSystemIntegrityProtectionModificationTaskError>,
+    unmodeled::<aws_sdk_ec2::operation::create_managed_prefix_list::CreateManagedPrefixListError>,
+    unmodeled::<aws_sdk_ec2::operation::create_nat_gateway::CreateNatGatewayError>,
+    unmodeled::<aws_sdk_ec2::operation::create_network_acl::CreateNetworkAclError>,
+    unmodeled::<aws_sdk_ec2::operation::create_network_acl_entry::CreateNetworkAclEntryError>,
+    unmodeled::<aws_sdk_ec2::operation::create_network_insights_access_scope::CreateNetworkInsightsAccessScopeError>,
+    unmodeled::<aws_sdk_ec2::operation::create_network_insights_path::CreateNetworkInsightsPathError>,
+    unmodeled::<aws_sdk_ec2::operation::create_network_interface::CreateNetworkInterfaceError>,
+    unmodeled::<aws_sdk_ec2::operation::create_network_interface_permission::CreateNetworkInterfacePermissionError>,
+    unmodeled::<aws_sdk_ec2::operation::create_placement_group::CreatePlacementGroupError>,
+    unmodeled::<aws_sdk_ec2::operation::create_public_ipv4_pool::CreatePublicIpv4PoolError>,
+    unmodeled::<aws_sdk_ec2::operation::create_replace_root_volume_task::CreateReplaceRootVolumeTaskError>,
+    unmodeled::<aws_sdk_ec2::operation::create_reserved_instances_listing::CreateReservedInstancesListingError>,
+    unmodeled::<aws_sdk_ec2::operation::create_restore_image_task::CreateRestoreImageTaskError>,
+    unmodeled::<aws_sdk_ec2::operation::create_route::CreateRouteError>,
+    unmodeled::<aws_sdk_ec2::operation::create_route_server::CreateRouteServerError>,
+    unmodeled::<aws_sdk_ec2::operation::create_route_server_endpoint::CreateRouteServerEndpointError>,
+    unmodeled::<aws_sdk_ec2::operation::create_route_server_peer::CreateRouteServerPeerError>,
+    unmodeled::<aws_sdk_ec2::operation::create_route_table::CreateRouteTableError>,
+    unmodeled::<aws_sdk_ec2::operation::create_secondary_network::CreateSecondaryNetworkError>,
+    unmodeled::<aws_sdk_ec2::operation::create_secondary_subnet::CreateSecondarySubnetError>,
+    unmodeled::<aws_sdk_ec2::operation::create_security_group::CreateSecurityGroupError>,
+    unmodeled::<aws_sdk_ec2::operation::create_snapshot::CreateSnapshotError>,
+    unmodeled::<aws_sdk_ec2::operation::create_snapshots::CreateSnapshotsError>,
+    unmodeled::<aws_sdk_ec2::operation::create_spot_datafeed_subscription::CreateSpotDatafeedSubscriptionError>,
+    unmodeled::<aws_sdk_ec2::operation::create_store_image_task::CreateStoreImageTaskError>,
+    unmodeled::<aws_sdk_ec2::operation::create_subnet::CreateSubnetError>,
+    unmodeled::<aws_sdk_ec2::operation::create_subnet_cidr_reservation::CreateSubnetCidrReservationError>,
+    unmodeled::<aws_sdk_ec2::operation::create_tags::CreateTagsError>,
+    unmodeled::<aws_sdk_ec2::operation::create_traffic_mirror_filter::CreateTrafficMirrorFilterError>,
+    unmodeled::<aws_sdk_ec2::operation::create_traffic_mirror_filter_rule::CreateTrafficMirrorFilterRuleError>,
+    unmodeled::<aws_sdk_ec2::operation::create_traffic_mirror_session::CreateTrafficMirrorSessionError>,
+    unmodeled::<aws_sdk_ec2::operation::create_traffic_mirror_target::CreateTrafficMirrorTargetError>,
+    unmodeled::<aws_sdk_ec2::operation::create_transit_gateway::CreateTransitGatewayError>,
+    unmodeled::<aws_sdk_ec2::operation::create_transit_gateway_connect::CreateTransitGatewayConnectError>,
+    unmodeled::<aws_sdk_ec2::operation::create_transit_gateway_connect_peer::CreateTransitGatewayConnectPeerError>,
+    unmodeled::<aws_sdk_ec2::operation::create_transit_gateway_metering_policy::CreateTransitGatewayMeteringPolicyError>,
+    unmodeled::<aws_sdk_ec2::operation::create_transit_gateway_metering_policy_entry::CreateTransitGatewayMeteringPolicyEntryError>,
+    unmodeled::<aws_sdk_ec2::operation::create_transit_gateway_multicast_domain::CreateTransitGatewayMulticastDomainError>,
+    unmodeled::<aws_sdk_ec2::operation::create_transit_gateway_peering_attachment::CreateTransitGatewayPeeringAttachmentError>,
+    unmodeled::<aws_sdk_ec2::operation::create_transit_gateway_policy_table::CreateTransitGatewayPolicyTableError>,
+    unmodeled::<aws_sdk_ec2::operation::create_transit_gateway_policy_table_entry::CreateTransitGatewayPolicyTableEntryError>,
+    unmodeled::<aws_sdk_ec2::operation::create_transit_gateway_prefix_list_reference::CreateTransitGatewayPrefixListReferenceError>,
+    unmodeled::<aws_sdk_ec2::operation::create_transit_gateway_route::CreateTransitGatewayRouteError>,
+    unmodeled::<aws_sdk_ec2::operation::create_transit_gateway_route_table::CreateTransitGatewayRouteTableError>,
+    unmodeled::<aws_sdk_ec2::operation::create_transit_gateway_route_table_announcement::CreateTransitGatewayRouteTableAnnouncementError>,
+    unmodeled::<aws_sdk_ec2::operation::create_transit_gateway_vpc_attachment::CreateTransitGatewayVpcAttachmentError>,
+    unmodeled::<aws_sdk_ec2::operation::create_verified_access_endpoint::CreateVerifiedAccessEndpointError>,
+    unmodeled::<aws_sdk_ec2::operation::create_verified_access_group::CreateVerifiedAccessGroupError>,
+    unmodeled::<aws_sdk_ec2::operation::create_verified_access_instance::CreateVerifiedAccessInstanceError>,
+    unmodeled::<aws_sdk_ec2::operation::create_verified_access_trust_provider::CreateVerifiedAccessTrustProviderError>,
+    unmodeled::<aws_sdk_ec2::operation::create_volume::CreateVolumeError>,
+    unmodeled::<aws_sdk_ec2::operation::create_vpc::CreateVpcError>,
+    unmodeled::<aws_sdk_ec2::operation::create_vpc_block_public_access_exclusion::CreateVpcBlockPublicAccessExclusionError>,
+    unmodeled::<aws_sdk_ec2::operation::create_vpc_encryption_control::CreateVpcEncryptionControlError>,
+    unmodeled::<aws_sdk_ec2::operation::create_vpc_endpoint::CreateVpcEndpointError>,
+    unmodeled::<aws_sdk_ec2::operation::create_vpc_endpoint_connection_notification::CreateVpcEndpointConnectionNotificationError>,
+    unmodeled::<aws_sdk_ec2::operation::create_vpc_endpoint_service_configuration::CreateVpcEndpointServiceConfigurationError>,
+    unmodeled::<aws_sdk_ec2::operation::create_vpc_peering_connection::CreateVpcPeeringConnectionError>,
+    unmodeled::<aws_sdk_ec2::operation::create_vpn_concentrator::CreateVpnConcentratorError>,
+    unmodeled::<aws_sdk_ec2::operation::create_vpn_connection::CreateVpnConnectionError>,
+    unmodeled::<aws_sdk_ec2::operation::create_vpn_connection_route::CreateVpnConnectionRouteError>,
+    unmodeled::<aws_sdk_ec2::operation::create_vpn_gateway::CreateVpnGatewayError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_application_status_check::DeleteApplicationStatusCheckError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_capacity_manager_data_export::DeleteCapacityManagerDataExportError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_carrier_gateway::DeleteCarrierGatewayError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_client_vpn_endpoint::DeleteClientVpnEndpointError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_client_vpn_endpoint_authorization_policy::DeleteClientVpnEndpointAuthorizationPolicyError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_client_vpn_route::DeleteClientVpnRouteError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_coip_cidr::DeleteCoipCidrError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_coip_pool::DeleteCoipPoolError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_customer_gateway::DeleteCustomerGatewayError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_dhcp_options::DeleteDhcpOptionsError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_egress_only_internet_gateway::DeleteEgressOnlyInternetGatewayError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_fleets::DeleteFleetsError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_flow_logs::DeleteFlowLogsError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_fpga_image::DeleteFpgaImageError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_image_usage_report::DeleteImageUsageReportError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_instance_connect_endpoint::DeleteInstanceConnectEndpointError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_instance_event_window::DeleteInstanceEventWindowError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_internet_gateway::DeleteInternetGatewayError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_ipam::DeleteIpamError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_ipam_external_resource_verification_token::DeleteIpamExternalResourceVerificationTokenError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_ipam_internet_registry_association::DeleteIpamInternetRegistryAssociationError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_ipam_policy::DeleteIpamPolicyError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_ipam_pool::DeleteIpamPoolError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_ipam_prefix_list_resolver::DeleteIpamPrefixListResolverError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_ipam_prefix_list_resolver_target::DeleteIpamPrefixListResolverTargetError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_ipam_resource_discovery::DeleteIpamResourceDiscoveryError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_ipam_routing_policy_registration::DeleteIpamRoutingPolicyRegistrationError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_ipam_scope::DeleteIpamScopeError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_key_pair::DeleteKeyPairError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_launch_template::DeleteLaunchTemplateError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_launch_template_versions::DeleteLaunchTemplateVersionsError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_local_gateway_route::DeleteLocalGatewayRouteError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_local_gateway_route_table::DeleteLocalGatewayRouteTableError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_local_gateway_route_table_virtual_interface_group_association::DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_local_gateway_route_table_vpc_association::DeleteLocalGatewayRouteTableVpcAssociationError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_local_gateway_virtual_interface::DeleteLocalGatewayVirtualInterfaceError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_local_gateway_virtual_interface_group::DeleteLocalGatewayVirtualInterfaceGroupError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_managed_prefix_list::DeleteManagedPrefixListError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_nat_gateway::DeleteNatGatewayError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_network_acl::DeleteNetworkAclError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_network_acl_entry::DeleteNetworkAclEntryError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_network_insights_access_scope::DeleteNetworkInsightsAccessScopeError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_network_insights_access_scope_analysis::DeleteNetworkInsightsAccessScopeAnalysisError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_network_insights_analysis::DeleteNetworkInsightsAnalysisError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_network_insights_path::DeleteNetworkInsightsPathError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_network_interface::DeleteNetworkInterfaceError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_network_interface_permission::DeleteNetworkInterfacePermissionError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_placement_group::DeletePlacementGroupError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_public_ipv4_pool::DeletePublicIpv4PoolError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_queued_reserved_instances::DeleteQueuedReservedInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_route::DeleteRouteError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_route_server::DeleteRouteServerError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_route_server_endpoint::DeleteRouteServerEndpointError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_route_server_peer::DeleteRouteServerPeerError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_route_table::DeleteRouteTableError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_secondary_network::DeleteSecondaryNetworkError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_secondary_subnet::DeleteSecondarySubnetError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_security_group::DeleteSecurityGroupError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_snapshot::DeleteSnapshotError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_spot_datafeed_subscription::DeleteSpotDatafeedSubscriptionError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_subnet::DeleteSubnetError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_subnet_cidr_reservation::DeleteSubnetCidrReservationError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_tags::DeleteTagsError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_traffic_mirror_filter::DeleteTrafficMirrorFilterError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_traffic_mirror_filter_rule::DeleteTrafficMirrorFilterRuleError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_traffic_mirror_session::DeleteTrafficMirrorSessionError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_traffic_mirror_target::DeleteTrafficMirrorTargetError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_transit_gateway::DeleteTransitGatewayError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_transit_gateway_client_vpn_attachment::DeleteTransitGatewayClientVpnAttachmentError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_transit_gateway_connect::DeleteTransitGatewayConnectError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_transit_gateway_connect_peer::DeleteTransitGatewayConnectPeerError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_transit_gateway_metering_policy::DeleteTransitGatewayMeteringPolicyError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_transit_gateway_metering_policy_entry::DeleteTransitGatewayMeteringPolicyEntryError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_transit_gateway_multicast_domain::DeleteTransitGatewayMulticastDomainError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_transit_gateway_peering_attachment::DeleteTransitGatewayPeeringAttachmentError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_transit_gateway_policy_table::DeleteTransitGatewayPolicyTableError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_transit_gateway_policy_table_entry::DeleteTransitGatewayPolicyTableEntryError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_transit_gateway_prefix_list_reference::DeleteTransitGatewayPrefixListReferenceError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_transit_gateway_route::DeleteTransitGatewayRouteError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_transit_gateway_route_table::DeleteTransitGatewayRouteTableError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_transit_gateway_route_table_announcement::DeleteTransitGatewayRouteTableAnnouncementError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_transit_gateway_vpc_attachment::DeleteTransitGatewayVpcAttachmentError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_verified_access_endpoint::DeleteVerifiedAccessEndpointError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_verified_access_group::DeleteVerifiedAccessGroupError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_verified_access_instance::DeleteVerifiedAccessInstanceError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_verified_access_trust_provider::DeleteVerifiedAccessTrustProviderError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_volume::DeleteVolumeError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_vpc::DeleteVpcError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_vpc_block_public_access_exclusion::DeleteVpcBlockPublicAccessExclusionError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_vpc_encryption_control::DeleteVpcEncryptionControlError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_vpc_endpoint_connection_notifications::DeleteVpcEndpointConnectionNotificationsError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_vpc_endpoint_service_configurations::DeleteVpcEndpointServiceConfigurationsError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_vpc_endpoints::DeleteVpcEndpointsError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_vpc_peering_connection::DeleteVpcPeeringConnectionError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_vpn_concentrator::DeleteVpnConcentratorError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_vpn_connection::DeleteVpnConnectionError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_vpn_connection_route::DeleteVpnConnectionRouteError>,
+    unmodeled::<aws_sdk_ec2::operation::delete_vpn_gateway::DeleteVpnGatewayError>,
+    unmodeled::<aws_sdk_ec2::operation::deprovision_byoip_cidr::DeprovisionByoipCidrError>,
+    unmodeled::<aws_sdk_ec2::operation::deprovision_ipam_byoasn::DeprovisionIpamByoasnError>,
+    unmodeled::<aws_sdk_ec2::operation::deprovision_ipam_pool_cidr::DeprovisionIpamPoolCidrError>,
+    unmodeled::<aws_sdk_ec2::operation::deprovision_public_ipv4_pool_cidr::DeprovisionPublicIpv4PoolCidrError>,
+    unmodeled::<aws_sdk_ec2::operation::deregister_image::DeregisterImageError>,
+    unmodeled::<aws_sdk_ec2::operation::deregister_instance_event_notification_attributes::DeregisterInstanceEventNotificationAttributesError>,
+    unmodeled::<aws_sdk_ec2::operation::deregister_transit_gateway_multicast_group_members::DeregisterTransitGatewayMulticastGroupMembersError>,
+    unmodeled::<aws_sdk_ec2::operation::deregister_transit_gateway_multicast_group_sources::DeregisterTransitGatewayMulticastGroupSourcesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_account_attributes::DescribeAccountAttributesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_account_vpc_encryption_control::DescribeAccountVpcEncryptionControlError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_address_transfers::DescribeAddressTransfersError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_addresses::DescribeAddressesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_addresses_attribute::DescribeAddressesAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_aggregate_id_format::DescribeAggregateIdFormatError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_application_status::DescribeApplicationStatusError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_application_status_check_associations::DescribeApplicationStatusCheckAssociationsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_application_status_checks::DescribeApplicationStatusChecksError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_availability_zones::DescribeAvailabilityZonesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_aws_network_performance_metric_subscriptions::DescribeAwsNetworkPerformanceMetricSubscriptionsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_bundle_tasks::DescribeBundleTasksError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_byoip_cidrs::DescribeByoipCidrsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_capacity_block_extension_history::DescribeCapacityBlockExtensionHistoryError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_capacity_block_extension_offerings::DescribeCapacityBlockExtensionOfferingsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_capacity_block_offerings::DescribeCapacityBlockOfferingsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_capacity_block_status::DescribeCapacityBlockStatusError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_capacity_blocks::DescribeCapacityBlocksError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_capacity_manager_data_exports::DescribeCapacityManagerDataExportsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_capacity_reservation_billing_requests::DescribeCapacityReservationBillingRequestsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_capacity_reservation_cancellation_quotes::DescribeCapacityReservationCancellationQuotesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_capacity_reservation_date_change_quotes::DescribeCapacityReservationDateChangeQuotesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_capacity_reservation_fleets::DescribeCapacityReservationFleetsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_capacity_reservation_topology::DescribeCapacityReservationTopologyError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_capacity_reservations::DescribeCapacityReservationsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_carrier_gateways::DescribeCarrierGatewaysError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_classic_link_instances::DescribeClassicLinkInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_client_vpn_authorization_rules::DescribeClientVpnAuthorizationRulesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_client_vpn_connections::DescribeClientVpnConnectionsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_client_vpn_endpoints::DescribeClientVpnEndpointsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_client_vpn_routes::DescribeClientVpnRoutesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_client_vpn_target_networks::DescribeClientVpnTargetNetworksError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_coip_pools::DescribeCoipPoolsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_conversion_tasks::DescribeConversionTasksError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_customer_gateways::DescribeCustomerGatewaysError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_declarative_policies_reports::DescribeDeclarativePoliciesReportsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_dhcp_options::DescribeDhcpOptionsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_egress_only_internet_gateways::DescribeEgressOnlyInternetGatewaysError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_elastic_gpus::DescribeElasticGpusError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_export_image_tasks::DescribeExportImageTasksError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_export_tasks::DescribeExportTasksError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_fast_launch_images::DescribeFastLaunchImagesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_fast_snapshot_restores::DescribeFastSnapshotRestoresError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_fleet_history::DescribeFleetHistoryError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_fleet_instances::DescribeFleetInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_fleets::DescribeFleetsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_flow_logs::DescribeFlowLogsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_fpga_image_attribute::DescribeFpgaImageAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_fpga_images::DescribeFpgaImagesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_host_reservation_offerings::DescribeHostReservationOfferingsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_host_reservations::DescribeHostReservationsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_hosts::DescribeHostsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_iam_instance_profile_associations::DescribeIamInstanceProfileAssociationsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_id_format::DescribeIdFormatError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_identity_id_format::DescribeIdentityIdFormatError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_image_attribute::DescribeImageAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_image_references::DescribeImageReferencesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_image_usage_report_entries::DescribeImageUsageReportEntriesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_image_usage_reports::DescribeImageUsageReportsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_images::DescribeImagesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_import_image_tasks::DescribeImportImageTasksError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_import_snapshot_tasks::DescribeImportSnapshotTasksError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_instance_attribute::DescribeInstanceAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_instance_connect_endpoints::DescribeInstanceConnectEndpointsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_instance_credit_specifications::DescribeInstanceCreditSpecificationsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_instance_event_notification_attributes::DescribeInstanceEventNotificationAttributesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_instance_event_windows::DescribeInstanceEventWindowsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_instance_image_metadata::DescribeInstanceImageMetadataError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_instance_sql_ha_history_states::DescribeInstanceSqlHaHistoryStatesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_instance_sql_ha_states::DescribeInstanceSqlHaStatesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_instance_status::DescribeInstanceStatusError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_instance_topology::DescribeInstanceTopologyError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_instance_type_offerings::DescribeInstanceTypeOfferingsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_instance_types::DescribeInstanceTypesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_instances::DescribeInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_internet_gateways::DescribeInternetGatewaysError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_ipam_byoasn::DescribeIpamByoasnError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_ipam_external_resource_verification_tokens::DescribeIpamExternalResourceVerificationTokensError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_ipam_internet_registry_associations::DescribeIpamInternetRegistryAssociationsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_ipam_policies::DescribeIpamPoliciesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_ipam_pool_allocations::DescribeIpamPoolAllocationsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_ipam_pools::DescribeIpamPoolsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_ipam_prefix_list_resolver_targets::DescribeIpamPrefixListResolverTargetsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_ipam_prefix_list_resolvers::DescribeIpamPrefixListResolversError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_ipam_resource_discoveries::DescribeIpamResourceDiscoveriesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_ipam_resource_discovery_associations::DescribeIpamResourceDiscoveryAssociationsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_ipam_scopes::DescribeIpamScopesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_ipams::DescribeIpamsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_ipv6_pools::DescribeIpv6PoolsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_key_pairs::DescribeKeyPairsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_launch_template_versions::DescribeLaunchTemplateVersionsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_launch_templates::DescribeLaunchTemplatesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_local_gateway_route_table_virtual_interface_group_associations::DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_local_gateway_route_table_vpc_associations::DescribeLocalGatewayRouteTableVpcAssociationsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_local_gateway_route_tables::DescribeLocalGatewayRouteTablesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_local_gateway_virtual_interface_groups::DescribeLocalGatewayVirtualInterfaceGroupsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_local_gateway_virtual_interfaces::DescribeLocalGatewayVirtualInterfacesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_local_gateways::DescribeLocalGatewaysError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_locked_snapshots::DescribeLockedSnapshotsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_mac_hosts::DescribeMacHostsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_mac_modification_tasks::DescribeMacModificationTasksError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_managed_prefix_lists::DescribeManagedPrefixListsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_moving_addresses::DescribeMovingAddressesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_nat_gateways::DescribeNatGatewaysError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_network_acls::DescribeNetworkAclsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_network_insights_access_scope_analyses::DescribeNetworkInsightsAccessScopeAnalysesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_network_insights_access_scopes::DescribeNetworkInsightsAccessScopesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_network_insights_analyses::DescribeNetworkInsightsAnalysesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_network_insights_paths::DescribeNetworkInsightsPathsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_network_interface_attribute::DescribeNetworkInterfaceAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_network_interface_permissions::DescribeNetworkInterfacePermissionsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_network_interfaces::DescribeNetworkInterfacesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_outpost_lags::DescribeOutpostLagsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_placement_groups::DescribePlacementGroupsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_prefix_lists::DescribePrefixListsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_principal_id_format::DescribePrincipalIdFormatError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_public_ipv4_pools::DescribePublicIpv4PoolsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_regions::DescribeRegionsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_replace_root_volume_tasks::DescribeReplaceRootVolumeTasksError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_reserved_instances::DescribeReservedInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_reserved_instances_listings::DescribeReservedInstancesListingsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_reserved_instances_modifications::DescribeReservedInstancesModificationsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_reserved_instances_offerings::DescribeReservedInstancesOfferingsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_route_server_endpoints::DescribeRouteServerEndpointsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_route_server_peers::DescribeRouteServerPeersError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_route_servers::DescribeRouteServersError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_route_tables::DescribeRouteTablesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_scheduled_instance_availability::DescribeScheduledInstanceAvailabilityError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_scheduled_instances::DescribeScheduledInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_secondary_interfaces::DescribeSecondaryInterfacesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_secondary_networks::DescribeSecondaryNetworksError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_secondary_subnets::DescribeSecondarySubnetsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_security_group_references::DescribeSecurityGroupReferencesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_security_group_rules::DescribeSecurityGroupRulesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_security_group_vpc_associations::DescribeSecurityGroupVpcAssociationsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_security_groups::DescribeSecurityGroupsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_service_link_virtual_interfaces::DescribeServiceLinkVirtualInterfacesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_snapshot_attribute::DescribeSnapshotAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_snapshot_tier_status::DescribeSnapshotTierStatusError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_snapshots::DescribeSnapshotsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_spot_datafeed_subscription::DescribeSpotDatafeedSubscriptionError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_spot_fleet_instances::DescribeSpotFleetInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_spot_fleet_request_history::DescribeSpotFleetRequestHistoryError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_spot_fleet_requests::DescribeSpotFleetRequestsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_spot_instance_requests::DescribeSpotInstanceRequestsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_spot_price_history::DescribeSpotPriceHistoryError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_stale_security_groups::DescribeStaleSecurityGroupsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_store_image_tasks::DescribeStoreImageTasksError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_subnets::DescribeSubnetsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_tags::DescribeTagsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_traffic_mirror_filter_rules::DescribeTrafficMirrorFilterRulesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_traffic_mirror_filters::DescribeTrafficMirrorFiltersError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_traffic_mirror_sessions::DescribeTrafficMirrorSessionsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_traffic_mirror_targets::DescribeTrafficMirrorTargetsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_transit_gateway_attachments::DescribeTransitGatewayAttachmentsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_transit_gateway_connect_peers::DescribeTransitGatewayConnectPeersError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_transit_gateway_connects::DescribeTransitGatewayConnectsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_transit_gateway_metering_policies::DescribeTransitGatewayMeteringPoliciesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_transit_gateway_multicast_domains::DescribeTransitGatewayMulticastDomainsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_transit_gateway_peering_attachments::DescribeTransitGatewayPeeringAttachmentsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_transit_gateway_policy_tables::DescribeTransitGatewayPolicyTablesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_transit_gateway_route_table_announcements::DescribeTransitGatewayRouteTableAnnouncementsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_transit_gateway_route_tables::DescribeTransitGatewayRouteTablesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_transit_gateway_vpc_attachments::DescribeTransitGatewayVpcAttachmentsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_transit_gateways::DescribeTransitGatewaysError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_trunk_interface_associations::DescribeTrunkInterfaceAssociationsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_verified_access_endpoints::DescribeVerifiedAccessEndpointsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_verified_access_groups::DescribeVerifiedAccessGroupsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_verified_access_instance_logging_configurations::DescribeVerifiedAccessInstanceLoggingConfigurationsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_verified_access_instances::DescribeVerifiedAccessInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_verified_access_trust_providers::DescribeVerifiedAccessTrustProvidersError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_volume_attribute::DescribeVolumeAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_volume_status::DescribeVolumeStatusError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_volumes::DescribeVolumesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_volumes_modifications::DescribeVolumesModificationsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_vpc_attribute::DescribeVpcAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_vpc_block_public_access_exclusions::DescribeVpcBlockPublicAccessExclusionsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_vpc_block_public_access_options::DescribeVpcBlockPublicAccessOptionsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_vpc_classic_link::DescribeVpcClassicLinkError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_vpc_classic_link_dns_support::DescribeVpcClassicLinkDnsSupportError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_vpc_encryption_controls::DescribeVpcEncryptionControlsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_vpc_endpoint_associations::DescribeVpcEndpointAssociationsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_vpc_endpoint_connection_notifications::DescribeVpcEndpointConnectionNotificationsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_vpc_endpoint_connections::DescribeVpcEndpointConnectionsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_vpc_endpoint_service_configurations::DescribeVpcEndpointServiceConfigurationsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_vpc_endpoint_service_permissions::DescribeVpcEndpointServicePermissionsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_vpc_endpoint_services::DescribeVpcEndpointServicesError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_vpc_endpoints::DescribeVpcEndpointsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_vpc_peering_connections::DescribeVpcPeeringConnectionsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_vpcs::DescribeVpcsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_vpn_concentrators::DescribeVpnConcentratorsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_vpn_connections::DescribeVpnConnectionsError>,
+    unmodeled::<aws_sdk_ec2::operation::describe_vpn_gateways::DescribeVpnGatewaysError>,
+    unmodeled::<aws_sdk_ec2::operation::detach_classic_link_vpc::DetachClassicLinkVpcError>,
+    unmodeled::<aws_sdk_ec2::operation::detach_image_watermark::DetachImageWatermarkError>,
+    unmodeled::<aws_sdk_ec2::operation::detach_internet_gateway::DetachInternetGatewayError>,
+    unmodeled::<aws_sdk_ec2::operation::detach_network_interface::DetachNetworkInterfaceError>,
+    unmodeled::<aws_sdk_ec2::operation::detach_verified_access_trust_provider::DetachVerifiedAccessTrustProviderError>,
+    unmodeled::<aws_sdk_ec2::operation::detach_volume::DetachVolumeError>,
+    unmodeled::<aws_sdk_ec2::operation::detach_vpn_gateway::DetachVpnGatewayError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_address_transfer::DisableAddressTransferError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_allowed_images_settings::DisableAllowedImagesSettingsError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_application_status_check_suppression::DisableApplicationStatusCheckSuppressionError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_aws_network_performance_metric_subscription::DisableAwsNetworkPerformanceMetricSubscriptionError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_capacity_manager::DisableCapacityManagerError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_ebs_encryption_by_default::DisableEbsEncryptionByDefaultError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_fast_launch::DisableFastLaunchError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_fast_snapshot_restores::DisableFastSnapshotRestoresError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_image::DisableImageError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_image_block_public_access::DisableImageBlockPublicAccessError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_image_deprecation::DisableImageDeprecationError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_image_deregistration_protection::DisableImageDeregistrationProtectionError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_instance_sql_ha_standby_detections::DisableInstanceSqlHaStandbyDetectionsError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_ipam_organization_admin_account::DisableIpamOrganizationAdminAccountError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_ipam_policy::DisableIpamPolicyError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_route_server_propagation::DisableRouteServerPropagationError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_serial_console_access::DisableSerialConsoleAccessError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_snapshot_block_public_access::DisableSnapshotBlockPublicAccessError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_transit_gateway_route_table_propagation::DisableTransitGatewayRouteTablePropagationError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_vgw_route_propagation::DisableVgwRoutePropagationError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_vpc_classic_link::DisableVpcClassicLinkError>,
+    unmodeled::<aws_sdk_ec2::operation::disable_vpc_classic_link_dns_support::DisableVpcClassicLinkDnsSupportError>,
+    unmodeled::<aws_sdk_ec2::operation::disassociate_address::DisassociateAddressError>,
+    unmodeled::<aws_sdk_ec2::operation::disassociate_application_status_check::DisassociateApplicationStatusCheckError>,
+    unmodeled::<aws_sdk_ec2::operation::disassociate_capacity_reservation_billing_owner::DisassociateCapacityReservationBillingOwnerError>,
+    unmodeled::<aws_sdk_ec2::operation::disassociate_client_vpn_target_network::DisassociateClientVpnTargetNetworkError>,
+    unmodeled::<aws_sdk_ec2::operation::disassociate_enclave_certificate_iam_role::DisassociateEnclaveCertificateIamRoleError>,
+    unmodeled::<aws_sdk_ec2::operation::disassociate_iam_instance_profile::DisassociateIamInstanceProfileError>,
+    unmodeled::<aws_sdk_ec2::operation::disassociate_instance_event_window::DisassociateInstanceEventWindowError>,
+    unmodeled::<aws_sdk_ec2::operation::disassociate_ipam_byoasn::DisassociateIpamByoasnError>,
+    unmodeled::<aws_sdk_ec2::operation::disassociate_ipam_resource_discovery::DisassociateIpamResourceDiscoveryError>,
+    unmodeled::<aws_sdk_ec2::operation::disassociate_nat_gateway_address::DisassociateNatGatewayAddressError>,
+    unmodeled::<aws_sdk_ec2::operation::disassociate_route_server::DisassociateRouteServerError>,
+    unmodeled::<aws_sdk_ec2::operation::disassociate_route_table::DisassociateRouteTableError>,
+    unmodeled::<aws_sdk_ec2::operation::disassociate_security_group_vpc::DisassociateSecurityGroupVpcError>,
+    unmodeled::<aws_sdk_ec2::operation::disassociate_subnet_cidr_block::DisassociateSubnetCidrBlockError>,
+    unmodeled::<aws_sdk_ec2::operation::disassociate_transit_gateway_multicast_domain::DisassociateTransitGatewayMulticastDomainError>,
+    unmodeled::<aws_sdk_ec2::operation::disassociate_transit_gateway_policy_table::DisassociateTransitGatewayPolicyTableError>,
+    unmodeled::<aws_sdk_ec2::operation::disassociate_transit_gateway_route_table::DisassociateTransitGatewayRouteTableError>,
+    unmodeled::<aws_sdk_ec2::operation::disassociate_trunk_interface::DisassociateTrunkInterfaceError>,
+    unmodeled::<aws_sdk_ec2::operation::disassociate_vpc_cidr_block::DisassociateVpcCidrBlockError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_address_transfer::EnableAddressTransferError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_allowed_images_settings::EnableAllowedImagesSettingsError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_application_status_check_suppression::EnableApplicationStatusCheckSuppressionError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_aws_network_performance_metric_subscription::EnableAwsNetworkPerformanceMetricSubscriptionError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_capacity_manager::EnableCapacityManagerError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_ebs_encryption_by_default::EnableEbsEncryptionByDefaultError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_fast_launch::EnableFastLaunchError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_fast_snapshot_restores::EnableFastSnapshotRestoresError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_image::EnableImageError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_image_block_public_access::EnableImageBlockPublicAccessError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_image_deprecation::EnableImageDeprecationError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_image_deregistration_protection::EnableImageDeregistrationProtectionError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_instance_sql_ha_standby_detections::EnableInstanceSqlHaStandbyDetectionsError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_ipam_internet_registry_association::EnableIpamInternetRegistryAssociationError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_ipam_organization_admin_account::EnableIpamOrganizationAdminAccountError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_ipam_policy::EnableIpamPolicyError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_reachability_analyzer_organization_sharing::EnableReachabilityAnalyzerOrganizationSharingError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_route_server_propagation::EnableRouteServerPropagationError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_serial_console_access::EnableSerialConsoleAccessError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_snapshot_block_public_access::EnableSnapshotBlockPublicAccessError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_transit_gateway_route_table_propagation::EnableTransitGatewayRouteTablePropagationError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_vgw_route_propagation::EnableVgwRoutePropagationError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_volume_io::EnableVolumeIOError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_vpc_classic_link::EnableVpcClassicLinkError>,
+    unmodeled::<aws_sdk_ec2::operation::enable_vpc_classic_link_dns_support::EnableVpcClassicLinkDnsSupportError>,
+    unmodeled::<aws_sdk_ec2::operation::export_client_vpn_client_certificate_revocation_list::ExportClientVpnClientCertificateRevocationListError>,
+    unmodeled::<aws_sdk_ec2::operation::export_client_vpn_client_configuration::ExportClientVpnClientConfigurationError>,
+    unmodeled::<aws_sdk_ec2::operation::export_image::ExportImageError>,
+    unmodeled::<aws_sdk_ec2::operation::export_transit_gateway_routes::ExportTransitGatewayRoutesError>,
+    unmodeled::<aws_sdk_ec2::operation::export_verified_access_instance_client_configuration::ExportVerifiedAccessInstanceClientConfigurationError>,
+    unmodeled::<aws_sdk_ec2::operation::get_active_vpn_tunnel_status::GetActiveVpnTunnelStatusError>,
+    unmodeled::<aws_sdk_ec2::operation::get_allowed_images_settings::GetAllowedImagesSettingsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_associated_enclave_certificate_iam_roles::GetAssociatedEnclaveCertificateIamRolesError>,
+    unmodeled::<aws_sdk_ec2::operation::get_associated_ipv6_pool_cidrs::GetAssociatedIpv6PoolCidrsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_aws_network_performance_data::GetAwsNetworkPerformanceDataError>,
+    unmodeled::<aws_sdk_ec2::operation::get_capacity_manager_attributes::GetCapacityManagerAttributesError>,
+    unmodeled::<aws_sdk_ec2::operation::get_capacity_manager_metric_data::GetCapacityManagerMetricDataError>,
+    unmodeled::<aws_sdk_ec2::operation::get_capacity_manager_metric_dimensions::GetCapacityManagerMetricDimensionsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_capacity_manager_monitored_tag_keys::GetCapacityManagerMonitoredTagKeysError>,
+    unmodeled::<aws_sdk_ec2::operation::get_capacity_manager_supportability_scores::GetCapacityManagerSupportabilityScoresError>,
+    unmodeled::<aws_sdk_ec2::operation::get_capacity_reservation_usage::GetCapacityReservationUsageError>,
+    unmodeled::<aws_sdk_ec2::operation::get_client_vpn_endpoint_authorization_policy::GetClientVpnEndpointAuthorizationPolicyError>,
+    unmodeled::<aws_sdk_ec2::operation::get_coip_pool_usage::GetCoipPoolUsageError>,
+    unmodeled::<aws_sdk_ec2::operation::get_console_output::GetConsoleOutputError>,
+    unmodeled::<aws_sdk_ec2::operation::get_console_screenshot::GetConsoleScreenshotError>,
+    unmodeled::<aws_sdk_ec2::operation::get_declarative_policies_report_summary::GetDeclarativePoliciesReportSummaryError>,
+    unmodeled::<aws_sdk_ec2::operation::get_default_credit_specification::GetDefaultCreditSpecificationError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ebs_default_kms_key_id::GetEbsDefaultKmsKeyIdError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ebs_encryption_by_default::GetEbsEncryptionByDefaultError>,
+    unmodeled::<aws_sdk_ec2::operation::get_enabled_ipam_policy::GetEnabledIpamPolicyError>,
+    unmodeled::<aws_sdk_ec2::operation::get_flow_logs_integration_template::GetFlowLogsIntegrationTemplateError>,
+    unmodeled::<aws_sdk_ec2::operation::get_groups_for_capacity_reservation::GetGroupsForCapacityReservationError>,
+    unmodeled::<aws_sdk_ec2::operation::get_host_reservation_purchase_preview::GetHostReservationPurchasePreviewError>,
+    unmodeled::<aws_sdk_ec2::operation::get_image_ancestry::GetImageAncestryError>,
+    unmodeled::<aws_sdk_ec2::operation::get_image_block_public_access_state::GetImageBlockPublicAccessStateError>,
+    unmodeled::<aws_sdk_ec2::operation::get_image_findings::GetImageFindingsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_instance_metadata_defaults::GetInstanceMetadataDefaultsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_instance_tpm_ek_pub::GetInstanceTpmEkPubError>,
+    unmodeled::<aws_sdk_ec2::operation::get_instance_types_from_instance_requirements::GetInstanceTypesFromInstanceRequirementsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_instance_uefi_data::GetInstanceUefiDataError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ipam_address_history::GetIpamAddressHistoryError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ipam_discovered_accounts::GetIpamDiscoveredAccountsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ipam_discovered_public_addresses::GetIpamDiscoveredPublicAddressesError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ipam_discovered_resource_cidrs::GetIpamDiscoveredResourceCidrsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ipam_discovered_routes::GetIpamDiscoveredRoutesError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ipam_internet_registry_association_asns::GetIpamInternetRegistryAssociationAsnsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ipam_internet_registry_association_cidrs::GetIpamInternetRegistryAssociationCidrsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ipam_policy_allocation_rules::GetIpamPolicyAllocationRulesError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ipam_policy_organization_targets::GetIpamPolicyOrganizationTargetsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ipam_pool_allocations::GetIpamPoolAllocationsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ipam_pool_cidrs::GetIpamPoolCidrsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ipam_prefix_list_resolver_rules::GetIpamPrefixListResolverRulesError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ipam_prefix_list_resolver_version_entries::GetIpamPrefixListResolverVersionEntriesError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ipam_prefix_list_resolver_versions::GetIpamPrefixListResolverVersionsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ipam_resource_cidrs::GetIpamResourceCidrsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ipam_route_origin_authorizations::GetIpamRouteOriginAuthorizationsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ipam_route_protection_findings::GetIpamRouteProtectionFindingsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ipam_routing_policy_registration_deltas::GetIpamRoutingPolicyRegistrationDeltasError>,
+    unmodeled::<aws_sdk_ec2::operation::get_ipam_routing_policy_registrations::GetIpamRoutingPolicyRegistrationsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_launch_template_data::GetLaunchTemplateDataError>,
+    unmodeled::<aws_sdk_ec2::operation::get_managed_prefix_list_associations::GetManagedPrefixListAssociationsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_managed_prefix_list_entries::GetManagedPrefixListEntriesError>,
+    unmodeled::<aws_sdk_ec2::operation::get_managed_resource_visibility::GetManagedResourceVisibilityError>,
+    unmodeled::<aws_sdk_ec2::operation::get_network_insights_access_scope_analysis_findings::GetNetworkInsightsAccessScopeAnalysisFindingsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_network_insights_access_scope_content::GetNetworkInsightsAccessScopeContentError>,
+    unmodeled::<aws_sdk_ec2::operation::get_password_data::GetPasswordDataError>,
+    unmodeled::<aws_sdk_ec2::operation::get_reserved_instances_exchange_quote::GetReservedInstancesExchangeQuoteError>,
+    unmodeled::<aws_sdk_ec2::operation::get_route_server_associations::GetRouteServerAssociationsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_route_server_propagations::GetRouteServerPropagationsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_route_server_routing_database::GetRouteServerRoutingDatabaseError>,
+    unmodeled::<aws_sdk_ec2::operation::get_security_groups_for_vpc::GetSecurityGroupsForVpcError>,
+    unmodeled::<aws_sdk_ec2::operation::get_serial_console_access_status::GetSerialConsoleAccessStatusError>,
+    unmodeled::<aws_sdk_ec2::operation::get_snapshot_block_public_access_state::GetSnapshotBlockPublicAccessStateError>,
+    unmodeled::<aws_sdk_ec2::operation::get_spot_placement_scores::GetSpotPlacementScoresError>,
+    unmodeled::<aws_sdk_ec2::operation::get_subnet_cidr_reservations::GetSubnetCidrReservationsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_transit_gateway_attachment_nat_configuration::GetTransitGatewayAttachmentNatConfigurationError>,
+    unmodeled::<aws_sdk_ec2::operation::get_transit_gateway_attachment_propagations::GetTransitGatewayAttachmentPropagationsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_transit_gateway_metering_policy_entries::GetTransitGatewayMeteringPolicyEntriesError>,
+    unmodeled::<aws_sdk_ec2::operation::get_transit_gateway_multicast_domain_associations::GetTransitGatewayMulticastDomainAssociationsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_transit_gateway_policy_table_associations::GetTransitGatewayPolicyTableAssociationsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_transit_gateway_policy_table_entries::GetTransitGatewayPolicyTableEntriesError>,
+    unmodeled::<aws_sdk_ec2::operation::get_transit_gateway_prefix_list_references::GetTransitGatewayPrefixListReferencesError>,
+    unmodeled::<aws_sdk_ec2::operation::get_transit_gateway_route_table_associations::GetTransitGatewayRouteTableAssociationsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_transit_gateway_route_table_propagations::GetTransitGatewayRouteTablePropagationsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_verified_access_endpoint_policy::GetVerifiedAccessEndpointPolicyError>,
+    unmodeled::<aws_sdk_ec2::operation::get_verified_access_endpoint_targets::GetVerifiedAccessEndpointTargetsError>,
+    unmodeled::<aws_sdk_ec2::operation::get_verified_access_group_policy::GetVerifiedAccessGroupPolicyError>,
+    unmodeled::<aws_sdk_ec2::operation::get_vpc_resources_blocking_encryption_enforcement::GetVpcResourcesBlockingEncryptionEnforcementError>,
+    unmodeled::<aws_sdk_ec2::operation::get_vpn_connection_device_sample_configuration::GetVpnConnectionDeviceSampleConfigurationError>,
+    unmodeled::<aws_sdk_ec2::operation::get_vpn_connection_device_types::GetVpnConnectionDeviceTypesError>,
+    unmodeled::<aws_sdk_ec2::operation::get_vpn_tunnel_replacement_status::GetVpnTunnelReplacementStatusError>,
+    unmodeled::<aws_sdk_ec2::operation::import_client_vpn_client_certificate_revocation_list::ImportClientVpnClientCertificateRevocationListError>,
+    unmodeled::<aws_sdk_ec2::operation::import_image::ImportImageError>,
+    unmodeled::<aws_sdk_ec2::operation::import_instance::ImportInstanceError>,
+    unmodeled::<aws_sdk_ec2::operation::import_key_pair::ImportKeyPairError>,
+    unmodeled::<aws_sdk_ec2::operation::import_snapshot::ImportSnapshotError>,
+    unmodeled::<aws_sdk_ec2::operation::import_volume::ImportVolumeError>,
+    unmodeled::<aws_sdk_ec2::operation::list_images_in_recycle_bin::ListImagesInRecycleBinError>,
+    unmodeled::<aws_sdk_ec2::operation::list_snapshots_in_recycle_bin::ListSnapshotsInRecycleBinError>,
+    unmodeled::<aws_sdk_ec2::operation::list_volumes_in_recycle_bin::ListVolumesInRecycleBinError>,
+    unmodeled::<aws_sdk_ec2::operation::lock_snapshot::LockSnapshotError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_account_vpc_encryption_control::ModifyAccountVpcEncryptionControlError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_address_attribute::ModifyAddressAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_application_status_check::ModifyApplicationStatusCheckError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_availability_zone_group::ModifyAvailabilityZoneGroupError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_capacity_reservation::ModifyCapacityReservationError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_capacity_reservation_fleet::ModifyCapacityReservationFleetError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_client_vpn_endpoint::ModifyClientVpnEndpointError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_client_vpn_endpoint_authorization_policy::ModifyClientVpnEndpointAuthorizationPolicyError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_default_credit_specification::ModifyDefaultCreditSpecificationError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_ebs_default_kms_key_id::ModifyEbsDefaultKmsKeyIdError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_fleet::ModifyFleetError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_fpga_image_attribute::ModifyFpgaImageAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_hosts::ModifyHostsError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_id_format::ModifyIdFormatError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_identity_id_format::ModifyIdentityIdFormatError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_image_attribute::ModifyImageAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_instance_attribute::ModifyInstanceAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_instance_capacity_reservation_attributes::ModifyInstanceCapacityReservationAttributesError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_instance_connect_endpoint::ModifyInstanceConnectEndpointError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_instance_cpu_options::ModifyInstanceCpuOptionsError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_instance_credit_specification::ModifyInstanceCreditSpecificationError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_instance_event_start_time::ModifyInstanceEventStartTimeError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_instance_event_window::ModifyInstanceEventWindowError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_instance_maintenance_options::ModifyInstanceMaintenanceOptionsError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_instance_metadata_defaults::ModifyInstanceMetadataDefaultsError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_instance_metadata_options::ModifyInstanceMetadataOptionsError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_instance_network_performance_options::ModifyInstanceNetworkPerformanceOptionsError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_instance_placement::ModifyInstancePlacementError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_ipam::ModifyIpamError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_ipam_policy_allocation_rules::ModifyIpamPolicyAllocationRulesError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_ipam_pool::ModifyIpamPoolError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_ipam_pool_allocation::ModifyIpamPoolAllocationError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_ipam_prefix_list_resolver::ModifyIpamPrefixListResolverError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_ipam_prefix_list_resolver_target::ModifyIpamPrefixListResolverTargetError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_ipam_resource_cidr::ModifyIpamResourceCidrError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_ipam_resource_discovery::ModifyIpamResourceDiscoveryError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_ipam_routing_policy_registration::ModifyIpamRoutingPolicyRegistrationError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_ipam_scope::ModifyIpamScopeError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_launch_template::ModifyLaunchTemplateError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_local_gateway_route::ModifyLocalGatewayRouteError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_managed_prefix_list::ModifyManagedPrefixListError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_managed_resource_visibility::ModifyManagedResourceVisibilityError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_network_interface_attribute::ModifyNetworkInterfaceAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_private_dns_name_options::ModifyPrivateDnsNameOptionsError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_public_ip_dns_name_options::ModifyPublicIpDnsNameOptionsError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_reserved_instances::ModifyReservedInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_route_server::ModifyRouteServerError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_security_group_rules::ModifySecurityGroupRulesError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_snapshot_attribute::ModifySnapshotAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_snapshot_tier::ModifySnapshotTierError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_spot_fleet_request::ModifySpotFleetRequestError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_subnet_attribute::ModifySubnetAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_traffic_mirror_filter_network_services::ModifyTrafficMirrorFilterNetworkServicesError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_traffic_mirror_filter_rule::ModifyTrafficMirrorFilterRuleError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_traffic_mirror_session::ModifyTrafficMirrorSessionError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_transit_gateway::ModifyTransitGatewayError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_transit_gateway_attachment_nat_configuration::ModifyTransitGatewayAttachmentNatConfigurationError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_transit_gateway_metering_policy::ModifyTransitGatewayMeteringPolicyError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_transit_gateway_policy_table_entry::ModifyTransitGatewayPolicyTableEntryError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_transit_gateway_prefix_list_reference::ModifyTransitGatewayPrefixListReferenceError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_transit_gateway_vpc_attachment::ModifyTransitGatewayVpcAttachmentError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_verified_access_endpoint::ModifyVerifiedAccessEndpointError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_verified_access_endpoint_policy::ModifyVerifiedAccessEndpointPolicyError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_verified_access_group::ModifyVerifiedAccessGroupError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_verified_access_group_policy::ModifyVerifiedAccessGroupPolicyError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_verified_access_instance::ModifyVerifiedAccessInstanceError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_verified_access_instance_logging_configuration::ModifyVerifiedAccessInstanceLoggingConfigurationError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_verified_access_trust_provider::ModifyVerifiedAccessTrustProviderError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_volume::ModifyVolumeError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_volume_attribute::ModifyVolumeAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_vpc_attribute::ModifyVpcAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_vpc_block_public_access_exclusion::ModifyVpcBlockPublicAccessExclusionError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_vpc_block_public_access_options::ModifyVpcBlockPublicAccessOptionsError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_vpc_encryption_control::ModifyVpcEncryptionControlError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_vpc_endpoint::ModifyVpcEndpointError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_vpc_endpoint_connection_notification::ModifyVpcEndpointConnectionNotificationError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_vpc_endpoint_payer_responsibility::ModifyVpcEndpointPayerResponsibilityError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_vpc_endpoint_service_configuration::ModifyVpcEndpointServiceConfigurationError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_vpc_endpoint_service_payer_responsibility::ModifyVpcEndpointServicePayerResponsibilityError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_vpc_endpoint_service_permissions::ModifyVpcEndpointServicePermissionsError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_vpc_peering_connection_options::ModifyVpcPeeringConnectionOptionsError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_vpc_tenancy::ModifyVpcTenancyError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_vpn_connection::ModifyVpnConnectionError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_vpn_connection_options::ModifyVpnConnectionOptionsError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_vpn_tunnel_certificate::ModifyVpnTunnelCertificateError>,
+    unmodeled::<aws_sdk_ec2::operation::modify_vpn_tunnel_options::ModifyVpnTunnelOptionsError>,
+    unmodeled::<aws_sdk_ec2::operation::monitor_instances::MonitorInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::move_address_to_vpc::MoveAddressToVpcError>,
+    unmodeled::<aws_sdk_ec2::operation::move_byoip_cidr_to_ipam::MoveByoipCidrToIpamError>,
+    unmodeled::<aws_sdk_ec2::operation::move_capacity_reservation_instances::MoveCapacityReservationInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::provision_byoip_cidr::ProvisionByoipCidrError>,
+    unmodeled::<aws_sdk_ec2::operation::provision_ipam_byoasn::ProvisionIpamByoasnError>,
+    unmodeled::<aws_sdk_ec2::operation::provision_ipam_pool_cidr::ProvisionIpamPoolCidrError>,
+    unmodeled::<aws_sdk_ec2::operation::provision_public_ipv4_pool_cidr::ProvisionPublicIpv4PoolCidrError>,
+    unmodeled::<aws_sdk_ec2::operation::purchase_capacity_block::PurchaseCapacityBlockError>,
+    unmodeled::<aws_sdk_ec2::operation::purchase_capacity_block_extension::PurchaseCapacityBlockExtensionError>,
+    unmodeled::<aws_sdk_ec2::operation::purchase_host_reservation::PurchaseHostReservationError>,
+    unmodeled::<aws_sdk_ec2::operation::purchase_reserved_instances_offering::PurchaseReservedInstancesOfferingError>,
+    unmodeled::<aws_sdk_ec2::operation::purchase_scheduled_instances::PurchaseScheduledInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::reboot_instances::RebootInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::register_image::RegisterImageError>,
+    unmodeled::<aws_sdk_ec2::operation::register_instance_event_notification_attributes::RegisterInstanceEventNotificationAttributesError>,
+    unmodeled::<aws_sdk_ec2::operation::register_transit_gateway_multicast_group_members::RegisterTransitGatewayMulticastGroupMembersError>,
+    unmodeled::<aws_sdk_ec2::operation::register_transit_gateway_multicast_group_sources::RegisterTransitGatewayMulticastGroupSourcesError>,
+    unmodeled::<aws_sdk_ec2::operation::reject_capacity_reservation_billing_ownership::RejectCapacityReservationBillingOwnershipError>,
+    unmodeled::<aws_sdk_ec2::operation::reject_transit_gateway_client_vpn_attachment::RejectTransitGatewayClientVpnAttachmentError>,
+    unmodeled::<aws_sdk_ec2::operation::reject_transit_gateway_multicast_domain_associations::RejectTransitGatewayMulticastDomainAssociationsError>,
+    unmodeled::<aws_sdk_ec2::operation::reject_transit_gateway_peering_attachment::RejectTransitGatewayPeeringAttachmentError>,
+    unmodeled::<aws_sdk_ec2::operation::reject_transit_gateway_vpc_attachment::RejectTransitGatewayVpcAttachmentError>,
+    unmodeled::<aws_sdk_ec2::operation::reject_vpc_endpoint_connections::RejectVpcEndpointConnectionsError>,
+    unmodeled::<aws_sdk_ec2::operation::reject_vpc_peering_connection::RejectVpcPeeringConnectionError>,
+    unmodeled::<aws_sdk_ec2::operation::release_address::ReleaseAddressError>,
+    unmodeled::<aws_sdk_ec2::operation::release_hosts::ReleaseHostsError>,
+    unmodeled::<aws_sdk_ec2::operation::release_ipam_pool_allocation::ReleaseIpamPoolAllocationError>,
+    unmodeled::<aws_sdk_ec2::operation::replace_iam_instance_profile_association::ReplaceIamInstanceProfileAssociationError>,
+    unmodeled::<aws_sdk_ec2::operation::replace_image_criteria_in_allowed_images_settings::ReplaceImageCriteriaInAllowedImagesSettingsError>,
+    unmodeled::<aws_sdk_ec2::operation::replace_image_instance_type_specification::ReplaceImageInstanceTypeSpecificationError>,
+    unmodeled::<aws_sdk_ec2::operation::replace_network_acl_association::ReplaceNetworkAclAssociationError>,
+    unmodeled::<aws_sdk_ec2::operation::replace_network_acl_entry::ReplaceNetworkAclEntryError>,
+    unmodeled::<aws_sdk_ec2::operation::replace_route::ReplaceRouteError>,
+    unmodeled::<aws_sdk_ec2::operation::replace_route_table_association::ReplaceRouteTableAssociationError>,
+    unmodeled::<aws_sdk_ec2::operation::replace_transit_gateway_route::ReplaceTransitGatewayRouteError>,
+    unmodeled::<aws_sdk_ec2::operation::replace_vpn_tunnel::ReplaceVpnTunnelError>,
+    unmodeled::<aws_sdk_ec2::operation::report_instance_status::ReportInstanceStatusError>,
+    unmodeled::<aws_sdk_ec2::operation::request_spot_fleet::RequestSpotFleetError>,
+    unmodeled::<aws_sdk_ec2::operation::request_spot_instances::RequestSpotInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::reset_address_attribute::ResetAddressAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::reset_ebs_default_kms_key_id::ResetEbsDefaultKmsKeyIdError>,
+    unmodeled::<aws_sdk_ec2::operation::reset_fpga_image_attribute::ResetFpgaImageAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::reset_image_attribute::ResetImageAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::reset_instance_attribute::ResetInstanceAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::reset_network_interface_attribute::ResetNetworkInterfaceAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::reset_snapshot_attribute::ResetSnapshotAttributeError>,
+    unmodeled::<aws_sdk_ec2::operation::restore_address_to_classic::RestoreAddressToClassicError>,
+    unmodeled::<aws_sdk_ec2::operation::restore_image_from_recycle_bin::RestoreImageFromRecycleBinError>,
+    unmodeled::<aws_sdk_ec2::operation::restore_managed_prefix_list_version::RestoreManagedPrefixListVersionError>,
+    unmodeled::<aws_sdk_ec2::operation::restore_snapshot_from_recycle_bin::RestoreSnapshotFromRecycleBinError>,
+    unmodeled::<aws_sdk_ec2::operation::restore_snapshot_tier::RestoreSnapshotTierError>,
+    unmodeled::<aws_sdk_ec2::operation::restore_volume_from_recycle_bin::RestoreVolumeFromRecycleBinError>,
+    unmodeled::<aws_sdk_ec2::operation::revoke_client_vpn_ingress::RevokeClientVpnIngressError>,
+    unmodeled::<aws_sdk_ec2::operation::revoke_security_group_egress::RevokeSecurityGroupEgressError>,
+    unmodeled::<aws_sdk_ec2::operation::revoke_security_group_ingress::RevokeSecurityGroupIngressError>,
+    unmodeled::<aws_sdk_ec2::operation::run_instances::RunInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::run_scheduled_instances::RunScheduledInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::search_local_gateway_routes::SearchLocalGatewayRoutesError>,
+    unmodeled::<aws_sdk_ec2::operation::search_transit_gateway_multicast_groups::SearchTransitGatewayMulticastGroupsError>,
+    unmodeled::<aws_sdk_ec2::operation::search_transit_gateway_routes::SearchTransitGatewayRoutesError>,
+    unmodeled::<aws_sdk_ec2::operation::send_diagnostic_interrupt::SendDiagnosticInterruptError>,
+    unmodeled::<aws_sdk_ec2::operation::start_declarative_policies_report::StartDeclarativePoliciesReportError>,
+    unmodeled::<aws_sdk_ec2::operation::start_instances::StartInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::start_network_insights_access_scope_analysis::StartNetworkInsightsAccessScopeAnalysisError>,
+    unmodeled::<aws_sdk_ec2::operation::start_network_insights_analysis::StartNetworkInsightsAnalysisError>,
+    unmodeled::<aws_sdk_ec2::operation::start_vpc_endpoint_service_private_dns_verification::StartVpcEndpointServicePrivateDnsVerificationError>,
+    unmodeled::<aws_sdk_ec2::operation::stop_instances::StopInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::terminate_client_vpn_connections::TerminateClientVpnConnectionsError>,
+    unmodeled::<aws_sdk_ec2::operation::terminate_instances::TerminateInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::unassign_ipv6_addresses::UnassignIpv6AddressesError>,
+    unmodeled::<aws_sdk_ec2::operation::unassign_private_ip_addresses::UnassignPrivateIpAddressesError>,
+    unmodeled::<aws_sdk_ec2::operation::unassign_private_nat_gateway_address::UnassignPrivateNatGatewayAddressError>,
+    unmodeled::<aws_sdk_ec2::operation::unlock_snapshot::UnlockSnapshotError>,
+    unmodeled::<aws_sdk_ec2::operation::unmonitor_instances::UnmonitorInstancesError>,
+    unmodeled::<aws_sdk_ec2::operation::update_capacity_manager_monitored_tag_keys::UpdateCapacityManagerMonitoredTagKeysError>,
+    unmodeled::<aws_sdk_ec2::operation::update_capacity_manager_organizations_access::UpdateCapacityManagerOrganizationsAccessError>,
+    unmodeled::<aws_sdk_ec2::operation::update_interruptible_capacity_reservation_allocation::UpdateInterruptibleCapacityReservationAllocationError>,
+    unmodeled::<aws_sdk_ec2::operation::update_security_group_rule_descriptions_egress::UpdateSecurityGroupRuleDescriptionsEgressError>,
+    unmodeled::<aws_sdk_ec2::operation::update_security_group_rule_descriptions_ingress::UpdateSecurityGroupRuleDescriptionsIngressError>,
+    unmodeled::<aws_sdk_ec2::operation::validate_security_group_quotas_for_interface::ValidateSecurityGroupQuotasForInterfaceError>,
+    unmodeled::<aws_sdk_ec2::operation::withdraw_byoip_cidr::WithdrawByoipCidrError>,
 ];
 
-fn accept_address_transfer(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::accept_address_transfer::AcceptAddressTransferError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn accept_capacity_reservation_billing_ownership(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::accept_capacity_reservation_billing_ownership::AcceptCapacityReservationBillingOwnershipError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn accept_reserved_instances_exchange_quote(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::accept_reserved_instances_exchange_quote::AcceptReservedInstancesExchangeQuoteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn accept_transit_gateway_client_vpn_attachment(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::accept_transit_gateway_client_vpn_attachment::AcceptTransitGatewayClientVpnAttachmentError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn accept_transit_gateway_multicast_domain_associations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::accept_transit_gateway_multicast_domain_associations::AcceptTransitGatewayMulticastDomainAssociationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn accept_transit_gateway_peering_attachment(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::accept_transit_gateway_peering_attachment::AcceptTransitGatewayPeeringAttachmentError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn accept_transit_gateway_vpc_attachment(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::accept_transit_gateway_vpc_attachment::AcceptTransitGatewayVpcAttachmentError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn accept_vpc_endpoint_connections(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::accept_vpc_endpoint_connections::AcceptVpcEndpointConnectionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn accept_vpc_peering_connection(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::accept_vpc_peering_connection::AcceptVpcPeeringConnectionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn advertise_byoip_cidr(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::advertise_byoip_cidr::AdvertiseByoipCidrError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn allocate_address(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::allocate_address::AllocateAddressError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn allocate_hosts(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::allocate_hosts::AllocateHostsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn allocate_ipam_pool_cidr(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::allocate_ipam_pool_cidr::AllocateIpamPoolCidrError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn apply_security_groups_to_client_vpn_target_network(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::apply_security_groups_to_client_vpn_target_network::ApplySecurityGroupsToClientVpnTargetNetworkError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn assign_ipv6_addresses(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::assign_ipv6_addresses::AssignIpv6AddressesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn assign_private_ip_addresses(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::assign_private_ip_addresses::AssignPrivateIpAddressesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn assign_private_nat_gateway_address(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::assign_private_nat_gateway_address::AssignPrivateNatGatewayAddressError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_address(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_address::AssociateAddressError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_application_status_check(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_application_status_check::AssociateApplicationStatusCheckError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_capacity_reservation_billing_owner(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_capacity_reservation_billing_owner::AssociateCapacityReservationBillingOwnerError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_client_vpn_target_network(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_client_vpn_target_network::AssociateClientVpnTargetNetworkError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_dhcp_options(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_dhcp_options::AssociateDhcpOptionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_enclave_certificate_iam_role(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_enclave_certificate_iam_role::AssociateEnclaveCertificateIamRoleError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_iam_instance_profile(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_iam_instance_profile::AssociateIamInstanceProfileError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_instance_event_window(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_instance_event_window::AssociateInstanceEventWindowError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_ipam_byoasn(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_ipam_byoasn::AssociateIpamByoasnError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_ipam_resource_discovery(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_ipam_resource_discovery::AssociateIpamResourceDiscoveryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_nat_gateway_address(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_nat_gateway_address::AssociateNatGatewayAddressError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_route_server(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_route_server::AssociateRouteServerError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_route_table(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_route_table::AssociateRouteTableError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_security_group_vpc(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_security_group_vpc::AssociateSecurityGroupVpcError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_subnet_cidr_block(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_subnet_cidr_block::AssociateSubnetCidrBlockError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_transit_gateway_multicast_domain(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_transit_gateway_multicast_domain::AssociateTransitGatewayMulticastDomainError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_transit_gateway_policy_table(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_transit_gateway_policy_table::AssociateTransitGatewayPolicyTableError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_transit_gateway_route_table(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_transit_gateway_route_table::AssociateTransitGatewayRouteTableError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_trunk_interface(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_trunk_interface::AssociateTrunkInterfaceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn associate_vpc_cidr_block(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::associate_vpc_cidr_block::AssociateVpcCidrBlockError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn attach_classic_link_vpc(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::attach_classic_link_vpc::AttachClassicLinkVpcError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn attach_image_watermark(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::attach_image_watermark::AttachImageWatermarkError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn attach_internet_gateway(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::attach_internet_gateway::AttachInternetGatewayError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn attach_network_interface(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::attach_network_interface::AttachNetworkInterfaceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn attach_verified_access_trust_provider(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::attach_verified_access_trust_provider::AttachVerifiedAccessTrustProviderError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn attach_volume(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::attach_volume::AttachVolumeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn attach_vpn_gateway(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::attach_vpn_gateway::AttachVpnGatewayError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn authorize_client_vpn_ingress(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::authorize_client_vpn_ingress::AuthorizeClientVpnIngressError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn authorize_security_group_egress(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::authorize_security_group_egress::AuthorizeSecurityGroupEgressError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn authorize_security_group_ingress(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::authorize_security_group_ingress::AuthorizeSecurityGroupIngressError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn batch_modify_ipam_routing_policy_registrations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::batch_modify_ipam_routing_policy_registrations::BatchModifyIpamRoutingPolicyRegistrationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn bundle_instance(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::bundle_instance::BundleInstanceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn cancel_bundle_task(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::cancel_bundle_task::CancelBundleTaskError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn cancel_capacity_reservation(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::cancel_capacity_reservation::CancelCapacityReservationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn cancel_capacity_reservation_fleets(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::cancel_capacity_reservation_fleets::CancelCapacityReservationFleetsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn cancel_conversion_task(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::cancel_conversion_task::CancelConversionTaskError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn cancel_declarative_policies_report(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::cancel_declarative_policies_report::CancelDeclarativePoliciesReportError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn cancel_export_task(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::cancel_export_task::CancelExportTaskError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn cancel_image_launch_permission(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::cancel_image_launch_permission::CancelImageLaunchPermissionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn cancel_import_task(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::cancel_import_task::CancelImportTaskError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn cancel_reserved_instances_listing(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::cancel_reserved_instances_listing::CancelReservedInstancesListingError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn cancel_spot_fleet_requests(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::cancel_spot_fleet_requests::CancelSpotFleetRequestsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn cancel_spot_instance_requests(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::cancel_spot_instance_requests::CancelSpotInstanceRequestsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn confirm_product_instance(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::confirm_product_instance::ConfirmProductInstanceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn copy_fpga_image(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::copy_fpga_image::CopyFpgaImageError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn copy_image(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::copy_image::CopyImageError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn copy_snapshot(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::copy_snapshot::CopySnapshotError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn copy_volumes(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::copy_volumes::CopyVolumesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_application_status_check(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_application_status_check::CreateApplicationStatusCheckError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_capacity_manager_data_export(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_capacity_manager_data_export::CreateCapacityManagerDataExportError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_capacity_reservation(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_capacity_reservation::CreateCapacityReservationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_capacity_reservation_by_splitting(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_capacity_reservation_by_splitting::CreateCapacityReservationBySplittingError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_capacity_reservation_cancellation_quote(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_capacity_reservation_cancellation_quote::CreateCapacityReservationCancellationQuoteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_capacity_reservation_date_change_quote(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_capacity_reservation_date_change_quote::CreateCapacityReservationDateChangeQuoteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_capacity_reservation_fleet(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_capacity_reservation_fleet::CreateCapacityReservationFleetError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_carrier_gateway(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_carrier_gateway::CreateCarrierGatewayError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_client_vpn_endpoint(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_client_vpn_endpoint::CreateClientVpnEndpointError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_client_vpn_route(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_client_vpn_route::CreateClientVpnRouteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_coip_cidr(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_coip_cidr::CreateCoipCidrError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_coip_pool(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_coip_pool::CreateCoipPoolError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_customer_gateway(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_customer_gateway::CreateCustomerGatewayError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_default_subnet(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_default_subnet::CreateDefaultSubnetError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_default_vpc(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_default_vpc::CreateDefaultVpcError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_delegate_mac_volume_ownership_task(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_delegate_mac_volume_ownership_task::CreateDelegateMacVolumeOwnershipTaskError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_dhcp_options(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_dhcp_options::CreateDhcpOptionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_egress_only_internet_gateway(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_egress_only_internet_gateway::CreateEgressOnlyInternetGatewayError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_fleet(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_fleet::CreateFleetError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_flow_logs(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_flow_logs::CreateFlowLogsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_fpga_image(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_fpga_image::CreateFpgaImageError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_image(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_image::CreateImageError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_image_usage_report(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_image_usage_report::CreateImageUsageReportError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_instance_connect_endpoint(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_instance_connect_endpoint::CreateInstanceConnectEndpointError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_instance_event_window(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_instance_event_window::CreateInstanceEventWindowError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_instance_export_task(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_instance_export_task::CreateInstanceExportTaskError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_internet_gateway(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_internet_gateway::CreateInternetGatewayError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_interruptible_capacity_reservation_allocation(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_interruptible_capacity_reservation_allocation::CreateInterruptibleCapacityReservationAllocationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_ipam(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_ipam::CreateIpamError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_ipam_external_resource_verification_token(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_ipam_external_resource_verification_token::CreateIpamExternalResourceVerificationTokenError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_ipam_internet_registry_association(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_ipam_internet_registry_association::CreateIpamInternetRegistryAssociationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_ipam_policy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_ipam_policy::CreateIpamPolicyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_ipam_pool(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_ipam_pool::CreateIpamPoolError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_ipam_prefix_list_resolver(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_ipam_prefix_list_resolver::CreateIpamPrefixListResolverError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_ipam_prefix_list_resolver_target(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_ipam_prefix_list_resolver_target::CreateIpamPrefixListResolverTargetError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_ipam_resource_discovery(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_ipam_resource_discovery::CreateIpamResourceDiscoveryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_ipam_routing_policy_registration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_ipam_routing_policy_registration::CreateIpamRoutingPolicyRegistrationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_ipam_scope(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_ipam_scope::CreateIpamScopeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_key_pair(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_key_pair::CreateKeyPairError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_launch_template(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_launch_template::CreateLaunchTemplateError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_launch_template_version(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_launch_template_version::CreateLaunchTemplateVersionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_local_gateway_route(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_local_gateway_route::CreateLocalGatewayRouteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_local_gateway_route_table(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_local_gateway_route_table::CreateLocalGatewayRouteTableError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_local_gateway_route_table_virtual_interface_group_association(
-    err: &OperationError,
-) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_local_gateway_route_table_virtual_interface_group_association::CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_local_gateway_route_table_vpc_association(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_local_gateway_route_table_vpc_association::CreateLocalGatewayRouteTableVpcAssociationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_local_gateway_virtual_interface(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_local_gateway_virtual_interface::CreateLocalGatewayVirtualInterfaceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_local_gateway_virtual_interface_group(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_local_gateway_virtual_interface_group::CreateLocalGatewayVirtualInterfaceGroupError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_mac_system_integrity_protection_modification_task(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_mac_system_integrity_protection_modification_task::CreateMacSystemIntegrityProtectionModificationTaskError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_managed_prefix_list(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_managed_prefix_list::CreateManagedPrefixListError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_nat_gateway(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_nat_gateway::CreateNatGatewayError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_network_acl(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_network_acl::CreateNetworkAclError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_network_acl_entry(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_network_acl_entry::CreateNetworkAclEntryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_network_insights_access_scope(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_network_insights_access_scope::CreateNetworkInsightsAccessScopeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_network_insights_path(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_network_insights_path::CreateNetworkInsightsPathError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_network_interface(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_network_interface::CreateNetworkInterfaceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_network_interface_permission(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_network_interface_permission::CreateNetworkInterfacePermissionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_placement_group(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_placement_group::CreatePlacementGroupError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_public_ipv4_pool(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_public_ipv4_pool::CreatePublicIpv4PoolError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_replace_root_volume_task(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_replace_root_volume_task::CreateReplaceRootVolumeTaskError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_reserved_instances_listing(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_reserved_instances_listing::CreateReservedInstancesListingError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_restore_image_task(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_restore_image_task::CreateRestoreImageTaskError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_route(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_route::CreateRouteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_route_server(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_route_server::CreateRouteServerError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_route_server_endpoint(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_route_server_endpoint::CreateRouteServerEndpointError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_route_server_peer(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_route_server_peer::CreateRouteServerPeerError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_route_table(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_route_table::CreateRouteTableError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_secondary_network(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_secondary_network::CreateSecondaryNetworkError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_secondary_subnet(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_secondary_subnet::CreateSecondarySubnetError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_security_group(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_security_group::CreateSecurityGroupError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_snapshot(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_snapshot::CreateSnapshotError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_snapshots(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_snapshots::CreateSnapshotsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_spot_datafeed_subscription(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_spot_datafeed_subscription::CreateSpotDatafeedSubscriptionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_store_image_task(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_store_image_task::CreateStoreImageTaskError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_subnet(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_subnet::CreateSubnetError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_subnet_cidr_reservation(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_subnet_cidr_reservation::CreateSubnetCidrReservationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_tags(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_tags::CreateTagsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_traffic_mirror_filter(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_traffic_mirror_filter::CreateTrafficMirrorFilterError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_traffic_mirror_filter_rule(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_traffic_mirror_filter_rule::CreateTrafficMirrorFilterRuleError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_traffic_mirror_session(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_traffic_mirror_session::CreateTrafficMirrorSessionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_traffic_mirror_target(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_traffic_mirror_target::CreateTrafficMirrorTargetError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_transit_gateway(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_transit_gateway::CreateTransitGatewayError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_transit_gateway_connect(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_transit_gateway_connect::CreateTransitGatewayConnectError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_transit_gateway_connect_peer(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_transit_gateway_connect_peer::CreateTransitGatewayConnectPeerError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_transit_gateway_metering_policy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_transit_gateway_metering_policy::CreateTransitGatewayMeteringPolicyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_transit_gateway_metering_policy_entry(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_transit_gateway_metering_policy_entry::CreateTransitGatewayMeteringPolicyEntryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_transit_gateway_multicast_domain(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_transit_gateway_multicast_domain::CreateTransitGatewayMulticastDomainError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_transit_gateway_peering_attachment(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_transit_gateway_peering_attachment::CreateTransitGatewayPeeringAttachmentError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_transit_gateway_policy_table(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_transit_gateway_policy_table::CreateTransitGatewayPolicyTableError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_transit_gateway_policy_table_entry(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_transit_gateway_policy_table_entry::CreateTransitGatewayPolicyTableEntryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_transit_gateway_prefix_list_reference(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_transit_gateway_prefix_list_reference::CreateTransitGatewayPrefixListReferenceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_transit_gateway_route(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_transit_gateway_route::CreateTransitGatewayRouteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_transit_gateway_route_table(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_transit_gateway_route_table::CreateTransitGatewayRouteTableError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_transit_gateway_route_table_announcement(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_transit_gateway_route_table_announcement::CreateTransitGatewayRouteTableAnnouncementError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_transit_gateway_vpc_attachment(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_transit_gateway_vpc_attachment::CreateTransitGatewayVpcAttachmentError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_verified_access_endpoint(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_verified_access_endpoint::CreateVerifiedAccessEndpointError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_verified_access_group(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_verified_access_group::CreateVerifiedAccessGroupError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_verified_access_instance(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_verified_access_instance::CreateVerifiedAccessInstanceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_verified_access_trust_provider(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_verified_access_trust_provider::CreateVerifiedAccessTrustProviderError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_volume(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_volume::CreateVolumeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_vpc(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_vpc::CreateVpcError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_vpc_block_public_access_exclusion(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_vpc_block_public_access_exclusion::CreateVpcBlockPublicAccessExclusionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_vpc_encryption_control(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_vpc_encryption_control::CreateVpcEncryptionControlError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_vpc_endpoint(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_vpc_endpoint::CreateVpcEndpointError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_vpc_endpoint_connection_notification(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_vpc_endpoint_connection_notification::CreateVpcEndpointConnectionNotificationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_vpc_endpoint_service_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_vpc_endpoint_service_configuration::CreateVpcEndpointServiceConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_vpc_peering_connection(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_vpc_peering_connection::CreateVpcPeeringConnectionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_vpn_concentrator(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_vpn_concentrator::CreateVpnConcentratorError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_vpn_connection(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_vpn_connection::CreateVpnConnectionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_vpn_connection_route(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_vpn_connection_route::CreateVpnConnectionRouteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_vpn_gateway(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::create_vpn_gateway::CreateVpnGatewayError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_application_status_check(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_application_status_check::DeleteApplicationStatusCheckError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_capacity_manager_data_export(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_capacity_manager_data_export::DeleteCapacityManagerDataExportError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_carrier_gateway(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_carrier_gateway::DeleteCarrierGatewayError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_client_vpn_endpoint(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_client_vpn_endpoint::DeleteClientVpnEndpointError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_client_vpn_endpoint_authorization_policy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_client_vpn_endpoint_authorization_policy::DeleteClientVpnEndpointAuthorizationPolicyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_client_vpn_route(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_client_vpn_route::DeleteClientVpnRouteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_coip_cidr(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_coip_cidr::DeleteCoipCidrError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_coip_pool(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_coip_pool::DeleteCoipPoolError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_customer_gateway(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_customer_gateway::DeleteCustomerGatewayError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_dhcp_options(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_dhcp_options::DeleteDhcpOptionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_egress_only_internet_gateway(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_egress_only_internet_gateway::DeleteEgressOnlyInternetGatewayError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_fleets(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_fleets::DeleteFleetsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_flow_logs(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_flow_logs::DeleteFlowLogsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_fpga_image(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_fpga_image::DeleteFpgaImageError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_image_usage_report(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_image_usage_report::DeleteImageUsageReportError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_instance_connect_endpoint(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_instance_connect_endpoint::DeleteInstanceConnectEndpointError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_instance_event_window(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_instance_event_window::DeleteInstanceEventWindowError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_internet_gateway(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_internet_gateway::DeleteInternetGatewayError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_ipam(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_ipam::DeleteIpamError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_ipam_external_resource_verification_token(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_ipam_external_resource_verification_token::DeleteIpamExternalResourceVerificationTokenError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_ipam_internet_registry_association(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_ipam_internet_registry_association::DeleteIpamInternetRegistryAssociationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_ipam_policy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_ipam_policy::DeleteIpamPolicyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_ipam_pool(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_ipam_pool::DeleteIpamPoolError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_ipam_prefix_list_resolver(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_ipam_prefix_list_resolver::DeleteIpamPrefixListResolverError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_ipam_prefix_list_resolver_target(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_ipam_prefix_list_resolver_target::DeleteIpamPrefixListResolverTargetError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_ipam_resource_discovery(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_ipam_resource_discovery::DeleteIpamResourceDiscoveryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_ipam_routing_policy_registration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_ipam_routing_policy_registration::DeleteIpamRoutingPolicyRegistrationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_ipam_scope(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_ipam_scope::DeleteIpamScopeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_key_pair(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_key_pair::DeleteKeyPairError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_launch_template(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_launch_template::DeleteLaunchTemplateError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_launch_template_versions(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_launch_template_versions::DeleteLaunchTemplateVersionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_local_gateway_route(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_local_gateway_route::DeleteLocalGatewayRouteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_local_gateway_route_table(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_local_gateway_route_table::DeleteLocalGatewayRouteTableError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_local_gateway_route_table_virtual_interface_group_association(
-    err: &OperationError,
-) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_local_gateway_route_table_virtual_interface_group_association::DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_local_gateway_route_table_vpc_association(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_local_gateway_route_table_vpc_association::DeleteLocalGatewayRouteTableVpcAssociationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_local_gateway_virtual_interface(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_local_gateway_virtual_interface::DeleteLocalGatewayVirtualInterfaceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_local_gateway_virtual_interface_group(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_local_gateway_virtual_interface_group::DeleteLocalGatewayVirtualInterfaceGroupError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_managed_prefix_list(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_managed_prefix_list::DeleteManagedPrefixListError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_nat_gateway(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_nat_gateway::DeleteNatGatewayError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_network_acl(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_network_acl::DeleteNetworkAclError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_network_acl_entry(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_network_acl_entry::DeleteNetworkAclEntryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_network_insights_access_scope(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_network_insights_access_scope::DeleteNetworkInsightsAccessScopeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_network_insights_access_scope_analysis(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_network_insights_access_scope_analysis::DeleteNetworkInsightsAccessScopeAnalysisError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_network_insights_analysis(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_network_insights_analysis::DeleteNetworkInsightsAnalysisError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_network_insights_path(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_network_insights_path::DeleteNetworkInsightsPathError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_network_interface(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_network_interface::DeleteNetworkInterfaceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_network_interface_permission(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_network_interface_permission::DeleteNetworkInterfacePermissionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_placement_group(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_placement_group::DeletePlacementGroupError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_public_ipv4_pool(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_public_ipv4_pool::DeletePublicIpv4PoolError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_queued_reserved_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_queued_reserved_instances::DeleteQueuedReservedInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_route(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_route::DeleteRouteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_route_server(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_route_server::DeleteRouteServerError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_route_server_endpoint(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_route_server_endpoint::DeleteRouteServerEndpointError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_route_server_peer(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_route_server_peer::DeleteRouteServerPeerError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_route_table(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_route_table::DeleteRouteTableError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_secondary_network(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_secondary_network::DeleteSecondaryNetworkError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_secondary_subnet(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_secondary_subnet::DeleteSecondarySubnetError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_security_group(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_security_group::DeleteSecurityGroupError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_snapshot(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_snapshot::DeleteSnapshotError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_spot_datafeed_subscription(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_spot_datafeed_subscription::DeleteSpotDatafeedSubscriptionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_subnet(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_subnet::DeleteSubnetError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_subnet_cidr_reservation(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_subnet_cidr_reservation::DeleteSubnetCidrReservationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_tags(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_tags::DeleteTagsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_traffic_mirror_filter(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_traffic_mirror_filter::DeleteTrafficMirrorFilterError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_traffic_mirror_filter_rule(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_traffic_mirror_filter_rule::DeleteTrafficMirrorFilterRuleError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_traffic_mirror_session(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_traffic_mirror_session::DeleteTrafficMirrorSessionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_traffic_mirror_target(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_traffic_mirror_target::DeleteTrafficMirrorTargetError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_transit_gateway(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_transit_gateway::DeleteTransitGatewayError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_transit_gateway_client_vpn_attachment(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_transit_gateway_client_vpn_attachment::DeleteTransitGatewayClientVpnAttachmentError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_transit_gateway_connect(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_transit_gateway_connect::DeleteTransitGatewayConnectError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_transit_gateway_connect_peer(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_transit_gateway_connect_peer::DeleteTransitGatewayConnectPeerError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_transit_gateway_metering_policy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_transit_gateway_metering_policy::DeleteTransitGatewayMeteringPolicyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_transit_gateway_metering_policy_entry(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_transit_gateway_metering_policy_entry::DeleteTransitGatewayMeteringPolicyEntryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_transit_gateway_multicast_domain(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_transit_gateway_multicast_domain::DeleteTransitGatewayMulticastDomainError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_transit_gateway_peering_attachment(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_transit_gateway_peering_attachment::DeleteTransitGatewayPeeringAttachmentError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_transit_gateway_policy_table(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_transit_gateway_policy_table::DeleteTransitGatewayPolicyTableError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_transit_gateway_policy_table_entry(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_transit_gateway_policy_table_entry::DeleteTransitGatewayPolicyTableEntryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_transit_gateway_prefix_list_reference(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_transit_gateway_prefix_list_reference::DeleteTransitGatewayPrefixListReferenceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_transit_gateway_route(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_transit_gateway_route::DeleteTransitGatewayRouteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_transit_gateway_route_table(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_transit_gateway_route_table::DeleteTransitGatewayRouteTableError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_transit_gateway_route_table_announcement(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_transit_gateway_route_table_announcement::DeleteTransitGatewayRouteTableAnnouncementError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_transit_gateway_vpc_attachment(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_transit_gateway_vpc_attachment::DeleteTransitGatewayVpcAttachmentError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_verified_access_endpoint(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_verified_access_endpoint::DeleteVerifiedAccessEndpointError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_verified_access_group(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_verified_access_group::DeleteVerifiedAccessGroupError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_verified_access_instance(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_verified_access_instance::DeleteVerifiedAccessInstanceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_verified_access_trust_provider(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_verified_access_trust_provider::DeleteVerifiedAccessTrustProviderError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_volume(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_volume::DeleteVolumeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_vpc(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_vpc::DeleteVpcError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_vpc_block_public_access_exclusion(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_vpc_block_public_access_exclusion::DeleteVpcBlockPublicAccessExclusionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_vpc_encryption_control(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_vpc_encryption_control::DeleteVpcEncryptionControlError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_vpc_endpoint_connection_notifications(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_vpc_endpoint_connection_notifications::DeleteVpcEndpointConnectionNotificationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_vpc_endpoint_service_configurations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_vpc_endpoint_service_configurations::DeleteVpcEndpointServiceConfigurationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_vpc_endpoints(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_vpc_endpoints::DeleteVpcEndpointsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_vpc_peering_connection(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_vpc_peering_connection::DeleteVpcPeeringConnectionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_vpn_concentrator(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_vpn_concentrator::DeleteVpnConcentratorError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_vpn_connection(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_vpn_connection::DeleteVpnConnectionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_vpn_connection_route(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_vpn_connection_route::DeleteVpnConnectionRouteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_vpn_gateway(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::delete_vpn_gateway::DeleteVpnGatewayError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn deprovision_byoip_cidr(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::deprovision_byoip_cidr::DeprovisionByoipCidrError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn deprovision_ipam_byoasn(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::deprovision_ipam_byoasn::DeprovisionIpamByoasnError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn deprovision_ipam_pool_cidr(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::deprovision_ipam_pool_cidr::DeprovisionIpamPoolCidrError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn deprovision_public_ipv4_pool_cidr(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::deprovision_public_ipv4_pool_cidr::DeprovisionPublicIpv4PoolCidrError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn deregister_image(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::deregister_image::DeregisterImageError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn deregister_instance_event_notification_attributes(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::deregister_instance_event_notification_attributes::DeregisterInstanceEventNotificationAttributesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn deregister_transit_gateway_multicast_group_members(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::deregister_transit_gateway_multicast_group_members::DeregisterTransitGatewayMulticastGroupMembersError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn deregister_transit_gateway_multicast_group_sources(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::deregister_transit_gateway_multicast_group_sources::DeregisterTransitGatewayMulticastGroupSourcesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_account_attributes(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_account_attributes::DescribeAccountAttributesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_account_vpc_encryption_control(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_account_vpc_encryption_control::DescribeAccountVpcEncryptionControlError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_address_transfers(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_address_transfers::DescribeAddressTransfersError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_addresses(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_addresses::DescribeAddressesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_addresses_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_addresses_attribute::DescribeAddressesAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_aggregate_id_format(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_aggregate_id_format::DescribeAggregateIdFormatError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_application_status(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_application_status::DescribeApplicationStatusError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_application_status_check_associations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_application_status_check_associations::DescribeApplicationStatusCheckAssociationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_application_status_checks(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_application_status_checks::DescribeApplicationStatusChecksError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_availability_zones(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_availability_zones::DescribeAvailabilityZonesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_aws_network_performance_metric_subscriptions(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_aws_network_performance_metric_subscriptions::DescribeAwsNetworkPerformanceMetricSubscriptionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_bundle_tasks(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_bundle_tasks::DescribeBundleTasksError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_byoip_cidrs(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_byoip_cidrs::DescribeByoipCidrsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_capacity_block_extension_history(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_capacity_block_extension_history::DescribeCapacityBlockExtensionHistoryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_capacity_block_extension_offerings(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_capacity_block_extension_offerings::DescribeCapacityBlockExtensionOfferingsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_capacity_block_offerings(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_capacity_block_offerings::DescribeCapacityBlockOfferingsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_capacity_block_status(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_capacity_block_status::DescribeCapacityBlockStatusError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_capacity_blocks(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_capacity_blocks::DescribeCapacityBlocksError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_capacity_manager_data_exports(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_capacity_manager_data_exports::DescribeCapacityManagerDataExportsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_capacity_reservation_billing_requests(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_capacity_reservation_billing_requests::DescribeCapacityReservationBillingRequestsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_capacity_reservation_cancellation_quotes(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_capacity_reservation_cancellation_quotes::DescribeCapacityReservationCancellationQuotesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_capacity_reservation_date_change_quotes(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_capacity_reservation_date_change_quotes::DescribeCapacityReservationDateChangeQuotesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_capacity_reservation_fleets(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_capacity_reservation_fleets::DescribeCapacityReservationFleetsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_capacity_reservation_topology(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_capacity_reservation_topology::DescribeCapacityReservationTopologyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_capacity_reservations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_capacity_reservations::DescribeCapacityReservationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_carrier_gateways(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_carrier_gateways::DescribeCarrierGatewaysError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_classic_link_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_classic_link_instances::DescribeClassicLinkInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_client_vpn_authorization_rules(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_client_vpn_authorization_rules::DescribeClientVpnAuthorizationRulesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_client_vpn_connections(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_client_vpn_connections::DescribeClientVpnConnectionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_client_vpn_endpoints(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_client_vpn_endpoints::DescribeClientVpnEndpointsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_client_vpn_routes(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_client_vpn_routes::DescribeClientVpnRoutesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_client_vpn_target_networks(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_client_vpn_target_networks::DescribeClientVpnTargetNetworksError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_coip_pools(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_coip_pools::DescribeCoipPoolsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_conversion_tasks(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_conversion_tasks::DescribeConversionTasksError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_customer_gateways(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_customer_gateways::DescribeCustomerGatewaysError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_declarative_policies_reports(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_declarative_policies_reports::DescribeDeclarativePoliciesReportsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_dhcp_options(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_dhcp_options::DescribeDhcpOptionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_egress_only_internet_gateways(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_egress_only_internet_gateways::DescribeEgressOnlyInternetGatewaysError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_elastic_gpus(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_elastic_gpus::DescribeElasticGpusError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_export_image_tasks(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_export_image_tasks::DescribeExportImageTasksError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_export_tasks(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_export_tasks::DescribeExportTasksError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_fast_launch_images(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_fast_launch_images::DescribeFastLaunchImagesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_fast_snapshot_restores(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_fast_snapshot_restores::DescribeFastSnapshotRestoresError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_fleet_history(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_fleet_history::DescribeFleetHistoryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_fleet_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_fleet_instances::DescribeFleetInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_fleets(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_fleets::DescribeFleetsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_flow_logs(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_flow_logs::DescribeFlowLogsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_fpga_image_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_fpga_image_attribute::DescribeFpgaImageAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_fpga_images(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_fpga_images::DescribeFpgaImagesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_host_reservation_offerings(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_host_reservation_offerings::DescribeHostReservationOfferingsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_host_reservations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_host_reservations::DescribeHostReservationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_hosts(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_hosts::DescribeHostsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_iam_instance_profile_associations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_iam_instance_profile_associations::DescribeIamInstanceProfileAssociationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_id_format(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_id_format::DescribeIdFormatError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_identity_id_format(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_identity_id_format::DescribeIdentityIdFormatError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_image_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_image_attribute::DescribeImageAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_image_references(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_image_references::DescribeImageReferencesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_image_usage_report_entries(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_image_usage_report_entries::DescribeImageUsageReportEntriesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_image_usage_reports(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_image_usage_reports::DescribeImageUsageReportsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_images(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_images::DescribeImagesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_import_image_tasks(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_import_image_tasks::DescribeImportImageTasksError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_import_snapshot_tasks(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_import_snapshot_tasks::DescribeImportSnapshotTasksError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_instance_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_instance_attribute::DescribeInstanceAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_instance_connect_endpoints(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_instance_connect_endpoints::DescribeInstanceConnectEndpointsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_instance_credit_specifications(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_instance_credit_specifications::DescribeInstanceCreditSpecificationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_instance_event_notification_attributes(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_instance_event_notification_attributes::DescribeInstanceEventNotificationAttributesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_instance_event_windows(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_instance_event_windows::DescribeInstanceEventWindowsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_instance_image_metadata(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_instance_image_metadata::DescribeInstanceImageMetadataError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_instance_sql_ha_history_states(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_instance_sql_ha_history_states::DescribeInstanceSqlHaHistoryStatesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_instance_sql_ha_states(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_instance_sql_ha_states::DescribeInstanceSqlHaStatesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_instance_status(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_instance_status::DescribeInstanceStatusError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_instance_topology(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_instance_topology::DescribeInstanceTopologyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_instance_type_offerings(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_instance_type_offerings::DescribeInstanceTypeOfferingsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_instance_types(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_instance_types::DescribeInstanceTypesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_instances::DescribeInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_internet_gateways(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_internet_gateways::DescribeInternetGatewaysError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_ipam_byoasn(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_ipam_byoasn::DescribeIpamByoasnError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_ipam_external_resource_verification_tokens(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_ipam_external_resource_verification_tokens::DescribeIpamExternalResourceVerificationTokensError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_ipam_internet_registry_associations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_ipam_internet_registry_associations::DescribeIpamInternetRegistryAssociationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_ipam_policies(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_ipam_policies::DescribeIpamPoliciesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_ipam_pool_allocations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_ipam_pool_allocations::DescribeIpamPoolAllocationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_ipam_pools(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_ipam_pools::DescribeIpamPoolsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_ipam_prefix_list_resolver_targets(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_ipam_prefix_list_resolver_targets::DescribeIpamPrefixListResolverTargetsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_ipam_prefix_list_resolvers(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_ipam_prefix_list_resolvers::DescribeIpamPrefixListResolversError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_ipam_resource_discoveries(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_ipam_resource_discoveries::DescribeIpamResourceDiscoveriesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_ipam_resource_discovery_associations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_ipam_resource_discovery_associations::DescribeIpamResourceDiscoveryAssociationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_ipam_scopes(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_ipam_scopes::DescribeIpamScopesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_ipams(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_ipams::DescribeIpamsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_ipv6_pools(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_ipv6_pools::DescribeIpv6PoolsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_key_pairs(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_key_pairs::DescribeKeyPairsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_launch_template_versions(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_launch_template_versions::DescribeLaunchTemplateVersionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_launch_templates(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_launch_templates::DescribeLaunchTemplatesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_local_gateway_route_table_virtual_interface_group_associations(
-    err: &OperationError,
-) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_local_gateway_route_table_virtual_interface_group_associations::DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_local_gateway_route_table_vpc_associations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_local_gateway_route_table_vpc_associations::DescribeLocalGatewayRouteTableVpcAssociationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_local_gateway_route_tables(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_local_gateway_route_tables::DescribeLocalGatewayRouteTablesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_local_gateway_virtual_interface_groups(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_local_gateway_virtual_interface_groups::DescribeLocalGatewayVirtualInterfaceGroupsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_local_gateway_virtual_interfaces(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_local_gateway_virtual_interfaces::DescribeLocalGatewayVirtualInterfacesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_local_gateways(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_local_gateways::DescribeLocalGatewaysError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_locked_snapshots(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_locked_snapshots::DescribeLockedSnapshotsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_mac_hosts(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_mac_hosts::DescribeMacHostsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_mac_modification_tasks(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_mac_modification_tasks::DescribeMacModificationTasksError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_managed_prefix_lists(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_managed_prefix_lists::DescribeManagedPrefixListsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_moving_addresses(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_moving_addresses::DescribeMovingAddressesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_nat_gateways(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_nat_gateways::DescribeNatGatewaysError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_network_acls(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_network_acls::DescribeNetworkAclsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_network_insights_access_scope_analyses(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_network_insights_access_scope_analyses::DescribeNetworkInsightsAccessScopeAnalysesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_network_insights_access_scopes(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_network_insights_access_scopes::DescribeNetworkInsightsAccessScopesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_network_insights_analyses(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_network_insights_analyses::DescribeNetworkInsightsAnalysesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_network_insights_paths(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_network_insights_paths::DescribeNetworkInsightsPathsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_network_interface_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_network_interface_attribute::DescribeNetworkInterfaceAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_network_interface_permissions(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_network_interface_permissions::DescribeNetworkInterfacePermissionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_network_interfaces(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_network_interfaces::DescribeNetworkInterfacesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_outpost_lags(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_outpost_lags::DescribeOutpostLagsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_placement_groups(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_placement_groups::DescribePlacementGroupsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_prefix_lists(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_prefix_lists::DescribePrefixListsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_principal_id_format(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_principal_id_format::DescribePrincipalIdFormatError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_public_ipv4_pools(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_public_ipv4_pools::DescribePublicIpv4PoolsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_regions(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_regions::DescribeRegionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_replace_root_volume_tasks(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_replace_root_volume_tasks::DescribeReplaceRootVolumeTasksError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_reserved_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_reserved_instances::DescribeReservedInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_reserved_instances_listings(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_reserved_instances_listings::DescribeReservedInstancesListingsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_reserved_instances_modifications(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_reserved_instances_modifications::DescribeReservedInstancesModificationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_reserved_instances_offerings(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_reserved_instances_offerings::DescribeReservedInstancesOfferingsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_route_server_endpoints(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_route_server_endpoints::DescribeRouteServerEndpointsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_route_server_peers(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_route_server_peers::DescribeRouteServerPeersError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_route_servers(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_route_servers::DescribeRouteServersError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_route_tables(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_route_tables::DescribeRouteTablesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_scheduled_instance_availability(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_scheduled_instance_availability::DescribeScheduledInstanceAvailabilityError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_scheduled_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_scheduled_instances::DescribeScheduledInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_secondary_interfaces(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_secondary_interfaces::DescribeSecondaryInterfacesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_secondary_networks(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_secondary_networks::DescribeSecondaryNetworksError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_secondary_subnets(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_secondary_subnets::DescribeSecondarySubnetsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_security_group_references(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_security_group_references::DescribeSecurityGroupReferencesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_security_group_rules(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_security_group_rules::DescribeSecurityGroupRulesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_security_group_vpc_associations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_security_group_vpc_associations::DescribeSecurityGroupVpcAssociationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_security_groups(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_security_groups::DescribeSecurityGroupsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_service_link_virtual_interfaces(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_service_link_virtual_interfaces::DescribeServiceLinkVirtualInterfacesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_snapshot_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_snapshot_attribute::DescribeSnapshotAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_snapshot_tier_status(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_snapshot_tier_status::DescribeSnapshotTierStatusError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_snapshots(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_snapshots::DescribeSnapshotsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_spot_datafeed_subscription(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_spot_datafeed_subscription::DescribeSpotDatafeedSubscriptionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_spot_fleet_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_spot_fleet_instances::DescribeSpotFleetInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_spot_fleet_request_history(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_spot_fleet_request_history::DescribeSpotFleetRequestHistoryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_spot_fleet_requests(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_spot_fleet_requests::DescribeSpotFleetRequestsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_spot_instance_requests(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_spot_instance_requests::DescribeSpotInstanceRequestsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_spot_price_history(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_spot_price_history::DescribeSpotPriceHistoryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_stale_security_groups(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_stale_security_groups::DescribeStaleSecurityGroupsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_store_image_tasks(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_store_image_tasks::DescribeStoreImageTasksError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_subnets(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_subnets::DescribeSubnetsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_tags(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_tags::DescribeTagsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_traffic_mirror_filter_rules(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_traffic_mirror_filter_rules::DescribeTrafficMirrorFilterRulesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_traffic_mirror_filters(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_traffic_mirror_filters::DescribeTrafficMirrorFiltersError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_traffic_mirror_sessions(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_traffic_mirror_sessions::DescribeTrafficMirrorSessionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_traffic_mirror_targets(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_traffic_mirror_targets::DescribeTrafficMirrorTargetsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_transit_gateway_attachments(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_transit_gateway_attachments::DescribeTransitGatewayAttachmentsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_transit_gateway_connect_peers(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_transit_gateway_connect_peers::DescribeTransitGatewayConnectPeersError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_transit_gateway_connects(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_transit_gateway_connects::DescribeTransitGatewayConnectsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_transit_gateway_metering_policies(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_transit_gateway_metering_policies::DescribeTransitGatewayMeteringPoliciesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_transit_gateway_multicast_domains(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_transit_gateway_multicast_domains::DescribeTransitGatewayMulticastDomainsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_transit_gateway_peering_attachments(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_transit_gateway_peering_attachments::DescribeTransitGatewayPeeringAttachmentsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_transit_gateway_policy_tables(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_transit_gateway_policy_tables::DescribeTransitGatewayPolicyTablesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_transit_gateway_route_table_announcements(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_transit_gateway_route_table_announcements::DescribeTransitGatewayRouteTableAnnouncementsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_transit_gateway_route_tables(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_transit_gateway_route_tables::DescribeTransitGatewayRouteTablesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_transit_gateway_vpc_attachments(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_transit_gateway_vpc_attachments::DescribeTransitGatewayVpcAttachmentsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_transit_gateways(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_transit_gateways::DescribeTransitGatewaysError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_trunk_interface_associations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_trunk_interface_associations::DescribeTrunkInterfaceAssociationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_verified_access_endpoints(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_verified_access_endpoints::DescribeVerifiedAccessEndpointsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_verified_access_groups(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_verified_access_groups::DescribeVerifiedAccessGroupsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_verified_access_instance_logging_configurations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_verified_access_instance_logging_configurations::DescribeVerifiedAccessInstanceLoggingConfigurationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_verified_access_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_verified_access_instances::DescribeVerifiedAccessInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_verified_access_trust_providers(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_verified_access_trust_providers::DescribeVerifiedAccessTrustProvidersError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_volume_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_volume_attribute::DescribeVolumeAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_volume_status(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_volume_status::DescribeVolumeStatusError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_volumes(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_volumes::DescribeVolumesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_volumes_modifications(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_volumes_modifications::DescribeVolumesModificationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_vpc_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_vpc_attribute::DescribeVpcAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_vpc_block_public_access_exclusions(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_vpc_block_public_access_exclusions::DescribeVpcBlockPublicAccessExclusionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_vpc_block_public_access_options(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_vpc_block_public_access_options::DescribeVpcBlockPublicAccessOptionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_vpc_classic_link(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_vpc_classic_link::DescribeVpcClassicLinkError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_vpc_classic_link_dns_support(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_vpc_classic_link_dns_support::DescribeVpcClassicLinkDnsSupportError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_vpc_encryption_controls(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_vpc_encryption_controls::DescribeVpcEncryptionControlsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_vpc_endpoint_associations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_vpc_endpoint_associations::DescribeVpcEndpointAssociationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_vpc_endpoint_connection_notifications(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_vpc_endpoint_connection_notifications::DescribeVpcEndpointConnectionNotificationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_vpc_endpoint_connections(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_vpc_endpoint_connections::DescribeVpcEndpointConnectionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_vpc_endpoint_service_configurations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_vpc_endpoint_service_configurations::DescribeVpcEndpointServiceConfigurationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_vpc_endpoint_service_permissions(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_vpc_endpoint_service_permissions::DescribeVpcEndpointServicePermissionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_vpc_endpoint_services(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_vpc_endpoint_services::DescribeVpcEndpointServicesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_vpc_endpoints(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_vpc_endpoints::DescribeVpcEndpointsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_vpc_peering_connections(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_vpc_peering_connections::DescribeVpcPeeringConnectionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_vpcs(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_vpcs::DescribeVpcsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_vpn_concentrators(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_vpn_concentrators::DescribeVpnConcentratorsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_vpn_connections(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_vpn_connections::DescribeVpnConnectionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn describe_vpn_gateways(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::describe_vpn_gateways::DescribeVpnGatewaysError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn detach_classic_link_vpc(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::detach_classic_link_vpc::DetachClassicLinkVpcError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn detach_image_watermark(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::detach_image_watermark::DetachImageWatermarkError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn detach_internet_gateway(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::detach_internet_gateway::DetachInternetGatewayError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn detach_network_interface(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::detach_network_interface::DetachNetworkInterfaceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn detach_verified_access_trust_provider(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::detach_verified_access_trust_provider::DetachVerifiedAccessTrustProviderError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn detach_volume(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::detach_volume::DetachVolumeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn detach_vpn_gateway(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::detach_vpn_gateway::DetachVpnGatewayError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_address_transfer(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_address_transfer::DisableAddressTransferError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_allowed_images_settings(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_allowed_images_settings::DisableAllowedImagesSettingsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_application_status_check_suppression(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_application_status_check_suppression::DisableApplicationStatusCheckSuppressionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_aws_network_performance_metric_subscription(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_aws_network_performance_metric_subscription::DisableAwsNetworkPerformanceMetricSubscriptionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_capacity_manager(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_capacity_manager::DisableCapacityManagerError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_ebs_encryption_by_default(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_ebs_encryption_by_default::DisableEbsEncryptionByDefaultError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_fast_launch(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_fast_launch::DisableFastLaunchError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_fast_snapshot_restores(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_fast_snapshot_restores::DisableFastSnapshotRestoresError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_image(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_image::DisableImageError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_image_block_public_access(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_image_block_public_access::DisableImageBlockPublicAccessError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_image_deprecation(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_image_deprecation::DisableImageDeprecationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_image_deregistration_protection(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_image_deregistration_protection::DisableImageDeregistrationProtectionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_instance_sql_ha_standby_detections(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_instance_sql_ha_standby_detections::DisableInstanceSqlHaStandbyDetectionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_ipam_organization_admin_account(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_ipam_organization_admin_account::DisableIpamOrganizationAdminAccountError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_ipam_policy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_ipam_policy::DisableIpamPolicyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_route_server_propagation(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_route_server_propagation::DisableRouteServerPropagationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_serial_console_access(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_serial_console_access::DisableSerialConsoleAccessError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_snapshot_block_public_access(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_snapshot_block_public_access::DisableSnapshotBlockPublicAccessError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_transit_gateway_route_table_propagation(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_transit_gateway_route_table_propagation::DisableTransitGatewayRouteTablePropagationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_vgw_route_propagation(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_vgw_route_propagation::DisableVgwRoutePropagationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_vpc_classic_link(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_vpc_classic_link::DisableVpcClassicLinkError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disable_vpc_classic_link_dns_support(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disable_vpc_classic_link_dns_support::DisableVpcClassicLinkDnsSupportError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disassociate_address(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disassociate_address::DisassociateAddressError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disassociate_application_status_check(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disassociate_application_status_check::DisassociateApplicationStatusCheckError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disassociate_capacity_reservation_billing_owner(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disassociate_capacity_reservation_billing_owner::DisassociateCapacityReservationBillingOwnerError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disassociate_client_vpn_target_network(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disassociate_client_vpn_target_network::DisassociateClientVpnTargetNetworkError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disassociate_enclave_certificate_iam_role(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disassociate_enclave_certificate_iam_role::DisassociateEnclaveCertificateIamRoleError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disassociate_iam_instance_profile(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disassociate_iam_instance_profile::DisassociateIamInstanceProfileError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disassociate_instance_event_window(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disassociate_instance_event_window::DisassociateInstanceEventWindowError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disassociate_ipam_byoasn(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disassociate_ipam_byoasn::DisassociateIpamByoasnError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disassociate_ipam_resource_discovery(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disassociate_ipam_resource_discovery::DisassociateIpamResourceDiscoveryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disassociate_nat_gateway_address(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disassociate_nat_gateway_address::DisassociateNatGatewayAddressError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disassociate_route_server(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disassociate_route_server::DisassociateRouteServerError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disassociate_route_table(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disassociate_route_table::DisassociateRouteTableError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disassociate_security_group_vpc(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disassociate_security_group_vpc::DisassociateSecurityGroupVpcError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disassociate_subnet_cidr_block(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disassociate_subnet_cidr_block::DisassociateSubnetCidrBlockError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disassociate_transit_gateway_multicast_domain(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disassociate_transit_gateway_multicast_domain::DisassociateTransitGatewayMulticastDomainError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disassociate_transit_gateway_policy_table(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disassociate_transit_gateway_policy_table::DisassociateTransitGatewayPolicyTableError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disassociate_transit_gateway_route_table(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disassociate_transit_gateway_route_table::DisassociateTransitGatewayRouteTableError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disassociate_trunk_interface(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disassociate_trunk_interface::DisassociateTrunkInterfaceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn disassociate_vpc_cidr_block(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::disassociate_vpc_cidr_block::DisassociateVpcCidrBlockError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_address_transfer(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_address_transfer::EnableAddressTransferError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_allowed_images_settings(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_allowed_images_settings::EnableAllowedImagesSettingsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_application_status_check_suppression(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_application_status_check_suppression::EnableApplicationStatusCheckSuppressionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_aws_network_performance_metric_subscription(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_aws_network_performance_metric_subscription::EnableAwsNetworkPerformanceMetricSubscriptionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_capacity_manager(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_capacity_manager::EnableCapacityManagerError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_ebs_encryption_by_default(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_ebs_encryption_by_default::EnableEbsEncryptionByDefaultError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_fast_launch(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_fast_launch::EnableFastLaunchError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_fast_snapshot_restores(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_fast_snapshot_restores::EnableFastSnapshotRestoresError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_image(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_image::EnableImageError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_image_block_public_access(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_image_block_public_access::EnableImageBlockPublicAccessError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_image_deprecation(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_image_deprecation::EnableImageDeprecationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_image_deregistration_protection(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_image_deregistration_protection::EnableImageDeregistrationProtectionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_instance_sql_ha_standby_detections(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_instance_sql_ha_standby_detections::EnableInstanceSqlHaStandbyDetectionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_ipam_internet_registry_association(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_ipam_internet_registry_association::EnableIpamInternetRegistryAssociationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_ipam_organization_admin_account(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_ipam_organization_admin_account::EnableIpamOrganizationAdminAccountError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_ipam_policy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_ipam_policy::EnableIpamPolicyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_reachability_analyzer_organization_sharing(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_reachability_analyzer_organization_sharing::EnableReachabilityAnalyzerOrganizationSharingError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_route_server_propagation(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_route_server_propagation::EnableRouteServerPropagationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_serial_console_access(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_serial_console_access::EnableSerialConsoleAccessError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_snapshot_block_public_access(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_snapshot_block_public_access::EnableSnapshotBlockPublicAccessError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_transit_gateway_route_table_propagation(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_transit_gateway_route_table_propagation::EnableTransitGatewayRouteTablePropagationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_vgw_route_propagation(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_vgw_route_propagation::EnableVgwRoutePropagationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_volume_io(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_volume_io::EnableVolumeIOError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_vpc_classic_link(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_vpc_classic_link::EnableVpcClassicLinkError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn enable_vpc_classic_link_dns_support(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::enable_vpc_classic_link_dns_support::EnableVpcClassicLinkDnsSupportError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn export_client_vpn_client_certificate_revocation_list(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::export_client_vpn_client_certificate_revocation_list::ExportClientVpnClientCertificateRevocationListError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn export_client_vpn_client_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::export_client_vpn_client_configuration::ExportClientVpnClientConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn export_image(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::export_image::ExportImageError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn export_transit_gateway_routes(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::export_transit_gateway_routes::ExportTransitGatewayRoutesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn export_verified_access_instance_client_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::export_verified_access_instance_client_configuration::ExportVerifiedAccessInstanceClientConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_active_vpn_tunnel_status(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_active_vpn_tunnel_status::GetActiveVpnTunnelStatusError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_allowed_images_settings(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_allowed_images_settings::GetAllowedImagesSettingsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_associated_enclave_certificate_iam_roles(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_associated_enclave_certificate_iam_roles::GetAssociatedEnclaveCertificateIamRolesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_associated_ipv6_pool_cidrs(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_associated_ipv6_pool_cidrs::GetAssociatedIpv6PoolCidrsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_aws_network_performance_data(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_aws_network_performance_data::GetAwsNetworkPerformanceDataError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_capacity_manager_attributes(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_capacity_manager_attributes::GetCapacityManagerAttributesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_capacity_manager_metric_data(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_capacity_manager_metric_data::GetCapacityManagerMetricDataError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_capacity_manager_metric_dimensions(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_capacity_manager_metric_dimensions::GetCapacityManagerMetricDimensionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_capacity_manager_monitored_tag_keys(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_capacity_manager_monitored_tag_keys::GetCapacityManagerMonitoredTagKeysError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_capacity_manager_supportability_scores(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_capacity_manager_supportability_scores::GetCapacityManagerSupportabilityScoresError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_capacity_reservation_usage(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_capacity_reservation_usage::GetCapacityReservationUsageError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_client_vpn_endpoint_authorization_policy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_client_vpn_endpoint_authorization_policy::GetClientVpnEndpointAuthorizationPolicyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_coip_pool_usage(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_coip_pool_usage::GetCoipPoolUsageError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_console_output(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_console_output::GetConsoleOutputError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_console_screenshot(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_console_screenshot::GetConsoleScreenshotError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_declarative_policies_report_summary(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_declarative_policies_report_summary::GetDeclarativePoliciesReportSummaryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_default_credit_specification(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_default_credit_specification::GetDefaultCreditSpecificationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ebs_default_kms_key_id(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ebs_default_kms_key_id::GetEbsDefaultKmsKeyIdError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ebs_encryption_by_default(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ebs_encryption_by_default::GetEbsEncryptionByDefaultError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_enabled_ipam_policy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_enabled_ipam_policy::GetEnabledIpamPolicyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_flow_logs_integration_template(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_flow_logs_integration_template::GetFlowLogsIntegrationTemplateError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_groups_for_capacity_reservation(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_groups_for_capacity_reservation::GetGroupsForCapacityReservationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_host_reservation_purchase_preview(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_host_reservation_purchase_preview::GetHostReservationPurchasePreviewError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_image_ancestry(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_image_ancestry::GetImageAncestryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_image_block_public_access_state(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_image_block_public_access_state::GetImageBlockPublicAccessStateError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_image_findings(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_image_findings::GetImageFindingsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_instance_metadata_defaults(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_instance_metadata_defaults::GetInstanceMetadataDefaultsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_instance_tpm_ek_pub(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_instance_tpm_ek_pub::GetInstanceTpmEkPubError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_instance_types_from_instance_requirements(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_instance_types_from_instance_requirements::GetInstanceTypesFromInstanceRequirementsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_instance_uefi_data(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_instance_uefi_data::GetInstanceUefiDataError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ipam_address_history(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ipam_address_history::GetIpamAddressHistoryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ipam_discovered_accounts(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ipam_discovered_accounts::GetIpamDiscoveredAccountsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ipam_discovered_public_addresses(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ipam_discovered_public_addresses::GetIpamDiscoveredPublicAddressesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ipam_discovered_resource_cidrs(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ipam_discovered_resource_cidrs::GetIpamDiscoveredResourceCidrsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ipam_discovered_routes(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ipam_discovered_routes::GetIpamDiscoveredRoutesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ipam_internet_registry_association_asns(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ipam_internet_registry_association_asns::GetIpamInternetRegistryAssociationAsnsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ipam_internet_registry_association_cidrs(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ipam_internet_registry_association_cidrs::GetIpamInternetRegistryAssociationCidrsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ipam_policy_allocation_rules(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ipam_policy_allocation_rules::GetIpamPolicyAllocationRulesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ipam_policy_organization_targets(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ipam_policy_organization_targets::GetIpamPolicyOrganizationTargetsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ipam_pool_allocations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ipam_pool_allocations::GetIpamPoolAllocationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ipam_pool_cidrs(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ipam_pool_cidrs::GetIpamPoolCidrsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ipam_prefix_list_resolver_rules(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ipam_prefix_list_resolver_rules::GetIpamPrefixListResolverRulesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ipam_prefix_list_resolver_version_entries(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ipam_prefix_list_resolver_version_entries::GetIpamPrefixListResolverVersionEntriesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ipam_prefix_list_resolver_versions(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ipam_prefix_list_resolver_versions::GetIpamPrefixListResolverVersionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ipam_resource_cidrs(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ipam_resource_cidrs::GetIpamResourceCidrsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ipam_route_origin_authorizations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ipam_route_origin_authorizations::GetIpamRouteOriginAuthorizationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ipam_route_protection_findings(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ipam_route_protection_findings::GetIpamRouteProtectionFindingsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ipam_routing_policy_registration_deltas(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ipam_routing_policy_registration_deltas::GetIpamRoutingPolicyRegistrationDeltasError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_ipam_routing_policy_registrations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_ipam_routing_policy_registrations::GetIpamRoutingPolicyRegistrationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_launch_template_data(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_launch_template_data::GetLaunchTemplateDataError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_managed_prefix_list_associations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_managed_prefix_list_associations::GetManagedPrefixListAssociationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_managed_prefix_list_entries(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_managed_prefix_list_entries::GetManagedPrefixListEntriesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_managed_resource_visibility(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_managed_resource_visibility::GetManagedResourceVisibilityError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_network_insights_access_scope_analysis_findings(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_network_insights_access_scope_analysis_findings::GetNetworkInsightsAccessScopeAnalysisFindingsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_network_insights_access_scope_content(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_network_insights_access_scope_content::GetNetworkInsightsAccessScopeContentError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_password_data(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_password_data::GetPasswordDataError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_reserved_instances_exchange_quote(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_reserved_instances_exchange_quote::GetReservedInstancesExchangeQuoteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_route_server_associations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_route_server_associations::GetRouteServerAssociationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_route_server_propagations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_route_server_propagations::GetRouteServerPropagationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_route_server_routing_database(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_route_server_routing_database::GetRouteServerRoutingDatabaseError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_security_groups_for_vpc(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_security_groups_for_vpc::GetSecurityGroupsForVpcError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_serial_console_access_status(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_serial_console_access_status::GetSerialConsoleAccessStatusError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_snapshot_block_public_access_state(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_snapshot_block_public_access_state::GetSnapshotBlockPublicAccessStateError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_spot_placement_scores(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_spot_placement_scores::GetSpotPlacementScoresError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_subnet_cidr_reservations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_subnet_cidr_reservations::GetSubnetCidrReservationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_transit_gateway_attachment_nat_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_transit_gateway_attachment_nat_configuration::GetTransitGatewayAttachmentNatConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_transit_gateway_attachment_propagations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_transit_gateway_attachment_propagations::GetTransitGatewayAttachmentPropagationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_transit_gateway_metering_policy_entries(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_transit_gateway_metering_policy_entries::GetTransitGatewayMeteringPolicyEntriesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_transit_gateway_multicast_domain_associations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_transit_gateway_multicast_domain_associations::GetTransitGatewayMulticastDomainAssociationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_transit_gateway_policy_table_associations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_transit_gateway_policy_table_associations::GetTransitGatewayPolicyTableAssociationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_transit_gateway_policy_table_entries(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_transit_gateway_policy_table_entries::GetTransitGatewayPolicyTableEntriesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_transit_gateway_prefix_list_references(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_transit_gateway_prefix_list_references::GetTransitGatewayPrefixListReferencesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_transit_gateway_route_table_associations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_transit_gateway_route_table_associations::GetTransitGatewayRouteTableAssociationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_transit_gateway_route_table_propagations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_transit_gateway_route_table_propagations::GetTransitGatewayRouteTablePropagationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_verified_access_endpoint_policy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_verified_access_endpoint_policy::GetVerifiedAccessEndpointPolicyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_verified_access_endpoint_targets(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_verified_access_endpoint_targets::GetVerifiedAccessEndpointTargetsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_verified_access_group_policy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_verified_access_group_policy::GetVerifiedAccessGroupPolicyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_vpc_resources_blocking_encryption_enforcement(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_vpc_resources_blocking_encryption_enforcement::GetVpcResourcesBlockingEncryptionEnforcementError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_vpn_connection_device_sample_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_vpn_connection_device_sample_configuration::GetVpnConnectionDeviceSampleConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_vpn_connection_device_types(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_vpn_connection_device_types::GetVpnConnectionDeviceTypesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_vpn_tunnel_replacement_status(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::get_vpn_tunnel_replacement_status::GetVpnTunnelReplacementStatusError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn import_client_vpn_client_certificate_revocation_list(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::import_client_vpn_client_certificate_revocation_list::ImportClientVpnClientCertificateRevocationListError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn import_image(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::import_image::ImportImageError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn import_instance(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::import_instance::ImportInstanceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn import_key_pair(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::import_key_pair::ImportKeyPairError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn import_snapshot(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::import_snapshot::ImportSnapshotError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn import_volume(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::import_volume::ImportVolumeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn list_images_in_recycle_bin(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::list_images_in_recycle_bin::ListImagesInRecycleBinError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn list_snapshots_in_recycle_bin(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::list_snapshots_in_recycle_bin::ListSnapshotsInRecycleBinError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn list_volumes_in_recycle_bin(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::list_volumes_in_recycle_bin::ListVolumesInRecycleBinError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn lock_snapshot(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::lock_snapshot::LockSnapshotError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_account_vpc_encryption_control(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_account_vpc_encryption_control::ModifyAccountVpcEncryptionControlError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_address_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_address_attribute::ModifyAddressAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_application_status_check(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_application_status_check::ModifyApplicationStatusCheckError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_availability_zone_group(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_availability_zone_group::ModifyAvailabilityZoneGroupError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_capacity_reservation(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_capacity_reservation::ModifyCapacityReservationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_capacity_reservation_fleet(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_capacity_reservation_fleet::ModifyCapacityReservationFleetError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_client_vpn_endpoint(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_client_vpn_endpoint::ModifyClientVpnEndpointError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_client_vpn_endpoint_authorization_policy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_client_vpn_endpoint_authorization_policy::ModifyClientVpnEndpointAuthorizationPolicyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_default_credit_specification(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_default_credit_specification::ModifyDefaultCreditSpecificationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_ebs_default_kms_key_id(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_ebs_default_kms_key_id::ModifyEbsDefaultKmsKeyIdError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_fleet(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_fleet::ModifyFleetError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_fpga_image_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_fpga_image_attribute::ModifyFpgaImageAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_hosts(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_hosts::ModifyHostsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_id_format(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_id_format::ModifyIdFormatError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_identity_id_format(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_identity_id_format::ModifyIdentityIdFormatError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_image_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_image_attribute::ModifyImageAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_instance_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_instance_attribute::ModifyInstanceAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_instance_capacity_reservation_attributes(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_instance_capacity_reservation_attributes::ModifyInstanceCapacityReservationAttributesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_instance_connect_endpoint(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_instance_connect_endpoint::ModifyInstanceConnectEndpointError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_instance_cpu_options(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_instance_cpu_options::ModifyInstanceCpuOptionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_instance_credit_specification(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_instance_credit_specification::ModifyInstanceCreditSpecificationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_instance_event_start_time(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_instance_event_start_time::ModifyInstanceEventStartTimeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_instance_event_window(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_instance_event_window::ModifyInstanceEventWindowError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_instance_maintenance_options(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_instance_maintenance_options::ModifyInstanceMaintenanceOptionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_instance_metadata_defaults(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_instance_metadata_defaults::ModifyInstanceMetadataDefaultsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_instance_metadata_options(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_instance_metadata_options::ModifyInstanceMetadataOptionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_instance_network_performance_options(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_instance_network_performance_options::ModifyInstanceNetworkPerformanceOptionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_instance_placement(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_instance_placement::ModifyInstancePlacementError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_ipam(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_ipam::ModifyIpamError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_ipam_policy_allocation_rules(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_ipam_policy_allocation_rules::ModifyIpamPolicyAllocationRulesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_ipam_pool(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_ipam_pool::ModifyIpamPoolError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_ipam_pool_allocation(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_ipam_pool_allocation::ModifyIpamPoolAllocationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_ipam_prefix_list_resolver(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_ipam_prefix_list_resolver::ModifyIpamPrefixListResolverError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_ipam_prefix_list_resolver_target(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_ipam_prefix_list_resolver_target::ModifyIpamPrefixListResolverTargetError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_ipam_resource_cidr(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_ipam_resource_cidr::ModifyIpamResourceCidrError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_ipam_resource_discovery(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_ipam_resource_discovery::ModifyIpamResourceDiscoveryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_ipam_routing_policy_registration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_ipam_routing_policy_registration::ModifyIpamRoutingPolicyRegistrationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_ipam_scope(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_ipam_scope::ModifyIpamScopeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_launch_template(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_launch_template::ModifyLaunchTemplateError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_local_gateway_route(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_local_gateway_route::ModifyLocalGatewayRouteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_managed_prefix_list(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_managed_prefix_list::ModifyManagedPrefixListError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_managed_resource_visibility(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_managed_resource_visibility::ModifyManagedResourceVisibilityError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_network_interface_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_network_interface_attribute::ModifyNetworkInterfaceAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_private_dns_name_options(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_private_dns_name_options::ModifyPrivateDnsNameOptionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_public_ip_dns_name_options(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_public_ip_dns_name_options::ModifyPublicIpDnsNameOptionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_reserved_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_reserved_instances::ModifyReservedInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_route_server(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_route_server::ModifyRouteServerError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_security_group_rules(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_security_group_rules::ModifySecurityGroupRulesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_snapshot_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_snapshot_attribute::ModifySnapshotAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_snapshot_tier(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_snapshot_tier::ModifySnapshotTierError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_spot_fleet_request(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_spot_fleet_request::ModifySpotFleetRequestError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_subnet_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_subnet_attribute::ModifySubnetAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_traffic_mirror_filter_network_services(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_traffic_mirror_filter_network_services::ModifyTrafficMirrorFilterNetworkServicesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_traffic_mirror_filter_rule(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_traffic_mirror_filter_rule::ModifyTrafficMirrorFilterRuleError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_traffic_mirror_session(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_traffic_mirror_session::ModifyTrafficMirrorSessionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_transit_gateway(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_transit_gateway::ModifyTransitGatewayError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_transit_gateway_attachment_nat_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_transit_gateway_attachment_nat_configuration::ModifyTransitGatewayAttachmentNatConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_transit_gateway_metering_policy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_transit_gateway_metering_policy::ModifyTransitGatewayMeteringPolicyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_transit_gateway_policy_table_entry(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_transit_gateway_policy_table_entry::ModifyTransitGatewayPolicyTableEntryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_transit_gateway_prefix_list_reference(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_transit_gateway_prefix_list_reference::ModifyTransitGatewayPrefixListReferenceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_transit_gateway_vpc_attachment(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_transit_gateway_vpc_attachment::ModifyTransitGatewayVpcAttachmentError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_verified_access_endpoint(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_verified_access_endpoint::ModifyVerifiedAccessEndpointError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_verified_access_endpoint_policy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_verified_access_endpoint_policy::ModifyVerifiedAccessEndpointPolicyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_verified_access_group(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_verified_access_group::ModifyVerifiedAccessGroupError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_verified_access_group_policy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_verified_access_group_policy::ModifyVerifiedAccessGroupPolicyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_verified_access_instance(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_verified_access_instance::ModifyVerifiedAccessInstanceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_verified_access_instance_logging_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_verified_access_instance_logging_configuration::ModifyVerifiedAccessInstanceLoggingConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_verified_access_trust_provider(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_verified_access_trust_provider::ModifyVerifiedAccessTrustProviderError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_volume(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_volume::ModifyVolumeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_volume_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_volume_attribute::ModifyVolumeAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_vpc_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_vpc_attribute::ModifyVpcAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_vpc_block_public_access_exclusion(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_vpc_block_public_access_exclusion::ModifyVpcBlockPublicAccessExclusionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_vpc_block_public_access_options(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_vpc_block_public_access_options::ModifyVpcBlockPublicAccessOptionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_vpc_encryption_control(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_vpc_encryption_control::ModifyVpcEncryptionControlError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_vpc_endpoint(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_vpc_endpoint::ModifyVpcEndpointError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_vpc_endpoint_connection_notification(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_vpc_endpoint_connection_notification::ModifyVpcEndpointConnectionNotificationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_vpc_endpoint_payer_responsibility(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_vpc_endpoint_payer_responsibility::ModifyVpcEndpointPayerResponsibilityError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_vpc_endpoint_service_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_vpc_endpoint_service_configuration::ModifyVpcEndpointServiceConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_vpc_endpoint_service_payer_responsibility(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_vpc_endpoint_service_payer_responsibility::ModifyVpcEndpointServicePayerResponsibilityError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_vpc_endpoint_service_permissions(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_vpc_endpoint_service_permissions::ModifyVpcEndpointServicePermissionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_vpc_peering_connection_options(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_vpc_peering_connection_options::ModifyVpcPeeringConnectionOptionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_vpc_tenancy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_vpc_tenancy::ModifyVpcTenancyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_vpn_connection(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_vpn_connection::ModifyVpnConnectionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_vpn_connection_options(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_vpn_connection_options::ModifyVpnConnectionOptionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_vpn_tunnel_certificate(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_vpn_tunnel_certificate::ModifyVpnTunnelCertificateError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn modify_vpn_tunnel_options(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::modify_vpn_tunnel_options::ModifyVpnTunnelOptionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn monitor_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::monitor_instances::MonitorInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn move_address_to_vpc(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::move_address_to_vpc::MoveAddressToVpcError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn move_byoip_cidr_to_ipam(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::move_byoip_cidr_to_ipam::MoveByoipCidrToIpamError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn move_capacity_reservation_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::move_capacity_reservation_instances::MoveCapacityReservationInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn provision_byoip_cidr(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::provision_byoip_cidr::ProvisionByoipCidrError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn provision_ipam_byoasn(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::provision_ipam_byoasn::ProvisionIpamByoasnError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn provision_ipam_pool_cidr(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::provision_ipam_pool_cidr::ProvisionIpamPoolCidrError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn provision_public_ipv4_pool_cidr(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::provision_public_ipv4_pool_cidr::ProvisionPublicIpv4PoolCidrError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn purchase_capacity_block(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::purchase_capacity_block::PurchaseCapacityBlockError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn purchase_capacity_block_extension(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::purchase_capacity_block_extension::PurchaseCapacityBlockExtensionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn purchase_host_reservation(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::purchase_host_reservation::PurchaseHostReservationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn purchase_reserved_instances_offering(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::purchase_reserved_instances_offering::PurchaseReservedInstancesOfferingError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn purchase_scheduled_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::purchase_scheduled_instances::PurchaseScheduledInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn reboot_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::reboot_instances::RebootInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn register_image(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::register_image::RegisterImageError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn register_instance_event_notification_attributes(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::register_instance_event_notification_attributes::RegisterInstanceEventNotificationAttributesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn register_transit_gateway_multicast_group_members(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::register_transit_gateway_multicast_group_members::RegisterTransitGatewayMulticastGroupMembersError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn register_transit_gateway_multicast_group_sources(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::register_transit_gateway_multicast_group_sources::RegisterTransitGatewayMulticastGroupSourcesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn reject_capacity_reservation_billing_ownership(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::reject_capacity_reservation_billing_ownership::RejectCapacityReservationBillingOwnershipError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn reject_transit_gateway_client_vpn_attachment(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::reject_transit_gateway_client_vpn_attachment::RejectTransitGatewayClientVpnAttachmentError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn reject_transit_gateway_multicast_domain_associations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::reject_transit_gateway_multicast_domain_associations::RejectTransitGatewayMulticastDomainAssociationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn reject_transit_gateway_peering_attachment(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::reject_transit_gateway_peering_attachment::RejectTransitGatewayPeeringAttachmentError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn reject_transit_gateway_vpc_attachment(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::reject_transit_gateway_vpc_attachment::RejectTransitGatewayVpcAttachmentError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn reject_vpc_endpoint_connections(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::reject_vpc_endpoint_connections::RejectVpcEndpointConnectionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn reject_vpc_peering_connection(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::reject_vpc_peering_connection::RejectVpcPeeringConnectionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn release_address(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::release_address::ReleaseAddressError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn release_hosts(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::release_hosts::ReleaseHostsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn release_ipam_pool_allocation(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::release_ipam_pool_allocation::ReleaseIpamPoolAllocationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn replace_iam_instance_profile_association(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::replace_iam_instance_profile_association::ReplaceIamInstanceProfileAssociationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn replace_image_criteria_in_allowed_images_settings(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::replace_image_criteria_in_allowed_images_settings::ReplaceImageCriteriaInAllowedImagesSettingsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn replace_image_instance_type_specification(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::replace_image_instance_type_specification::ReplaceImageInstanceTypeSpecificationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn replace_network_acl_association(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::replace_network_acl_association::ReplaceNetworkAclAssociationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn replace_network_acl_entry(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::replace_network_acl_entry::ReplaceNetworkAclEntryError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn replace_route(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::replace_route::ReplaceRouteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn replace_route_table_association(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::replace_route_table_association::ReplaceRouteTableAssociationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn replace_transit_gateway_route(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::replace_transit_gateway_route::ReplaceTransitGatewayRouteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn replace_vpn_tunnel(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::replace_vpn_tunnel::ReplaceVpnTunnelError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn report_instance_status(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::report_instance_status::ReportInstanceStatusError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn request_spot_fleet(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::request_spot_fleet::RequestSpotFleetError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn request_spot_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::request_spot_instances::RequestSpotInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn reset_address_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::reset_address_attribute::ResetAddressAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn reset_ebs_default_kms_key_id(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::reset_ebs_default_kms_key_id::ResetEbsDefaultKmsKeyIdError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn reset_fpga_image_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::reset_fpga_image_attribute::ResetFpgaImageAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn reset_image_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::reset_image_attribute::ResetImageAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn reset_instance_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::reset_instance_attribute::ResetInstanceAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn reset_network_interface_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::reset_network_interface_attribute::ResetNetworkInterfaceAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn reset_snapshot_attribute(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::reset_snapshot_attribute::ResetSnapshotAttributeError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn restore_address_to_classic(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::restore_address_to_classic::RestoreAddressToClassicError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn restore_image_from_recycle_bin(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::restore_image_from_recycle_bin::RestoreImageFromRecycleBinError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn restore_managed_prefix_list_version(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::restore_managed_prefix_list_version::RestoreManagedPrefixListVersionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn restore_snapshot_from_recycle_bin(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::restore_snapshot_from_recycle_bin::RestoreSnapshotFromRecycleBinError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn restore_snapshot_tier(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::restore_snapshot_tier::RestoreSnapshotTierError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn restore_volume_from_recycle_bin(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::restore_volume_from_recycle_bin::RestoreVolumeFromRecycleBinError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn revoke_client_vpn_ingress(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::revoke_client_vpn_ingress::RevokeClientVpnIngressError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn revoke_security_group_egress(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::revoke_security_group_egress::RevokeSecurityGroupEgressError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn revoke_security_group_ingress(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::revoke_security_group_ingress::RevokeSecurityGroupIngressError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn run_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::run_instances::RunInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn run_scheduled_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::run_scheduled_instances::RunScheduledInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn search_local_gateway_routes(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::search_local_gateway_routes::SearchLocalGatewayRoutesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn search_transit_gateway_multicast_groups(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::search_transit_gateway_multicast_groups::SearchTransitGatewayMulticastGroupsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn search_transit_gateway_routes(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::search_transit_gateway_routes::SearchTransitGatewayRoutesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn send_diagnostic_interrupt(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::send_diagnostic_interrupt::SendDiagnosticInterruptError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn start_declarative_policies_report(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::start_declarative_policies_report::StartDeclarativePoliciesReportError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn start_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::start_instances::StartInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn start_network_insights_access_scope_analysis(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::start_network_insights_access_scope_analysis::StartNetworkInsightsAccessScopeAnalysisError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn start_network_insights_analysis(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::start_network_insights_analysis::StartNetworkInsightsAnalysisError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn start_vpc_endpoint_service_private_dns_verification(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::start_vpc_endpoint_service_private_dns_verification::StartVpcEndpointServicePrivateDnsVerificationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn stop_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::stop_instances::StopInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn terminate_client_vpn_connections(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::terminate_client_vpn_connections::TerminateClientVpnConnectionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn terminate_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::terminate_instances::TerminateInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn unassign_ipv6_addresses(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::unassign_ipv6_addresses::UnassignIpv6AddressesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn unassign_private_ip_addresses(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::unassign_private_ip_addresses::UnassignPrivateIpAddressesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn unassign_private_nat_gateway_address(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::unassign_private_nat_gateway_address::UnassignPrivateNatGatewayAddressError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn unlock_snapshot(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::unlock_snapshot::UnlockSnapshotError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn unmonitor_instances(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::unmonitor_instances::UnmonitorInstancesError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn update_capacity_manager_monitored_tag_keys(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::update_capacity_manager_monitored_tag_keys::UpdateCapacityManagerMonitoredTagKeysError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn update_capacity_manager_organizations_access(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::update_capacity_manager_organizations_access::UpdateCapacityManagerOrganizationsAccessError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn update_interruptible_capacity_reservation_allocation(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::update_interruptible_capacity_reservation_allocation::UpdateInterruptibleCapacityReservationAllocationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn update_security_group_rule_descriptions_egress(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::update_security_group_rule_descriptions_egress::UpdateSecurityGroupRuleDescriptionsEgressError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn update_security_group_rule_descriptions_ingress(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::update_security_group_rule_descriptions_ingress::UpdateSecurityGroupRuleDescriptionsIngressError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn validate_security_group_quotas_for_interface(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::validate_security_group_quotas_for_interface::ValidateSecurityGroupQuotasForInterfaceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn withdraw_byoip_cidr(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_ec2::operation::withdraw_byoip_cidr::WithdrawByoipCidrError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
+/// The classifier of an operation whose model lists no error: every error arrives `Unhandled`, and
+/// is classified by its code.
+fn unmodeled<E>(err: &OperationError) -> Option<ClassifiedError<'_>>
+where
+    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    Some(ClassifiedError::unmodeled(err.downcast_ref::<E>()?, &CATALOG))
 }
 
 #[cfg(test)]

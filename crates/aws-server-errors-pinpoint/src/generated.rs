@@ -94,7 +94,7 @@ pub(crate) static CLASSIFIERS: [ClassifyFn; 122] = [
     get_voice_channel,
     get_voice_template,
     list_journeys,
-    list_tags_for_resource,
+    unmodeled::<aws_sdk_pinpoint::operation::list_tags_for_resource::ListTagsForResourceError>,
     list_template_versions,
     list_templates,
     phone_number_validate,
@@ -104,8 +104,8 @@ pub(crate) static CLASSIFIERS: [ClassifyFn; 122] = [
     send_messages,
     send_otp_message,
     send_users_messages,
-    tag_resource,
-    untag_resource,
+    unmodeled::<aws_sdk_pinpoint::operation::tag_resource::TagResourceError>,
+    unmodeled::<aws_sdk_pinpoint::operation::untag_resource::UntagResourceError>,
     update_adm_channel,
     update_apns_channel,
     update_apns_sandbox_channel,
@@ -1898,13 +1898,6 @@ fn list_journeys(err: &OperationError) -> Option<ClassifiedError<'_>> {
     })
 }
 
-fn list_tags_for_resource(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_pinpoint::operation::list_tags_for_resource::ListTagsForResourceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
 fn list_template_versions(err: &OperationError) -> Option<ClassifiedError<'_>> {
     use aws_sdk_pinpoint::operation::list_template_versions::ListTemplateVersionsError as E;
     let e = err.downcast_ref::<E>()?;
@@ -2088,20 +2081,6 @@ fn send_users_messages(err: &OperationError) -> Option<ClassifiedError<'_>> {
         }
         _ => ClassifiedError::unmodeled(e, &CATALOG),
     })
-}
-
-fn tag_resource(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_pinpoint::operation::tag_resource::TagResourceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn untag_resource(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_pinpoint::operation::untag_resource::UntagResourceError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
 }
 
 fn update_adm_channel(err: &OperationError) -> Option<ClassifiedError<'_>> {
@@ -2628,6 +2607,15 @@ fn verify_otp_message(err: &OperationError) -> Option<ClassifiedError<'_>> {
         }
         _ => ClassifiedError::unmodeled(e, &CATALOG),
     })
+}
+
+/// The classifier of an operation whose model lists no error: every error arrives `Unhandled`, and
+/// is classified by its code.
+fn unmodeled<E>(err: &OperationError) -> Option<ClassifiedError<'_>>
+where
+    E: aws_sdk_pinpoint::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    Some(ClassifiedError::unmodeled(err.downcast_ref::<E>()?, &CATALOG))
 }
 
 #[cfg(test)]

@@ -10,117 +10,117 @@ use crate::catalog::CATALOG;
 /// Classifiers for the 112 operations of `aws-sdk-s3`, in catalog order.
 pub(crate) static CLASSIFIERS: [ClassifyFn; 112] = [
     abort_multipart_upload,
-    complete_multipart_upload,
+    unmodeled::<aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadError>,
     copy_object,
     create_bucket,
-    create_bucket_metadata_configuration,
-    create_bucket_metadata_table_configuration,
-    create_multipart_upload,
+    unmodeled::<aws_sdk_s3::operation::create_bucket_metadata_configuration::CreateBucketMetadataConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::create_bucket_metadata_table_configuration::CreateBucketMetadataTableConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::create_multipart_upload::CreateMultipartUploadError>,
     create_session,
-    delete_bucket,
-    delete_bucket_analytics_configuration,
-    delete_bucket_cors,
-    delete_bucket_encryption,
-    delete_bucket_intelligent_tiering_configuration,
-    delete_bucket_inventory_configuration,
-    delete_bucket_lifecycle,
-    delete_bucket_metadata_configuration,
-    delete_bucket_metadata_table_configuration,
-    delete_bucket_metrics_configuration,
-    delete_bucket_ownership_controls,
-    delete_bucket_policy,
-    delete_bucket_replication,
-    delete_bucket_tagging,
-    delete_bucket_website,
-    delete_object,
+    unmodeled::<aws_sdk_s3::operation::delete_bucket::DeleteBucketError>,
+    unmodeled::<aws_sdk_s3::operation::delete_bucket_analytics_configuration::DeleteBucketAnalyticsConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::delete_bucket_cors::DeleteBucketCorsError>,
+    unmodeled::<aws_sdk_s3::operation::delete_bucket_encryption::DeleteBucketEncryptionError>,
+    unmodeled::<aws_sdk_s3::operation::delete_bucket_intelligent_tiering_configuration::DeleteBucketIntelligentTieringConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::delete_bucket_inventory_configuration::DeleteBucketInventoryConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::delete_bucket_lifecycle::DeleteBucketLifecycleError>,
+    unmodeled::<aws_sdk_s3::operation::delete_bucket_metadata_configuration::DeleteBucketMetadataConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::delete_bucket_metadata_table_configuration::DeleteBucketMetadataTableConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::delete_bucket_metrics_configuration::DeleteBucketMetricsConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::delete_bucket_ownership_controls::DeleteBucketOwnershipControlsError>,
+    unmodeled::<aws_sdk_s3::operation::delete_bucket_policy::DeleteBucketPolicyError>,
+    unmodeled::<aws_sdk_s3::operation::delete_bucket_replication::DeleteBucketReplicationError>,
+    unmodeled::<aws_sdk_s3::operation::delete_bucket_tagging::DeleteBucketTaggingError>,
+    unmodeled::<aws_sdk_s3::operation::delete_bucket_website::DeleteBucketWebsiteError>,
+    unmodeled::<aws_sdk_s3::operation::delete_object::DeleteObjectError>,
     delete_object_annotation,
-    delete_object_tagging,
-    delete_objects,
-    delete_public_access_block,
-    get_bucket_abac,
-    get_bucket_accelerate_configuration,
-    get_bucket_acl,
-    get_bucket_analytics_configuration,
-    get_bucket_cors,
-    get_bucket_encryption,
-    get_bucket_intelligent_tiering_configuration,
-    get_bucket_inventory_configuration,
-    get_bucket_lifecycle_configuration,
-    get_bucket_location,
-    get_bucket_logging,
-    get_bucket_metadata_configuration,
-    get_bucket_metadata_table_configuration,
-    get_bucket_metrics_configuration,
-    get_bucket_notification_configuration,
-    get_bucket_ownership_controls,
-    get_bucket_policy,
-    get_bucket_policy_status,
-    get_bucket_replication,
-    get_bucket_request_payment,
-    get_bucket_tagging,
-    get_bucket_versioning,
-    get_bucket_website,
+    unmodeled::<aws_sdk_s3::operation::delete_object_tagging::DeleteObjectTaggingError>,
+    unmodeled::<aws_sdk_s3::operation::delete_objects::DeleteObjectsError>,
+    unmodeled::<aws_sdk_s3::operation::delete_public_access_block::DeletePublicAccessBlockError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_abac::GetBucketAbacError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_accelerate_configuration::GetBucketAccelerateConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_acl::GetBucketAclError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_analytics_configuration::GetBucketAnalyticsConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_cors::GetBucketCorsError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_encryption::GetBucketEncryptionError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_intelligent_tiering_configuration::GetBucketIntelligentTieringConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_inventory_configuration::GetBucketInventoryConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_lifecycle_configuration::GetBucketLifecycleConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_location::GetBucketLocationError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_logging::GetBucketLoggingError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_metadata_configuration::GetBucketMetadataConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_metadata_table_configuration::GetBucketMetadataTableConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_metrics_configuration::GetBucketMetricsConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_notification_configuration::GetBucketNotificationConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_ownership_controls::GetBucketOwnershipControlsError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_policy::GetBucketPolicyError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_policy_status::GetBucketPolicyStatusError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_replication::GetBucketReplicationError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_request_payment::GetBucketRequestPaymentError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_tagging::GetBucketTaggingError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_versioning::GetBucketVersioningError>,
+    unmodeled::<aws_sdk_s3::operation::get_bucket_website::GetBucketWebsiteError>,
     get_object,
     get_object_acl,
     get_object_annotation,
     get_object_attributes,
-    get_object_legal_hold,
-    get_object_lock_configuration,
-    get_object_retention,
-    get_object_tagging,
-    get_object_torrent,
-    get_public_access_block,
+    unmodeled::<aws_sdk_s3::operation::get_object_legal_hold::GetObjectLegalHoldError>,
+    unmodeled::<aws_sdk_s3::operation::get_object_lock_configuration::GetObjectLockConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::get_object_retention::GetObjectRetentionError>,
+    unmodeled::<aws_sdk_s3::operation::get_object_tagging::GetObjectTaggingError>,
+    unmodeled::<aws_sdk_s3::operation::get_object_torrent::GetObjectTorrentError>,
+    unmodeled::<aws_sdk_s3::operation::get_public_access_block::GetPublicAccessBlockError>,
     head_bucket,
     head_object,
-    list_bucket_analytics_configurations,
-    list_bucket_intelligent_tiering_configurations,
-    list_bucket_inventory_configurations,
-    list_bucket_metrics_configurations,
-    list_buckets,
-    list_directory_buckets,
-    list_multipart_uploads,
+    unmodeled::<aws_sdk_s3::operation::list_bucket_analytics_configurations::ListBucketAnalyticsConfigurationsError>,
+    unmodeled::<aws_sdk_s3::operation::list_bucket_intelligent_tiering_configurations::ListBucketIntelligentTieringConfigurationsError>,
+    unmodeled::<aws_sdk_s3::operation::list_bucket_inventory_configurations::ListBucketInventoryConfigurationsError>,
+    unmodeled::<aws_sdk_s3::operation::list_bucket_metrics_configurations::ListBucketMetricsConfigurationsError>,
+    unmodeled::<aws_sdk_s3::operation::list_buckets::ListBucketsError>,
+    unmodeled::<aws_sdk_s3::operation::list_directory_buckets::ListDirectoryBucketsError>,
+    unmodeled::<aws_sdk_s3::operation::list_multipart_uploads::ListMultipartUploadsError>,
     list_object_annotations,
-    list_object_versions,
+    unmodeled::<aws_sdk_s3::operation::list_object_versions::ListObjectVersionsError>,
     list_objects,
     list_objects_v2,
-    list_parts,
-    put_bucket_abac,
-    put_bucket_accelerate_configuration,
-    put_bucket_acl,
-    put_bucket_analytics_configuration,
-    put_bucket_cors,
-    put_bucket_encryption,
-    put_bucket_intelligent_tiering_configuration,
-    put_bucket_inventory_configuration,
-    put_bucket_lifecycle_configuration,
-    put_bucket_logging,
-    put_bucket_metrics_configuration,
-    put_bucket_notification_configuration,
-    put_bucket_ownership_controls,
-    put_bucket_policy,
-    put_bucket_replication,
-    put_bucket_request_payment,
-    put_bucket_tagging,
-    put_bucket_versioning,
-    put_bucket_website,
+    unmodeled::<aws_sdk_s3::operation::list_parts::ListPartsError>,
+    unmodeled::<aws_sdk_s3::operation::put_bucket_abac::PutBucketAbacError>,
+    unmodeled::<aws_sdk_s3::operation::put_bucket_accelerate_configuration::PutBucketAccelerateConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::put_bucket_acl::PutBucketAclError>,
+    unmodeled::<aws_sdk_s3::operation::put_bucket_analytics_configuration::PutBucketAnalyticsConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::put_bucket_cors::PutBucketCorsError>,
+    unmodeled::<aws_sdk_s3::operation::put_bucket_encryption::PutBucketEncryptionError>,
+    unmodeled::<aws_sdk_s3::operation::put_bucket_intelligent_tiering_configuration::PutBucketIntelligentTieringConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::put_bucket_inventory_configuration::PutBucketInventoryConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::put_bucket_lifecycle_configuration::PutBucketLifecycleConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::put_bucket_logging::PutBucketLoggingError>,
+    unmodeled::<aws_sdk_s3::operation::put_bucket_metrics_configuration::PutBucketMetricsConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::put_bucket_notification_configuration::PutBucketNotificationConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::put_bucket_ownership_controls::PutBucketOwnershipControlsError>,
+    unmodeled::<aws_sdk_s3::operation::put_bucket_policy::PutBucketPolicyError>,
+    unmodeled::<aws_sdk_s3::operation::put_bucket_replication::PutBucketReplicationError>,
+    unmodeled::<aws_sdk_s3::operation::put_bucket_request_payment::PutBucketRequestPaymentError>,
+    unmodeled::<aws_sdk_s3::operation::put_bucket_tagging::PutBucketTaggingError>,
+    unmodeled::<aws_sdk_s3::operation::put_bucket_versioning::PutBucketVersioningError>,
+    unmodeled::<aws_sdk_s3::operation::put_bucket_website::PutBucketWebsiteError>,
     put_object,
     put_object_acl,
     put_object_annotation,
-    put_object_legal_hold,
-    put_object_lock_configuration,
-    put_object_retention,
-    put_object_tagging,
-    put_public_access_block,
+    unmodeled::<aws_sdk_s3::operation::put_object_legal_hold::PutObjectLegalHoldError>,
+    unmodeled::<aws_sdk_s3::operation::put_object_lock_configuration::PutObjectLockConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::put_object_retention::PutObjectRetentionError>,
+    unmodeled::<aws_sdk_s3::operation::put_object_tagging::PutObjectTaggingError>,
+    unmodeled::<aws_sdk_s3::operation::put_public_access_block::PutPublicAccessBlockError>,
     rename_object,
     restore_object,
-    select_object_content,
-    update_bucket_metadata_annotation_table_configuration,
-    update_bucket_metadata_inventory_table_configuration,
-    update_bucket_metadata_journal_table_configuration,
+    unmodeled::<aws_sdk_s3::operation::select_object_content::SelectObjectContentError>,
+    unmodeled::<aws_sdk_s3::operation::update_bucket_metadata_annotation_table_configuration::UpdateBucketMetadataAnnotationTableConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::update_bucket_metadata_inventory_table_configuration::UpdateBucketMetadataInventoryTableConfigurationError>,
+    unmodeled::<aws_sdk_s3::operation::update_bucket_metadata_journal_table_configuration::UpdateBucketMetadataJournalTableConfigurationError>,
     update_object_encryption,
-    upload_part,
-    upload_part_copy,
-    write_get_object_response,
+    unmodeled::<aws_sdk_s3::operation::upload_part::UploadPartError>,
+    unmodeled::<aws_sdk_s3::operation::upload_part_copy::UploadPartCopyError>,
+    unmodeled::<aws_sdk_s3::operation::write_get_object_response::WriteGetObjectResponseError>,
 ];
 
 fn abort_multipart_upload(err: &OperationError) -> Option<ClassifiedError<'_>> {
@@ -130,13 +130,6 @@ fn abort_multipart_upload(err: &OperationError) -> Option<ClassifiedError<'_>> {
         E::NoSuchUpload(_) => ClassifiedError::modeled(e, ErrorClass::ClientError, "NoSuchUpload"),
         _ => ClassifiedError::unmodeled(e, &CATALOG),
     })
-}
-
-fn complete_multipart_upload(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
 }
 
 fn copy_object(err: &OperationError) -> Option<ClassifiedError<'_>> {
@@ -162,27 +155,6 @@ fn create_bucket(err: &OperationError) -> Option<ClassifiedError<'_>> {
     })
 }
 
-fn create_bucket_metadata_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::create_bucket_metadata_configuration::CreateBucketMetadataConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_bucket_metadata_table_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::create_bucket_metadata_table_configuration::CreateBucketMetadataTableConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn create_multipart_upload(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::create_multipart_upload::CreateMultipartUploadError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
 fn create_session(err: &OperationError) -> Option<ClassifiedError<'_>> {
     use aws_sdk_s3::operation::create_session::CreateSessionError as E;
     let e = err.downcast_ref::<E>()?;
@@ -190,118 +162,6 @@ fn create_session(err: &OperationError) -> Option<ClassifiedError<'_>> {
         E::NoSuchBucket(_) => ClassifiedError::modeled(e, ErrorClass::ClientError, "NoSuchBucket"),
         _ => ClassifiedError::unmodeled(e, &CATALOG),
     })
-}
-
-fn delete_bucket(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::delete_bucket::DeleteBucketError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_bucket_analytics_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::delete_bucket_analytics_configuration::DeleteBucketAnalyticsConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_bucket_cors(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::delete_bucket_cors::DeleteBucketCorsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_bucket_encryption(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::delete_bucket_encryption::DeleteBucketEncryptionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_bucket_intelligent_tiering_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::delete_bucket_intelligent_tiering_configuration::DeleteBucketIntelligentTieringConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_bucket_inventory_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::delete_bucket_inventory_configuration::DeleteBucketInventoryConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_bucket_lifecycle(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::delete_bucket_lifecycle::DeleteBucketLifecycleError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_bucket_metadata_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::delete_bucket_metadata_configuration::DeleteBucketMetadataConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_bucket_metadata_table_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::delete_bucket_metadata_table_configuration::DeleteBucketMetadataTableConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_bucket_metrics_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::delete_bucket_metrics_configuration::DeleteBucketMetricsConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_bucket_ownership_controls(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::delete_bucket_ownership_controls::DeleteBucketOwnershipControlsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_bucket_policy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::delete_bucket_policy::DeleteBucketPolicyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_bucket_replication(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::delete_bucket_replication::DeleteBucketReplicationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_bucket_tagging(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::delete_bucket_tagging::DeleteBucketTaggingError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_bucket_website(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::delete_bucket_website::DeleteBucketWebsiteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_object(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::delete_object::DeleteObjectError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
 }
 
 fn delete_object_annotation(err: &OperationError) -> Option<ClassifiedError<'_>> {
@@ -312,188 +172,6 @@ fn delete_object_annotation(err: &OperationError) -> Option<ClassifiedError<'_>>
         E::NoSuchKey(_) => ClassifiedError::modeled(e, ErrorClass::ClientError, "NoSuchKey"),
         _ => ClassifiedError::unmodeled(e, &CATALOG),
     })
-}
-
-fn delete_object_tagging(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::delete_object_tagging::DeleteObjectTaggingError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_objects(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::delete_objects::DeleteObjectsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn delete_public_access_block(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::delete_public_access_block::DeletePublicAccessBlockError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_abac(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_abac::GetBucketAbacError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_accelerate_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_accelerate_configuration::GetBucketAccelerateConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_acl(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_acl::GetBucketAclError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_analytics_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_analytics_configuration::GetBucketAnalyticsConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_cors(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_cors::GetBucketCorsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_encryption(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_encryption::GetBucketEncryptionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_intelligent_tiering_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_intelligent_tiering_configuration::GetBucketIntelligentTieringConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_inventory_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_inventory_configuration::GetBucketInventoryConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_lifecycle_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_lifecycle_configuration::GetBucketLifecycleConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_location(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_location::GetBucketLocationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_logging(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_logging::GetBucketLoggingError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_metadata_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_metadata_configuration::GetBucketMetadataConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_metadata_table_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_metadata_table_configuration::GetBucketMetadataTableConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_metrics_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_metrics_configuration::GetBucketMetricsConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_notification_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_notification_configuration::GetBucketNotificationConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_ownership_controls(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_ownership_controls::GetBucketOwnershipControlsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_policy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_policy::GetBucketPolicyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_policy_status(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_policy_status::GetBucketPolicyStatusError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_replication(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_replication::GetBucketReplicationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_request_payment(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_request_payment::GetBucketRequestPaymentError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_tagging(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_tagging::GetBucketTaggingError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_versioning(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_versioning::GetBucketVersioningError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_bucket_website(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_bucket_website::GetBucketWebsiteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
 }
 
 fn get_object(err: &OperationError) -> Option<ClassifiedError<'_>> {
@@ -535,48 +213,6 @@ fn get_object_attributes(err: &OperationError) -> Option<ClassifiedError<'_>> {
     })
 }
 
-fn get_object_legal_hold(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_object_legal_hold::GetObjectLegalHoldError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_object_lock_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_object_lock_configuration::GetObjectLockConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_object_retention(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_object_retention::GetObjectRetentionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_object_tagging(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_object_tagging::GetObjectTaggingError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_object_torrent(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_object_torrent::GetObjectTorrentError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_public_access_block(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::get_public_access_block::GetPublicAccessBlockError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
 fn head_bucket(err: &OperationError) -> Option<ClassifiedError<'_>> {
     use aws_sdk_s3::operation::head_bucket::HeadBucketError as E;
     let e = err.downcast_ref::<E>()?;
@@ -595,55 +231,6 @@ fn head_object(err: &OperationError) -> Option<ClassifiedError<'_>> {
     })
 }
 
-fn list_bucket_analytics_configurations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::list_bucket_analytics_configurations::ListBucketAnalyticsConfigurationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn list_bucket_intelligent_tiering_configurations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::list_bucket_intelligent_tiering_configurations::ListBucketIntelligentTieringConfigurationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn list_bucket_inventory_configurations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::list_bucket_inventory_configurations::ListBucketInventoryConfigurationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn list_bucket_metrics_configurations(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::list_bucket_metrics_configurations::ListBucketMetricsConfigurationsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn list_buckets(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::list_buckets::ListBucketsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn list_directory_buckets(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::list_directory_buckets::ListDirectoryBucketsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn list_multipart_uploads(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::list_multipart_uploads::ListMultipartUploadsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
 fn list_object_annotations(err: &OperationError) -> Option<ClassifiedError<'_>> {
     use aws_sdk_s3::operation::list_object_annotations::ListObjectAnnotationsError as E;
     let e = err.downcast_ref::<E>()?;
@@ -653,13 +240,6 @@ fn list_object_annotations(err: &OperationError) -> Option<ClassifiedError<'_>> 
         E::NoSuchKey(_) => ClassifiedError::modeled(e, ErrorClass::ClientError, "NoSuchKey"),
         _ => ClassifiedError::unmodeled(e, &CATALOG),
     })
-}
-
-fn list_object_versions(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
 }
 
 fn list_objects(err: &OperationError) -> Option<ClassifiedError<'_>> {
@@ -678,146 +258,6 @@ fn list_objects_v2(err: &OperationError) -> Option<ClassifiedError<'_>> {
         E::NoSuchBucket(_) => ClassifiedError::modeled(e, ErrorClass::ClientError, "NoSuchBucket"),
         _ => ClassifiedError::unmodeled(e, &CATALOG),
     })
-}
-
-fn list_parts(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::list_parts::ListPartsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_bucket_abac(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_bucket_abac::PutBucketAbacError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_bucket_accelerate_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_bucket_accelerate_configuration::PutBucketAccelerateConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_bucket_acl(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_bucket_acl::PutBucketAclError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_bucket_analytics_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_bucket_analytics_configuration::PutBucketAnalyticsConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_bucket_cors(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_bucket_cors::PutBucketCorsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_bucket_encryption(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_bucket_encryption::PutBucketEncryptionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_bucket_intelligent_tiering_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_bucket_intelligent_tiering_configuration::PutBucketIntelligentTieringConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_bucket_inventory_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_bucket_inventory_configuration::PutBucketInventoryConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_bucket_lifecycle_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_bucket_lifecycle_configuration::PutBucketLifecycleConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_bucket_logging(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_bucket_logging::PutBucketLoggingError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_bucket_metrics_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_bucket_metrics_configuration::PutBucketMetricsConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_bucket_notification_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_bucket_notification_configuration::PutBucketNotificationConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_bucket_ownership_controls(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_bucket_ownership_controls::PutBucketOwnershipControlsError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_bucket_policy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_bucket_policy::PutBucketPolicyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_bucket_replication(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_bucket_replication::PutBucketReplicationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_bucket_request_payment(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_bucket_request_payment::PutBucketRequestPaymentError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_bucket_tagging(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_bucket_tagging::PutBucketTaggingError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_bucket_versioning(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_bucket_versioning::PutBucketVersioningError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_bucket_website(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_bucket_website::PutBucketWebsiteError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
 }
 
 fn put_object(err: &OperationError) -> Option<ClassifiedError<'_>> {
@@ -858,41 +298,6 @@ fn put_object_annotation(err: &OperationError) -> Option<ClassifiedError<'_>> {
     })
 }
 
-fn put_object_legal_hold(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_object_legal_hold::PutObjectLegalHoldError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_object_lock_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_object_lock_configuration::PutObjectLockConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_object_retention(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_object_retention::PutObjectRetentionError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_object_tagging(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_object_tagging::PutObjectTaggingError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn put_public_access_block(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::put_public_access_block::PutPublicAccessBlockError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
 fn rename_object(err: &OperationError) -> Option<ClassifiedError<'_>> {
     use aws_sdk_s3::operation::rename_object::RenameObjectError as E;
     let e = err.downcast_ref::<E>()?;
@@ -915,34 +320,6 @@ fn restore_object(err: &OperationError) -> Option<ClassifiedError<'_>> {
     })
 }
 
-fn select_object_content(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::select_object_content::SelectObjectContentError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn update_bucket_metadata_annotation_table_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::update_bucket_metadata_annotation_table_configuration::UpdateBucketMetadataAnnotationTableConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn update_bucket_metadata_inventory_table_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::update_bucket_metadata_inventory_table_configuration::UpdateBucketMetadataInventoryTableConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn update_bucket_metadata_journal_table_configuration(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::update_bucket_metadata_journal_table_configuration::UpdateBucketMetadataJournalTableConfigurationError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
 fn update_object_encryption(err: &OperationError) -> Option<ClassifiedError<'_>> {
     use aws_sdk_s3::operation::update_object_encryption::UpdateObjectEncryptionError as E;
     let e = err.downcast_ref::<E>()?;
@@ -954,25 +331,13 @@ fn update_object_encryption(err: &OperationError) -> Option<ClassifiedError<'_>>
     })
 }
 
-fn upload_part(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::upload_part::UploadPartError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn upload_part_copy(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::upload_part_copy::UploadPartCopyError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn write_get_object_response(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_s3::operation::write_get_object_response::WriteGetObjectResponseError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
+/// The classifier of an operation whose model lists no error: every error arrives `Unhandled`, and
+/// is classified by its code.
+fn unmodeled<E>(err: &OperationError) -> Option<ClassifiedError<'_>>
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    Some(ClassifiedError::unmodeled(err.downcast_ref::<E>()?, &CATALOG))
 }
 
 #[cfg(test)]

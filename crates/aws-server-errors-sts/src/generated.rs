@@ -14,8 +14,8 @@ pub(crate) static CLASSIFIERS: [ClassifyFn; 11] = [
     assume_role_with_web_identity,
     assume_root,
     decode_authorization_message,
-    get_access_key_info,
-    get_caller_identity,
+    unmodeled::<aws_sdk_sts::operation::get_access_key_info::GetAccessKeyInfoError>,
+    unmodeled::<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError>,
     get_delegated_access_token,
     get_federation_token,
     get_session_token,
@@ -114,20 +114,6 @@ fn decode_authorization_message(err: &OperationError) -> Option<ClassifiedError<
     })
 }
 
-fn get_access_key_info(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_sts::operation::get_access_key_info::GetAccessKeyInfoError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
-fn get_caller_identity(err: &OperationError) -> Option<ClassifiedError<'_>> {
-    use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError as E;
-    let e = err.downcast_ref::<E>()?;
-    // The model lists no errors for this operation: all arrive as `Unhandled`.
-    Some(ClassifiedError::unmodeled(e, &CATALOG))
-}
-
 fn get_delegated_access_token(err: &OperationError) -> Option<ClassifiedError<'_>> {
     use aws_sdk_sts::operation::get_delegated_access_token::GetDelegatedAccessTokenError as E;
     let e = err.downcast_ref::<E>()?;
@@ -188,6 +174,15 @@ fn get_web_identity_token(err: &OperationError) -> Option<ClassifiedError<'_>> {
         }
         _ => ClassifiedError::unmodeled(e, &CATALOG),
     })
+}
+
+/// The classifier of an operation whose model lists no error: every error arrives `Unhandled`, and
+/// is classified by its code.
+fn unmodeled<E>(err: &OperationError) -> Option<ClassifiedError<'_>>
+where
+    E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    Some(ClassifiedError::unmodeled(err.downcast_ref::<E>()?, &CATALOG))
 }
 
 #[cfg(test)]
