@@ -125,7 +125,12 @@ mod tests {
     use aws_smithy_runtime_api::client::result::ConnectorError;
 
     fn get_signing_profile() -> Operation {
-        Operation { index: 0, name: "GetSigningProfile", retry_safety: crate::RetrySafety::SafeHttpMethod }
+        Operation {
+            index: 0,
+            name: "GetSigningProfile",
+            retry_safety: crate::RetrySafety::SafeHttpMethod,
+            first_seen: false,
+        }
     }
 
     /// An error response the fixture's classifier cannot read (an unmodeled code), classified.

@@ -256,7 +256,8 @@ mod module_graph {
             }
         }
         let graph = imports();
-        for engine in ["budget", "breaker", "incident", "clock", "decide", "classify", "failure", "catalog", "sanitize"]
+        for engine in
+            ["budget", "breaker", "incident", "clock", "decide", "classify", "failure", "catalog", "sanitize", "state"]
         {
             assert!(!graph[engine].contains("telemetry"), "{engine} imports telemetry: {:?}", graph[engine]);
         }

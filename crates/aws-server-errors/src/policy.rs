@@ -14,6 +14,7 @@ use crate::incident::IncidentReport;
 use crate::interceptor::ServerErrorInterceptor;
 use crate::retry_classifier::InternalErrorClassifier;
 use crate::state::{Listeners, ServiceState};
+use crate::telemetry::Observer;
 
 /// The internal-server-error policy: validated configuration plus the state kept per service
 /// (the retry budget and the circuit breaker).
@@ -64,9 +65,17 @@ struct PolicyInner {
     given: Vec<&'static Service>,
     /// The state of each service the policy is registered on (or an operator isolated), created
     /// at the first registration; read once per registration and per inspection, never per call.
-    services: RwLock<Vec<Arc<ServiceState>>>,
+    services: RwLock<Vec<Entry>>,
     /// The circuit-event listeners, shared with every service's state.
     listeners: Arc<Listeners>,
+}
+
+/// One service's state (the engine's) and its observer, made together at the policy's first
+/// registration on the service.
+#[derive(Debug, Clone)]
+struct Entry {
+    state: Arc<ServiceState>,
+    observer: Arc<Observer>,
 }
 
 /// The error of [`ServerErrorPolicy::isolate`] and [`ServerErrorPolicy::reset`]: the policy has no
@@ -174,14 +183,14 @@ impl ServerErrorPolicy {
     /// disabled, or the policy is not registered on any of its clients yet. For dashboards and
     /// tests.
     pub fn retry_budget_tokens(&self, service: &Service) -> Option<f64> {
-        self.state(service)?.budget().map(|b| b.tokens())
+        self.state(service)?.state.budget().map(|b| b.tokens())
     }
 
     /// The state of a service's circuit breaker: `None` if it has none (not enabled, or the
     /// policy is not registered on any of its clients yet). An open breaker whose break has ended
     /// reads `Open` until the next call moves it to half-open.
     pub fn circuit_state(&self, service: &Service) -> Option<CircuitState> {
-        self.state(service)?.breaker().map(CircuitBreaker::state)
+        self.state(service)?.state.breaker().map(CircuitBreaker::state)
     }
 
     /// The recent server-side failures of a service (internal-server errors, other 5xx, transport
@@ -215,7 +224,7 @@ impl ServerErrorPolicy {
     /// # Ok(()) }
     /// ```
     pub fn incident_report(&self, service: &Service) -> Option<IncidentReport> {
-        self.state(service)?.incidents().report(service.name())
+        self.state(service)?.state.incidents().report(service.name())
     }
 
     /// Calls `listener` at every change of state of any of the policy's circuit breakers: opened
@@ -275,9 +284,9 @@ impl ServerErrorPolicy {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn isolate(&self, service: &'static Service) -> Result<(), NoCircuitBreaker> {
-        let state = self.breaker_of(service)?;
-        if let Some(t) = state.breaker().and_then(CircuitBreaker::isolate) {
-            state.transitioned(service.name(), t);
+        let entry = self.breaker_of(service)?;
+        if let Some(t) = entry.state.breaker().and_then(CircuitBreaker::isolate) {
+            crate::interceptor::transitioned(&entry.state, &entry.observer, t);
         }
         Ok(())
     }
@@ -289,23 +298,23 @@ impl ServerErrorPolicy {
     /// # Errors
     /// [`NoCircuitBreaker`] when the policy has no breaker for the service.
     pub fn reset(&self, service: &'static Service) -> Result<(), NoCircuitBreaker> {
-        let state = self.breaker_of(service)?;
-        if let Some(t) = state.breaker().and_then(CircuitBreaker::reset) {
-            state.transitioned(service.name(), t);
+        let entry = self.breaker_of(service)?;
+        if let Some(t) = entry.state.breaker().and_then(CircuitBreaker::reset) {
+            crate::interceptor::transitioned(&entry.state, &entry.observer, t);
         }
         Ok(())
     }
 
     /// The service's state, when it has a breaker (created if the service is not registered yet;
     /// never for a service the config gives no breaker, which stays without state).
-    fn breaker_of(&self, service: &'static Service) -> Result<Arc<ServiceState>, NoCircuitBreaker> {
+    fn breaker_of(&self, service: &'static Service) -> Result<Entry, NoCircuitBreaker> {
         let has_breaker = self.inner.resolved.service(service.catalog()).is_some_and(|s| s.breaker.is_some());
         if !has_breaker {
             return Err(NoCircuitBreaker { service: service.name() });
         }
-        let state = self.state_or_create(service);
-        if state.breaker().is_some() && state.settings().is_some() {
-            Ok(state)
+        let entry = self.state_or_create(service);
+        if entry.state.breaker().is_some() && entry.state.settings().is_some() {
+            Ok(entry)
         } else {
             Err(NoCircuitBreaker { service: service.name() })
         }
@@ -322,7 +331,8 @@ impl ServerErrorPolicy {
             let given: Vec<&str> = given.iter().map(|s| s.key()).collect();
             crate::telemetry::registered_outside_given(service.name(), &given.join(","));
         }
-        ServerErrorInterceptor::new(self.state_or_create(service), NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed))
+        let Entry { state, observer } = self.state_or_create(service);
+        ServerErrorInterceptor::new(state, observer, NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed))
     }
 
     /// The interceptor wrapped for a client config's `push_interceptor`, registered as
@@ -344,36 +354,37 @@ impl ServerErrorPolicy {
         self.is_enabled(service).then(|| SharedRetryClassifier::new(InternalErrorClassifier::new(service)))
     }
 
-    /// The state of `service`, if the policy has one.
-    fn state(&self, service: &Service) -> Option<Arc<ServiceState>> {
+    /// The state of `service` and its observer, if the policy has them.
+    fn state(&self, service: &Service) -> Option<Entry> {
         let services = self.inner.services.read().unwrap_or_else(|e| e.into_inner());
-        services.iter().find(|s| s.service() == service).cloned()
+        services.iter().find(|e| e.state.service() == service).cloned()
     }
 
-    /// The state of `service`, created at the first call.
-    fn state_or_create(&self, service: &'static Service) -> Arc<ServiceState> {
-        if let Some(state) = self.state(service) {
-            return state;
+    /// The state of `service` and its observer, created at the first call.
+    fn state_or_create(&self, service: &'static Service) -> Entry {
+        if let Some(entry) = self.state(service) {
+            return entry;
         }
         let mut services = self.inner.services.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(state) = services.iter().find(|s| s.service() == service) {
-            return state.clone();
+        if let Some(entry) = services.iter().find(|e| e.state.service() == service) {
+            return entry.clone();
         }
-        let state = Arc::new(self.new_state(service));
-        services.push(state.clone());
-        state
+        let entry = self.new_state(service);
+        services.push(entry.clone());
+        entry
     }
 
-    /// A service's state, resolved from the config: its operations' settings, its budget and
-    /// breaker. Their gauges are reported here, once per service.
-    fn new_state(&self, service: &'static Service) -> ServiceState {
+    /// A service's state, resolved from the config (its operations' settings, its budget and
+    /// breaker), and its observer. Their gauges are reported here, once per service.
+    fn new_state(&self, service: &'static Service) -> Entry {
         let config = &self.inner.config;
+        let policy: Arc<str> = Arc::from(config.name.as_str());
+        let observer = Arc::new(Observer::new(service.catalog(), policy.clone(), config.client_error_log.as_tracing()));
         let Some(ServiceSettings { operations: settings, budget, breaker }) =
             self.inner.resolved.service(service.catalog())
         else {
-            return ServiceState::disabled(service);
+            return Entry { state: Arc::new(ServiceState::disabled(service)), observer };
         };
-        let policy: Arc<str> = Arc::from(config.name.as_str());
         let budget = budget.map(|(capacity, ratio)| {
             let gauge = crate::telemetry::budget_tokens_key(service.name(), &policy);
             let report = move |tokens| crate::telemetry::record_budget_tokens(&gauge, tokens);
@@ -384,7 +395,7 @@ impl ServerErrorPolicy {
             crate::telemetry::record_circuit_state(service.name(), &policy, CircuitState::Closed);
         }
         let listeners = self.inner.listeners.clone();
-        ServiceState::new(service, settings, budget, breaker, listeners, policy, config.client_error_log.as_tracing())
+        Entry { state: Arc::new(ServiceState::new(service, settings, budget, breaker, listeners)), observer }
     }
 }
 

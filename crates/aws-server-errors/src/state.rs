@@ -1,5 +1,9 @@
 //! What the policy keeps per service: the resolved settings of every operation, the retry budget
 //! and the circuit breaker. Shared by every client of the service the policy is registered on.
+//!
+//! Part of the engine: it emits nothing. What it did that the observer reports (a breaker
+//! transition with its incident report, a listener that panicked, an operation the catalog does
+//! not know) it returns ([`Transitioned`], [`Operation::first_seen`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -9,8 +13,7 @@ use crate::breaker::{CircuitBreaker, CircuitEvent, CircuitState, Transition};
 use crate::budget::RetryBudget;
 use crate::catalog::RetrySafety;
 use crate::config::Settings;
-use crate::incident::{IncidentLog, Trigger};
-use crate::telemetry::{self, MetricSeries};
+use crate::incident::{IncidentLog, IncidentReport, Trigger};
 
 /// The most operation names unknown to the catalog that one service keeps. An SDK crate has a
 /// fixed set of operations, so this is never reached in practice; past it, the name is `"other"`.
@@ -26,6 +29,19 @@ pub(crate) struct Operation {
     pub name: &'static str,
     /// Its retry safety: [`RetrySafety::Unmodeled`] for an unknown operation.
     pub retry_safety: RetrySafety,
+    /// Whether this resolution is the first of a name the catalog does not know (the observer
+    /// logs it, once per name and service).
+    pub first_seen: bool,
+}
+
+/// What a breaker transition caused, for the observer to report: the incident report it logged
+/// (a timed open: once per incident), and how many of the policy's listeners panicked.
+#[derive(Debug)]
+pub(crate) struct Transitioned {
+    /// The report of the incident the breaker opened on, the first time it opens for it.
+    pub report: Option<IncidentReport>,
+    /// Listeners that panicked (each skipped).
+    pub listener_panics: usize,
 }
 
 /// The resolved settings and shared state of one service. Created when the policy is first
@@ -34,8 +50,6 @@ pub(crate) struct Operation {
 pub(crate) struct ServiceState {
     /// The service.
     service: &'static Service,
-    /// Its metric series (calls, and each failing operation's error path), built once.
-    metrics: MetricSeries,
     /// Indexed like the service catalog's operations, plus one last entry (the service's own
     /// settings) for operations the catalog does not know; `None` when the config disables the
     /// service.
@@ -64,10 +78,6 @@ pub(crate) struct ServiceState {
     listeners: Arc<Listeners>,
     /// The recent server-side failures, for a support case.
     incidents: IncidentLog,
-    /// The policy's name: the `policy` label of the service's gauges.
-    policy: Arc<str>,
-    /// The level of a call's log event when it ends with a client error; `None`: no event.
-    client_error_log: Option<tracing::Level>,
 }
 
 /// A circuit-event listener.
@@ -89,15 +99,14 @@ impl Listeners {
         self.0.write().unwrap_or_else(|e| e.into_inner()).push(listener);
     }
 
-    /// Calls every listener with `event`. A listener that panics is logged and skipped: a
-    /// transition happens inside a call, which must not fail because of it.
-    fn notify(&self, event: &CircuitEvent) {
+    /// Calls every listener with `event`, and returns how many panicked. A listener that panics
+    /// is skipped: a transition happens inside a call, which must not fail because of it.
+    fn notify(&self, event: &CircuitEvent) -> usize {
         let listeners = self.0.read().unwrap_or_else(|e| e.into_inner()).clone();
-        for listener in listeners {
-            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| listener(event))).is_err() {
-                telemetry::listener_panicked(event.service);
-            }
-        }
+        listeners
+            .iter()
+            .filter(|listener| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| listener(event))).is_err())
+            .count()
     }
 }
 
@@ -105,29 +114,27 @@ impl Listeners {
 const RECENT_SLOTS: usize = 16;
 
 impl ServiceState {
-    /// Reports a breaker transition: its metrics and log, and the policy's listeners.
-    pub fn transitioned(&self, service: &'static str, t: Transition) {
-        telemetry::record_transition(service, &self.policy, t);
+    /// Tells the policy's listeners of a breaker transition and, when the breaker opened on an
+    /// incident (not an operator's isolation), takes the incident's report (once per incident).
+    /// Returns what the observer reports besides the transition itself.
+    pub fn transitioned(&self, service: &'static str, t: Transition) -> Transitioned {
         let timed = t.to == CircuitState::Open && t.reason != crate::breaker::TransitionReason::Isolated;
         let break_duration = timed.then_some(t.break_duration);
         let event = CircuitEvent { service, from: t.from, to: t.to, reason: t.reason, break_duration };
-        self.listeners.notify(&event);
-        if let Some(report) = timed.then(|| self.incidents.report_once(service, Trigger::BreakerOpened)).flatten() {
-            telemetry::incident_report(service, Trigger::BreakerOpened, &report);
-        }
+        let listener_panics = self.listeners.notify(&event);
+        let report = timed.then(|| self.incidents.report_once(service, Trigger::BreakerOpened)).flatten();
+        Transitioned { report, listener_panics }
     }
 
     /// The state of a service the policy acts on: `settings` one entry per operation of its
     /// catalog and a last for operations it does not know; the budget and breaker it has; the
-    /// policy's listeners, name and client-error log level.
+    /// policy's listeners.
     pub fn new(
         service: &'static Service,
         settings: Box<[Settings]>,
         budget: Option<Arc<RetryBudget>>,
         breaker: Option<CircuitBreaker>,
         listeners: Arc<Listeners>,
-        policy: Arc<str>,
-        client_error_log: Option<tracing::Level>,
     ) -> Self {
         Self {
             any_time_budget: settings.iter().any(|s| s.time_budget.is_some()),
@@ -136,8 +143,6 @@ impl ServiceState {
             budget,
             breaker,
             listeners,
-            policy,
-            client_error_log,
             ..Self::disabled(service)
         }
     }
@@ -145,11 +150,6 @@ impl ServiceState {
     /// The service.
     pub fn service(&self) -> &'static Service {
         self.service
-    }
-
-    /// Its metric series (calls, and each failing operation's error path), built once.
-    pub fn metrics(&self) -> &MetricSeries {
-        &self.metrics
     }
 
     /// Each operation's settings (see [`ServiceState::new`]); `None` when the config disables
@@ -196,16 +196,10 @@ impl ServiceState {
         &self.incidents
     }
 
-    /// The level of a call's log event when it ends with a client error; `None`: no event.
-    pub fn client_error_log(&self) -> Option<tracing::Level> {
-        self.client_error_log
-    }
-
     /// The state of a service the policy does not act on.
     pub fn disabled(service: &'static Service) -> Self {
         Self {
             service,
-            metrics: MetricSeries::new(service.catalog()),
             settings: None,
             budget: None,
             breaker: None,
@@ -216,46 +210,43 @@ impl ServiceState {
             registrations: AtomicUsize::new(0),
             listeners: Default::default(),
             incidents: IncidentLog::default(),
-            policy: Arc::from("default"),
-            client_error_log: Some(tracing::Level::DEBUG),
         }
     }
 
     /// Resolves an operation name: the catalog's entry, or for a name the catalog does not know
     /// (the application's SDK crate is newer than the catalog), an [`RetrySafety::Unmodeled`]
-    /// operation with the service's settings, logged once per name (WARN "operation unknown to
-    /// the catalog": not retry-safe, its errors classified by their error code).
+    /// operation with the service's settings, [`Operation::first_seen`] the first time (the
+    /// observer logs it once per name: not retry-safe, its errors classified by their code).
     pub fn operation(&self, name: &str) -> Operation {
         let catalog = self.service.catalog();
         // Every call of an enabled service resolves its operation once; most calls hit here.
         let slot = &self.recent[(name.as_ptr() as usize >> 3) % RECENT_SLOTS];
         let cached = slot.load(Ordering::Relaxed).checked_sub(1).and_then(|i| Some((i, catalog.operations.get(i)?)));
         if let Some((index, spec)) = cached.filter(|(_, spec)| spec.name == name) {
-            return Operation { index, name: spec.name, retry_safety: spec.retry_safety };
+            return Operation { index, name: spec.name, retry_safety: spec.retry_safety, first_seen: false };
         }
         if let Some(index) = catalog.operation_index(name) {
             slot.store(index + 1, Ordering::Relaxed);
             let spec = &catalog.operations[index];
-            return Operation { index, name: spec.name, retry_safety: spec.retry_safety };
+            return Operation { index, name: spec.name, retry_safety: spec.retry_safety, first_seen: false };
         }
         let index = catalog.operations.len();
         let seen =
             self.unknown_operations.read().unwrap_or_else(|e| e.into_inner()).iter().copied().find(|n| *n == name);
         if let Some(name) = seen {
-            return Operation { index, name, retry_safety: RetrySafety::Unmodeled };
+            return Operation { index, name, retry_safety: RetrySafety::Unmodeled, first_seen: false };
         }
         let mut known = self.unknown_operations.write().unwrap_or_else(|e| e.into_inner());
-        let name = match known.iter().find(|n| **n == name) {
-            Some(n) => n,
-            None if known.len() >= MAX_UNKNOWN_OPERATIONS => "other",
+        let (name, first_seen) = match known.iter().find(|n| **n == name) {
+            Some(n) => (*n, false),
+            None if known.len() >= MAX_UNKNOWN_OPERATIONS => ("other", false),
             None => {
                 let interned = intern(name);
                 known.push(interned);
-                telemetry::unknown_operation(catalog, interned);
-                interned
+                (interned, true)
             }
         };
-        Operation { index, name, retry_safety: RetrySafety::Unmodeled }
+        Operation { index, name, retry_safety: RetrySafety::Unmodeled, first_seen }
     }
 }
 
@@ -295,9 +286,10 @@ mod tests {
         }
         let unknown = state.operation("SendMessagesV2");
         assert_eq!(
-            (unknown.index, unknown.retry_safety),
-            (PINPOINT.catalog().operations.len(), RetrySafety::Unmodeled)
+            (unknown.index, unknown.retry_safety, unknown.first_seen),
+            (PINPOINT.catalog().operations.len(), RetrySafety::Unmodeled, true)
         );
+        assert!(!state.operation("SendMessagesV2").first_seen, "the observer logs it once");
         // Interned once per process: another policy's state gets the same string.
         let again = ServiceState::disabled(&PINPOINT).operation("SendMessagesV2");
         assert!(std::ptr::eq(unknown.name, again.name));

@@ -8,7 +8,7 @@
 //! AWS SDK spans (`rpc.system`, `rpc.service`, `rpc.method`, `aws.request_id`, `error.type`,
 //! `http.response.status_code`). No label ever carries a request id.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use metrics::{counter, gauge, histogram, Key, Label, Level, Unit};
@@ -128,6 +128,59 @@ macro_rules! event_at {
     };
 }
 
+/// What the observer keeps for one service of one policy, beside the engine's state of it (which
+/// holds none of it): the service's metric series, the policy's name (the `policy` label of its
+/// gauges) and the level of a call's client-error event. Made with the state, at the policy's
+/// first registration on the service.
+#[derive(Debug)]
+pub(crate) struct Observer {
+    metrics: MetricSeries,
+    policy: Arc<str>,
+    client_error_log: Option<tracing::Level>,
+}
+
+impl Observer {
+    pub fn new(catalog: &'static ServiceCatalog, policy: Arc<str>, client_error_log: Option<tracing::Level>) -> Self {
+        Self { metrics: MetricSeries::new(catalog), policy, client_error_log }
+    }
+
+    /// The service's metric series.
+    pub fn metrics(&self) -> &MetricSeries {
+        &self.metrics
+    }
+
+    /// The level of a call's log event when it ends with a client error; `None`: no event.
+    pub fn client_error_log(&self) -> Option<tracing::Level> {
+        self.client_error_log
+    }
+
+    /// Reports a breaker transition and what it caused (the state's `Transitioned`): its metrics
+    /// and log, each listener that panicked, and the incident report the breaker opened on.
+    pub fn transitioned(
+        &self,
+        service: &'static str,
+        t: Transition,
+        report: Option<&IncidentReport>,
+        listener_panics: usize,
+    ) {
+        record_transition(service, &self.policy, t);
+        for _ in 0..listener_panics {
+            listener_panicked(service);
+        }
+        if let Some(report) = report {
+            incident_report(service, Trigger::BreakerOpened, report);
+        }
+    }
+
+    /// Logs an operation the catalog does not know, the first time the state resolves it
+    /// (`first_seen`).
+    pub fn resolved(&self, name: &str, first_seen: bool) {
+        if first_seen {
+            unknown_operation(self.metrics.catalog, name);
+        }
+    }
+}
+
 /// Logs an incident report (WARN, in its one-line form) when the breaker opens or the retry
 /// budget runs dry, once per incident and trigger.
 pub(crate) fn incident_report(service: &'static str, trigger: Trigger, report: &IncidentReport) {
@@ -148,12 +201,12 @@ pub(crate) fn incident_report(service: &'static str, trigger: Trigger, report: &
 }
 
 /// Logs a circuit-event listener that panicked (ERROR); the listener is skipped.
-pub(crate) fn listener_panicked(service: &'static str) {
+fn listener_panicked(service: &'static str) {
     tracing::event!(target: LOG_TARGET, tracing::Level::ERROR, rpc.service = service, "circuit event listener panicked");
 }
 
 /// Logs an operation the service's catalog does not know (WARN), once per name.
-pub(crate) fn unknown_operation(catalog: &ServiceCatalog, name: &str) {
+fn unknown_operation(catalog: &ServiceCatalog, name: &str) {
     tracing::event!(
         target: LOG_TARGET,
         tracing::Level::WARN,
@@ -237,7 +290,7 @@ pub(crate) fn call_succeeded_after_retries(service: &'static str, operation: &'s
 }
 
 /// Logs and counts a circuit breaker transition: WARN when it opens, INFO otherwise.
-pub(crate) fn record_transition(service: &'static str, policy: &str, t: Transition) {
+fn record_transition(service: &'static str, policy: &str, t: Transition) {
     counter!(CIRCUIT_TRANSITIONS, "rpc.service" => service, "from" => t.from.as_str(), "to" => t.to.as_str())
         .increment(1);
     record_circuit_state(service, policy, t.to);

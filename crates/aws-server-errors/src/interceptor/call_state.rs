@@ -221,7 +221,8 @@ mod tests {
     use crate::catalog::RetrySafety;
 
     fn state() -> CallState {
-        let operation = Operation { index: 0, name: "GetApp", retry_safety: RetrySafety::SafeHttpMethod };
+        let operation =
+            Operation { index: 0, name: "GetApp", retry_safety: RetrySafety::SafeHttpMethod, first_seen: false };
         CallState::new(1, operation, &ConfigBag::base(), ErrorClass::InternalServerError)
     }
 

@@ -48,8 +48,8 @@ use crate::clock::CallClock;
 use crate::decide::{decide_call, CallInput, Decision, DecisionInput, GiveUpReason};
 use crate::incident::Trigger;
 use crate::state::{Operation, ServiceState};
-use crate::telemetry;
-use crate::vocab::Outcome;
+use crate::telemetry::{self, Observer};
+use crate::vocab::{Outcome, Transition};
 
 /// Applies a [`ServerErrorPolicy`](crate::ServerErrorPolicy) to one service's clients.
 ///
@@ -63,15 +63,32 @@ use crate::vocab::Outcome;
 #[doc(hidden)]
 #[derive(Debug, Clone)]
 pub struct ServerErrorInterceptor {
+    /// The engine's state of the service (shared by the policy's registrations on it).
     state: std::sync::Arc<ServiceState>,
+    /// What reports it (shared likewise).
+    observer: std::sync::Arc<Observer>,
     /// Tells registrations apart.
     id: u64,
 }
 
+/// Applies a breaker transition to a service's state (its listeners, the incident report of a
+/// timed open) and has the observer report it all. For the hooks, and for an operator's
+/// `isolate` and `reset`.
+pub(crate) fn transitioned(state: &ServiceState, observer: &Observer, t: Transition) {
+    let service = state.service().name();
+    let effects = state.transitioned(service, t);
+    observer.transitioned(service, t, effects.report.as_ref(), effects.listener_panics);
+}
+
 impl ServerErrorInterceptor {
-    pub(crate) fn new(state: std::sync::Arc<ServiceState>, id: u64) -> Self {
+    pub(crate) fn new(state: std::sync::Arc<ServiceState>, observer: std::sync::Arc<Observer>, id: u64) -> Self {
         state.register();
-        Self { state, id }
+        Self { state, observer, id }
+    }
+
+    /// Applies a breaker transition to the state and reports it ([`transitioned`]).
+    fn transitioned(&self, t: Transition) {
+        transitioned(&self.state, &self.observer, t);
     }
 
     /// Whether this registration counts the outcome of the call's attempt `attempt` in its
@@ -119,7 +136,7 @@ impl ServerErrorInterceptor {
         let now = breaker.tick(&runtime_components.time_source().unwrap_or_default());
         let (admission, transition) = breaker.admit(now);
         if let Some(t) = transition {
-            self.state.transitioned(self.service(), t);
+            self.transitioned(t);
         }
         if let Admission::Probe(slot) = admission? {
             CallSession::get_or_new(cfg).probe = Some(Probe { owner: self.id, _slot: slot });
@@ -139,7 +156,7 @@ impl ServerErrorInterceptor {
     ) {
         if self.owns_breaker_outcome(cfg, attempt) {
             if let Some(t) = breaker.record(breaker.tick(time_source), Some(false), probe) {
-                self.state.transitioned(self.service(), t);
+                self.transitioned(t);
             }
         }
     }
@@ -148,7 +165,9 @@ impl ServerErrorInterceptor {
     /// generated client). An operation the catalog does not know resolves too: see
     /// [`ServiceState::operation`].
     fn operation_of(&self, cfg: &ConfigBag) -> Option<Operation> {
-        cfg.load::<Metadata>().map(|m| self.state.operation(m.name()))
+        let operation = self.state.operation(cfg.load::<Metadata>()?.name());
+        self.observer.resolved(operation.name, operation.first_seen);
+        Some(operation)
     }
 
     fn service(&self) -> &'static str {
@@ -207,7 +226,7 @@ impl Intercept for ServerErrorInterceptor {
         if let Err(retry_after) = self.admit(breaker, runtime_components, cfg) {
             let op = self.operation_of(cfg);
             let operation = op.map_or("", |op| op.name);
-            telemetry::record_failed_fast(self.state.metrics(), op.map_or(usize::MAX, |op| op.index), operation);
+            telemetry::record_failed_fast(self.observer.metrics(), op.map_or(usize::MAX, |op| op.index), operation);
             return Err(Box::new(CircuitOpen { service: self.service(), operation, retry_after }));
         }
         Ok(())
@@ -268,7 +287,7 @@ impl Intercept for ServerErrorInterceptor {
             _ => None,
         };
         let op = state.operation;
-        telemetry::record_retry(self.state.metrics(), op.index, op.name, state.last.class, delay);
+        telemetry::record_retry(self.observer.metrics(), op.index, op.name, state.last.class, delay);
         Ok(())
     }
 
@@ -393,13 +412,13 @@ impl Intercept for ServerErrorInterceptor {
             }
         }
         telemetry::report_attempt(
-            self.state.metrics(),
+            self.observer.metrics(),
             operation.index,
             &record,
             attempt,
             limit,
             decision,
-            self.state.client_error_log(),
+            self.observer.client_error_log(),
         );
         Ok(())
     }
@@ -422,7 +441,7 @@ impl Intercept for ServerErrorInterceptor {
             if let Some(operation) = self.operation_of(cfg) {
                 let attempts = cfg.load::<RequestAttempts>().map_or(0, |a| a.attempts());
                 telemetry::record_call(
-                    self.state.metrics(),
+                    self.observer.metrics(),
                     operation.index,
                     operation.name,
                     Outcome::Failed,
@@ -440,20 +459,26 @@ impl Intercept for ServerErrorInterceptor {
         if state.last.class == ErrorClass::ClientError && !error.is_timeout_error() {
             // An answer about the caller's input or the resource (a failed condition, a missing
             // key): not a give-up, and logged at the configured level, by default below WARN.
-            telemetry::record_call(self.state.metrics(), index, operation, Outcome::ClientError, state.tally.attempts);
-            if let Some(level) = self.state.client_error_log() {
+            telemetry::record_call(
+                self.observer.metrics(),
+                index,
+                operation,
+                Outcome::ClientError,
+                state.tally.attempts,
+            );
+            if let Some(level) = self.observer.client_error_log() {
                 telemetry::call_client_error(level, service, operation, state.last.error_type, state.tally.attempts);
             }
             return Ok(());
         }
-        telemetry::record_call(self.state.metrics(), index, operation, Outcome::Failed, state.tally.attempts);
+        telemetry::record_call(self.observer.metrics(), index, operation, Outcome::Failed, state.tally.attempts);
         let reason = match state.last.decision {
             Decision::GiveUp(reason) => reason,
             _ if error.is_timeout_error() => GiveUpReason::Timeout,
             Decision::Retry { .. } => GiveUpReason::SdkRefused,
             Decision::ClientPolicy => GiveUpReason::ClientPolicy,
         };
-        telemetry::record_give_up(self.state.metrics(), index, operation, reason);
+        telemetry::record_give_up(self.observer.metrics(), index, operation, reason);
         telemetry::call_failed(
             service,
             operation,
@@ -479,13 +504,13 @@ impl ServerErrorInterceptor {
             if self.in_breaker(cfg) && self.owns_breaker_outcome(cfg, attempt) {
                 let now = breaker.tick(&runtime_components.time_source().unwrap_or_default());
                 if let Some(t) = breaker.record(now, Some(true), probe) {
-                    self.state.transitioned(self.service(), t);
+                    self.transitioned(t);
                 }
             }
         }
         if attempt <= 1 {
             if let Some(operation) = self.operation_of(cfg) {
-                telemetry::record_call(self.state.metrics(), operation.index, operation.name, Outcome::Ok, 1);
+                telemetry::record_call(self.observer.metrics(), operation.index, operation.name, Outcome::Ok, 1);
             }
             return;
         }
@@ -494,7 +519,7 @@ impl ServerErrorInterceptor {
             // when it failed): counted if the operation is known now.
             if let Some(operation) = self.operation_of(cfg) {
                 telemetry::record_call(
-                    self.state.metrics(),
+                    self.observer.metrics(),
                     operation.index,
                     operation.name,
                     Outcome::OkAfterRetries,
@@ -507,7 +532,7 @@ impl ServerErrorInterceptor {
             return;
         }
         let op = state.operation;
-        telemetry::record_call(self.state.metrics(), op.index, op.name, Outcome::OkAfterRetries, attempt);
+        telemetry::record_call(self.observer.metrics(), op.index, op.name, Outcome::OkAfterRetries, attempt);
         // The retry that worked was not load wasted: its token goes back.
         drop(state.retry.token.take());
         let client = &mut state.client;
