@@ -125,8 +125,9 @@ def is_identifier(name: str) -> bool:
 # kind: the value a crate's client-side error correction would give it. smithy-rs's schema-based
 # crates (Kinesis 1.130, Config 1.131) do no error correction: a required member missing from a
 # response fails the call, so the skeleton carries every one. XML bodies carry no empty lists or
-# maps (an empty element is not one); timestamps are epoch seconds in JSON and CBOR, RFC 3339 in
-# XML.
+# maps (an empty element is not one); timestamps are epoch seconds in JSON, RFC 3339 in XML. (RPC
+# v2 CBOR wants a timestamp tagged, which the fault kit's JSON-to-CBOR encoding does not do: no
+# adapted CBOR service has a required timestamp in an output today.)
 NUMBERS = {"byte", "short", "integer", "long", "float", "double", "bigInteger", "bigDecimal"}
 
 
@@ -192,7 +193,10 @@ def smithy_skeleton(shapes: dict, target: str, json_names: bool, depth: int = 0,
         required = "smithy.api#required" in traits
         if not required and not (depth == 0 and kind == "string" and is_identifier(name)):
             continue
-        key = traits.get("smithy.api#jsonName", name) if json_names else traits.get("smithy.api#xmlName", name)
+        # restJson1 honours `@jsonName`, the XML protocols `@xmlName`; awsJson and RPC v2 CBOR
+        # use the member's name.
+        key = (traits.get("smithy.api#jsonName", name) if json_names
+               else traits.get("smithy.api#xmlName", name) if xml else name)
         enum = smithy_enum_value(shapes, member["target"])
         if enum is not None:
             out[key] = enum
@@ -207,7 +211,7 @@ def smithy_skeleton(shapes: dict, target: str, json_names: bool, depth: int = 0,
     return out
 
 
-def botocore_skeleton(shapes: dict, name: str, depth: int = 0, xml: bool = False) -> dict:
+def botocore_skeleton(shapes: dict, name: str, depth: int = 0, xml: bool = False, rest_json: bool = False) -> dict:
     """As `smithy_skeleton`, from a botocore model's output shape."""
     shape = shapes.get(name, {})
     members = shape.get("members", {})
@@ -221,7 +225,7 @@ def botocore_skeleton(shapes: dict, name: str, depth: int = 0, xml: bool = False
         target = members.get(shape["payload"], {}).get("shape")
         kind = shapes.get(target, {}).get("type")
         if kind == "structure":
-            return {**botocore_skeleton(shapes, target, depth, xml), **out}
+            return {**botocore_skeleton(shapes, target, depth, xml, rest_json), **out}
         if kind == "blob" and depth == 0:
             out["@payload"] = PAYLOAD
     required = set(shape.get("required", []))
@@ -232,14 +236,16 @@ def botocore_skeleton(shapes: dict, name: str, depth: int = 0, xml: bool = False
         is_string = target.get("type") == "string" and "enum" not in target
         if member not in required and not (depth == 0 and is_string and is_identifier(member)):
             continue
-        key = spec.get("locationName", member)
+        # botocore's `locationName` is the wire name in XML and restJson bodies; awsJson uses
+        # the member's name (SQS's query-era `locationName`s are not on its JSON wire).
+        key = spec.get("locationName", member) if xml or rest_json else member
         if target.get("enum"):
             out[key] = target["enum"][0]
         elif is_string:
             out[key] = f"fault-kit-{member}"
         elif target.get("type") == "structure":
             if depth < 3:
-                out[key] = botocore_skeleton(shapes, spec["shape"], depth + 1, xml)
+                out[key] = botocore_skeleton(shapes, spec["shape"], depth + 1, xml, rest_json)
         elif (value := typed_default(target.get("type", ""), xml,
                                      spec.get("timestampFormat") or target.get("timestampFormat"))) is not None:
             out[key] = value
@@ -322,7 +328,8 @@ def smithy_facts(path: pathlib.Path) -> tuple[str, dict, dict]:
 def botocore_facts(model: dict) -> tuple[dict, dict]:
     shapes = model["shapes"]
     meta = model.get("metadata", {})
-    xml = meta.get("protocols", [meta.get("protocol")])[0] in ("rest-xml", "query", "ec2")
+    protocol = meta.get("protocols", [meta.get("protocol")])[0]
+    xml, rest_json = protocol in ("rest-xml", "query", "ec2"), protocol == "rest-json"
     ops = {}
     for name, op in model["operations"].items():
         token_members = []
@@ -338,7 +345,7 @@ def botocore_facts(model: dict) -> tuple[dict, dict]:
             "http_method": op.get("http", {}).get("method"),
             "uri": op.get("http", {}).get("requestUri"),
             "source": "botocore",
-            "success_body": botocore_skeleton(shapes, op.get("output", {}).get("shape", ""), xml=xml),
+            "success_body": botocore_skeleton(shapes, op.get("output", {}).get("shape", ""), xml=xml, rest_json=rest_json),
         }
     errors = {}
     for name, shape in shapes.items():

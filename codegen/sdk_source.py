@@ -108,7 +108,7 @@ def read_crate(crate_dir: pathlib.Path) -> dict:
         text = module.read_text(encoding="utf-8")
         meta = META_RE.search(text)
         if not meta:
-            continue
+            raise SourceError(f"{module}: no `Metadata::new(\"<Operation>\", \"<service>\")` (a newer codegen?)")
         name, service = meta.groups()
         service_names.add(service)
         enum = ENUM_RE.search(text)
@@ -121,8 +121,9 @@ def read_crate(crate_dir: pathlib.Path) -> dict:
         codes: dict[str, str] = {}
         for path in (module, serde_dir / f"shape_{module.stem}.rs"):
             for code, op_module, variant in CODE_ARM_RE.findall(_read(path)):
-                if op_module == module.stem:
-                    codes.setdefault(variant, code)
+                if op_module == module.stem and codes.setdefault(variant, code) != code:
+                    raise SourceError(f"{module}: the variant {variant} is matched by two codes, "
+                                      f"{codes[variant]!r} and {code!r}")
         missing = [v for v, _ in variants if v not in codes]
         if missing:
             raise SourceError(f"{module}: no wire code found for the variant(s) {', '.join(missing)} "

@@ -18,8 +18,11 @@ true)``) or has status 429, then every code it matches among the SDK's own throt
 (aws-runtime's ``THROTTLING_ERRORS``, read from the aws-runtime crate the workspace locks), then
 the codes that say ``Throttl`` (``KMS.ThrottlingException``: a rate limit met on the caller's
 behalf, modeled as a client error); where it matches none, the code AWS documents for the protocol
-family (``DOCUMENTED``). A quota error (IAM's ``LimitExceeded``, a 409) is not throttling because
-of its name.
+family (``DOCUMENTED``). A quota error is not throttling because of its shape name (IAM's
+``LimitExceededException`` is sent as ``LimitExceeded``, a 409, in no list); ``LimitExceededException``
+itself is in the SDK's list, so it is throttling as the SDK retries it, though some services (KMS)
+use it for quotas, and it never leads. A model's server fault (a 5xx) is never throttling by name
+or list (Lambda's ``EC2ThrottledException`` is a 502): it may have been applied.
 """
 
 from __future__ import annotations
@@ -60,12 +63,25 @@ DOCUMENTED = {
 }
 
 
+# Each service's own page of the common errors, where it has one: cited instead of the family's.
+COMMON_ERRORS_PAGES = {
+    "sqs": "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html",
+    "sts": "https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html",
+    "kms": "https://docs.aws.amazon.com/kms/latest/APIReference/CommonErrors.html",
+    "iam": "https://docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html",
+    "states": "https://docs.aws.amazon.com/step-functions/latest/apireference/CommonErrors.html",
+    "config": "https://docs.aws.amazon.com/config/latest/APIReference/CommonErrors.html",
+}
+
+
 def documented(protocol: str, signing_name: str = "", query_compatible: bool = False) -> dict:
     """The documented codes for a service of `protocol` (S3's own, by its signing name; a
-    query-compatible service's are awsQuery's)."""
+    query-compatible service's are awsQuery's), citing the service's own page where it has one."""
     if query_compatible:
         protocol = "AwsQuery"
-    return DOCUMENTED.get(signing_name if signing_name == "s3" else protocol, DOCUMENTED["other"])
+    found = DOCUMENTED.get(signing_name if signing_name == "s3" else protocol, DOCUMENTED["other"])
+    page = COMMON_ERRORS_PAGES.get(signing_name)
+    return {**found, "source": page} if page else found
 
 
 def aws_runtime_dir() -> pathlib.Path:
@@ -132,6 +148,17 @@ def disagreements(crate: dict, facts: dict, key: str) -> list[str]:
     return out
 
 
+def is_server_fault(e: dict) -> bool:
+    """A model error that is the server's fault, or arrives with a 5xx status."""
+    return e["fault"] == "server" or (e.get("http_status") or 0) >= 500
+
+
+def modeled_throttling(e: dict) -> bool:
+    """A model error the model itself calls throttling (`@retryable(throttling: true)`) or gives
+    status 429 (Too Many Requests: refused, RFC 6585 §4)."""
+    return bool(e["throttling"]) or e.get("http_status") == 429
+
+
 def is_throttling_by_name(code: str) -> bool:
     """A code that says it is throttling (`KMS.ThrottlingException`, SQS `KmsThrottled`, SNS
     `KMSThrottling`): a rate limit a service met on the caller's behalf, which it models as a
@@ -144,17 +171,19 @@ def class_of(code: str, entry: dict, facts: dict, crate: dict) -> str:
     """The taxonomy class of an error code of the service (`ErrorClass` variant name)."""
     if code == entry["internal"]:
         return "InternalServerError"
-    if code in entry["throttling"]:
-        return "Throttling"
-    if is_throttling_by_name(code):
-        return "Throttling"
     found = model_errors_by_code(facts, crate).get(code)
+    if found is not None and is_server_fault(found[1]) and not modeled_throttling(found[1]):
+        # A modeled server fault may have been applied whatever its name or the SDK's list say
+        # (Lambda's EC2ThrottledException is a 502): never throttling, which is retried as
+        # refused.
+        return "ServerError"
+    if code in entry["throttling"] or is_throttling_by_name(code):
+        return "Throttling"
     if found is None:
         return "Throttling" if code in sdk_throttling_codes() else "Unknown"
-    e = found[1]
-    if e["throttling"] or e.get("http_status") == 429:
+    if modeled_throttling(found[1]):
         return "Throttling"
-    return "ServerError" if e["fault"] == "server" else "ClientError"
+    return "ClientError"
 
 
 INTERNAL_NAMES = re.compile(r"Service(Failure|Exception|Error|Fault)|ServerError|InternalFailure")
@@ -198,8 +227,7 @@ def derive_entry(key: str, crate: dict, facts: dict) -> dict:
     # the caller's behalf), and last an SDK code that names a limit (`LimitExceededException`,
     # which KMS and others use for quotas). Where no SDK code that throttles is matched, the code
     # AWS documents (one of the SDK's) leads.
-    modeled = sorted((c for c in matched if c in by_code
-                      and (by_code[c][1]["throttling"] or by_code[c][1].get("http_status") == 429)),
+    modeled = sorted((c for c in matched if c in by_code and modeled_throttling(by_code[c][1])),
                      key=lambda c: (not is_throttling_by_name(c), c))
     sdk_codes = sdk_throttling_codes()
 
@@ -212,7 +240,8 @@ def derive_entry(key: str, crate: dict, facts: dict) -> dict:
             return 1, order
         return (2, order) if not in_sdk else (3, order)
 
-    others = sorted((c for c in matched if c not in modeled and (c in sdk_codes or is_throttling_by_name(c))),
+    others = sorted((c for c in matched if c not in modeled and (c in sdk_codes or is_throttling_by_name(c))
+                     and not (c in by_code and is_server_fault(by_code[c][1]))),
                     key=lambda c: (rank(c), c))
     throttling = modeled + others
     if not modeled and (not others or rank(others[0])[0] >= 2):

@@ -84,6 +84,18 @@ class Derived(unittest.TestCase):
         entry = service_facts.derive_entry("kms", kms, facts)
         self.assertEqual(entry["throttling"], ["ThrottlingException", "LimitExceededException"])
 
+    def test_a_modeled_server_fault_is_never_throttling_by_name_or_list(self):
+        # Lambda's EC2ThrottledException is a 502 server fault, and in the SDK's list.
+        lam = crate("RestJson1", {"Invoke": [("Ec2ThrottledException", "EC2ThrottledException"),
+                                             ("TooManyRequestsException", "TooManyRequestsException")]})
+        facts = {"errors": {"EC2ThrottledException": error("server", 502),
+                            "TooManyRequestsException": error(status=429)}}
+        entry = service_facts.derive_entry("lambda", lam, facts)
+        self.assertEqual(entry["throttling"], ["TooManyRequestsException"])
+        self.assertEqual(service_facts.class_of("EC2ThrottledException", entry, facts, lam), "ServerError")
+        self.assertEqual(service_facts.class_of("EC2ThrottledException", {**entry, "throttling": ["EC2ThrottledException"]},
+                                                facts, lam), "ServerError", "not even when an entry lists it")
+
     def test_a_code_that_says_it_throttles_is_throttling(self):
         sqs = crate("AwsJson1_0", {"SendMessage": [("KmsThrottled", "KMS.ThrottlingException")]}, query_compatible=True)
         facts = {"errors": {"KmsThrottled": error(code="KMS.ThrottlingException")}}

@@ -1018,7 +1018,7 @@ fn invoke(err: &OperationError) -> Option<ClassifiedError<'_>> {
         E::Ec2AccessDeniedException(_) => {
             ClassifiedError::modeled(e, ErrorClass::ServerError, "EC2AccessDeniedException")
         }
-        E::Ec2ThrottledException(_) => ClassifiedError::modeled(e, ErrorClass::Throttling, "EC2ThrottledException"),
+        E::Ec2ThrottledException(_) => ClassifiedError::modeled(e, ErrorClass::ServerError, "EC2ThrottledException"),
         E::Ec2UnexpectedException(_) => ClassifiedError::modeled(e, ErrorClass::ServerError, "EC2UnexpectedException"),
         E::EfsioException(_) => ClassifiedError::modeled(e, ErrorClass::ClientError, "EFSIOException"),
         E::EfsMountConnectivityException(_) => {
@@ -1127,7 +1127,7 @@ fn invoke_async(err: &OperationError) -> Option<ClassifiedError<'_>> {
         E::Ec2AccessDeniedException(_) => {
             ClassifiedError::modeled(e, ErrorClass::ServerError, "EC2AccessDeniedException")
         }
-        E::Ec2ThrottledException(_) => ClassifiedError::modeled(e, ErrorClass::Throttling, "EC2ThrottledException"),
+        E::Ec2ThrottledException(_) => ClassifiedError::modeled(e, ErrorClass::ServerError, "EC2ThrottledException"),
         E::Ec2UnexpectedException(_) => ClassifiedError::modeled(e, ErrorClass::ServerError, "EC2UnexpectedException"),
         E::EfsioException(_) => ClassifiedError::modeled(e, ErrorClass::ClientError, "EFSIOException"),
         E::EfsMountConnectivityException(_) => {
@@ -1217,7 +1217,7 @@ fn invoke_with_response_stream(err: &OperationError) -> Option<ClassifiedError<'
         E::Ec2AccessDeniedException(_) => {
             ClassifiedError::modeled(e, ErrorClass::ServerError, "EC2AccessDeniedException")
         }
-        E::Ec2ThrottledException(_) => ClassifiedError::modeled(e, ErrorClass::Throttling, "EC2ThrottledException"),
+        E::Ec2ThrottledException(_) => ClassifiedError::modeled(e, ErrorClass::ServerError, "EC2ThrottledException"),
         E::Ec2UnexpectedException(_) => ClassifiedError::modeled(e, ErrorClass::ServerError, "EC2UnexpectedException"),
         E::EfsioException(_) => ClassifiedError::modeled(e, ErrorClass::ClientError, "EFSIOException"),
         E::EfsMountConnectivityException(_) => {

@@ -122,13 +122,10 @@ pub(crate) static CATALOG: ServiceCatalog = ServiceCatalog {
     virtual_hosted_buckets: false,
     errors_in_200: &[],
     success_bodies: &[
-        (
-            "ChangeMessageVisibilityBatch",
-            r#"{"BatchResultErrorEntry":[],"ChangeMessageVisibilityBatchResultEntry":[]}"#,
-        ),
-        ("DeleteMessageBatch", r#"{"BatchResultErrorEntry":[],"DeleteMessageBatchResultEntry":[]}"#),
-        ("ListDeadLetterSourceQueues", r#"{"QueueUrl":[]}"#),
+        ("ChangeMessageVisibilityBatch", r#"{"Failed":[],"Successful":[]}"#),
+        ("DeleteMessageBatch", r#"{"Failed":[],"Successful":[]}"#),
+        ("ListDeadLetterSourceQueues", r#"{"queueUrls":[]}"#),
         ("SendMessage", r#"{"MessageId":"fault-kit-MessageId"}"#),
-        ("SendMessageBatch", r#"{"BatchResultErrorEntry":[],"SendMessageBatchResultEntry":[]}"#),
+        ("SendMessageBatch", r#"{"Failed":[],"Successful":[]}"#),
     ],
 };

@@ -54,14 +54,19 @@ pub(crate) fn classify_attempt<'a>(
     record.service = catalog.service;
     record.operation = operation.name;
     record.retry_safety = operation.retry_safety;
-    // A response counts only when the failure is the response's: an error response, or one the
-    // SDK could not read (smithy-rs's schema-based crates, Kinesis 1.130 and newer, report a body
-    // that does not parse as an `other` error, not a response error). A timeout that fires while
-    // a response body streams is the timeout's; a connector or interceptor failure is its own.
-    let response = response.filter(|_| {
+    // A response counts only when the failure is the response's: an error response, or an error
+    // response the SDK could not read (smithy-rs's schema-based crates, Kinesis 1.130 and newer,
+    // report a body that does not parse as an `other` error, not a response error). A success
+    // whose body does not parse stays an `other` failure: the request was applied. A timeout that
+    // fires while a response body streams is the timeout's; a connector or interceptor failure is
+    // its own.
+    let response = response.filter(|response| {
         error.as_operation_error().is_some()
             || error.is_response_error()
-            || !(error.is_timeout_error() || error.is_connector_error() || error.is_interceptor_error())
+            || !(response.status().is_success()
+                || error.is_timeout_error()
+                || error.is_connector_error()
+                || error.is_interceptor_error())
     });
     if let Some(response) = response {
         let headers = response.headers();
@@ -208,6 +213,11 @@ mod tests {
             (ErrorClass::Unknown, None),
             "an interceptor's failure is its own"
         );
+        // A success the SDK could not read was applied: its status does not make it "not applied".
+        let ok = response(200, &[]);
+        let record = classify_attempt(&SIGNER, &get_signing_profile(), &error, Some(&ok));
+        assert_eq!((record.class, record.failure, record.http_status), (ErrorClass::Unknown, Failure::Other, None));
+        assert!(record.may_have_been_applied());
     }
 
     #[test]
