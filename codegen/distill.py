@@ -380,6 +380,28 @@ def botocore_service_facts(model: dict) -> dict:
             "namespace": f"com.amazonaws.{meta['endpointPrefix']}", "sdk_id": meta["serviceId"]}
 
 
+def merged(key: str, smithy_path: pathlib.Path | None, botocore: dict | None, botocore_source: str | None) -> dict:
+    """A service's facts file: the Smithy model's facts, with the operations and errors only
+    botocore's (newer) model has added, and where each came from. `botocore_source` is a path
+    (`--models`' botocore folder) or already a label (`botocore 1.44.8 sqs/2012-11-05`)."""
+    if smithy_path is not None:
+        service_facts, ops, errors = smithy_facts(smithy_path)
+    else:
+        service_facts, ops, errors = botocore_service_facts(botocore), {}, {}
+    b_ops, b_errors = botocore_facts(botocore) if botocore is not None else ({}, {})
+    for name, facts in b_ops.items():
+        ops.setdefault(name, facts)
+    for name, facts in b_errors.items():
+        errors.setdefault(name, facts)
+    sources = [f"smithy {smithy_path.parent.name}/{smithy_path.name}"] if smithy_path else []
+    if botocore_source:
+        path = pathlib.Path(botocore_source)
+        sources.append(botocore_source if botocore_source.startswith("botocore ")
+                       else f"botocore {path.parent.name}/{path.name}")
+    return {"service": key, "models": sources, **service_facts,
+            "operations": dict(sorted(ops.items())), "errors": dict(sorted(errors.items()))}
+
+
 def distill(models: pathlib.Path, keys: list[str]) -> None:
     OUT.mkdir(exist_ok=True)
     if not models.is_dir():
@@ -392,29 +414,11 @@ def distill(models: pathlib.Path, keys: list[str]) -> None:
             sys.exit(f"error: no Smithy or botocore model whose sdkId names the crate aws-sdk-{service} "
                      f"(pip install -r codegen/requirements.txt for botocore {pinned_botocore()}'s)")
         botocore, botocore_source = found if found is not None else (None, None)
-        if smithy_path is not None:
-            service_facts, ops, errors = smithy_facts(smithy_path)
-        else:
-            service_facts, ops, errors = botocore_service_facts(botocore), {}, {}
-        b_ops, b_errors = botocore_facts(botocore) if botocore is not None else ({}, {})
-        for name, facts in b_ops.items():
-            ops.setdefault(name, facts)
-        for name, facts in b_errors.items():
-            errors.setdefault(name, facts)
-        sources = [f"smithy {smithy_path.parent.name}/{smithy_path.name}"] if smithy_path else []
-        if botocore_source:
-            sources.append(botocore_source if botocore_source.startswith("botocore ")
-                           else f"botocore {pathlib.Path(botocore_source).parent.name}/{pathlib.Path(botocore_source).name}")
-        out = {
-            "service": service,
-            "models": sources,
-            **service_facts,
-            "operations": dict(sorted(ops.items())),
-            "errors": dict(sorted(errors.items())),
-        }
+        out = merged(service, smithy_path, botocore, botocore_source)
         target = OUT / f"{service}.json"
         target.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
-        print(f"wrote {target.relative_to(HERE.parent)}: {len(ops)} operations, {len(errors)} errors, from {', '.join(sources)}")
+        print(f"wrote {target.relative_to(HERE.parent)}: {len(out['operations'])} operations, "
+              f"{len(out['errors'])} errors, from {', '.join(out['models'])}")
 
 
 def main() -> int:

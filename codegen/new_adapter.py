@@ -89,11 +89,10 @@ def add_member(key: str) -> None:
 
 def sdk_crate_dir(key: str) -> pathlib.Path:
     """The folder of the aws-sdk-<key> crate the workspace now locks (cargo fetches it)."""
-    out = run("cargo", "metadata", "--format-version", "1")
-    for pkg in json.loads(out)["packages"]:
-        if pkg["name"] == f"aws-sdk-{key}":
-            return pathlib.Path(pkg["manifest_path"]).parent
-    sys.exit(f"error: cargo metadata lists no aws-sdk-{key}")
+    found = sdk_source.workspace_packages(ROOT, locked=False).get(f"aws-sdk-{key}")
+    if found is None:
+        sys.exit(f"error: cargo metadata lists no aws-sdk-{key}")
+    return found[0]
 
 
 def service_entry(key: str, crate: dict, given_internal: str | None, given_throttling: list[str]) -> dict:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import pathlib
 import re
+import subprocess
 import sys
 
 META_RE = re.compile(r'Metadata::new\(\s*"(\w+)",\s*"([^"]+)",?\s*\)')
@@ -42,6 +43,20 @@ API_METADATA_RE = re.compile(r'ApiMetadata::new\("([^"]+)"')
 class SourceError(Exception):
     """The crate's source is not shaped as this reader expects: it names the file and what is
     missing, so a newer smithy-rs codegen is caught, never misread."""
+
+
+def workspace_packages(root: pathlib.Path, locked: bool = True) -> dict[str, tuple[pathlib.Path, str]]:
+    """Every package of the workspace at `root` and its dependencies, by name: (folder, version),
+    from `cargo metadata` (`--locked`: exactly as Cargo.lock pins them; unlocked, cargo first
+    resolves, fetches and locks what the manifests newly name). Exits with cargo's message when it
+    fails."""
+    args = ["cargo", "metadata", "--format-version", "1"] + (["--locked"] if locked else [])
+    run = subprocess.run(args, cwd=root, capture_output=True, text=True)
+    if run.returncode != 0:
+        sys.exit(f"error: `{' '.join(args[:2])}{' --locked' if locked else ''}` failed; the generator reads the "
+                 f"crates Cargo.lock pins (run `cargo metadata` or a build to update it):\n{run.stderr.strip()}")
+    return {pkg["name"]: (pathlib.Path(pkg["manifest_path"]).parent, pkg["version"])
+            for pkg in json.loads(run.stdout)["packages"]}
 
 
 def _read(path: pathlib.Path) -> str:

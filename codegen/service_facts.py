@@ -27,10 +27,8 @@ or list (Lambda's ``EC2ThrottledException`` is a 502): it may have been applied.
 
 from __future__ import annotations
 
-import json
 import pathlib
 import re
-import subprocess
 
 import sdk_source
 
@@ -85,13 +83,11 @@ def documented(protocol: str, signing_name: str = "", query_compatible: bool = F
 
 
 def aws_runtime_dir() -> pathlib.Path:
-    """The aws-runtime crate the workspace locks (`cargo metadata`)."""
-    out = subprocess.run(["cargo", "metadata", "--format-version", "1", "--locked"], cwd=ROOT, check=True,
-                         capture_output=True, text=True).stdout
-    for pkg in json.loads(out)["packages"]:
-        if pkg["name"] == "aws-runtime":
-            return pathlib.Path(pkg["manifest_path"]).parent
-    raise SystemExit("error: cargo metadata lists no aws-runtime")
+    """The aws-runtime crate the workspace locks."""
+    found = sdk_source.workspace_packages(ROOT).get("aws-runtime")
+    if found is None:
+        raise SystemExit("error: cargo metadata lists no aws-runtime")
+    return found[0]
 
 
 _SDK_THROTTLING: list[str] | None = None

@@ -128,18 +128,7 @@ class Models:
         smithy_path, (botocore, botocore_source) = self.smithy.get(key), self.botocore.get(key, (None, None))
         if smithy_path is None and botocore is None:
             raise LookupError(f"no Smithy or botocore model whose sdkId names aws-sdk-{key}")
-        if smithy_path is not None:
-            service, ops, errors = distill.smithy_facts(smithy_path)
-        else:
-            service, ops, errors = distill.botocore_service_facts(botocore), {}, {}
-        b_ops, b_errors = distill.botocore_facts(botocore) if botocore is not None else ({}, {})
-        for name, facts in b_ops.items():
-            ops.setdefault(name, facts)
-        for name, facts in b_errors.items():
-            errors.setdefault(name, facts)
-        sources = [f"smithy {smithy_path.parent.name}/{smithy_path.name}"] if smithy_path else []
-        sources += [botocore_source] if botocore_source else []
-        return {"service": key, "models": sources, **service, "operations": ops, "errors": errors}
+        return distill.merged(key, smithy_path, botocore, botocore_source)
 
 
 def survey(key: str, fetched: concurrent.futures.Future, models: Models) -> dict:
@@ -159,10 +148,8 @@ def survey(key: str, fetched: concurrent.futures.Future, models: Models) -> dict
         facts = models.facts(key)
         missing = [op["name"] for op in crate["operations"] if op["name"] not in facts["operations"]]
         row["ops"] = f"{row['n_ops']} / {len(facts['operations'])} / {len(missing)}"
-        model_protocol = generate.PROTOCOLS.get(facts["model_protocol"], facts["model_protocol"])
-        if protocol not in (model_protocol, "RpcV2Cbor"):
-            row["problems"].append(f"the crate speaks {protocol}, the model ({', '.join(facts['models'])}) "
-                                   f"names {facts['model_protocol']}")
+        if problem := generate.protocol_problem(crate, facts, key):
+            row["problems"].append(problem)
         overlay = generate.load_overlay(key)[0]
         counts: dict[str, int] = {}
         for op in crate["operations"]:
