@@ -36,6 +36,7 @@ import sys
 
 import sdk_source
 import service_facts
+import services_table
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FACTS = ROOT / "codegen" / "model-facts"
@@ -325,6 +326,7 @@ def generate() -> dict[pathlib.Path, str]:
         "",
     ]
     problems: list[str] = []
+    adapted: dict[str, dict] = {}
     for service, info in SERVICES.items():
         crate_dir, version = crates[service]
         facts = json.loads((FACTS / f"{service}.json").read_text())
@@ -337,6 +339,7 @@ def generate() -> dict[pathlib.Path, str]:
         if form_problems:
             continue
         rows = []
+        table_ops: list[tuple[str, str, str, str]] = []
         doc_rows = []
         counts: dict[str, int] = {}
         verdicts: dict[str, str] = {}
@@ -355,6 +358,7 @@ def generate() -> dict[pathlib.Path, str]:
                 method, uri = op_facts["http_method"], op_facts["uri"]
             else:
                 method, uri = "", ""
+            table_ops.append((op["name"], method, uri, safety))
             rows.append(
                 f"OperationSpec {{ name: {rust_str(op['name'])}, http_method: {rust_str(method)}, "
                 f"uri: {rust_str(uri)}, retry_safety: RetrySafety::{safety} }},"
@@ -407,6 +411,13 @@ def generate() -> dict[pathlib.Path, str]:
             + "    ],\n};\n"
         )
         outputs[ROOT / "crates" / f"aws-server-errors-{service}" / "src" / "catalog.rs"] = rustfmt(catalog)
+        # The table of every service carries the adapter's own facts for its service.
+        adapted[service] = {
+            "key": service, "sdk_id": sdk_service, "protocol": protocol, "signing_name": signing_name,
+            "query_compatible": crate["query_compatible"], "operations": table_ops,
+            "internal": info["internal"], "throttling": info["throttling"],
+            "throttling_status": info.get("throttling_status") or service_facts.status_of(throttling_code, facts, crate, False),
+        }
         summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
         doc += [
             f"## {info['display']} (`aws-sdk-{service}` {version}, {protocol})",
@@ -499,11 +510,12 @@ def generate() -> dict[pathlib.Path, str]:
         sys.exit("error: the facts need attention:\n  "
                  + "\n  ".join(problems))
     outputs[ROOT / "docs" / "retry-safety.md"] = "\n".join(doc).rstrip() + "\n"
+    outputs[services_table.OUTPUT] = services_table.render(adapted)
     return outputs
 
 
 # The crates of the workspace that are not adapters.
-NOT_ADAPTERS = {"aws-server-errors", "aws-server-errors-fault"}
+NOT_ADAPTERS = {"aws-server-errors", "aws-server-errors-fault", "aws-server-errors-services"}
 
 
 def leftovers() -> list[str]:

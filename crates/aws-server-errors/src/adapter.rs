@@ -276,6 +276,9 @@ pub type ClassifyFn = for<'a> fn(&'a OperationError) -> Option<ClassifiedError<'
 pub struct Service {
     catalog: &'static ServiceCatalog,
     classifiers: &'static [ClassifyFn],
+    /// `Some` for a service classified without the SDK's types ([`generic`](Self::generic)):
+    /// every throttling code it is known to send.
+    generic_throttling: Option<&'static [&'static str]>,
 }
 
 impl Service {
@@ -288,7 +291,33 @@ impl Service {
     #[doc(hidden)]
     pub const fn new(catalog: &'static ServiceCatalog, classifiers: &'static [ClassifyFn]) -> Self {
         assert!(catalog.operations.len() == classifiers.len(), "classifier table and catalog differ in length");
-        Self { catalog, classifiers }
+        Self { catalog, classifiers, generic_throttling: None }
+    }
+
+    /// A service known by its facts alone, with no typed classifiers: each failed attempt is
+    /// classified from the raw response (its status and the error code its protocol carries, see
+    /// `crate::wire_code`). `throttling_codes` are every code the service throttles with (the
+    /// catalog's first among them). Generated-code support: `aws-server-errors-services` builds
+    /// one per service of the SDK.
+    #[doc(hidden)]
+    pub const fn generic(catalog: &'static ServiceCatalog, throttling_codes: &'static [&'static str]) -> Self {
+        Self { catalog, classifiers: &[], generic_throttling: Some(throttling_codes) }
+    }
+
+    /// Whether the service's errors are classified from the raw response (a [`generic`](Self::generic)
+    /// service), not by the SDK's typed errors: `"generic"`, else `"typed"`. The value of the
+    /// `classifier` label and log field.
+    pub fn classifier(&self) -> &'static str {
+        if self.generic_throttling.is_some() {
+            "generic"
+        } else {
+            "typed"
+        }
+    }
+
+    /// The throttling codes of a [`generic`](Self::generic) service; `None` for a typed one.
+    pub(crate) fn generic_throttling(&self) -> Option<&'static [&'static str]> {
+        self.generic_throttling
     }
 
     /// The key that names the service in a [`PolicyConfig`](crate::PolicyConfig)'s `services`:

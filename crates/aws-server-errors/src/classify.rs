@@ -1,17 +1,20 @@
 //! Classifies one failed attempt into the shared taxonomy: the adapter's typed classification of
 //! the operation's error, completed with what the response headers and the transport say.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, OrchestratorError};
-use aws_smithy_runtime_api::http::Headers;
 use http::HeaderName;
 
 use crate::adapter::{
     class_of_status, known_code, sanitize_error_code, ClassifiedError, ErrorClass, OperationError, Service,
 };
+use crate::catalog::{RetrySafety, ServiceCatalog};
 use crate::failure::Failure;
 use crate::state::Operation;
+use crate::wire_code::error_code;
+pub(crate) use crate::wire_code::header;
 
 /// The headers read from an error response, parsed once: a lookup by a `&str` name parses and
 /// validates the name every time (about 150 instructions each).
@@ -22,11 +25,6 @@ const RETRY_AFTER: HeaderName = HeaderName::from_static("x-amz-retry-after");
 /// S3's extended request id, for the incident report.
 pub(crate) const EXTENDED_REQUEST_ID: HeaderName = HeaderName::from_static("x-amz-id-2");
 
-/// The first value of a header, when it is UTF-8 (as `Headers::get` reads it).
-pub(crate) fn header<'a>(headers: &'a Headers, name: &HeaderName) -> Option<&'a str> {
-    headers.get_all_bytes_by_name(name).next().and_then(|value| std::str::from_utf8(value).ok())
-}
-
 /// Classifies one failed attempt of `operation`. Never panics: an error response that names no
 /// code the service models is classified by its HTTP status ([`class_of_status`]: a bare 500 is
 /// an internal-server error, any other 5xx a server error, a 429 throttling), anything else the
@@ -34,11 +32,18 @@ pub(crate) fn header<'a>(headers: &'a Headers, name: &HeaderName) -> Option<&'a 
 /// typed classifier; its error is classified by the error code the response's `x-amzn-ErrorType`
 /// header names (for the JSON protocols, whose SDK parsers read it), and by its status and
 /// transport failure.
+///
+/// A [`generic`](Service::generic) service has no typed classifiers: its error responses are
+/// classified by the code their protocol carries ([`crate::wire_code`]) and their status, and an
+/// operation its catalog does not know (an SDK crate newer than the table) is retry-safe only when
+/// `request_method` is one HTTP defines as idempotent (RFC 9110 §9.2.2: GET, HEAD, PUT, DELETE,
+/// OPTIONS, TRACE).
 pub(crate) fn classify_attempt<'a>(
     service: &Service,
     operation: &Operation,
     error: &'a OrchestratorError<OperationError>,
     response: Option<&'a HttpResponse>,
+    request_method: Option<&str>,
 ) -> ClassifiedError<'a> {
     let catalog = service.catalog();
     let mut record = if let Some(error) = error.as_operation_error() {
@@ -54,6 +59,14 @@ pub(crate) fn classify_attempt<'a>(
     record.service = catalog.service;
     record.operation = operation.name;
     record.retry_safety = operation.retry_safety;
+    let generic = service.generic_throttling();
+    let idempotent_method = |m: &str| matches!(m, "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE");
+    if generic.is_some()
+        && operation.retry_safety == RetrySafety::Unmodeled
+        && request_method.is_some_and(idempotent_method)
+    {
+        record.retry_safety = RetrySafety::SafeHttpMethod;
+    }
     // A response counts only when the failure is the response's: an error response, or an error
     // response the SDK could not read (smithy-rs's schema-based crates, Kinesis 1.130 and newer,
     // report a body that does not parse as an `other` error, not a response error). A success
@@ -83,7 +96,19 @@ pub(crate) fn classify_attempt<'a>(
         // reaches us as `Unhandled` without a code; the JSON protocols' header still names it.
         // Only where the service's protocol puts it: the SDK's XML and CBOR parsers never read
         // it, so there it is no fact about the error (a proxy's, or a forged one).
-        if record.class == ErrorClass::Unknown && record.shape.is_none() && catalog.protocol.has_error_type_header() {
+        if let Some(throttling) = generic.filter(|_| record.class == ErrorClass::Unknown && record.shape.is_none()) {
+            if let Some(code) = error_code(catalog.protocol, catalog.query_compatible, response) {
+                let known = known_generic_code(&code, catalog, throttling, status);
+                record.class = known.map_or(ErrorClass::Unknown, |(class, _)| class);
+                record.known_type = known.map(|(_, name)| name);
+                if let Cow::Borrowed(code) = code {
+                    record.shape = Some(code);
+                }
+            }
+        } else if record.class == ErrorClass::Unknown
+            && record.shape.is_none()
+            && catalog.protocol.has_error_type_header()
+        {
             if let Some(code) = header(headers, &ERROR_TYPE).map(sanitize_error_code) {
                 let known = known_code(Some(code), catalog);
                 record.class = known.map_or(ErrorClass::Unknown, |(class, _)| class);
@@ -106,6 +131,37 @@ pub(crate) fn classify_attempt<'a>(
         }
     }
     record
+}
+
+/// The class of an error code of a [`generic`](Service::generic) service, with the catalog's
+/// spelling of it: its internal-error code; one of its throttling codes (`throttling`: modeled,
+/// named, or documented for it); one of the SDK's own throttling codes (aws-runtime's
+/// `THROTTLING_ERRORS`) below status 500. At 5xx an SDK code the service does not list is left to
+/// the status: Lambda's `EC2ThrottledException` is a 502 the function may have run behind, which
+/// its model calls a server fault, not throttling.
+fn known_generic_code(
+    code: &str,
+    catalog: &ServiceCatalog,
+    throttling: &'static [&'static str],
+    status: u16,
+) -> Option<(ErrorClass, &'static str)> {
+    if code == catalog.wire_codes.0 || code == catalog.internal_error_shape {
+        return Some((ErrorClass::InternalServerError, catalog.wire_codes.0));
+    }
+    if let Some(name) = throttling.iter().find(|t| **t == code) {
+        return Some((ErrorClass::Throttling, name));
+    }
+    known_code(Some(code), catalog).filter(|(class, _)| *class == ErrorClass::Throttling && status < 500)
+}
+
+/// The class the error code of `response` names for a [`generic`](Service::generic) service
+/// (`None` for a typed service, a response without a code, or a code it does not know): what
+/// the retry classifier reads, where a typed service's classifiers read the typed error.
+pub(crate) fn generic_response_class(service: &Service, response: &HttpResponse) -> Option<ErrorClass> {
+    let throttling = service.generic_throttling()?;
+    let catalog = service.catalog();
+    let code = error_code(catalog.protocol, catalog.query_compatible, response)?;
+    known_generic_code(&code, catalog, throttling, response.status().as_u16()).map(|(class, _)| class)
 }
 
 /// Whether a failure counts against the circuit breaker: a server-side failure (an internal
@@ -142,7 +198,7 @@ mod tests {
     fn classify(status: u16, headers: &[(&str, &str)]) -> (ErrorClass, bool, Option<String>, Option<Duration>) {
         let error = OrchestratorError::operation(Error::erase(Unmodeled));
         let response = response(status, headers);
-        let record = classify_attempt(&SIGNER, &get_signing_profile(), &error, Some(&response));
+        let record = classify_attempt(&SIGNER, &get_signing_profile(), &error, Some(&response), None);
         assert_eq!(
             (record.service, record.operation, record.http_status),
             ("signer", "GetSigningProfile", Some(status))
@@ -175,7 +231,7 @@ mod tests {
     fn a_transport_failure_is_transient_and_a_timeout_ignores_the_response_it_cut_short() {
         let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
         let error = OrchestratorError::connector(ConnectorError::io(refused.into()));
-        let record = classify_attempt(&SIGNER, &get_signing_profile(), &error, None);
+        let record = classify_attempt(&SIGNER, &get_signing_profile(), &error, None, None);
         assert_eq!(
             (record.class, record.failure, record.http_status),
             (ErrorClass::Transient, Failure::ConnectFailed, None)
@@ -184,7 +240,7 @@ mod tests {
 
         let error = OrchestratorError::timeout("read timeout".into());
         let streaming = response(200, &[("x-amzn-requestid", "req-2")]);
-        let record = classify_attempt(&SIGNER, &get_signing_profile(), &error, Some(&streaming));
+        let record = classify_attempt(&SIGNER, &get_signing_profile(), &error, Some(&streaming), None);
         assert_eq!((record.class, record.failure, record.http_status), (ErrorClass::Transient, Failure::Timeout, None));
         assert_eq!(record.request_id, None, "the response is not the failure's");
     }
@@ -196,7 +252,7 @@ mod tests {
     fn an_unreadable_response_reported_as_other_is_classified_by_its_status() {
         let error = OrchestratorError::other("failed to deserialize the error body");
         let internal = response(500, &[]);
-        let record = classify_attempt(&SIGNER, &get_signing_profile(), &error, Some(&internal));
+        let record = classify_attempt(&SIGNER, &get_signing_profile(), &error, Some(&internal), None);
         assert_eq!(
             (record.class, record.http_status, record.by_status),
             (ErrorClass::InternalServerError, Some(500), true)
@@ -207,7 +263,7 @@ mod tests {
                 aws_smithy_runtime_api::box_error::BoxError::from("failed"),
             ),
         );
-        let record = classify_attempt(&SIGNER, &get_signing_profile(), &interceptor, Some(&internal));
+        let record = classify_attempt(&SIGNER, &get_signing_profile(), &interceptor, Some(&internal), None);
         assert_eq!(
             (record.class, record.http_status),
             (ErrorClass::Unknown, None),
@@ -215,7 +271,7 @@ mod tests {
         );
         // A success the SDK could not read was applied: its status does not make it "not applied".
         let ok = response(200, &[]);
-        let record = classify_attempt(&SIGNER, &get_signing_profile(), &error, Some(&ok));
+        let record = classify_attempt(&SIGNER, &get_signing_profile(), &error, Some(&ok), None);
         assert_eq!((record.class, record.failure, record.http_status), (ErrorClass::Unknown, Failure::Other, None));
         assert!(record.may_have_been_applied());
     }
@@ -225,7 +281,7 @@ mod tests {
         let error = OrchestratorError::operation(Error::erase(Unmodeled));
         let side = |status| {
             let response = response(status, &[]);
-            server_side_failure(&classify_attempt(&SIGNER, &get_signing_profile(), &error, Some(&response)))
+            server_side_failure(&classify_attempt(&SIGNER, &get_signing_profile(), &error, Some(&response), None))
         };
         assert!(side(500) && side(503));
         assert!(!side(429) && !side(400), "throttling and client errors are not the service's health");

@@ -138,6 +138,7 @@ pub mod telemetry;
 #[cfg(test)]
 mod testing;
 mod vocab;
+mod wire_code;
 
 pub use adapter::{ClassifiedError, Service, ServiceDetail};
 pub use breaker::{circuit_open, CircuitOpen};
@@ -155,6 +156,13 @@ pub use policy::{NoCircuitBreaker, ServerErrorPolicy};
 #[doc(hidden)]
 pub use vocab::GiveUpReason;
 pub use vocab::{CircuitEvent, CircuitState, ErrorClass, TransitionReason};
+
+/// Types the registration macros of other crates name. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
+    pub use aws_smithy_runtime_api::client::retries::classifiers::SharedRetryClassifier;
+}
 
 #[cfg(test)]
 mod module_graph {

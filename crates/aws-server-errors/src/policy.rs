@@ -11,7 +11,7 @@ use crate::breaker::{CircuitBreaker, CircuitEvent, CircuitState};
 use crate::budget::RetryBudget;
 use crate::config::{ConfigError, PolicyConfig, Resolved, ServiceSettings};
 use crate::incident::IncidentReport;
-use crate::interceptor::ServerErrorInterceptor;
+use crate::interceptor::{any_service, ServerErrorInterceptor};
 use crate::retry_classifier::InternalErrorClassifier;
 use crate::state::{Listeners, ServiceState};
 use crate::telemetry::Observer;
@@ -354,6 +354,37 @@ impl ServerErrorPolicy {
         self.is_enabled(service).then(|| SharedRetryClassifier::new(InternalErrorClassifier::new(service)))
     }
 
+    /// The interceptor and retry classifier that register the policy on a client of any service
+    /// (through `aws-server-errors-services`' `server_error_policy!`): the client's service is
+    /// found at its first call, by the name in the call's `Metadata`, with `lookup` (the table
+    /// of every service); from then on they act as [`shared_interceptor`](Self::shared_interceptor)
+    /// and [`shared_retry_classifier`](Self::shared_retry_classifier) do for that service. A
+    /// client that also has an adapter crate's registration is left to it.
+    #[doc(hidden)]
+    pub fn any_service(
+        &self,
+        lookup: fn(&str) -> Option<&'static Service>,
+    ) -> (SharedInterceptor, SharedRetryClassifier) {
+        let policy = self.clone();
+        let make: any_service::Make = Box::new(move |service| {
+            let classifier = policy.is_enabled(service).then(|| InternalErrorClassifier::new(service));
+            (policy.interceptor(service), classifier)
+        });
+        let config = &self.inner.config;
+        let breaker =
+            config.circuit_breaker.enabled || config.services.values().any(|s| s.circuit_breaker.enabled == Some(true));
+        let time_budget = config.time_budget.is_some()
+            || config
+                .services
+                .values()
+                .any(|s| s.time_budget.is_some() || s.operations.values().any(|o| o.time_budget.is_some()));
+        let registration = any_service::Registration::new(lookup, make, breaker, time_budget);
+        (
+            SharedInterceptor::permanent(any_service::AnyServiceInterceptor(registration.clone())),
+            SharedRetryClassifier::new(any_service::AnyServiceClassifier(registration)),
+        )
+    }
+
     /// The state of `service` and its observer, if the policy has them.
     fn state(&self, service: &Service) -> Option<Entry> {
         let services = self.inner.services.read().unwrap_or_else(|e| e.into_inner());
@@ -379,7 +410,12 @@ impl ServerErrorPolicy {
     fn new_state(&self, service: &'static Service) -> Entry {
         let config = &self.inner.config;
         let policy: Arc<str> = Arc::from(config.name.as_str());
-        let observer = Arc::new(Observer::new(service.catalog(), policy.clone(), config.client_error_log.as_tracing()));
+        let observer = Arc::new(Observer::new(
+            service.catalog(),
+            service.classifier(),
+            policy.clone(),
+            config.client_error_log.as_tracing(),
+        ));
         let Some(ServiceSettings { operations: settings, budget, breaker }) =
             self.inner.resolved.service(service.catalog())
         else {

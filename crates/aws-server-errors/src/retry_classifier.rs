@@ -26,10 +26,24 @@ use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryA
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::adapter::{ErrorClass, Service};
+use crate::classify::generic_response_class;
 
 /// Calls a service's internal-server errors transient (retryable), as their 500 status does over
 /// the wire, and its modeled throttling errors throttling. Registered with the interceptor by the
 /// adapter crates' `server_error_policy`, only for a service the policy acts on.
+/// The verdict for an error of `class`: an internal-server error is transient, throttling is
+/// throttling, and so is any 429 whatever its body (RFC 6585 §4: the request was refused, not
+/// applied; an operation that does not model the throttling error gets it as unmodeled).
+fn verdict(class: Option<ErrorClass>, ctx: &InterceptorContext) -> RetryAction {
+    let too_many_requests = ctx.response().is_some_and(|r| r.status().as_u16() == 429);
+    match class {
+        Some(ErrorClass::InternalServerError) => RetryAction::transient_error(),
+        Some(ErrorClass::Throttling) => RetryAction::throttling_error(),
+        _ if too_many_requests => RetryAction::throttling_error(),
+        _ => RetryAction::NoActionIndicated,
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct InternalErrorClassifier {
     service: &'static Service,
@@ -47,6 +61,11 @@ impl InternalErrorClassifier {
 impl ClassifyRetry for InternalErrorClassifier {
     fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
         let Some(Err(error)) = ctx.output_or_error() else { return RetryAction::NoActionIndicated };
+        if self.service.generic_throttling().is_some() {
+            // No typed errors to read: the response's code, as the interceptor reads it.
+            let class = ctx.response().and_then(|response| generic_response_class(self.service, response));
+            return verdict(class, ctx);
+        }
         let Some(error) = error.as_operation_error() else { return RetryAction::NoActionIndicated };
         // The classifier sees no operation metadata: each operation's classifier recognises
         // only its own error type, so the first that reads the error is the call's.
@@ -59,15 +78,7 @@ impl ClassifyRetry for InternalErrorClassifier {
                 Some(record)
             }),
         };
-        // An operation that does not model the throttling error gets it as unmodeled; a 429 is
-        // throttling whatever its body (RFC 6585 §4: the request was refused, not applied).
-        let too_many_requests = ctx.response().is_some_and(|r| r.status().as_u16() == 429);
-        match record.map(|r| r.class) {
-            Some(ErrorClass::InternalServerError) => RetryAction::transient_error(),
-            Some(ErrorClass::Throttling) => RetryAction::throttling_error(),
-            _ if too_many_requests => RetryAction::throttling_error(),
-            _ => RetryAction::NoActionIndicated,
-        }
+        verdict(record.map(|r| r.class), ctx)
     }
 
     fn name(&self) -> &'static str {

@@ -23,7 +23,8 @@ use crate::vocab::{CircuitState, ErrorClass, GiveUpReason, Outcome, Transition, 
 pub const LOG_TARGET: &str = "aws_server_errors";
 
 /// Counter: failed attempts, classified. Labels: `rpc.service`, `rpc.method`, `error.class`,
-/// `error.type`.
+/// `error.type`, `classifier` (`typed`: by the SDK's typed errors, through an adapter crate;
+/// `generic`: from the raw response, through the table of every service).
 pub const ATTEMPT_ERRORS: &str = "aws.server_errors.attempt_errors";
 /// Counter: retries performed (an attempt after the first). Labels: `rpc.service`, `rpc.method`,
 /// `error.class` (of the attempt that was retried).
@@ -140,8 +141,14 @@ pub(crate) struct Observer {
 }
 
 impl Observer {
-    pub fn new(catalog: &'static ServiceCatalog, policy: Arc<str>, client_error_log: Option<tracing::Level>) -> Self {
-        Self { metrics: MetricSeries::new(catalog), policy, client_error_log }
+    /// `classifier`: how the service's errors are classified (`Service::classifier`).
+    pub fn new(
+        catalog: &'static ServiceCatalog,
+        classifier: &'static str,
+        policy: Arc<str>,
+        client_error_log: Option<tracing::Level>,
+    ) -> Self {
+        Self { metrics: MetricSeries::new(catalog).classified_by(classifier), policy, client_error_log }
     }
 
     /// The service's metric series.
@@ -227,6 +234,18 @@ pub(crate) fn registered_outside_given(service: &'static str, given: &str) {
         rpc.service = service,
         given,
         "policy registered on a service not given to with_services; it acts with the top-level settings"
+    );
+}
+
+/// Logs a client registered through the table of every service whose service the table does not
+/// know (WARN, once per registration): the policy stands aside for it. `service` is the name the
+/// SDK's generated code reports, bounded as any other logged value.
+pub(crate) fn unknown_service(service: &str) {
+    tracing::event!(
+        target: LOG_TARGET,
+        tracing::Level::WARN,
+        rpc.service = &*bounded(service),
+        "no facts about this service (an SDK crate newer than aws-server-errors-services?): the policy does not act on its client"
     );
 }
 
@@ -328,6 +347,8 @@ pub(crate) fn record_failed_fast(series: &MetricSeries, operation: usize, method
 #[derive(Debug)]
 pub(crate) struct MetricSeries {
     catalog: &'static ServiceCatalog,
+    /// How the service's errors are classified: `"typed"` or `"generic"`.
+    classifier: &'static str,
     keys: OnceLock<Box<[CallKeys]>>,
     /// One slot per operation of the catalog.
     errors: Box<[OnceLock<Box<ErrorKeys>>]>,
@@ -336,7 +357,13 @@ pub(crate) struct MetricSeries {
 impl MetricSeries {
     pub fn new(catalog: &'static ServiceCatalog) -> Self {
         let errors = catalog.operations.iter().map(|_| OnceLock::new()).collect();
-        Self { catalog, keys: OnceLock::new(), errors }
+        Self { catalog, classifier: "typed", keys: OnceLock::new(), errors }
+    }
+
+    /// The series of a service classified `classifier` (`"typed"` or `"generic"`).
+    pub fn classified_by(mut self, classifier: &'static str) -> Self {
+        self.classifier = classifier;
+        self
     }
 
     /// The keys of every operation of the catalog, in catalog order.
@@ -449,7 +476,8 @@ pub(crate) fn record_attempt_error(
 ) {
     let cached = series.errors(operation).map(|keys| {
         keys.attempt_errors[class.index()].get_or_init(|| {
-            let labels = [("error.class", class.as_str()), ("error.type", error_type)];
+            let labels =
+                [("error.class", class.as_str()), ("error.type", error_type), ("classifier", series.classifier)];
             key(ATTEMPT_ERRORS, series.catalog.service, method, &labels)
         })
     });
@@ -459,7 +487,7 @@ pub(crate) fn record_attempt_error(
     match cached.filter(same_type) {
         Some(key) => metrics::with_recorder(|recorder| recorder.register_counter(key, &METADATA).increment(1)),
         None => counter!(ATTEMPT_ERRORS, "rpc.service" => series.catalog.service, "rpc.method" => method,
-            "error.class" => class.as_str(), "error.type" => error_type)
+            "error.class" => class.as_str(), "error.type" => error_type, "classifier" => series.classifier)
         .increment(1),
     }
 }
@@ -542,6 +570,7 @@ pub(crate) fn report_attempt(
             aws.request_id = record.request_id.map(bounded).as_deref(),
             error.type = record.error_type(),
             error.class = record.class.as_str(),
+            classifier = series.classifier,
             error.detail = record.detail.map(|d| format!("{}={}", d.member, bounded(d.value))),
             http.response.status_code = record.http_status,
             failure = record.failure.as_str(),
@@ -638,9 +667,14 @@ mod tests {
         };
         let class = "error.class=internal_server_error";
         let mut expected = vec![
-            counter(ATTEMPT_ERRORS, "GetApp", &[class, "error.type=InternalServerErrorException"], "2"),
-            counter(ATTEMPT_ERRORS, "GetApp", &[class, "error.type=500"], "1"),
-            counter(ATTEMPT_ERRORS, "NewOperation", &[class, "error.type=500"], "1"),
+            counter(
+                ATTEMPT_ERRORS,
+                "GetApp",
+                &[class, "error.type=InternalServerErrorException", "classifier=typed"],
+                "2",
+            ),
+            counter(ATTEMPT_ERRORS, "GetApp", &[class, "error.type=500", "classifier=typed"], "1"),
+            counter(ATTEMPT_ERRORS, "NewOperation", &[class, "error.type=500", "classifier=typed"], "1"),
             counter(RETRIES, "GetApp", &[class], "1"),
             counter(RETRIES, "NewOperation", &["error.class=throttling"], "1"),
             counter(GIVE_UPS, "GetApp", &["reason=retry_budget"], "1"),

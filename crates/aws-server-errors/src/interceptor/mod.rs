@@ -23,6 +23,7 @@
 //! is below capacity (a deposit),
 //! or for an operation the catalog does not know (a shared read lock on the names seen).
 
+pub(crate) mod any_service;
 mod call_state;
 mod steer;
 #[cfg(test)]
@@ -339,7 +340,8 @@ impl Intercept for ServerErrorInterceptor {
         let time_source = runtime_components.time_source().unwrap_or_default();
 
         // 1. Classify.
-        let record = classify_attempt(self.state.service(), &operation, error, context.response());
+        let method = context.request().map(|request| request.method());
+        let record = classify_attempt(self.state.service(), &operation, error, context.response(), method);
         let server_side = server_side_failure(&record);
 
         // 2. Account: the service's shared state, then the call's.

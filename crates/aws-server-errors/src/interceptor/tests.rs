@@ -177,7 +177,7 @@ fn an_internal_error_of_a_retry_safe_operation_steers_an_exact_retry() {
     assert_eq!(
         counters,
         ["aws.server_errors.attempt_errors{rpc.service=signer,rpc.method=GetSigningProfile,\
-          error.class=internal_server_error,error.type=500} 1"]
+          error.class=internal_server_error,error.type=500,classifier=typed} 1"]
     );
     assert_eq!(policy.retry_budget_tokens(&SIGNER), Some(19.0));
 }

@@ -1,0 +1,191 @@
+//! The registration for a client of any service: an interceptor and a retry classifier that find
+//! the client's service from its first call's `Metadata`, in a table of every service's facts
+//! (`aws-server-errors-services`), and then act exactly as a registration through an adapter
+//! crate does, with a [`generic`](crate::Service::generic) service.
+//!
+//! The service is resolved once per registration (one client config): an SDK client config
+//! belongs to one service. Until then, and for a client whose service the table does not know or
+//! that also has an adapter crate's registration (which takes precedence), both stand aside.
+
+use std::sync::{Arc, OnceLock};
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextMut, BeforeTransmitInterceptorContextRef,
+    FinalizerInterceptorContextRef, InterceptorContext,
+};
+use aws_smithy_runtime_api::client::interceptors::{Intercept, OverriddenHooks};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction, RetryClassifierPriority};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+
+use super::ServerErrorInterceptor;
+use crate::adapter::Service;
+use crate::retry_classifier::InternalErrorClassifier;
+
+/// Finds a service by the name the SDK reports in each operation's `Metadata` (its sdkId).
+pub(crate) type Lookup = fn(&str) -> Option<&'static Service>;
+
+/// Makes the interceptor of a resolved service, and its retry classifier when the policy acts on
+/// the service (the policy's own registration, without this module importing the policy).
+pub(crate) type Make =
+    Box<dyn Fn(&'static Service) -> (ServerErrorInterceptor, Option<InternalErrorClassifier>) + Send + Sync>;
+
+/// What the interceptor and the classifier of one registration share.
+pub(crate) struct Registration {
+    lookup: Lookup,
+    make: Make,
+    /// The hooks the resolved interceptor may need, decided at registration from the policy's
+    /// config (the SDK reads them once, when the interceptor is pushed).
+    hooks: OverriddenHooks,
+    resolved: OnceLock<Option<Resolved>>,
+}
+
+struct Resolved {
+    interceptor: ServerErrorInterceptor,
+    classifier: Option<InternalErrorClassifier>,
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let service = self.resolved.get().map(|r| r.as_ref().map(|r| r.interceptor.service()));
+        f.debug_struct("Registration").field("service", &service).finish()
+    }
+}
+
+/// The name by which the interceptor of an adapter crate's registration is known
+/// ([`Intercept::name`]): a client that has one is left to it.
+const TYPED: &str = "ServerErrorInterceptor";
+
+impl Registration {
+    pub(crate) fn new(lookup: Lookup, make: Make, breaker: bool, time_budget: bool) -> Arc<Self> {
+        let mut hooks = OverriddenHooks::READ_AFTER_ATTEMPT
+            | OverriddenHooks::READ_AFTER_EXECUTION
+            | OverriddenHooks::READ_BEFORE_TRANSMIT;
+        if breaker {
+            hooks = hooks | OverriddenHooks::READ_BEFORE_SERIALIZATION;
+        }
+        if time_budget {
+            hooks = hooks | OverriddenHooks::MODIFY_BEFORE_RETRY_LOOP;
+        }
+        Arc::new(Self { lookup, make, hooks, resolved: OnceLock::new() })
+    }
+
+    /// The interceptor of the client's service, resolved at its first call.
+    fn resolve(&self, components: &RuntimeComponents, cfg: &ConfigBag) -> Option<&ServerErrorInterceptor> {
+        if let Some(resolved) = self.resolved.get() {
+            return resolved.as_ref().map(|r| &r.interceptor);
+        }
+        // Before the first call's `Metadata` exists there is nothing to resolve (and nothing is
+        // remembered).
+        let name = cfg.load::<Metadata>()?.service();
+        let resolved = self.resolved.get_or_init(|| {
+            if components.interceptors().any(|i| i.name() == TYPED) {
+                return None; // an adapter crate's registration takes precedence
+            }
+            let Some(service) = (self.lookup)(name) else {
+                crate::telemetry::unknown_service(name);
+                return None;
+            };
+            let (interceptor, classifier) = (self.make)(service);
+            Some(Resolved { interceptor, classifier })
+        });
+        resolved.as_ref().map(|r| &r.interceptor)
+    }
+}
+
+/// The interceptor of a registration on any client.
+#[derive(Debug, Clone)]
+pub(crate) struct AnyServiceInterceptor(pub(crate) Arc<Registration>);
+
+impl Intercept for AnyServiceInterceptor {
+    fn name(&self) -> &'static str {
+        "ServerErrorInterceptor(any service)"
+    }
+
+    fn overridden_hooks(&self) -> OverriddenHooks {
+        self.0.hooks
+    }
+
+    fn read_before_serialization(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        match self.0.resolve(components, cfg) {
+            Some(inner) => inner.read_before_serialization(context, components, cfg),
+            None => Ok(()),
+        }
+    }
+
+    fn modify_before_retry_loop(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        match self.0.resolve(components, cfg) {
+            Some(inner) => inner.modify_before_retry_loop(context, components, cfg),
+            None => Ok(()),
+        }
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        match self.0.resolve(components, cfg) {
+            Some(inner) => inner.read_before_transmit(context, components, cfg),
+            None => Ok(()),
+        }
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        match self.0.resolve(components, cfg) {
+            Some(inner) => inner.read_after_attempt(context, components, cfg),
+            None => Ok(()),
+        }
+    }
+
+    fn read_after_execution(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        match self.0.resolve(components, cfg) {
+            Some(inner) => inner.read_after_execution(context, components, cfg),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The retry classifier of a registration on any client: the resolved service's, once resolved.
+#[derive(Debug)]
+pub(crate) struct AnyServiceClassifier(pub(crate) Arc<Registration>);
+
+impl ClassifyRetry for AnyServiceClassifier {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        match self.0.resolved.get() {
+            Some(Some(Resolved { classifier: Some(classifier), .. })) => classifier.classify_retry(ctx),
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "aws-server-errors internal-server error (any service)"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
