@@ -414,6 +414,8 @@ def generate() -> dict[pathlib.Path, str]:
         # The table of every service carries the adapter's own facts for its service.
         adapted[service] = {
             "key": service, "sdk_id": sdk_service, "protocol": protocol, "signing_name": signing_name,
+            "service_shape": facts["service_shape"], "internal_shape": internal_shape,
+            "throttling_shape": service_facts.shape_of(throttling_code, facts, crate),
             "query_compatible": crate["query_compatible"], "operations": table_ops,
             "internal": info["internal"], "throttling": info["throttling"],
             "throttling_status": info.get("throttling_status") or service_facts.status_of(throttling_code, facts, crate, False),

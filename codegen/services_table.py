@@ -181,8 +181,10 @@ def render(adapted: dict[str, dict]) -> str:
         "    sdk_crate: &'static str,\n",
         "    protocol: Protocol,\n",
         "    signing_name: &'static str,\n",
+        "    model_service: &'static str,\n",
         "    query_compatible: bool,\n",
         "    wire_codes: (&'static str, &'static str),\n",
+        "    shapes: (&'static str, &'static str),\n",
         "    throttling_status: u16,\n",
         "    operations: &'static [OperationSpec],\n",
         ") -> ServiceCatalog {\n",
@@ -193,9 +195,9 @@ def render(adapted: dict[str, dict]) -> str:
         "        protocol,\n",
         "        signing_name,\n",
         "        model_namespace: \"\",\n",
-        "        model_service: \"\",\n",
-        "        internal_error_shape: wire_codes.0,\n",
-        "        throttling_shape: wire_codes.1,\n",
+        "        model_service,\n",
+        "        internal_error_shape: shapes.0,\n",
+        "        throttling_shape: shapes.1,\n",
         "        throttling_status,\n",
         "        wire_codes,\n",
         "        query_compatible,\n",
@@ -222,8 +224,10 @@ def render(adapted: dict[str, dict]) -> str:
         throttling = s["throttling"]
         out.append(
             f"static C{i}: ServiceCatalog = catalog({rust_str(s['sdk_id'])}, {rust_str('aws-sdk-' + s['key'])}, "
-            f"Protocol::{s['protocol']}, {rust_str(s['signing_name'])}, {'true' if s['query_compatible'] else 'false'}, "
-            f"({rust_str(s['internal'])}, {rust_str(throttling[0])}), {s['throttling_status']}, &[\n{ops}]);\n"
+            f"Protocol::{s['protocol']}, {rust_str(s['signing_name'])}, {rust_str(s['service_shape'])}, {'true' if s['query_compatible'] else 'false'}, "
+            f"({rust_str(s['internal'])}, {rust_str(throttling[0])}), "
+            f"({rust_str(s.get('internal_shape', s['internal']))}, {rust_str(s.get('throttling_shape', throttling[0]))}), "
+            f"{s['throttling_status']}, &[\n{ops}]);\n"
         )
         statics.append(f"    Service::generic(&C{i}, &[{', '.join(rust_str(t) for t in throttling)}]),\n")
     out.append(f"\n/// Every service, in the order of [`KEYS`].\npub(crate) static SERVICES: [Service; {len(ordered)}] = [\n")

@@ -55,7 +55,8 @@ impl Env {
     /// every 100 ms of a response body, which would fill the sleep log).
     pub async fn start(plan: FaultPlan) -> Self {
         let injector = FaultInjector::new(plan);
-        let server = FaultServer::start(injector.clone(), SERVICES).await.expect("bind loopback");
+        let served = SERVICES.iter().copied().chain([Sso::SERVICE]);
+        let server = FaultServer::start(injector.clone(), served).await.expect("bind loopback");
         let (time, sleep) = instant_time_and_sleep(SystemTime::UNIX_EPOCH + sim::VirtualTime::EPOCH_OFFSET);
         let sdk = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -346,14 +347,15 @@ pub fn simulated_services() -> Vec<&'static Service> {
     SERVICES[..8].to_vec()
 }
 
-/// A policy validated against the services of [`SERVICES`] ([`ServerErrorPolicy::with_services`]).
+/// A policy validated against the services of [`SERVICES`] and [`Sso`]'s
+/// ([`ServerErrorPolicy::with_services`]).
 ///
 /// # Errors
 /// The config's first error.
 pub fn with_services(
     config: aws_server_errors::PolicyConfig,
 ) -> Result<ServerErrorPolicy, aws_server_errors::ConfigError> {
-    ServerErrorPolicy::with_services(config, SERVICES)
+    ServerErrorPolicy::with_services(config, SERVICES.iter().copied().chain([Sso::SERVICE]))
 }
 
 /// One service under test: how to build its client, and one retry-safe and one
@@ -380,9 +382,10 @@ pub trait Case: Sized {
     fn client(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>) -> Self {
         Self::client_in(sdk, policy, None)
     }
-    /// As [`Case::client`], in its own retry partition if `retry_partition` is given. The SDK
-    /// keeps the retry quota (token bucket) and the adaptive rate limiter of a partition in a
-    /// process-wide map, so clients that must not share them need partitions of their own.
+    /// As [`Case::client`], in the retry partition `retry_partition` if given, else in one of its
+    /// own ([`partition_name`]). The SDK keeps the retry quota (token bucket) and the adaptive
+    /// rate limiter of a partition in a process-wide map, so clients that must not share them need
+    /// partitions of their own.
     fn client_in(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>, retry_partition: Option<&str>) -> Self;
     /// Calls [`Self::SAFE_OP`].
     async fn call_safe(&self) -> Outcome;
@@ -409,6 +412,46 @@ macro_rules! outcome {
     };
 }
 
+/// The retry partition of a test client: `name` if given, else one of its own. The SDK keeps a
+/// partition's retry quota in a process-wide map, and the default partition is the service's:
+/// tests running in parallel would drain one another's quota (a 500 costs 5 of its 500 tokens)
+/// and see retries refused that they did not cause.
+pub fn partition_name(name: Option<&str>) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    match name {
+        Some(name) => name.to_owned(),
+        None => format!("test-client-{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)),
+    }
+}
+
+thread_local! {
+    static GENERIC_PATH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// While the returned guard lives, every client [`Case::client`] builds on this thread registers
+/// its policy through the generic path (`aws_server_errors_services::server_error_policy!`: no
+/// adapter crate, classification from the raw response) instead of its adapter crate: the
+/// agreement run of the E2E matrix. Build the clients on the test's thread (a `#[tokio::test]`'s
+/// body is).
+pub fn generic_path() -> GenericPath {
+    GENERIC_PATH.set(true);
+    GenericPath(())
+}
+
+/// Whether [`generic_path`] is on for this thread.
+pub fn generic_path_on() -> bool {
+    GENERIC_PATH.get()
+}
+
+/// Turns the generic path off when dropped.
+pub struct GenericPath(());
+
+impl Drop for GenericPath {
+    fn drop(&mut self) {
+        GENERIC_PATH.set(false);
+    }
+}
+
 /// Builds a service's client config, with or without the policy; `$tweak` (a closure) adjusts
 /// the config builder first.
 macro_rules! client {
@@ -420,13 +463,12 @@ macro_rules! client {
         let tweak: fn($sdk_crate::config::Builder) -> $sdk_crate::config::Builder = $tweak;
         let builder = tweak($sdk_crate::config::Builder::from($sdk));
         let builder = match $policy {
+            Some(policy) if generic_path_on() => aws_server_errors_services::server_error_policy!(builder, policy),
             Some(policy) => builder.server_error_policy(policy),
             None => builder,
         };
-        let builder = match $partition {
-            Some(name) => builder.retry_partition($sdk_crate::config::retry::RetryPartition::new(name.to_owned())),
-            None => builder,
-        };
+        let name = partition_name($partition);
+        let builder = builder.retry_partition($sdk_crate::config::retry::RetryPartition::new(name));
         $sdk_crate::Client::from_conf(builder.build())
     }};
 }
@@ -570,6 +612,41 @@ impl Case for Sts {
     }
     async fn call_unsafe(&self) -> Outcome {
         outcome_by_code(self.0.get_federation_token().name("n").send().await, "InternalFailure", "Throttling")
+    }
+}
+
+/// SSO (restJson1, no SigV4: a bearer token), a service with no adapter crate: its policy is always
+/// registered through the generic path (`aws_server_errors_services::server_error_policy!`), its
+/// facts from the table of every service. ListAccounts (GET: retry-safe by its HTTP method), Logout
+/// (a POST with no other source: not retry-safe). It models no internal error: AWS's documented
+/// `InternalFailure` arrives `Unhandled`, read by its code.
+pub struct Sso(pub aws_sdk_sso::Client);
+
+impl Case for Sso {
+    const SERVICE: &'static Service = match aws_server_errors_services::by_key("sso") {
+        Some(service) => service,
+        None => panic!("SSO is in the table of every service"),
+    };
+    const SAFE_OP: &'static str = "ListAccounts";
+    const UNSAFE_OP: &'static str = "Logout";
+    const DETAIL_MEMBER: Option<&'static str> = None;
+    fn client_in(sdk: &SdkConfig, policy: Option<&ServerErrorPolicy>, retry_partition: Option<&str>) -> Self {
+        let builder = aws_sdk_sso::config::Builder::from(sdk);
+        let builder = match policy {
+            Some(policy) => aws_server_errors_services::server_error_policy!(builder, policy),
+            None => builder,
+        };
+        let builder =
+            builder.retry_partition(aws_sdk_sso::config::retry::RetryPartition::new(partition_name(retry_partition)));
+        Self(aws_sdk_sso::Client::from_conf(builder.build()))
+    }
+    async fn call_safe(&self) -> Outcome {
+        let result = self.0.list_accounts().access_token("token").send().await;
+        outcome_by_code(result, "InternalFailure", "TooManyRequestsException")
+    }
+    async fn call_unsafe(&self) -> Outcome {
+        let result = self.0.logout().access_token("token").send().await;
+        outcome_by_code(result, "InternalFailure", "TooManyRequestsException")
     }
 }
 

@@ -59,7 +59,8 @@ async fn internal_error_then_success<C: Case>() {
         assert_eq!(event["decision"], "retry");
         assert_eq!(event["delay_ms"], ["10", "20"][i]);
         assert!(!event.contains_key("reason"));
-        match C::DETAIL_MEMBER {
+        // The generic path reads no error body member besides the code (docs/generic-path.md).
+        match C::DETAIL_MEMBER.filter(|_| !generic_path_on()) {
             Some(member) => assert!(event["error.detail"].starts_with(&format!("{member}=")), "{event:?}"),
             None => assert!(!event.contains_key("error.detail")),
         }
@@ -308,6 +309,53 @@ macro_rules! per_service {
             #[tokio::test]
             async fn h_the_breaker_opens_and_closes() {
                 breaker_opens_and_closes::<$case>().await;
+            }
+
+            /// The same matrix through the generic path: the policy registered with
+            /// `aws_server_errors_services::server_error_policy!`, not the adapter crate.
+            mod generic {
+                use super::*;
+
+                #[tokio::test]
+                async fn a_internal_error_then_success() {
+                    let _generic = generic_path();
+                    internal_error_then_success::<$case>().await;
+                }
+
+                #[tokio::test]
+                async fn b_persistent_internal_error_gives_up_after_max_attempts() {
+                    let _generic = generic_path();
+                    persistent_internal_error::<$case>().await;
+                }
+
+                #[tokio::test]
+                async fn c_not_retry_safe_operation_is_sent_once() {
+                    let _generic = generic_path();
+                    not_retry_safe_is_sent_once::<$case>().await;
+                }
+
+                #[tokio::test]
+                async fn d_throttling_keeps_the_client_retry_behaviour() {
+                    let _generic = generic_path();
+                    throttling_keeps_client_behaviour::<$case>().await;
+                }
+
+                #[tokio::test]
+                async fn f_disabled_service_behaves_like_a_plain_client() {
+                    let _generic = generic_path();
+                    disabled_service_is_plain::<$case>().await;
+                }
+
+                #[tokio::test]
+                async fn h_the_breaker_opens_and_closes() {
+                    let _generic = generic_path();
+                    breaker_opens_and_closes::<$case>().await;
+                }
+
+                #[tokio::test]
+                async fn agreement_with_the_adapter() {
+                    agreement::<$case>().await;
+                }
             }
         }
     )*};
@@ -934,6 +982,134 @@ async fn maybe_applied_failures_stop_a_write<C: Case>() {
     assert_eq!(capture.counter(ATTEMPT_ERRORS, &labels::<C>(C::SAFE_OP)), 3);
 }
 
+/// SSO has no adapter crate: its client always has the policy through the generic path, and the
+/// matrix holds for it as for the adapted services.
+mod sso {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_internal_error_then_success() {
+        internal_error_then_success::<Sso>().await;
+    }
+
+    #[tokio::test]
+    async fn b_persistent_internal_error_gives_up_after_max_attempts() {
+        persistent_internal_error::<Sso>().await;
+    }
+
+    #[tokio::test]
+    async fn c_not_retry_safe_operation_is_sent_once() {
+        not_retry_safe_is_sent_once::<Sso>().await;
+    }
+
+    #[tokio::test]
+    async fn d_throttling_keeps_the_client_retry_behaviour() {
+        throttling_keeps_client_behaviour::<Sso>().await;
+    }
+
+    #[tokio::test]
+    async fn f_disabled_service_behaves_like_a_plain_client() {
+        disabled_service_is_plain::<Sso>().await;
+    }
+
+    #[tokio::test]
+    async fn h_the_breaker_opens_and_closes() {
+        breaker_opens_and_closes::<Sso>().await;
+    }
+
+    #[tokio::test]
+    async fn g_failures_that_may_have_been_applied_stop_a_write() {
+        maybe_applied_failures_stop_a_write::<Sso>().await;
+    }
+
+    /// An operation the table does not know (an SDK crate newer than the table) is retry-safe by
+    /// its HTTP method alone: seen through a table of SSO that lacks `ListAccounts` (GET) and
+    /// `Logout` (POST).
+    #[tokio::test]
+    async fn an_operation_the_table_does_not_know_is_retry_safe_by_its_method_only() {
+        use aws_server_errors::catalog::ServiceCatalog;
+        let empty: &'static ServiceCatalog =
+            Box::leak(Box::new(ServiceCatalog { operations: &[], ..*Sso::SERVICE.catalog() }));
+        let newer_sdk: &'static aws_server_errors::Service =
+            Box::leak(Box::new(aws_server_errors::Service::generic(empty, &["TooManyRequestsException"])));
+        static NEWER_SDK: std::sync::OnceLock<&'static aws_server_errors::Service> = std::sync::OnceLock::new();
+        NEWER_SDK.set(newer_sdk).expect("set once");
+        let env = Env::start(FaultPlan::new().fail_always(Fault::InternalError)).await;
+        let capture = Capture::start();
+        let policy = ServerErrorPolicy::with_services(PolicyConfig::default(), [newer_sdk]).unwrap();
+        let builder = aws_sdk_sso::config::Builder::from(&env.sdk);
+        let (interceptor, classifier) = policy.any_service(|name| NEWER_SDK.get().copied().filter(|_| name == "SSO"));
+        let client =
+            aws_sdk_sso::Client::from_conf(builder.interceptor(interceptor).retry_classifier(classifier).build());
+        let client = Sso(client);
+        assert_eq!(client.call_safe().await, Outcome::InternalServerError);
+        assert_eq!(client.call_unsafe().await, Outcome::InternalServerError);
+        assert_eq!(env.attempts(Sso::SERVICE, "ListAccounts"), 3, "GET: retried");
+        assert_eq!(env.attempts(Sso::SERVICE, "Logout"), 1, "POST: sent once");
+        let failed = capture.events_with("attempt failed");
+        assert_eq!(failed[0]["retry_safety"], "safe_http_method", "{failed:?}");
+        assert_eq!(failed.last().unwrap()["retry_safety"], "unmodeled");
+        assert!(failed.iter().all(|e| e["classifier"] == "generic"), "{failed:?}");
+    }
+}
+
+/// What one call did, as the policy reported it: its outcome, the requests sent, and per failed
+/// attempt the class, the decision, the retry safety and whether it may have been applied.
+type CallRecord = (Outcome, usize, Vec<(String, String, String, String)>);
+
+async fn record_call<C: Case>(fault: &Fault, safe: bool, generic: bool) -> CallRecord {
+    let env = Env::start(FaultPlan::new().rule(Rule::new(fault.clone()).first(3))).await;
+    let capture = Capture::start();
+    let client = {
+        let _generic = generic.then(generic_path);
+        C::client(&env.sdk, Some(&policy(4)))
+    };
+    let (outcome, op) =
+        if safe { (client.call_safe().await, C::SAFE_OP) } else { (client.call_unsafe().await, C::UNSAFE_OP) };
+    let attempts = capture
+        .events_with("attempt failed")
+        .iter()
+        .map(|e| {
+            let field = |k: &str| e.get(k).cloned().unwrap_or_default();
+            (field("error.class"), field("decision"), field("retry_safety"), field("may_have_been_applied"))
+        })
+        .collect();
+    let classifiers: Vec<_> = capture.events_with("attempt failed").iter().map(|e| e["classifier"].clone()).collect();
+    let expected = if generic { "generic" } else { "typed" };
+    assert!(classifiers.iter().all(|c| c == expected), "{classifiers:?}");
+    (outcome, env.attempts(C::SERVICE, op), attempts)
+}
+
+/// The agreement run: each fault of the matrix, on a retry-safe and a non-retry-safe operation,
+/// through the adapter and through the generic path on the same kind of client. Both must
+/// classify every attempt alike, decide alike and send as many requests. And every operation of
+/// the SDK crate has the same retry safety in the adapter's catalog and in the table of every
+/// service (the generic path's classification does not depend on the operation).
+async fn agreement<C: Case>() {
+    let generic = aws_server_errors_services::by_key(C::SERVICE.key()).expect("every adapted service is in the table");
+    for op in C::SERVICE.catalog().operations {
+        assert_eq!(generic.operation(op.name), Some(op), "{}: {}", C::SERVICE.key(), op.name);
+    }
+    assert_eq!(generic.catalog().operations.len(), C::SERVICE.catalog().operations.len());
+    let html = "<html>bad gateway</html>".to_owned();
+    let faults = [
+        Fault::InternalError,
+        Fault::Throttling,
+        Fault::Malformed,
+        Fault::BareStatus { status: 500, body: html.clone() },
+        Fault::BareStatus { status: 502, body: html.clone() },
+        Fault::BareStatus { status: 503, body: html.clone() },
+        Fault::BareStatus { status: 504, body: html },
+    ];
+    for fault in &faults {
+        for safe in [true, false] {
+            let typed = record_call::<C>(fault, safe, false).await;
+            let generic = record_call::<C>(fault, safe, true).await;
+            assert_eq!(typed, generic, "{}: {fault:?}, retry-safe operation: {safe}", C::SERVICE.key());
+        }
+    }
+}
+
 macro_rules! maybe_applied {
     ($($module:ident: $case:ty),* $(,)?) => {$(
         mod $module {
@@ -941,6 +1117,12 @@ macro_rules! maybe_applied {
 
             #[tokio::test]
             async fn g_failures_that_may_have_been_applied_stop_a_write() {
+                maybe_applied_failures_stop_a_write::<$case>().await;
+            }
+
+            #[tokio::test]
+            async fn g_failures_that_may_have_been_applied_stop_a_write_on_the_generic_path() {
+                let _generic = generic_path();
                 maybe_applied_failures_stop_a_write::<$case>().await;
             }
         }

@@ -736,7 +736,13 @@ impl FaultInjector {
     fn handle(&self, info: RawRequest<'_>, passthrough: bool) -> Action {
         let service = match info.serves {
             Serves::One(service) => Some(service),
-            Serves::Any(services) => route::service_of(info.path(), info.target, info.authorization, services),
+            Serves::Any(services) => {
+                route::service_of(info.path(), info.target, info.authorization, services).or_else(|| {
+                    let unsigned = info.authorization.is_none() && info.target.is_none();
+                    unsigned
+                        .then(|| route::unsigned_service_of(services, info.method, info.path_and_query, info.host))?
+                })
+            }
         };
         let operation = service
             .and_then(|s| {

@@ -19,9 +19,24 @@ pub fn service_of(
     if let Some(name) = model_service {
         return services.iter().copied().find(|s| s.catalog().model_service == name);
     }
-    let scope = authorization?.split("Credential=").nth(1)?;
-    let signing_name = scope.split([',', ' ']).next()?.split('/').nth(3)?;
-    services.iter().copied().find(|s| s.catalog().signing_name == signing_name)
+    let signing_name = authorization
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|scope| scope.split([',', ' ']).next()?.split('/').nth(3));
+    services.iter().copied().find(|s| Some(s.catalog().signing_name) == signing_name)
+}
+
+/// The service of an unsigned request (SSO's operations take a bearer token, not SigV4): the first
+/// of `services` one of whose REST operations its method and path match.
+pub fn unsigned_service_of(
+    services: &[&'static Service],
+    method: &str,
+    path_and_query: &str,
+    host: Option<&str>,
+) -> Option<&'static Service> {
+    services.iter().copied().find(|s| {
+        matches!(s.catalog().protocol, Protocol::RestJson1 | Protocol::RestXml)
+            && operation_of(s.catalog(), method, path_and_query, None, &[], host).is_some()
+    })
 }
 
 /// The bucket a virtual-hosted-style request names in its host (`bucket.127.0.0.1:4566`,
@@ -203,6 +218,8 @@ mod tests {
             Some(&BACKUPGATEWAY)
         );
         assert_eq!(service_of("/v1/apps", None, None, &ALL), None);
+        assert_eq!(unsigned_service_of(&ALL, "GET", "/v1/apps/abc", None), Some(&PINPOINT), "by its REST operations");
+        assert_eq!(unsigned_service_of(&ALL, "PATCH", "/nowhere", None), None);
         assert_eq!(service_of("/v1/apps", None, Some(auth), &[&SIGNER]), None, "a service the server was not given");
         let dynamodb = &aws_server_errors_dynamodb::SERVICE;
         let target = Some("DynamoDB_20120810.GetItem");

@@ -23,8 +23,10 @@ const fn catalog(
     sdk_crate: &'static str,
     protocol: Protocol,
     signing_name: &'static str,
+    model_service: &'static str,
     query_compatible: bool,
     wire_codes: (&'static str, &'static str),
+    shapes: (&'static str, &'static str),
     throttling_status: u16,
     operations: &'static [OperationSpec],
 ) -> ServiceCatalog {
@@ -35,9 +37,9 @@ const fn catalog(
         protocol,
         signing_name,
         model_namespace: "",
-        model_service: "",
-        internal_error_shape: wire_codes.0,
-        throttling_shape: wire_codes.1,
+        model_service,
+        internal_error_shape: shapes.0,
+        throttling_shape: shapes.1,
         throttling_status,
         wire_codes,
         query_compatible,
@@ -55,12 +57,12 @@ pub(crate) static KEYS: [&str; 444] = ["abusesignal", "accessanalyzer", "account
 /// The services' `Metadata` names (sdkId), sorted, with each one's index in [`SERVICES`].
 pub(crate) static SDK_IDS: [(&str, u16); 444] = [("ACM", 5), ("ACM PCA", 6), ("AIOps", 10), ("API Gateway", 15), ("APIPortal", 18), ("ARC Region switch", 33), ("ARC Zonal Shift", 34), ("Abuse Signal", 0), ("AccessAnalyzer", 1), ("Account", 2), ("Account Access", 3), ("Account Access Runtime", 4), ("Agent Discovery", 7), ("Agent Registry", 8), ("Agent Registry Control", 9), ("Amplify", 12), ("AmplifyBackend", 13), ("AmplifyUIBuilder", 14), ("ApiGatewayManagementApi", 16), ("ApiGatewayV2", 17), ("App Mesh", 29), ("AppConfig", 19), ("AppConfigData", 20), ("AppFabric", 21), ("AppIntegrations", 23), ("AppRunner", 30), ("AppStream", 31), ("AppSync", 32), ("Appflow", 22), ("Application Auto Scaling", 24), ("Application Discovery Service", 26), ("Application Insights", 27), ("Application Signals", 28), ("ApplicationCostProfiler", 25), ("Artifact", 35), ("Athena", 36), ("AuditManager", 37), ("Auto Scaling", 38), ("Auto Scaling Plans", 39), ("BCM Dashboards", 45), ("BCM Data Exports", 46), ("BCM Pricing Calculator", 47), ("BCM Recommended Actions", 48), ("Backup", 41), ("Backup Gateway", 42), ("BackupSearch", 43), ("Batch", 44), ("Bedrock", 49), ("Bedrock Agent", 50), ("Bedrock Agent Runtime", 53), ("Bedrock AgentCore", 51), ("Bedrock AgentCore Control", 52), ("Bedrock Data Automation", 54), ("Bedrock Data Automation Runtime", 55), ("Bedrock Runtime", 56), ("Billing", 57), ("Braket", 59), ("Budgets", 60), ("Chime", 62), ("Chime SDK Identity", 63), ("Chime SDK Media Pipelines", 64), ("Chime SDK Meetings", 65), ("Chime SDK Messaging", 66), ("Chime SDK Voice", 67), ("CleanRooms", 68), ("CleanRoomsML", 69), ("Cloud9", 70), ("CloudControl", 71), ("CloudDirectory", 72), ("CloudFormation", 73), ("CloudFront", 74), ("CloudFront KeyValueStore", 75), ("CloudHSM", 76), ("CloudHSM V2", 77), ("CloudSearch", 78), ("CloudSearch Domain", 79), ("CloudTrail", 80), ("CloudTrail Data", 81), ("CloudWatch", 82), ("CloudWatch Logs", 83), ("CloudWatchOmni", 84), ("CodeBuild", 86), ("CodeCatalyst", 87), ("CodeCommit", 88), ("CodeConnections", 89), ("CodeDeploy", 90), ("CodeGuru Reviewer", 92), ("CodeGuru Security", 93), ("CodeGuruProfiler", 91), ("CodePipeline", 94), ("CodeStar connections", 95), ("Cognito Identity", 97), ("Cognito Identity Provider", 98), ("Cognito Sync", 99), ("Comprehend", 100), ("ComprehendMedical", 101), ("Compute Optimizer", 102), ("Compute Optimizer Automation", 103), ("Config Service", 104), ("Connect", 105), ("Connect Contact Lens", 109), ("ConnectCampaigns", 106), ("ConnectCampaignsV2", 107), ("ConnectCases", 108), ("ConnectHealth", 110), ("ConnectParticipant", 111), ("ConnectScheduling", 112), ("Continuum", 113), ("ControlCatalog", 114), ("ControlTower", 115), ("Cost Explorer", 117), ("Cost Optimization Hub", 118), ("Cost and Usage Report Service", 116), ("Customer Profiles", 119), ("DAX", 126), ("DLM", 135), ("DSQL", 139), ("Data Pipeline", 123), ("DataBrew", 121), ("DataExchange", 122), ("DataSync", 124), ("DataZone", 125), ("Database Migration Service", 120), ("Detective", 128), ("DevOps Agent", 130), ("DevOps Guru", 131), ("Device Farm", 129), ("Direct Connect", 132), ("Directory Service", 133), ("Directory Service Data", 134), ("DocDB", 136), ("DocDB Elastic", 137), ("DynamoDB", 140), ("DynamoDB Streams", 141), ("EBS", 142), ("EC2", 143), ("EC2 Instance Connect", 144), ("ECR", 145), ("ECR PUBLIC", 146), ("ECS", 147), ("EFS", 148), ("EKS", 149), ("EKS Auth", 150), ("EMR", 157), ("EMR Serverless", 159), ("EMR containers", 158), ("ElastiCache", 151), ("Elastic Beanstalk", 152), ("Elastic Load Balancing", 153), ("Elastic Load Balancing v2", 154), ("Elasticsearch Service", 155), ("ElementalInference", 156), ("EndUserMessaging", 160), ("EntityResolution", 161), ("EventBridge", 162), ("EventBridgeV2", 163), ("FMS", 167), ("FSx", 172), ("Firehose", 165), ("FraudDetector", 170), ("FreeTier", 171), ("GameLift", 173), ("GameLiftStreams", 174), ("Geo Maps", 175), ("Geo Places", 176), ("Geo Routes", 177), ("Glacier", 178), ("Global Accelerator", 179), ("Glue", 180), ("Greengrass", 182), ("GreengrassV2", 183), ("GroundStation", 184), ("GuardDuty", 185), ("Health", 186), ("HealthLake", 187), ("IAM", 188), ("IAM Toolbox", 189), ("IVS RealTime", 212), ("ImportExport", 192), ("Inspector", 193), ("Inspector Scan", 195), ("Inspector2", 194), ("Interconnect", 196), ("InternetMonitor", 197), ("Invoicing", 198), ("IoT", 199), ("IoT Data Plane", 200), ("IoT Jobs Data Plane", 203), ("IoT Managed Integrations", 204), ("IoT Wireless", 209), ("IoTFleetWise", 202), ("IoTSecureTunneling", 205), ("IoTSiteWise", 206), ("IoTThingsGraph", 207), ("IoTTwinMaker", 208), ("IotDeviceAdvisor", 201), ("KMS", 227), ("Kafka", 213), ("KafkaConnect", 214), ("Kendra Ranking", 216), ("Keyspaces", 217), ("KeyspacesStreams", 218), ("Kinesis", 219), ("Kinesis Analytics", 220), ("Kinesis Analytics V2", 221), ("Kinesis Video", 222), ("Kinesis Video Archived Media", 223), ("Kinesis Video Media", 224), ("Kinesis Video Signaling", 225), ("Kinesis Video WebRTC Storage", 226), ("LakeFormation", 228), ("Lambda", 229), ("Lambda Core", 230), ("Lambda Microvms", 231), ("Lambda Web", 232), ("Launch Wizard", 233), ("Lex Model Building Service", 234), ("Lex Models V2", 235), ("Lex Runtime Service", 236), ("Lex Runtime V2", 237), ("License Manager", 238), ("License Manager Linux Subscriptions", 239), ("License Manager User Subscriptions", 240), ("Lightsail", 241), ("Location", 242), ("LookoutEquipment", 243), ("MPA", 275), ("MTurk", 277), ("MWAA", 278), ("MWAA Serverless", 279), ("Machine Learning", 245), ("Macie2", 246), ("MailManager", 247), ("ManagedBlockchain", 248), ("ManagedBlockchain Query", 249), ("Marketplace Agreement", 250), ("Marketplace Catalog", 251), ("Marketplace Commerce Analytics", 252), ("Marketplace Deployment", 253), ("Marketplace Discovery", 254), ("Marketplace Entitlement Service", 255), ("Marketplace Metering", 256), ("Marketplace Reporting", 257), ("MediaConnect", 258), ("MediaConvert", 259), ("MediaLive", 260), ("MediaPackage", 261), ("MediaPackage Vod", 263), ("MediaPackageV2", 262), ("MediaStore", 264), ("MediaStore Data", 265), ("MediaTailor", 266), ("Medical Imaging", 267), ("MemoryDB", 268), ("Migration Hub", 270), ("Migration Hub Refactor Spaces", 273), ("MigrationHub Config", 271), ("MigrationHubOrchestrator", 272), ("MigrationHubStrategy", 274), ("Neptune", 280), ("Neptune Graph", 282), ("Network Firewall", 283), ("Network Security Manager", 287), ("NetworkFlowMonitor", 284), ("NetworkManager", 285), ("NetworkMonitor", 286), ("Notifications", 288), ("NotificationsContacts", 289), ("Nova Act", 290), ("OAM", 291), ("OSIS", 299), ("ObservabilityAdmin", 292), ("Omics", 294), ("OpenSearch", 295), ("OpenSearchMemory", 296), ("OpenSearchServerless", 297), ("Organizations", 298), ("Outposts", 300), ("PCS", 312), ("PI", 316), ("PartnerCentral Account", 301), ("PartnerCentral Benefits", 302), ("PartnerCentral Channel", 303), ("PartnerCentral Marketing", 304), ("PartnerCentral Revenue Measurement", 305), ("PartnerCentral Selling", 306), ("Payment Cryptography", 307), ("Payment Cryptography Data", 308), ("Payments", 309), ("Pca Connector Ad", 310), ("Pca Connector Scep", 311), ("Personalize", 313), ("Personalize Events", 314), ("Personalize Runtime", 315), ("Pinpoint", 317), ("Pinpoint Email", 318), ("Pinpoint SMS Voice", 319), ("Pinpoint SMS Voice V2", 320), ("Pipes", 321), ("Polly", 322), ("Pricing", 323), ("Pricing Plan Manager", 324), ("Proton", 325), ("QApps", 326), ("QBusiness", 327), ("QConnect", 328), ("QuickSight", 329), ("RAM", 330), ("RDS", 332), ("RDS Data", 333), ("RTBFabric", 353), ("RUM", 354), ("Redshift", 334), ("Redshift Data", 335), ("Redshift Serverless", 336), ("Rekognition", 337), ("Resource Explorer 2", 341), ("Resource Groups", 342), ("Resource Groups Tagging API", 343), ("RolesAnywhere", 344), ("Route 53", 345), ("Route 53 Domains", 346), ("Route53 Recovery Cluster", 349), ("Route53 Recovery Control Config", 350), ("Route53 Recovery Readiness", 351), ("Route53GlobalResolver", 347), ("Route53Profiles", 348), ("Route53Resolver", 352), ("S3", 355), ("S3 Control", 356), ("S3Files", 357), ("S3Outposts", 358), ("S3Tables", 359), ("S3Vectors", 360), ("SES", 385), ("SESv2", 386), ("SFN", 387), ("SNS", 396), ("SQS", 398), ("SSM", 399), ("SSM Contacts", 400), ("SSM GuiConnect", 401), ("SSM Incidents", 402), ("SSM QuickSetup", 403), ("SSO", 405), ("SSO Admin", 406), ("SSO OIDC", 407), ("STS", 409), ("SWF", 415), ("SageMaker", 361), ("SageMaker A2I Runtime", 362), ("SageMaker FeatureStore Runtime", 364), ("SageMaker Gateway Runtime", 365), ("SageMaker Geospatial", 366), ("SageMaker Inference Router Runtime", 367), ("SageMaker Metrics", 369), ("SageMaker Runtime", 370), ("SageMakerTrainingSessionRuntime", 371), ("Sagemaker Edge", 363), ("SagemakerJobRuntime", 368), ("Scheduler", 373), ("Secrets Manager", 375), ("Security IR", 378), ("SecurityAgent", 376), ("SecurityHub", 377), ("SecurityLake", 379), ("ServerlessApplicationRepository", 380), ("Service Catalog", 381), ("Service Catalog AppRegistry", 382), ("Service Quotas", 384), ("ServiceDiscovery", 383), ("Shield", 388), ("Signer Data", 390), ("Signin", 391), ("SimpleDB", 392), ("SimpleDBv2", 393), ("Snow Device Management", 395), ("Snowball", 394), ("SocialMessaging", 397), ("Ssm Sap", 404), ("Storage Gateway", 408), ("SupplyChain", 410), ("Support", 411), ("Support App", 412), ("SupportAuthZ", 413), ("Sustainability", 414), ("TaxSettings", 417), ("Textract", 418), ("Timestream InfluxDB", 419), ("Timestream Query", 420), ("Timestream Write", 421), ("Transcribe", 422), ("Transfer", 423), ("Translate", 424), ("TrustedAdvisor", 425), ("VPC Lattice", 429), ("VerifiedPermissions", 427), ("Voice ID", 428), ("WAF", 430), ("WAF Regional", 431), ("WAFV2", 432), ("WellArchitected", 433), ("Wickr", 434), ("Wisdom", 435), ("WorkDocs", 436), ("WorkMail", 437), ("WorkMailMessageFlow", 438), ("WorkSpaces", 439), ("WorkSpaces Thin Client", 441), ("WorkSpaces Web", 442), ("Workspaces Instances", 440), ("XRay", 443), ("amp", 11), ("b2bi", 40), ("billingconductor", 58), ("chatbot", 61), ("codeartifact", 85), ("codestar notifications", 96), ("deadline", 127), ("drs", 138), ("evs", 164), ("fis", 166), ("forecast", 168), ("forecastquery", 169), ("grafana", 181), ("identitystore", 190), ("imagebuilder", 191), ("ivs", 210), ("ivschat", 211), ("kendra", 215), ("m2", 244), ("mgn", 269), ("mq", 276), ("neptunedata", 281), ("odb", 293), ("rbin", 331), ("repostspace", 338), ("resiliencehub", 339), ("resiliencehubv2", 340), ("savingsplans", 372), ("schemas", 374), ("signer", 389), ("synthetics", 416), ("uxc", 426)];
 
-static C0: ServiceCatalog = catalog("Abuse Signal", "aws-sdk-abusesignal", Protocol::RestJson1, "abuse", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C0: ServiceCatalog = catalog("Abuse Signal", "aws-sdk-abusesignal", Protocol::RestJson1, "abuse", "AbuseReportApi", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateAbuseReport", "POST", "/v1/abuse", ID),
     op("GetAbuseReportStatus", "GET", "/v1/abuse/{reportId}", RO),
     op("ListAbuseReportStatuses", "GET", "/v1/abusestatuses", RO),
 ]);
-static C1: ServiceCatalog = catalog("AccessAnalyzer", "aws-sdk-accessanalyzer", Protocol::RestJson1, "access-analyzer", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C1: ServiceCatalog = catalog("AccessAnalyzer", "aws-sdk-accessanalyzer", Protocol::RestJson1, "access-analyzer", "AccessAnalyzer", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("ApplyArchiveRule", "PUT", "/archive-rule", ID),
     op("CancelPolicyGeneration", "PUT", "/policy/generation/{jobId}", ID),
     op("CheckAccessNotGranted", "POST", "/policy/check-access-not-granted", RO),
@@ -101,7 +103,7 @@ static C1: ServiceCatalog = catalog("AccessAnalyzer", "aws-sdk-accessanalyzer", 
     op("UpdateFindings", "PUT", "/finding", ID),
     op("ValidatePolicy", "POST", "/policy/validation", RO),
 ]);
-static C2: ServiceCatalog = catalog("Account", "aws-sdk-account", Protocol::RestJson1, "account", false, ("InternalServerException", "TooManyRequestsException"), 429, &[
+static C2: ServiceCatalog = catalog("Account", "aws-sdk-account", Protocol::RestJson1, "account", "Account", false, ("InternalServerException", "TooManyRequestsException"), ("InternalServerException", "TooManyRequestsException"), 429, &[
     op("AcceptPrimaryEmailUpdate", "POST", "/acceptPrimaryEmailUpdate", NO),
     op("DeleteAlternateContact", "POST", "/deleteAlternateContact", ID),
     op("DisableRegion", "POST", "/disableRegion", NO),
@@ -121,7 +123,7 @@ static C2: ServiceCatalog = catalog("Account", "aws-sdk-account", Protocol::Rest
     op("StartPrimaryEmailUpdate", "POST", "/startPrimaryEmailUpdate", NO),
     op("VerifyPhoneNumber", "POST", "/verifyPhoneNumber", NO),
 ]);
-static C3: ServiceCatalog = catalog("Account Access", "aws-sdk-accountaccess", Protocol::RestJson1, "account-access", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C3: ServiceCatalog = catalog("Account Access", "aws-sdk-accountaccess", Protocol::RestJson1, "account-access", "Account Access", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateApplication", "POST", "/applications", ID),
     op("CreateEntitlement", "POST", "/entitlements", ID),
     op("DeleteApplication", "DELETE", "/applications/{applicationArn}", ID),
@@ -134,11 +136,11 @@ static C3: ServiceCatalog = catalog("Account Access", "aws-sdk-accountaccess", P
     op("TagResource", "POST", "/tags/{resourceArn}", NO),
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
 ]);
-static C4: ServiceCatalog = catalog("Account Access Runtime", "aws-sdk-accountaccessruntime", Protocol::RestJson1, "account-access", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C4: ServiceCatalog = catalog("Account Access Runtime", "aws-sdk-accountaccessruntime", Protocol::RestJson1, "account-access", "Account Access Runtime", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("GetRoleCredentials", "GET", "/access/credentials", RO),
     op("ListRoles", "GET", "/access", RO),
 ]);
-static C5: ServiceCatalog = catalog("ACM", "aws-sdk-acm", Protocol::AwsJson1_1, "acm", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C5: ServiceCatalog = catalog("ACM", "aws-sdk-acm", Protocol::AwsJson1_1, "acm", "CertificateManager", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AddTagsToCertificate", "POST", "/", NO),
     op("CreateAcmeDomainValidation", "POST", "/", TK),
     op("CreateAcmeEndpoint", "POST", "/", ID),
@@ -180,7 +182,7 @@ static C5: ServiceCatalog = catalog("ACM", "aws-sdk-acm", Protocol::AwsJson1_1, 
     op("UpdateAcmeEndpoint", "POST", "/", ID),
     op("UpdateCertificateOptions", "POST", "/", NO),
 ]);
-static C6: ServiceCatalog = catalog("ACM PCA", "aws-sdk-acmpca", Protocol::RpcV2Cbor, "acm-pca", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C6: ServiceCatalog = catalog("ACM PCA", "aws-sdk-acmpca", Protocol::RpcV2Cbor, "acm-pca", "ACMPrivateCA", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CreateCertificateAuthority", "POST", "/", ID),
     op("CreateCertificateAuthorityAuditReport", "POST", "/", ID),
     op("CreatePermission", "POST", "/", NO),
@@ -205,15 +207,15 @@ static C6: ServiceCatalog = catalog("ACM PCA", "aws-sdk-acmpca", Protocol::RpcV2
     op("UntagCertificateAuthority", "POST", "/", NO),
     op("UpdateCertificateAuthority", "POST", "/", NO),
 ]);
-static C7: ServiceCatalog = catalog("Agent Discovery", "aws-sdk-agentdiscovery", Protocol::RestJson1, "agent-discovery", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C7: ServiceCatalog = catalog("Agent Discovery", "aws-sdk-agentdiscovery", Protocol::RestJson1, "agent-discovery", "Agent Discovery", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("SearchPublicRecords", "POST", "/records/search", RO),
 ]);
-static C8: ServiceCatalog = catalog("Agent Registry", "aws-sdk-agentregistry", Protocol::RestJson1, "agent-registry", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C8: ServiceCatalog = catalog("Agent Registry", "aws-sdk-agentregistry", Protocol::RestJson1, "agent-registry", "Agent Registry", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("BatchGetDiscoverableRegistryRecord", "POST", "/discoverable-records-batch", RO),
     op("ListDiscoverableRegistryRecords", "POST", "/registries/{registryId}/discoverable-records-list", RO),
     op("SearchDiscoverableRegistryRecords", "POST", "/discoverable-records-search", RO),
 ]);
-static C9: ServiceCatalog = catalog("Agent Registry Control", "aws-sdk-agentregistrycontrol", Protocol::RestJson1, "agent-registry", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C9: ServiceCatalog = catalog("Agent Registry Control", "aws-sdk-agentregistrycontrol", Protocol::RestJson1, "agent-registry", "Agent Registry Control", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociatePublisher", "POST", "/associations", TK),
     op("CreatePublisher", "POST", "/publishers", TK),
     op("CreateRegistry", "POST", "/registries", ID),
@@ -239,7 +241,7 @@ static C9: ServiceCatalog = catalog("Agent Registry Control", "aws-sdk-agentregi
     op("UpdateRegistryRecordStatus", "PATCH", "/registries/{registryId}/records/{recordId}/status", NO),
     op("ValidatePublisher", "POST", "/publishers/{publisherArn}/verification", NO),
 ]);
-static C10: ServiceCatalog = catalog("AIOps", "aws-sdk-aiops", Protocol::RestJson1, "aiops", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C10: ServiceCatalog = catalog("AIOps", "aws-sdk-aiops", Protocol::RestJson1, "aiops", "AIOps", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateInvestigationGroup", "POST", "/investigationGroups", ID),
     op("DeleteInvestigationGroup", "DELETE", "/investigationGroups/{identifier}", ID),
     op("DeleteInvestigationGroupPolicy", "DELETE", "/investigationGroups/{identifier}/policy", ID),
@@ -252,7 +254,7 @@ static C10: ServiceCatalog = catalog("AIOps", "aws-sdk-aiops", Protocol::RestJso
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
     op("UpdateInvestigationGroup", "PATCH", "/investigationGroups/{identifier}", ID),
 ]);
-static C11: ServiceCatalog = catalog("amp", "aws-sdk-amp", Protocol::RestJson1, "aps", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C11: ServiceCatalog = catalog("amp", "aws-sdk-amp", Protocol::RestJson1, "aps", "amp", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateAlertManagerDefinition", "POST", "/workspaces/{workspaceId}/alertmanager/definition", ID),
     op("CreateAnomalyDetector", "POST", "/workspaces/{workspaceId}/anomalydetectors", ID),
     op("CreateLoggingConfiguration", "POST", "/workspaces/{workspaceId}/logging", ID),
@@ -298,7 +300,7 @@ static C11: ServiceCatalog = catalog("amp", "aws-sdk-amp", Protocol::RestJson1, 
     op("UpdateWorkspaceAlias", "POST", "/workspaces/{workspaceId}/alias", ID),
     op("UpdateWorkspaceConfiguration", "PATCH", "/workspaces/{workspaceId}/configuration", ID),
 ]);
-static C12: ServiceCatalog = catalog("Amplify", "aws-sdk-amplify", Protocol::RestJson1, "amplify", false, ("InternalFailureException", "LimitExceededException"), 429, &[
+static C12: ServiceCatalog = catalog("Amplify", "aws-sdk-amplify", Protocol::RestJson1, "amplify", "Amplify", false, ("InternalFailureException", "LimitExceededException"), ("InternalFailureException", "LimitExceededException"), 429, &[
     op("CreateApp", "POST", "/apps", NO),
     op("CreateBackendEnvironment", "POST", "/apps/{appId}/backendenvironments", NO),
     op("CreateBranch", "POST", "/apps/{appId}/branches", NO),
@@ -337,7 +339,7 @@ static C12: ServiceCatalog = catalog("Amplify", "aws-sdk-amplify", Protocol::Res
     op("UpdateDomainAssociation", "POST", "/apps/{appId}/domains/{domainName}", NO),
     op("UpdateWebhook", "POST", "/webhooks/{webhookId}", NO),
 ]);
-static C13: ServiceCatalog = catalog("AmplifyBackend", "aws-sdk-amplifybackend", Protocol::RestJson1, "amplifybackend", false, ("InternalFailure", "TooManyRequestsException"), 429, &[
+static C13: ServiceCatalog = catalog("AmplifyBackend", "aws-sdk-amplifybackend", Protocol::RestJson1, "amplifybackend", "AmplifyBackend", false, ("InternalFailure", "TooManyRequestsException"), ("InternalFailure", "TooManyRequestsException"), 429, &[
     op("CloneBackend", "POST", "/backend/{appId}/environments/{backendEnvironmentName}/clone", NO),
     op("CreateBackend", "POST", "/backend", NO),
     op("CreateBackendAPI", "POST", "/backend/{appId}/api", NO),
@@ -370,7 +372,7 @@ static C13: ServiceCatalog = catalog("AmplifyBackend", "aws-sdk-amplifybackend",
     op("UpdateBackendJob", "POST", "/backend/{appId}/job/{backendEnvironmentName}/{jobId}", NO),
     op("UpdateBackendStorage", "POST", "/backend/{appId}/storage/{backendEnvironmentName}", NO),
 ]);
-static C14: ServiceCatalog = catalog("AmplifyUIBuilder", "aws-sdk-amplifyuibuilder", Protocol::RestJson1, "amplifyuibuilder", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C14: ServiceCatalog = catalog("AmplifyUIBuilder", "aws-sdk-amplifyuibuilder", Protocol::RestJson1, "amplifyuibuilder", "AmplifyUIBuilder", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateComponent", "POST", "/app/{appId}/environment/{environmentName}/components", ID),
     op("CreateForm", "POST", "/app/{appId}/environment/{environmentName}/forms", ID),
     op("CreateTheme", "POST", "/app/{appId}/environment/{environmentName}/themes", ID),
@@ -400,7 +402,7 @@ static C14: ServiceCatalog = catalog("AmplifyUIBuilder", "aws-sdk-amplifyuibuild
     op("UpdateForm", "PATCH", "/app/{appId}/environment/{environmentName}/forms/{id}", ID),
     op("UpdateTheme", "PATCH", "/app/{appId}/environment/{environmentName}/themes/{id}", ID),
 ]);
-static C15: ServiceCatalog = catalog("API Gateway", "aws-sdk-apigateway", Protocol::RestJson1, "apigateway", false, ("InternalFailure", "LimitExceededException"), 429, &[
+static C15: ServiceCatalog = catalog("API Gateway", "aws-sdk-apigateway", Protocol::RestJson1, "apigateway", "API Gateway", false, ("InternalFailure", "LimitExceededException"), ("InternalFailure", "LimitExceededException"), 429, &[
     op("CreateApiKey", "POST", "/apikeys", NO),
     op("CreateAuthorizer", "POST", "/restapis/{restapi_id}/authorizers", NO),
     op("CreateBasePathMapping", "POST", "/domainnames/{domain_name}/basepathmappings", NO),
@@ -526,12 +528,12 @@ static C15: ServiceCatalog = catalog("API Gateway", "aws-sdk-apigateway", Protoc
     op("UpdateUsagePlan", "PATCH", "/usageplans/{usageplanId}", NO),
     op("UpdateVpcLink", "PATCH", "/vpclinks/{vpclink_id}", NO),
 ]);
-static C16: ServiceCatalog = catalog("ApiGatewayManagementApi", "aws-sdk-apigatewaymanagement", Protocol::RestJson1, "execute-api", false, ("InternalFailure", "LimitExceededException"), 429, &[
+static C16: ServiceCatalog = catalog("ApiGatewayManagementApi", "aws-sdk-apigatewaymanagement", Protocol::RestJson1, "execute-api", "ApiGatewayManagementApi", false, ("InternalFailure", "LimitExceededException"), ("InternalFailure", "LimitExceededException"), 429, &[
     op("DeleteConnection", "DELETE", "/@connections/{connectionId}", HM),
     op("GetConnection", "GET", "/@connections/{connectionId}", HM),
     op("PostToConnection", "POST", "/@connections/{connectionId}", NO),
 ]);
-static C17: ServiceCatalog = catalog("ApiGatewayV2", "aws-sdk-apigatewayv2", Protocol::RestJson1, "apigateway", false, ("InternalFailure", "TooManyRequestsException"), 429, &[
+static C17: ServiceCatalog = catalog("ApiGatewayV2", "aws-sdk-apigatewayv2", Protocol::RestJson1, "apigateway", "ApiGatewayV2", false, ("InternalFailure", "TooManyRequestsException"), ("InternalFailure", "TooManyRequestsException"), 429, &[
     op("CreateApi", "POST", "/v2/apis", NO),
     op("CreateApiMapping", "POST", "/v2/domainnames/{domainName}/apimappings", NO),
     op("CreateAuthorizer", "POST", "/v2/apis/{apiId}/authorizers", NO),
@@ -636,7 +638,7 @@ static C17: ServiceCatalog = catalog("ApiGatewayV2", "aws-sdk-apigatewayv2", Pro
     op("UpdateStage", "PATCH", "/v2/apis/{apiId}/stages/{stageName}", NO),
     op("UpdateVpcLink", "PATCH", "/v2/vpclinks/{vpcLinkId}", NO),
 ]);
-static C18: ServiceCatalog = catalog("APIPortal", "aws-sdk-apiportal", Protocol::RestJson1, "apiportal", false, ("InternalServerException", "LimitExceededException"), 429, &[
+static C18: ServiceCatalog = catalog("APIPortal", "aws-sdk-apiportal", Protocol::RestJson1, "apiportal", "APIPortal", false, ("InternalServerException", "LimitExceededException"), ("InternalServerException", "LimitExceededException"), 429, &[
     op("AssociateManagedApis", "POST", "/products/{productId}/associate", NO),
     op("CreateManagedApi", "POST", "/managedapis", NO),
     op("CreatePortal", "POST", "/portals", NO),
@@ -684,7 +686,7 @@ static C18: ServiceCatalog = catalog("APIPortal", "aws-sdk-apiportal", Protocol:
     op("UpdateProductApiPage", "PATCH", "/products/{productId}/apipages/{productApiPageId}", ID),
     op("UpdateProductPage", "PATCH", "/products/{productId}/productpages/{productPageId}", ID),
 ]);
-static C19: ServiceCatalog = catalog("AppConfig", "aws-sdk-appconfig", Protocol::RestJson1, "appconfig", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C19: ServiceCatalog = catalog("AppConfig", "aws-sdk-appconfig", Protocol::RestJson1, "appconfig", "AppConfig", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateApplication", "POST", "/applications", NO),
     op("CreateConfigurationProfile", "POST", "/applications/{ApplicationId}/configurationprofiles", NO),
     op("CreateDeploymentStrategy", "POST", "/deploymentstrategies", NO),
@@ -742,11 +744,11 @@ static C19: ServiceCatalog = catalog("AppConfig", "aws-sdk-appconfig", Protocol:
     op("UpdateExtensionAssociation", "PATCH", "/extensionassociations/{ExtensionAssociationId}", NO),
     op("ValidateConfiguration", "POST", "/applications/{ApplicationId}/configurationprofiles/{ConfigurationProfileId}/validators", NO),
 ]);
-static C20: ServiceCatalog = catalog("AppConfigData", "aws-sdk-appconfigdata", Protocol::RestJson1, "appconfig", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C20: ServiceCatalog = catalog("AppConfigData", "aws-sdk-appconfigdata", Protocol::RestJson1, "appconfig", "AppConfigData", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("GetLatestConfiguration", "GET", "/configuration", RO),
     op("StartConfigurationSession", "POST", "/configurationsessions", NO),
 ]);
-static C21: ServiceCatalog = catalog("AppFabric", "aws-sdk-appfabric", Protocol::RestJson1, "appfabric", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C21: ServiceCatalog = catalog("AppFabric", "aws-sdk-appfabric", Protocol::RestJson1, "appfabric", "AppFabric", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("BatchGetUserAccessTasks", "POST", "/useraccess/batchget", RO),
     op("ConnectAppAuthorization", "POST", "/appbundles/{appBundleIdentifier}/appauthorizations/{appAuthorizationIdentifier}/connect", NO),
     op("CreateAppAuthorization", "POST", "/appbundles/{appBundleIdentifier}/appauthorizations", ID),
@@ -774,7 +776,7 @@ static C21: ServiceCatalog = catalog("AppFabric", "aws-sdk-appfabric", Protocol:
     op("UpdateAppAuthorization", "PATCH", "/appbundles/{appBundleIdentifier}/appauthorizations/{appAuthorizationIdentifier}", NO),
     op("UpdateIngestionDestination", "PATCH", "/appbundles/{appBundleIdentifier}/ingestions/{ingestionIdentifier}/ingestiondestinations/{ingestionDestinationIdentifier}", NO),
 ]);
-static C22: ServiceCatalog = catalog("Appflow", "aws-sdk-appflow", Protocol::RestJson1, "appflow", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C22: ServiceCatalog = catalog("Appflow", "aws-sdk-appflow", Protocol::RestJson1, "appflow", "Appflow", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CancelFlowExecutions", "POST", "/cancel-flow-executions", NO),
     op("CreateConnectorProfile", "POST", "/create-connector-profile", TK),
     op("CreateFlow", "POST", "/create-flow", TK),
@@ -801,7 +803,7 @@ static C22: ServiceCatalog = catalog("Appflow", "aws-sdk-appflow", Protocol::Res
     op("UpdateConnectorRegistration", "POST", "/update-connector-registration", TK),
     op("UpdateFlow", "POST", "/update-flow", TK),
 ]);
-static C23: ServiceCatalog = catalog("AppIntegrations", "aws-sdk-appintegrations", Protocol::RestJson1, "app-integrations", false, ("InternalServiceError", "ThrottlingException"), 429, &[
+static C23: ServiceCatalog = catalog("AppIntegrations", "aws-sdk-appintegrations", Protocol::RestJson1, "app-integrations", "AppIntegrations", false, ("InternalServiceError", "ThrottlingException"), ("InternalServiceError", "ThrottlingException"), 429, &[
     op("CreateApplication", "POST", "/applications", TK),
     op("CreateDataIntegration", "POST", "/dataIntegrations", TK),
     op("CreateDataIntegrationAssociation", "POST", "/dataIntegrations/{Identifier}/associations", TK),
@@ -826,7 +828,7 @@ static C23: ServiceCatalog = catalog("AppIntegrations", "aws-sdk-appintegrations
     op("UpdateDataIntegrationAssociation", "PATCH", "/dataIntegrations/{Identifier}/associations/{DataIntegrationAssociationIdentifier}", NO),
     op("UpdateEventIntegration", "PATCH", "/eventIntegrations/{Name}", NO),
 ]);
-static C24: ServiceCatalog = catalog("Application Auto Scaling", "aws-sdk-applicationautoscaling", Protocol::AwsJson1_1, "application-autoscaling", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C24: ServiceCatalog = catalog("Application Auto Scaling", "aws-sdk-applicationautoscaling", Protocol::AwsJson1_1, "application-autoscaling", "AnyScaleFrontendService", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("DeleteScalingPolicy", "POST", "/", NO),
     op("DeleteScheduledAction", "POST", "/", NO),
     op("DeregisterScalableTarget", "POST", "/", NO),
@@ -842,7 +844,7 @@ static C24: ServiceCatalog = catalog("Application Auto Scaling", "aws-sdk-applic
     op("TagResource", "POST", "/", NO),
     op("UntagResource", "POST", "/", NO),
 ]);
-static C25: ServiceCatalog = catalog("ApplicationCostProfiler", "aws-sdk-applicationcostprofiler", Protocol::RestJson1, "application-cost-profiler", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C25: ServiceCatalog = catalog("ApplicationCostProfiler", "aws-sdk-applicationcostprofiler", Protocol::RestJson1, "application-cost-profiler", "ApplicationCostProfiler", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("DeleteReportDefinition", "DELETE", "/reportDefinition/{reportId}", HM),
     op("GetReportDefinition", "GET", "/reportDefinition/{reportId}", HM),
     op("ImportApplicationUsage", "POST", "/importApplicationUsage", NO),
@@ -850,7 +852,7 @@ static C25: ServiceCatalog = catalog("ApplicationCostProfiler", "aws-sdk-applica
     op("PutReportDefinition", "POST", "/reportDefinition", NO),
     op("UpdateReportDefinition", "PUT", "/reportDefinition/{reportId}", HM),
 ]);
-static C26: ServiceCatalog = catalog("Application Discovery Service", "aws-sdk-applicationdiscovery", Protocol::AwsJson1_1, "discovery", false, ("ServerInternalErrorException", "ThrottlingException"), 400, &[
+static C26: ServiceCatalog = catalog("Application Discovery Service", "aws-sdk-applicationdiscovery", Protocol::AwsJson1_1, "discovery", "AWSPoseidonService_V2015_11_01", false, ("ServerInternalErrorException", "ThrottlingException"), ("ServerInternalErrorException", "ThrottlingException"), 400, &[
     op("AssociateConfigurationItemsToApplication", "POST", "/", NO),
     op("BatchDeleteAgents", "POST", "/", NO),
     op("BatchDeleteImportData", "POST", "/", NO),
@@ -880,7 +882,7 @@ static C26: ServiceCatalog = catalog("Application Discovery Service", "aws-sdk-a
     op("StopDataCollectionByAgentIds", "POST", "/", NO),
     op("UpdateApplication", "POST", "/", NO),
 ]);
-static C27: ServiceCatalog = catalog("Application Insights", "aws-sdk-applicationinsights", Protocol::RpcV2Cbor, "applicationinsights", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C27: ServiceCatalog = catalog("Application Insights", "aws-sdk-applicationinsights", Protocol::RpcV2Cbor, "applicationinsights", "EC2WindowsBarleyService", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AddWorkload", "POST", "/", NO),
     op("CreateApplication", "POST", "/", NO),
     op("CreateComponent", "POST", "/", NO),
@@ -915,7 +917,7 @@ static C27: ServiceCatalog = catalog("Application Insights", "aws-sdk-applicatio
     op("UpdateProblem", "POST", "/", NO),
     op("UpdateWorkload", "POST", "/", NO),
 ]);
-static C28: ServiceCatalog = catalog("Application Signals", "aws-sdk-applicationsignals", Protocol::RestJson1, "application-signals", false, ("InternalFailure", "ThrottlingException"), 429, &[
+static C28: ServiceCatalog = catalog("Application Signals", "aws-sdk-applicationsignals", Protocol::RestJson1, "application-signals", "Application Signals", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 429, &[
     op("BatchDeleteInstrumentationConfigurations", "POST", "/batch-delete-instrumentation-configurations", NO),
     op("BatchGetServiceLevelObjectiveBudgetReport", "POST", "/budget-report", NC),
     op("BatchUpdateExclusionWindows", "PATCH", "/exclusion-windows", NO),
@@ -947,7 +949,7 @@ static C28: ServiceCatalog = catalog("Application Signals", "aws-sdk-application
     op("UntagResource", "POST", "/untag-resource", NO),
     op("UpdateServiceLevelObjective", "PATCH", "/slo/{Id}", NO),
 ]);
-static C29: ServiceCatalog = catalog("App Mesh", "aws-sdk-appmesh", Protocol::RestJson1, "appmesh", false, ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
+static C29: ServiceCatalog = catalog("App Mesh", "aws-sdk-appmesh", Protocol::RestJson1, "appmesh", "App Mesh", false, ("InternalServerErrorException", "TooManyRequestsException"), ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
     op("CreateGatewayRoute", "PUT", "/v20190125/meshes/{meshName}/virtualGateway/{virtualGatewayName}/gatewayRoutes", ID),
     op("CreateMesh", "PUT", "/v20190125/meshes", ID),
     op("CreateRoute", "PUT", "/v20190125/meshes/{meshName}/virtualRouter/{virtualRouterName}/routes", ID),
@@ -987,7 +989,7 @@ static C29: ServiceCatalog = catalog("App Mesh", "aws-sdk-appmesh", Protocol::Re
     op("UpdateVirtualRouter", "PUT", "/v20190125/meshes/{meshName}/virtualRouters/{virtualRouterName}", ID),
     op("UpdateVirtualService", "PUT", "/v20190125/meshes/{meshName}/virtualServices/{virtualServiceName}", ID),
 ]);
-static C30: ServiceCatalog = catalog("AppRunner", "aws-sdk-apprunner", Protocol::AwsJson1_0, "apprunner", false, ("InternalServiceErrorException", "ThrottlingException"), 400, &[
+static C30: ServiceCatalog = catalog("AppRunner", "aws-sdk-apprunner", Protocol::AwsJson1_0, "apprunner", "AppRunner", false, ("InternalServiceErrorException", "ThrottlingException"), ("InternalServiceErrorException", "ThrottlingException"), 400, &[
     op("AssociateCustomDomain", "POST", "/", NO),
     op("CreateAutoScalingConfiguration", "POST", "/", NO),
     op("CreateConnection", "POST", "/", NO),
@@ -1026,7 +1028,7 @@ static C30: ServiceCatalog = catalog("AppRunner", "aws-sdk-apprunner", Protocol:
     op("UpdateService", "POST", "/", NO),
     op("UpdateVpcIngressConnection", "POST", "/", NO),
 ]);
-static C31: ServiceCatalog = catalog("AppStream", "aws-sdk-appstream", Protocol::RpcV2Cbor, "appstream", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C31: ServiceCatalog = catalog("AppStream", "aws-sdk-appstream", Protocol::RpcV2Cbor, "appstream", "PhotonAdminProxyService", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AssociateAppBlockBuilderAppBlock", "POST", "/", NO),
     op("AssociateApplicationFleet", "POST", "/", NO),
     op("AssociateApplicationToEntitlement", "POST", "/", NO),
@@ -1118,7 +1120,7 @@ static C31: ServiceCatalog = catalog("AppStream", "aws-sdk-appstream", Protocol:
     op("UpdateStack", "POST", "/", NO),
     op("UpdateThemeForStack", "POST", "/", NO),
 ]);
-static C32: ServiceCatalog = catalog("AppSync", "aws-sdk-appsync", Protocol::RestJson1, "appsync", false, ("InternalFailureException", "LimitExceededException"), 429, &[
+static C32: ServiceCatalog = catalog("AppSync", "aws-sdk-appsync", Protocol::RestJson1, "appsync", "AppSync", false, ("InternalFailureException", "LimitExceededException"), ("InternalFailureException", "LimitExceededException"), 429, &[
     op("AssociateApi", "POST", "/v1/domainnames/{domainName}/apiassociation", NO),
     op("AssociateMergedGraphqlApi", "POST", "/v1/sourceApis/{sourceApiIdentifier}/mergedApiAssociations", NO),
     op("AssociateSourceGraphqlApi", "POST", "/v1/mergedApis/{mergedApiIdentifier}/sourceApiAssociations", NO),
@@ -1194,7 +1196,7 @@ static C32: ServiceCatalog = catalog("AppSync", "aws-sdk-appsync", Protocol::Res
     op("UpdateSourceApiAssociation", "POST", "/v1/mergedApis/{mergedApiIdentifier}/sourceApiAssociations/{associationId}", NO),
     op("UpdateType", "POST", "/v1/apis/{apiId}/types/{typeName}", NO),
 ]);
-static C33: ServiceCatalog = catalog("ARC Region switch", "aws-sdk-arcregionswitch", Protocol::RpcV2Cbor, "arc-region-switch", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C33: ServiceCatalog = catalog("ARC Region switch", "aws-sdk-arcregionswitch", Protocol::RpcV2Cbor, "arc-region-switch", "ArcRegionSwitch", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("ApprovePlanExecutionStep", "POST", "/", NO),
     op("CancelPlanExecution", "POST", "/", NO),
     op("CreatePlan", "POST", "/", NO),
@@ -1218,7 +1220,7 @@ static C33: ServiceCatalog = catalog("ARC Region switch", "aws-sdk-arcregionswit
     op("UpdatePlanExecution", "POST", "/", NO),
     op("UpdatePlanExecutionStep", "POST", "/", NO),
 ]);
-static C34: ServiceCatalog = catalog("ARC Zonal Shift", "aws-sdk-arczonalshift", Protocol::RestJson1, "arc-zonal-shift", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C34: ServiceCatalog = catalog("ARC Zonal Shift", "aws-sdk-arczonalshift", Protocol::RestJson1, "arc-zonal-shift", "ARC Zonal Shift", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CancelPracticeRun", "DELETE", "/practiceruns/{zonalShiftId}", ID),
     op("CancelZonalShift", "DELETE", "/zonalshifts/{zonalShiftId}", HM),
     op("CreatePracticeRunConfiguration", "POST", "/configuration", NO),
@@ -1235,7 +1237,7 @@ static C34: ServiceCatalog = catalog("ARC Zonal Shift", "aws-sdk-arczonalshift",
     op("UpdateZonalAutoshiftConfiguration", "PUT", "/managedresources/{resourceIdentifier}", ID),
     op("UpdateZonalShift", "PATCH", "/zonalshifts/{zonalShiftId}", NO),
 ]);
-static C35: ServiceCatalog = catalog("Artifact", "aws-sdk-artifact", Protocol::RestJson1, "artifact", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C35: ServiceCatalog = catalog("Artifact", "aws-sdk-artifact", Protocol::RestJson1, "artifact", "Artifact", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateComplianceInquiry", "POST", "/v1/compliance-inquiry/create", TK),
     op("ExportComplianceInquiry", "POST", "/v1/compliance-inquiry/export", NO),
     op("GetAccountSettings", "GET", "/v1/account-settings/get", RO),
@@ -1254,7 +1256,7 @@ static C35: ServiceCatalog = catalog("Artifact", "aws-sdk-artifact", Protocol::R
     op("TagResource", "POST", "/tags/{resourceArn}", NO),
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
 ]);
-static C36: ServiceCatalog = catalog("Athena", "aws-sdk-athena", Protocol::AwsJson1_1, "athena", false, ("InternalServerException", "TooManyRequestsException"), 400, &[
+static C36: ServiceCatalog = catalog("Athena", "aws-sdk-athena", Protocol::AwsJson1_1, "athena", "AmazonAthena", false, ("InternalServerException", "TooManyRequestsException"), ("InternalServerException", "TooManyRequestsException"), 400, &[
     op("BatchGetNamedQuery", "POST", "/", NC),
     op("BatchGetPreparedStatement", "POST", "/", NC),
     op("BatchGetQueryExecution", "POST", "/", NC),
@@ -1331,7 +1333,7 @@ static C36: ServiceCatalog = catalog("Athena", "aws-sdk-athena", Protocol::AwsJs
     op("UpdateSystemTableConfiguration", "POST", "/", ID),
     op("UpdateWorkGroup", "POST", "/", NO),
 ]);
-static C37: ServiceCatalog = catalog("AuditManager", "aws-sdk-auditmanager", Protocol::RestJson1, "auditmanager", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C37: ServiceCatalog = catalog("AuditManager", "aws-sdk-auditmanager", Protocol::RestJson1, "auditmanager", "AuditManager", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateAssessmentReportEvidenceFolder", "PUT", "/assessments/{assessmentId}/associateToAssessmentReport", HM),
     op("BatchAssociateAssessmentReportEvidence", "PUT", "/assessments/{assessmentId}/batchAssociateToAssessmentReport", HM),
     op("BatchCreateDelegationByAssessment", "POST", "/assessments/{assessmentId}/delegations", NO),
@@ -1395,7 +1397,7 @@ static C37: ServiceCatalog = catalog("AuditManager", "aws-sdk-auditmanager", Pro
     op("UpdateSettings", "PUT", "/settings", HM),
     op("ValidateAssessmentReportIntegrity", "POST", "/assessmentReports/integrity", NO),
 ]);
-static C38: ServiceCatalog = catalog("Auto Scaling", "aws-sdk-autoscaling", Protocol::AwsQuery, "autoscaling", false, ("InternalFailure", "Throttling"), 400, &[
+static C38: ServiceCatalog = catalog("Auto Scaling", "aws-sdk-autoscaling", Protocol::AwsQuery, "autoscaling", "Auto Scaling", false, ("InternalFailure", "Throttling"), ("InternalFailure", "Throttling"), 400, &[
     op("AttachInstances", "POST", "/", NO),
     op("AttachLoadBalancerTargetGroups", "POST", "/", NO),
     op("AttachLoadBalancers", "POST", "/", NO),
@@ -1465,7 +1467,7 @@ static C38: ServiceCatalog = catalog("Auto Scaling", "aws-sdk-autoscaling", Prot
     op("TerminateInstanceInAutoScalingGroup", "POST", "/", NO),
     op("UpdateAutoScalingGroup", "POST", "/", NO),
 ]);
-static C39: ServiceCatalog = catalog("Auto Scaling Plans", "aws-sdk-autoscalingplans", Protocol::AwsJson1_1, "autoscaling-plans", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C39: ServiceCatalog = catalog("Auto Scaling Plans", "aws-sdk-autoscalingplans", Protocol::AwsJson1_1, "autoscaling-plans", "AnyScaleScalingPlannerFrontendService", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CreateScalingPlan", "POST", "/", NO),
     op("DeleteScalingPlan", "POST", "/", NO),
     op("DescribeScalingPlanResources", "POST", "/", NC),
@@ -1473,7 +1475,7 @@ static C39: ServiceCatalog = catalog("Auto Scaling Plans", "aws-sdk-autoscalingp
     op("GetScalingPlanResourceForecastData", "POST", "/", NC),
     op("UpdateScalingPlan", "POST", "/", NO),
 ]);
-static C40: ServiceCatalog = catalog("b2bi", "aws-sdk-b2bi", Protocol::AwsJson1_0, "b2bi", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C40: ServiceCatalog = catalog("b2bi", "aws-sdk-b2bi", Protocol::AwsJson1_0, "b2bi", "B2BI", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateCapability", "POST", "/", ID),
     op("CreatePartnership", "POST", "/", ID),
     op("CreateProfile", "POST", "/", ID),
@@ -1505,7 +1507,7 @@ static C40: ServiceCatalog = catalog("b2bi", "aws-sdk-b2bi", Protocol::AwsJson1_
     op("UpdateProfile", "POST", "/", ID),
     op("UpdateTransformer", "POST", "/", ID),
 ]);
-static C41: ServiceCatalog = catalog("Backup", "aws-sdk-backup", Protocol::RestJson1, "backup", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C41: ServiceCatalog = catalog("Backup", "aws-sdk-backup", Protocol::RestJson1, "backup", "Backup", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AssociateBackupVaultMpaApprovalTeam", "PUT", "/backup-vaults/{backupVaultName}/mpaApprovalTeam", HM),
     op("CancelLegalHold", "DELETE", "/legal-holds/{legalHoldId}", ID),
     op("CreateBackupAccessPoint", "PUT", "/backup-access-point/create", ID),
@@ -1622,7 +1624,7 @@ static C41: ServiceCatalog = catalog("Backup", "aws-sdk-backup", Protocol::RestJ
     op("UpdateRestoreTestingSelection", "PUT", "/restore-testing/plans/{RestoreTestingPlanName}/selections/{RestoreTestingSelectionName}", ID),
     op("UpdateTieringConfiguration", "PUT", "/tiering-configurations/{tieringConfigurationName}", ID),
 ]);
-static C42: ServiceCatalog = catalog("Backup Gateway", "aws-sdk-backupgateway", Protocol::RpcV2Cbor, "backup-gateway", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C42: ServiceCatalog = catalog("Backup Gateway", "aws-sdk-backupgateway", Protocol::RpcV2Cbor, "backup-gateway", "BackupOnPremises_v20210101", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateGatewayToServer", "POST", "/service/BackupOnPremises_v20210101/operation/AssociateGatewayToServer", NO),
     op("CreateGateway", "POST", "/service/BackupOnPremises_v20210101/operation/CreateGateway", NO),
     op("DeleteGateway", "POST", "/service/BackupOnPremises_v20210101/operation/DeleteGateway", ID),
@@ -1649,7 +1651,7 @@ static C42: ServiceCatalog = catalog("Backup Gateway", "aws-sdk-backupgateway", 
     op("UpdateGatewaySoftwareNow", "POST", "/service/BackupOnPremises_v20210101/operation/UpdateGatewaySoftwareNow", NO),
     op("UpdateHypervisor", "POST", "/service/BackupOnPremises_v20210101/operation/UpdateHypervisor", NO),
 ]);
-static C43: ServiceCatalog = catalog("BackupSearch", "aws-sdk-backupsearch", Protocol::RestJson1, "backup-search", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C43: ServiceCatalog = catalog("BackupSearch", "aws-sdk-backupsearch", Protocol::RestJson1, "backup-search", "BackupSearch", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("GetSearchJob", "GET", "/search-jobs/{SearchJobIdentifier}", RO),
     op("GetSearchResultExportJob", "GET", "/export-search-jobs/{ExportJobIdentifier}", RO),
     op("ListSearchJobBackups", "GET", "/search-jobs/{SearchJobIdentifier}/backups", RO),
@@ -1663,7 +1665,7 @@ static C43: ServiceCatalog = catalog("BackupSearch", "aws-sdk-backupsearch", Pro
     op("TagResource", "POST", "/tags/{ResourceArn}", ID),
     op("UntagResource", "DELETE", "/tags/{ResourceArn}", ID),
 ]);
-static C44: ServiceCatalog = catalog("Batch", "aws-sdk-batch", Protocol::RestJson1, "batch", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C44: ServiceCatalog = catalog("Batch", "aws-sdk-batch", Protocol::RestJson1, "batch", "Batch", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CancelJob", "POST", "/v1/canceljob", NO),
     op("CancelJobs", "POST", "/v1/canceljobs", NO),
     op("CreateComputeEnvironment", "POST", "/v1/createcomputeenvironment", NO),
@@ -1713,7 +1715,7 @@ static C44: ServiceCatalog = catalog("Batch", "aws-sdk-batch", Protocol::RestJso
     op("UpdateServiceEnvironment", "POST", "/v1/updateserviceenvironment", NO),
     op("UpdateServiceJob", "POST", "/v1/updateservicejob", NO),
 ]);
-static C45: ServiceCatalog = catalog("BCM Dashboards", "aws-sdk-bcmdashboards", Protocol::AwsJson1_0, "bcm-dashboards", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C45: ServiceCatalog = catalog("BCM Dashboards", "aws-sdk-bcmdashboards", Protocol::AwsJson1_0, "bcm-dashboards", "AWSBCMDashboardsService", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateDashboard", "POST", "/", NO),
     op("CreateScheduledReport", "POST", "/", TK),
     op("DeleteDashboard", "POST", "/", NO),
@@ -1730,7 +1732,7 @@ static C45: ServiceCatalog = catalog("BCM Dashboards", "aws-sdk-bcmdashboards", 
     op("UpdateDashboard", "POST", "/", NO),
     op("UpdateScheduledReport", "POST", "/", NO),
 ]);
-static C46: ServiceCatalog = catalog("BCM Data Exports", "aws-sdk-bcmdataexports", Protocol::AwsJson1_1, "bcm-data-exports", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C46: ServiceCatalog = catalog("BCM Data Exports", "aws-sdk-bcmdataexports", Protocol::AwsJson1_1, "bcm-data-exports", "AWSBillingAndCostManagementDataExports", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateExport", "POST", "/", NO),
     op("DeleteExport", "POST", "/", ID),
     op("GetExecution", "POST", "/", RO),
@@ -1744,7 +1746,7 @@ static C46: ServiceCatalog = catalog("BCM Data Exports", "aws-sdk-bcmdataexports
     op("UntagResource", "POST", "/", NO),
     op("UpdateExport", "POST", "/", NO),
 ]);
-static C47: ServiceCatalog = catalog("BCM Pricing Calculator", "aws-sdk-bcmpricingcalculator", Protocol::AwsJson1_0, "bcm-pricing-calculator", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C47: ServiceCatalog = catalog("BCM Pricing Calculator", "aws-sdk-bcmpricingcalculator", Protocol::AwsJson1_0, "bcm-pricing-calculator", "AWSBCMPricingCalculator", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("BatchCreateBillScenarioCommitmentModification", "POST", "/", ID),
     op("BatchCreateBillScenarioUsageModification", "POST", "/", ID),
     op("BatchCreateWorkloadEstimateUsage", "POST", "/", ID),
@@ -1783,10 +1785,10 @@ static C47: ServiceCatalog = catalog("BCM Pricing Calculator", "aws-sdk-bcmprici
     op("UpdatePreferences", "POST", "/", ID),
     op("UpdateWorkloadEstimate", "POST", "/", ID),
 ]);
-static C48: ServiceCatalog = catalog("BCM Recommended Actions", "aws-sdk-bcmrecommendedactions", Protocol::AwsJson1_0, "bcm-recommended-actions", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C48: ServiceCatalog = catalog("BCM Recommended Actions", "aws-sdk-bcmrecommendedactions", Protocol::AwsJson1_0, "bcm-recommended-actions", "AWSBillingAndCostManagementRecommendedActions", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("ListRecommendedActions", "POST", "/", NC),
 ]);
-static C49: ServiceCatalog = catalog("Bedrock", "aws-sdk-bedrock", Protocol::RestJson1, "bedrock", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C49: ServiceCatalog = catalog("Bedrock", "aws-sdk-bedrock", Protocol::RestJson1, "bedrock", "Bedrock", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("ArchiveProject", "POST", "/projects/{projectIdentifier}/archive", ID),
     op("BatchDeleteAdvancedPromptOptimizationJob", "POST", "/advanced-prompt-optimization-job/batch-delete", NO),
     op("BatchDeleteEvaluationJob", "POST", "/evaluation-jobs/batch-delete", NO),
@@ -1921,7 +1923,7 @@ static C49: ServiceCatalog = catalog("Bedrock", "aws-sdk-bedrock", Protocol::Res
     op("UpdateProject", "POST", "/projects/{projectIdentifier}", NO),
     op("UpdateProvisionedModelThroughput", "PATCH", "/provisioned-model-throughput/{provisionedModelId}", ID),
 ]);
-static C50: ServiceCatalog = catalog("Bedrock Agent", "aws-sdk-bedrockagent", Protocol::RestJson1, "bedrock", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C50: ServiceCatalog = catalog("Bedrock Agent", "aws-sdk-bedrockagent", Protocol::RestJson1, "bedrock", "Bedrock Agent", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateAgentCollaborator", "PUT", "/agents/{agentId}/agentversions/{agentVersion}/agentcollaborators/", ID),
     op("AssociateAgentKnowledgeBase", "PUT", "/agents/{agentId}/agentversions/{agentVersion}/knowledgebases/", ID),
     op("CreateAgent", "PUT", "/agents/", ID),
@@ -2009,7 +2011,7 @@ static C50: ServiceCatalog = catalog("Bedrock Agent", "aws-sdk-bedrockagent", Pr
     op("UpdateRetrievalInstruction", "PUT", "/retrievalinstructions/{retrievalInstructionId}", ID),
     op("ValidateFlowDefinition", "POST", "/flows/validate-definition", RO),
 ]);
-static C51: ServiceCatalog = catalog("Bedrock AgentCore", "aws-sdk-bedrockagentcore", Protocol::RestJson1, "bedrock-agentcore", false, ("InternalServerException", "ThrottledException"), 429, &[
+static C51: ServiceCatalog = catalog("Bedrock AgentCore", "aws-sdk-bedrockagentcore", Protocol::RestJson1, "bedrock-agentcore", "Bedrock AgentCore", false, ("InternalServerException", "ThrottledException"), ("InternalServerException", "ThrottledException"), 429, &[
     op("BatchCreateMemoryRecords", "POST", "/memories/{memoryId}/memoryRecords/batchCreate", ID),
     op("BatchDeleteMemoryRecords", "POST", "/memories/{memoryId}/memoryRecords/batchDelete", NO),
     op("BatchUpdateMemoryRecords", "POST", "/memories/{memoryId}/memoryRecords/batchUpdate", NO),
@@ -2086,7 +2088,7 @@ static C51: ServiceCatalog = catalog("Bedrock AgentCore", "aws-sdk-bedrockagentc
     op("UpdateAgentInsight", "PUT", "/agentinsights/{agentInsightId}", ID),
     op("UpdateBrowserStream", "PUT", "/browsers/{browserIdentifier}/sessions/streams/update", ID),
 ]);
-static C52: ServiceCatalog = catalog("Bedrock AgentCore Control", "aws-sdk-bedrockagentcorecontrol", Protocol::RestJson1, "bedrock-agentcore", false, ("InternalServerException", "ThrottledException"), 429, &[
+static C52: ServiceCatalog = catalog("Bedrock AgentCore Control", "aws-sdk-bedrockagentcorecontrol", Protocol::RestJson1, "bedrock-agentcore", "Bedrock AgentCore Control", false, ("InternalServerException", "ThrottledException"), ("InternalServerException", "ThrottledException"), 429, &[
     op("AddDatasetExamples", "POST", "/datasets/{datasetId}/examples/add", TK),
     op("BatchPutGatewayRateLimits", "PUT", "/gateways/{gatewayIdentifier}/rate-limits/batch", ID),
     op("CreateAgentRuntime", "PUT", "/runtimes/", ID),
@@ -2263,7 +2265,7 @@ static C52: ServiceCatalog = catalog("Bedrock AgentCore Control", "aws-sdk-bedro
     op("UpdateRegistryRecordStatus", "PATCH", "/registries/{registryId}/records/{recordId}/status", NO),
     op("UpdateWorkloadIdentity", "POST", "/identities/UpdateWorkloadIdentity", ID),
 ]);
-static C53: ServiceCatalog = catalog("Bedrock Agent Runtime", "aws-sdk-bedrockagentruntime", Protocol::RestJson1, "bedrock", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C53: ServiceCatalog = catalog("Bedrock Agent Runtime", "aws-sdk-bedrockagentruntime", Protocol::RestJson1, "bedrock", "Bedrock Agent Runtime", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AgenticRetrieveStream", "POST", "/agenticRetrieveStream", NO),
     op("CheckIngestedDocumentAcl", "POST", "/knowledgebases/{knowledgeBaseId}/datasources/{dataSourceId}/check-ingested-document-acl", NO),
     op("CreateInvocation", "PUT", "/sessions/{sessionIdentifier}/invocations/", ID),
@@ -2300,7 +2302,7 @@ static C53: ServiceCatalog = catalog("Bedrock Agent Runtime", "aws-sdk-bedrockag
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
     op("UpdateSession", "PUT", "/sessions/{sessionIdentifier}/", ID),
 ]);
-static C54: ServiceCatalog = catalog("Bedrock Data Automation", "aws-sdk-bedrockdataautomation", Protocol::RestJson1, "bedrock", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C54: ServiceCatalog = catalog("Bedrock Data Automation", "aws-sdk-bedrockdataautomation", Protocol::RestJson1, "bedrock", "Bedrock Data Automation", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CopyBlueprintStage", "PUT", "/blueprints/{blueprintArn}/copy-stage", ID),
     op("CreateBlueprint", "PUT", "/blueprints/", ID),
     op("CreateBlueprintVersion", "POST", "/blueprints/{blueprintArn}/versions/", ID),
@@ -2329,7 +2331,7 @@ static C54: ServiceCatalog = catalog("Bedrock Data Automation", "aws-sdk-bedrock
     op("UpdateDataAutomationLibrary", "PUT", "/data-automation-libraries/{libraryArn}/", ID),
     op("UpdateDataAutomationProject", "PUT", "/data-automation-projects/{projectArn}/", ID),
 ]);
-static C55: ServiceCatalog = catalog("Bedrock Data Automation Runtime", "aws-sdk-bedrockdataautomationruntime", Protocol::AwsJson1_1, "bedrock", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C55: ServiceCatalog = catalog("Bedrock Data Automation Runtime", "aws-sdk-bedrockdataautomationruntime", Protocol::AwsJson1_1, "bedrock", "AmazonBedrockKeystoneRuntimeService", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("GetDataAutomationStatus", "POST", "/", RO),
     op("InvokeDataAutomation", "POST", "/", NO),
     op("InvokeDataAutomationAsync", "POST", "/", ID),
@@ -2337,7 +2339,7 @@ static C55: ServiceCatalog = catalog("Bedrock Data Automation Runtime", "aws-sdk
     op("TagResource", "POST", "/", NO),
     op("UntagResource", "POST", "/", NO),
 ]);
-static C56: ServiceCatalog = catalog("Bedrock Runtime", "aws-sdk-bedrockruntime", Protocol::RestJson1, "bedrock", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C56: ServiceCatalog = catalog("Bedrock Runtime", "aws-sdk-bedrockruntime", Protocol::RestJson1, "bedrock", "Bedrock Runtime", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("ApplyGuardrail", "POST", "/guardrail/{guardrailIdentifier}/version/{guardrailVersion}/apply", NO),
     op("Converse", "POST", "/model/{modelId}/converse", NO),
     op("ConverseStream", "POST", "/model/{modelId}/converse-stream", NO),
@@ -2350,7 +2352,7 @@ static C56: ServiceCatalog = catalog("Bedrock Runtime", "aws-sdk-bedrockruntime"
     op("ListAsyncInvokes", "GET", "/async-invoke", RO),
     op("StartAsyncInvoke", "POST", "/async-invoke", ID),
 ]);
-static C57: ServiceCatalog = catalog("Billing", "aws-sdk-billing", Protocol::AwsJson1_0, "billing", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C57: ServiceCatalog = catalog("Billing", "aws-sdk-billing", Protocol::AwsJson1_0, "billing", "AWSBilling", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AssociateContract", "POST", "/", ID),
     op("AssociateSourceViews", "POST", "/", ID),
     op("CancelContractualInvestmentAttestation", "POST", "/", ID),
@@ -2386,7 +2388,7 @@ static C57: ServiceCatalog = catalog("Billing", "aws-sdk-billing", Protocol::Aws
     op("UpdateBillingPreferences", "POST", "/", NO),
     op("UpdateBillingView", "POST", "/", ID),
 ]);
-static C58: ServiceCatalog = catalog("billingconductor", "aws-sdk-billingconductor", Protocol::RestJson1, "billingconductor", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C58: ServiceCatalog = catalog("billingconductor", "aws-sdk-billingconductor", Protocol::RestJson1, "billingconductor", "billingconductor", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateAccounts", "POST", "/associate-accounts", ID),
     op("AssociatePricingRules", "PUT", "/associate-pricing-rules", ID),
     op("BatchAssociateResourcesToCustomLineItem", "PUT", "/batch-associate-resources-to-custom-line-item", ID),
@@ -2422,7 +2424,7 @@ static C58: ServiceCatalog = catalog("billingconductor", "aws-sdk-billingconduct
     op("UpdatePricingPlan", "PUT", "/update-pricing-plan", ID),
     op("UpdatePricingRule", "PUT", "/update-pricing-rule", ID),
 ]);
-static C59: ServiceCatalog = catalog("Braket", "aws-sdk-braket", Protocol::RestJson1, "braket", false, ("InternalServiceException", "ThrottlingException"), 429, &[
+static C59: ServiceCatalog = catalog("Braket", "aws-sdk-braket", Protocol::RestJson1, "braket", "Braket", false, ("InternalServiceException", "ThrottlingException"), ("InternalServiceException", "ThrottlingException"), 429, &[
     op("CancelJob", "PUT", "/job/{jobArn}/cancel", ID),
     op("CancelQuantumTask", "PUT", "/quantum-task/{quantumTaskArn}/cancel", ID),
     op("CreateJob", "POST", "/job", TK),
@@ -2441,7 +2443,7 @@ static C59: ServiceCatalog = catalog("Braket", "aws-sdk-braket", Protocol::RestJ
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
     op("UpdateSpendingLimit", "PATCH", "/spending-limit/{spendingLimitArn}/update", ID),
 ]);
-static C60: ServiceCatalog = catalog("Budgets", "aws-sdk-budgets", Protocol::AwsJson1_1, "budgets", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C60: ServiceCatalog = catalog("Budgets", "aws-sdk-budgets", Protocol::AwsJson1_1, "budgets", "AWSBudgetServiceGateway", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CreateBudget", "POST", "/", NO),
     op("CreateBudgetAction", "POST", "/", NO),
     op("CreateNotification", "POST", "/", NO),
@@ -2469,7 +2471,7 @@ static C60: ServiceCatalog = catalog("Budgets", "aws-sdk-budgets", Protocol::Aws
     op("UpdateNotification", "POST", "/", NO),
     op("UpdateSubscriber", "POST", "/", NO),
 ]);
-static C61: ServiceCatalog = catalog("chatbot", "aws-sdk-chatbot", Protocol::RestJson1, "chatbot", false, ("InternalServiceError", "ServiceUnavailableException"), 429, &[
+static C61: ServiceCatalog = catalog("chatbot", "aws-sdk-chatbot", Protocol::RestJson1, "chatbot", "chatbot", false, ("InternalServiceError", "ServiceUnavailableException"), ("InternalServiceError", "ServiceUnavailableException"), 429, &[
     op("AssociateToConfiguration", "POST", "/associate-to-configuration", ID),
     op("CreateChimeWebhookConfiguration", "POST", "/create-chime-webhook-configuration", NO),
     op("CreateCustomAction", "POST", "/create-custom-action", ID),
@@ -2505,7 +2507,7 @@ static C61: ServiceCatalog = catalog("chatbot", "aws-sdk-chatbot", Protocol::Res
     op("UpdateMicrosoftTeamsChannelConfiguration", "POST", "/update-ms-teams-channel-configuration", NO),
     op("UpdateSlackChannelConfiguration", "POST", "/update-slack-channel-configuration", NO),
 ]);
-static C62: ServiceCatalog = catalog("Chime", "aws-sdk-chime", Protocol::RestJson1, "chime", false, ("ServiceFailureException", "ThrottledClientException"), 429, &[
+static C62: ServiceCatalog = catalog("Chime", "aws-sdk-chime", Protocol::RestJson1, "chime", "Chime", false, ("ServiceFailureException", "ThrottledClientException"), ("ServiceFailureException", "ThrottledClientException"), 429, &[
     op("AssociatePhoneNumberWithUser", "POST", "/accounts/{accountId}/users/{userId}?operation=associate-phone-number", NO),
     op("AssociateSigninDelegateGroupsWithAccount", "POST", "/accounts/{accountId}?operation=associate-signin-delegate-groups", NO),
     op("BatchCreateRoomMembership", "POST", "/accounts/{accountId}/rooms/{roomId}/memberships?operation=batch-create", NO),
@@ -2569,7 +2571,7 @@ static C62: ServiceCatalog = catalog("Chime", "aws-sdk-chime", Protocol::RestJso
     op("UpdateUser", "POST", "/accounts/{accountId}/users/{userId}", NO),
     op("UpdateUserSettings", "PUT", "/accounts/{accountId}/users/{userId}/settings", HM),
 ]);
-static C63: ServiceCatalog = catalog("Chime SDK Identity", "aws-sdk-chimesdkidentity", Protocol::RestJson1, "chime", false, ("ServiceFailureException", "ThrottledClientException"), 429, &[
+static C63: ServiceCatalog = catalog("Chime SDK Identity", "aws-sdk-chimesdkidentity", Protocol::RestJson1, "chime", "Chime SDK Identity", false, ("ServiceFailureException", "ThrottledClientException"), ("ServiceFailureException", "ThrottledClientException"), 429, &[
     op("CreateAppInstance", "POST", "/app-instances", TK),
     op("CreateAppInstanceAdmin", "POST", "/app-instances/{appInstanceArn}/admins", NO),
     op("CreateAppInstanceBot", "POST", "/app-instance-bots", TK),
@@ -2601,7 +2603,7 @@ static C63: ServiceCatalog = catalog("Chime SDK Identity", "aws-sdk-chimesdkiden
     op("UpdateAppInstanceUser", "PUT", "/app-instance-users/{appInstanceUserArn}", HM),
     op("UpdateAppInstanceUserEndpoint", "PUT", "/app-instance-users/{appInstanceUserArn}/endpoints/{endpointId}", HM),
 ]);
-static C64: ServiceCatalog = catalog("Chime SDK Media Pipelines", "aws-sdk-chimesdkmediapipelines", Protocol::RestJson1, "chime", false, ("ServiceFailureException", "ThrottledClientException"), 429, &[
+static C64: ServiceCatalog = catalog("Chime SDK Media Pipelines", "aws-sdk-chimesdkmediapipelines", Protocol::RestJson1, "chime", "Chime SDK Media Pipelines", false, ("ServiceFailureException", "ThrottledClientException"), ("ServiceFailureException", "ThrottledClientException"), 429, &[
     op("CreateMediaCapturePipeline", "POST", "/sdk-media-capture-pipelines", TK),
     op("CreateMediaConcatenationPipeline", "POST", "/sdk-media-concatenation-pipelines", TK),
     op("CreateMediaInsightsPipeline", "POST", "/media-insights-pipelines", TK),
@@ -2634,7 +2636,7 @@ static C64: ServiceCatalog = catalog("Chime SDK Media Pipelines", "aws-sdk-chime
     op("UpdateMediaInsightsPipelineStatus", "PUT", "/media-insights-pipeline-status/{identifier}", HM),
     op("UpdateMediaPipelineKinesisVideoStreamPool", "PUT", "/media-pipeline-kinesis-video-stream-pools/{identifier}", HM),
 ]);
-static C65: ServiceCatalog = catalog("Chime SDK Meetings", "aws-sdk-chimesdkmeetings", Protocol::RestJson1, "chime", false, ("ServiceFailureException", "ThrottlingException"), 429, &[
+static C65: ServiceCatalog = catalog("Chime SDK Meetings", "aws-sdk-chimesdkmeetings", Protocol::RestJson1, "chime", "Chime SDK Meetings", false, ("ServiceFailureException", "ThrottlingException"), ("ServiceFailureException", "ThrottlingException"), 429, &[
     op("BatchCreateAttendee", "POST", "/meetings/{MeetingId}/attendees?operation=batch-create", NO),
     op("BatchUpdateAttendeeCapabilitiesExcept", "PUT", "/meetings/{MeetingId}/attendees/capabilities?operation=batch-update-except", HM),
     op("CreateAttendee", "POST", "/meetings/{MeetingId}/attendees", NO),
@@ -2652,7 +2654,7 @@ static C65: ServiceCatalog = catalog("Chime SDK Meetings", "aws-sdk-chimesdkmeet
     op("UntagResource", "POST", "/tags?operation=untag-resource", NO),
     op("UpdateAttendeeCapabilities", "PUT", "/meetings/{MeetingId}/attendees/{AttendeeId}/capabilities", HM),
 ]);
-static C66: ServiceCatalog = catalog("Chime SDK Messaging", "aws-sdk-chimesdkmessaging", Protocol::RestJson1, "chime", false, ("ServiceFailureException", "ThrottledClientException"), 429, &[
+static C66: ServiceCatalog = catalog("Chime SDK Messaging", "aws-sdk-chimesdkmessaging", Protocol::RestJson1, "chime", "Chime SDK Messaging", false, ("ServiceFailureException", "ThrottledClientException"), ("ServiceFailureException", "ThrottledClientException"), 429, &[
     op("AssociateChannelFlow", "PUT", "/channels/{channelArn}/channel-flow", HM),
     op("BatchCreateChannelMembership", "POST", "/channels/{channelArn}/memberships?operation=batch-create", NO),
     op("ChannelFlowCallback", "POST", "/channels/{channelArn}?operation=channel-flow-callback", TK),
@@ -2705,7 +2707,7 @@ static C66: ServiceCatalog = catalog("Chime SDK Messaging", "aws-sdk-chimesdkmes
     op("UpdateChannelMessage", "PUT", "/channels/{channelArn}/messages/{messageId}", HM),
     op("UpdateChannelReadMarker", "PUT", "/channels/{channelArn}/readMarker", HM),
 ]);
-static C67: ServiceCatalog = catalog("Chime SDK Voice", "aws-sdk-chimesdkvoice", Protocol::RestJson1, "chime", false, ("ServiceFailureException", "ThrottledClientException"), 429, &[
+static C67: ServiceCatalog = catalog("Chime SDK Voice", "aws-sdk-chimesdkvoice", Protocol::RestJson1, "chime", "Chime SDK Voice", false, ("ServiceFailureException", "ThrottledClientException"), ("ServiceFailureException", "ThrottledClientException"), 429, &[
     op("AssociatePhoneNumbersWithVoiceConnector", "POST", "/voice-connectors/{voiceConnectorId}?operation=associate-phone-numbers", NO),
     op("AssociatePhoneNumbersWithVoiceConnectorGroup", "POST", "/voice-connector-groups/{voiceConnectorGroupId}?operation=associate-phone-numbers", NO),
     op("BatchDeletePhoneNumber", "POST", "/phone-numbers?operation=batch-delete", NO),
@@ -2803,7 +2805,7 @@ static C67: ServiceCatalog = catalog("Chime SDK Voice", "aws-sdk-chimesdkvoice",
     op("UpdateVoiceProfileDomain", "PUT", "/voice-profile-domains/{VoiceProfileDomainId}", HM),
     op("ValidateE911Address", "POST", "/emergency-calling/address", NO),
 ]);
-static C68: ServiceCatalog = catalog("CleanRooms", "aws-sdk-cleanrooms", Protocol::RestJson1, "cleanrooms", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C68: ServiceCatalog = catalog("CleanRooms", "aws-sdk-cleanrooms", Protocol::RestJson1, "cleanrooms", "CleanRooms", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("BatchGetCollaborationAnalysisTemplate", "POST", "/collaborations/{collaborationIdentifier}/batch-analysistemplates", RO),
     op("BatchGetSchema", "POST", "/collaborations/{collaborationIdentifier}/batch-schema", RO),
     op("BatchGetSchemaAnalysisRule", "POST", "/collaborations/{collaborationIdentifier}/batch-schema-analysis-rule", RO),
@@ -2908,7 +2910,7 @@ static C68: ServiceCatalog = catalog("CleanRooms", "aws-sdk-cleanrooms", Protoco
     op("UpdateProtectedJob", "PATCH", "/memberships/{membershipIdentifier}/protectedJobs/{protectedJobIdentifier}", ID),
     op("UpdateProtectedQuery", "PATCH", "/memberships/{membershipIdentifier}/protectedQueries/{protectedQueryIdentifier}", ID),
 ]);
-static C69: ServiceCatalog = catalog("CleanRoomsML", "aws-sdk-cleanroomsml", Protocol::RestJson1, "cleanrooms-ml", false, ("InternalServiceException", "ThrottlingException"), 429, &[
+static C69: ServiceCatalog = catalog("CleanRoomsML", "aws-sdk-cleanroomsml", Protocol::RestJson1, "cleanrooms-ml", "CleanRoomsML", false, ("InternalServiceException", "ThrottlingException"), ("InternalServiceException", "ThrottlingException"), 429, &[
     op("CancelTrainedModel", "PATCH", "/memberships/{membershipIdentifier}/trained-models/{trainedModelArn}", ID),
     op("CancelTrainedModelInferenceJob", "PATCH", "/memberships/{membershipIdentifier}/trained-model-inference-jobs/{trainedModelInferenceJobArn}", ID),
     op("CreateAudienceModel", "POST", "/audience-model", ID),
@@ -2969,7 +2971,7 @@ static C69: ServiceCatalog = catalog("CleanRoomsML", "aws-sdk-cleanroomsml", Pro
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
     op("UpdateConfiguredAudienceModel", "PATCH", "/configured-audience-model/{configuredAudienceModelArn}", ID),
 ]);
-static C70: ServiceCatalog = catalog("Cloud9", "aws-sdk-cloud9", Protocol::AwsJson1_1, "cloud9", false, ("InternalServerErrorException", "TooManyRequestsException"), 400, &[
+static C70: ServiceCatalog = catalog("Cloud9", "aws-sdk-cloud9", Protocol::AwsJson1_1, "cloud9", "AWSCloud9WorkspaceManagementService", false, ("InternalServerErrorException", "TooManyRequestsException"), ("InternalServerErrorException", "TooManyRequestsException"), 400, &[
     op("CreateEnvironmentEC2", "POST", "/", ID),
     op("CreateEnvironmentMembership", "POST", "/", ID),
     op("DeleteEnvironment", "POST", "/", ID),
@@ -2984,7 +2986,7 @@ static C70: ServiceCatalog = catalog("Cloud9", "aws-sdk-cloud9", Protocol::AwsJs
     op("UpdateEnvironment", "POST", "/", ID),
     op("UpdateEnvironmentMembership", "POST", "/", ID),
 ]);
-static C71: ServiceCatalog = catalog("CloudControl", "aws-sdk-cloudcontrol", Protocol::AwsJson1_0, "cloudcontrolapi", false, ("HandlerInternalFailureException", "ThrottlingException"), 400, &[
+static C71: ServiceCatalog = catalog("CloudControl", "aws-sdk-cloudcontrol", Protocol::AwsJson1_0, "cloudcontrolapi", "CloudApiService", false, ("HandlerInternalFailureException", "ThrottlingException"), ("HandlerInternalFailureException", "ThrottlingException"), 400, &[
     op("CancelResourceRequest", "POST", "/", ID),
     op("CreateResource", "POST", "/", TK),
     op("DeleteResource", "POST", "/", TK),
@@ -2994,7 +2996,7 @@ static C71: ServiceCatalog = catalog("CloudControl", "aws-sdk-cloudcontrol", Pro
     op("ListResources", "POST", "/", NC),
     op("UpdateResource", "POST", "/", TK),
 ]);
-static C72: ServiceCatalog = catalog("CloudDirectory", "aws-sdk-clouddirectory", Protocol::RestJson1, "clouddirectory", false, ("InternalServiceException", "ThrottlingException"), 400, &[
+static C72: ServiceCatalog = catalog("CloudDirectory", "aws-sdk-clouddirectory", Protocol::RestJson1, "clouddirectory", "CloudDirectory", false, ("InternalServiceException", "ThrottlingException"), ("InternalServiceException", "ThrottlingException"), 400, &[
     op("AddFacetToObject", "PUT", "/amazonclouddirectory/2017-01-11/object/facets", HM),
     op("ApplySchema", "PUT", "/amazonclouddirectory/2017-01-11/schema/apply", HM),
     op("AttachObject", "PUT", "/amazonclouddirectory/2017-01-11/object/attach", HM),
@@ -3062,7 +3064,7 @@ static C72: ServiceCatalog = catalog("CloudDirectory", "aws-sdk-clouddirectory",
     op("UpgradeAppliedSchema", "PUT", "/amazonclouddirectory/2017-01-11/schema/upgradeapplied", HM),
     op("UpgradePublishedSchema", "PUT", "/amazonclouddirectory/2017-01-11/schema/upgradepublished", HM),
 ]);
-static C73: ServiceCatalog = catalog("CloudFormation", "aws-sdk-cloudformation", Protocol::AwsQuery, "cloudformation", false, ("InternalFailure", "ConcurrentResourcesLimitExceeded"), 429, &[
+static C73: ServiceCatalog = catalog("CloudFormation", "aws-sdk-cloudformation", Protocol::AwsQuery, "cloudformation", "CloudFormation", false, ("InternalFailure", "ConcurrentResourcesLimitExceeded"), ("InternalFailure", "ConcurrentResourcesLimitExceeded"), 429, &[
     op("ActivateOrganizationsAccess", "POST", "/", NO),
     op("ActivateType", "POST", "/", ID),
     op("BatchDescribeTypeConfigurations", "POST", "/", NO),
@@ -3156,7 +3158,7 @@ static C73: ServiceCatalog = catalog("CloudFormation", "aws-sdk-cloudformation",
     op("UpdateTerminationProtection", "POST", "/", NO),
     op("ValidateTemplate", "POST", "/", NO),
 ]);
-static C74: ServiceCatalog = catalog("CloudFront", "aws-sdk-cloudfront", Protocol::RestXml, "cloudfront", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C74: ServiceCatalog = catalog("CloudFront", "aws-sdk-cloudfront", Protocol::RestXml, "cloudfront", "CloudFront", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AssociateAlias", "PUT", "/2020-05-31/distribution/{TargetDistributionId}/associate-alias", HM),
     op("AssociateDistributionTenantWebACL", "PUT", "/2020-05-31/distribution-tenant/{Id}/associate-web-acl", HM),
     op("AssociateDistributionWebACL", "PUT", "/2020-05-31/distribution/{Id}/associate-web-acl", HM),
@@ -3325,7 +3327,7 @@ static C74: ServiceCatalog = catalog("CloudFront", "aws-sdk-cloudfront", Protoco
     op("UpdateVpcOrigin", "PUT", "/2020-05-31/vpc-origin/{Id}", HM),
     op("VerifyDnsConfiguration", "POST", "/2020-05-31/verify-dns-configuration", NO),
 ]);
-static C75: ServiceCatalog = catalog("CloudFront KeyValueStore", "aws-sdk-cloudfrontkeyvaluestore", Protocol::RestJson1, "cloudfront-keyvaluestore", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C75: ServiceCatalog = catalog("CloudFront KeyValueStore", "aws-sdk-cloudfrontkeyvaluestore", Protocol::RestJson1, "cloudfront-keyvaluestore", "CloudFront KeyValueStore", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("DeleteKey", "DELETE", "/key-value-stores/{KvsARN}/keys/{Key}", ID),
     op("DescribeKeyValueStore", "GET", "/key-value-stores/{KvsARN}", RO),
     op("GetKey", "GET", "/key-value-stores/{KvsARN}/keys/{Key}", RO),
@@ -3333,7 +3335,7 @@ static C75: ServiceCatalog = catalog("CloudFront KeyValueStore", "aws-sdk-cloudf
     op("PutKey", "PUT", "/key-value-stores/{KvsARN}/keys/{Key}", ID),
     op("UpdateKeys", "POST", "/key-value-stores/{KvsARN}/keys", ID),
 ]);
-static C76: ServiceCatalog = catalog("CloudHSM", "aws-sdk-cloudhsm", Protocol::AwsJson1_1, "cloudhsm", false, ("CloudHsmInternalException", "ThrottlingException"), 400, &[
+static C76: ServiceCatalog = catalog("CloudHSM", "aws-sdk-cloudhsm", Protocol::AwsJson1_1, "cloudhsm", "CloudHsmFrontendService", false, ("CloudHsmInternalException", "ThrottlingException"), ("CloudHsmInternalException", "ThrottlingException"), 400, &[
     op("AddTagsToResource", "POST", "/", NO),
     op("CreateHapg", "POST", "/", NO),
     op("CreateHsm", "POST", "/", NO),
@@ -3355,7 +3357,7 @@ static C76: ServiceCatalog = catalog("CloudHSM", "aws-sdk-cloudhsm", Protocol::A
     op("ModifyLunaClient", "POST", "/", NO),
     op("RemoveTagsFromResource", "POST", "/", NO),
 ]);
-static C77: ServiceCatalog = catalog("CloudHSM V2", "aws-sdk-cloudhsmv2", Protocol::RpcV2Cbor, "cloudhsm", false, ("CloudHsmInternalFailureException", "ThrottlingException"), 400, &[
+static C77: ServiceCatalog = catalog("CloudHSM V2", "aws-sdk-cloudhsmv2", Protocol::RpcV2Cbor, "cloudhsm", "BaldrApiService", false, ("CloudHsmInternalFailureException", "ThrottlingException"), ("CloudHsmInternalFailureException", "ThrottlingException"), 400, &[
     op("CopyBackupToRegion", "POST", "/", NO),
     op("CreateCluster", "POST", "/", NO),
     op("CreateHsm", "POST", "/", NO),
@@ -3375,7 +3377,7 @@ static C77: ServiceCatalog = catalog("CloudHSM V2", "aws-sdk-cloudhsmv2", Protoc
     op("TagResource", "POST", "/", NO),
     op("UntagResource", "POST", "/", NO),
 ]);
-static C78: ServiceCatalog = catalog("CloudSearch", "aws-sdk-cloudsearch", Protocol::AwsQuery, "cloudsearch", false, ("InternalException", "Throttling"), 400, &[
+static C78: ServiceCatalog = catalog("CloudSearch", "aws-sdk-cloudsearch", Protocol::AwsQuery, "cloudsearch", "CloudSearch", false, ("InternalException", "Throttling"), ("InternalException", "Throttling"), 400, &[
     op("BuildSuggesters", "POST", "/", NO),
     op("CreateDomain", "POST", "/", NO),
     op("DefineAnalysisScheme", "POST", "/", NO),
@@ -3403,12 +3405,12 @@ static C78: ServiceCatalog = catalog("CloudSearch", "aws-sdk-cloudsearch", Proto
     op("UpdateScalingParameters", "POST", "/", NO),
     op("UpdateServiceAccessPolicies", "POST", "/", NO),
 ]);
-static C79: ServiceCatalog = catalog("CloudSearch Domain", "aws-sdk-cloudsearchdomain", Protocol::RestJson1, "cloudsearch", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C79: ServiceCatalog = catalog("CloudSearch Domain", "aws-sdk-cloudsearchdomain", Protocol::RestJson1, "cloudsearch", "CloudSearch Domain", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("Search", "GET", "/2013-01-01/search?format=sdk&pretty=true", HM),
     op("Suggest", "GET", "/2013-01-01/suggest?format=sdk&pretty=true", HM),
     op("UploadDocuments", "POST", "/2013-01-01/documents/batch?format=sdk", NO),
 ]);
-static C80: ServiceCatalog = catalog("CloudTrail", "aws-sdk-cloudtrail", Protocol::AwsJson1_1, "cloudtrail", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C80: ServiceCatalog = catalog("CloudTrail", "aws-sdk-cloudtrail", Protocol::AwsJson1_1, "cloudtrail", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AddTags", "POST", "/", ID),
     op("CancelQuery", "POST", "/", ID),
     op("CreateChannel", "POST", "/", NO),
@@ -3470,10 +3472,10 @@ static C80: ServiceCatalog = catalog("CloudTrail", "aws-sdk-cloudtrail", Protoco
     op("UpdateEventDataStore", "POST", "/", ID),
     op("UpdateTrail", "POST", "/", ID),
 ]);
-static C81: ServiceCatalog = catalog("CloudTrail Data", "aws-sdk-cloudtraildata", Protocol::RestJson1, "cloudtrail-data", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C81: ServiceCatalog = catalog("CloudTrail Data", "aws-sdk-cloudtraildata", Protocol::RestJson1, "cloudtrail-data", "CloudTrail Data", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("PutAuditEvents", "POST", "/PutAuditEvents", NO),
 ]);
-static C82: ServiceCatalog = catalog("CloudWatch", "aws-sdk-cloudwatch", Protocol::RpcV2Cbor, "monitoring", true, ("InternalServiceError", "ConcurrentModificationException"), 429, &[
+static C82: ServiceCatalog = catalog("CloudWatch", "aws-sdk-cloudwatch", Protocol::RpcV2Cbor, "monitoring", "GraniteServiceVersion20100801", true, ("InternalServiceError", "ConcurrentModificationException"), ("InternalServiceError", "ConcurrentModificationException"), 429, &[
     op("AssociateDatasetKmsKey", "POST", "/", NO),
     op("CreateResourceMetricsConfiguration", "POST", "/", NO),
     op("DeleteAlarmMuteRule", "POST", "/", NO),
@@ -3534,7 +3536,7 @@ static C82: ServiceCatalog = catalog("CloudWatch", "aws-sdk-cloudwatch", Protoco
     op("UpdateOTelEnrichment", "POST", "/", NO),
     op("UpdateResourceMetricsConfiguration", "POST", "/", NO),
 ]);
-static C83: ServiceCatalog = catalog("CloudWatch Logs", "aws-sdk-cloudwatchlogs", Protocol::AwsJson1_1, "logs", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C83: ServiceCatalog = catalog("CloudWatch Logs", "aws-sdk-cloudwatchlogs", Protocol::AwsJson1_1, "logs", "Logs_20140328", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AssociateKmsKey", "POST", "/", NO),
     op("AssociateSourceToS3TableIntegration", "POST", "/", NO),
     op("CancelExportTask", "POST", "/", NO),
@@ -3654,7 +3656,7 @@ static C83: ServiceCatalog = catalog("CloudWatch Logs", "aws-sdk-cloudwatchlogs"
     op("UpdateLookupTable", "POST", "/", NO),
     op("UpdateScheduledQuery", "POST", "/", NO),
 ]);
-static C84: ServiceCatalog = catalog("CloudWatchOmni", "aws-sdk-cloudwatchomni", Protocol::RpcV2Cbor, "cloudwatch", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C84: ServiceCatalog = catalog("CloudWatchOmni", "aws-sdk-cloudwatchomni", Protocol::RpcV2Cbor, "cloudwatch", "CloudWatchOmniFrontend", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateAccessGrant", "POST", "/", TK),
     op("CreateAccessProfile", "POST", "/", TK),
     op("CreateAlert", "POST", "/", TK),
@@ -3718,7 +3720,7 @@ static C84: ServiceCatalog = catalog("CloudWatchOmni", "aws-sdk-cloudwatchomni",
     op("UpdateSpace", "POST", "/", ID),
     op("UpdateView", "POST", "/", ID),
 ]);
-static C85: ServiceCatalog = catalog("codeartifact", "aws-sdk-codeartifact", Protocol::RestJson1, "codeartifact", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C85: ServiceCatalog = catalog("codeartifact", "aws-sdk-codeartifact", Protocol::RestJson1, "codeartifact", "codeartifact", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateExternalConnection", "POST", "/v1/repository/external-connection", NO),
     op("CopyPackageVersions", "POST", "/v1/package/versions/copy", NO),
     op("CreateDomain", "POST", "/v1/domain", NO),
@@ -3768,7 +3770,7 @@ static C85: ServiceCatalog = catalog("codeartifact", "aws-sdk-codeartifact", Pro
     op("UpdatePackageVersionsStatus", "POST", "/v1/package/versions/update_status", NO),
     op("UpdateRepository", "PUT", "/v1/repository", HM),
 ]);
-static C86: ServiceCatalog = catalog("CodeBuild", "aws-sdk-codebuild", Protocol::RpcV2Cbor, "codebuild", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C86: ServiceCatalog = catalog("CodeBuild", "aws-sdk-codebuild", Protocol::RpcV2Cbor, "codebuild", "CodeBuild_20161006", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("BatchDeleteBuilds", "POST", "/", NO),
     op("BatchGetBuildBatches", "POST", "/", NC),
     op("BatchGetBuilds", "POST", "/", NC),
@@ -3829,7 +3831,7 @@ static C86: ServiceCatalog = catalog("CodeBuild", "aws-sdk-codebuild", Protocol:
     op("UpdateReportGroup", "POST", "/", NO),
     op("UpdateWebhook", "POST", "/", NO),
 ]);
-static C87: ServiceCatalog = catalog("CodeCatalyst", "aws-sdk-codecatalyst", Protocol::RestJson1, "codecatalyst", false, ("InternalFailure", "ThrottlingException"), 429, &[
+static C87: ServiceCatalog = catalog("CodeCatalyst", "aws-sdk-codecatalyst", Protocol::RestJson1, "codecatalyst", "CodeCatalyst", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 429, &[
     op("CreateAccessToken", "PUT", "/v1/accessTokens", HM),
     op("CreateDevEnvironment", "PUT", "/v1/spaces/{spaceName}/projects/{projectName}/devEnvironments", ID),
     op("CreateProject", "PUT", "/v1/spaces/{spaceName}/projects", ID),
@@ -3869,7 +3871,7 @@ static C87: ServiceCatalog = catalog("CodeCatalyst", "aws-sdk-codecatalyst", Pro
     op("UpdateSpace", "PATCH", "/v1/spaces/{name}", ID),
     op("VerifySession", "GET", "/session", RO),
 ]);
-static C88: ServiceCatalog = catalog("CodeCommit", "aws-sdk-codecommit", Protocol::AwsJson1_1, "codecommit", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C88: ServiceCatalog = catalog("CodeCommit", "aws-sdk-codecommit", Protocol::AwsJson1_1, "codecommit", "CodeCommit_20150413", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AssociateApprovalRuleTemplateWithRepository", "POST", "/", NO),
     op("BatchAssociateApprovalRuleTemplateWithRepositories", "POST", "/", NO),
     op("BatchDescribeMergeConflicts", "POST", "/", NO),
@@ -3951,7 +3953,7 @@ static C88: ServiceCatalog = catalog("CodeCommit", "aws-sdk-codecommit", Protoco
     op("UpdateRepositoryEncryptionKey", "POST", "/", NO),
     op("UpdateRepositoryName", "POST", "/", NO),
 ]);
-static C89: ServiceCatalog = catalog("CodeConnections", "aws-sdk-codeconnections", Protocol::RpcV2Cbor, "codeconnections", false, ("InternalFailure", "ThrottlingException"), 429, &[
+static C89: ServiceCatalog = catalog("CodeConnections", "aws-sdk-codeconnections", Protocol::RpcV2Cbor, "codeconnections", "com.amazonaws.codeconnections.CodeConnections_20231201", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 429, &[
     op("CreateConnection", "POST", "/", NO),
     op("CreateHost", "POST", "/", NO),
     op("CreateRepositoryLink", "POST", "/", NO),
@@ -3980,7 +3982,7 @@ static C89: ServiceCatalog = catalog("CodeConnections", "aws-sdk-codeconnections
     op("UpdateSyncBlocker", "POST", "/", NO),
     op("UpdateSyncConfiguration", "POST", "/", NO),
 ]);
-static C90: ServiceCatalog = catalog("CodeDeploy", "aws-sdk-codedeploy", Protocol::RpcV2Cbor, "codedeploy", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C90: ServiceCatalog = catalog("CodeDeploy", "aws-sdk-codedeploy", Protocol::RpcV2Cbor, "codedeploy", "CodeDeploy_20141006", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AddTagsToOnPremisesInstances", "POST", "/", NO),
     op("BatchGetApplicationRevisions", "POST", "/", NC),
     op("BatchGetApplications", "POST", "/", NC),
@@ -4029,7 +4031,7 @@ static C90: ServiceCatalog = catalog("CodeDeploy", "aws-sdk-codedeploy", Protoco
     op("UpdateApplication", "POST", "/", NO),
     op("UpdateDeploymentGroup", "POST", "/", NO),
 ]);
-static C91: ServiceCatalog = catalog("CodeGuruProfiler", "aws-sdk-codeguruprofiler", Protocol::RestJson1, "codeguru-profiler", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C91: ServiceCatalog = catalog("CodeGuruProfiler", "aws-sdk-codeguruprofiler", Protocol::RestJson1, "codeguru-profiler", "CodeGuruProfiler", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AddNotificationChannels", "POST", "/profilingGroups/{profilingGroupName}/notificationConfiguration", NO),
     op("BatchGetFrameMetricData", "POST", "/profilingGroups/{profilingGroupName}/frames/-/metrics", RO),
     op("ConfigureAgent", "POST", "/profilingGroups/{profilingGroupName}/configureAgent", NO),
@@ -4054,7 +4056,7 @@ static C91: ServiceCatalog = catalog("CodeGuruProfiler", "aws-sdk-codeguruprofil
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
     op("UpdateProfilingGroup", "PUT", "/profilingGroups/{profilingGroupName}", ID),
 ]);
-static C92: ServiceCatalog = catalog("CodeGuru Reviewer", "aws-sdk-codegurureviewer", Protocol::RestJson1, "codeguru-reviewer", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C92: ServiceCatalog = catalog("CodeGuru Reviewer", "aws-sdk-codegurureviewer", Protocol::RestJson1, "codeguru-reviewer", "CodeGuru Reviewer", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateRepository", "POST", "/associations", TK),
     op("CreateCodeReview", "POST", "/codereviews", TK),
     op("DescribeCodeReview", "GET", "/codereviews/{CodeReviewArn}", HM),
@@ -4070,7 +4072,7 @@ static C92: ServiceCatalog = catalog("CodeGuru Reviewer", "aws-sdk-codegururevie
     op("TagResource", "POST", "/tags/{resourceArn}", NO),
     op("UntagResource", "DELETE", "/tags/{resourceArn}", HM),
 ]);
-static C93: ServiceCatalog = catalog("CodeGuru Security", "aws-sdk-codegurusecurity", Protocol::RestJson1, "codeguru-security", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C93: ServiceCatalog = catalog("CodeGuru Security", "aws-sdk-codegurusecurity", Protocol::RestJson1, "codeguru-security", "CodeGuru Security", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("BatchGetFindings", "POST", "/batchGetFindings", RO),
     op("CreateScan", "POST", "/scans", TK),
     op("CreateUploadUrl", "POST", "/uploadUrl", NO),
@@ -4085,7 +4087,7 @@ static C93: ServiceCatalog = catalog("CodeGuru Security", "aws-sdk-codegurusecur
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
     op("UpdateAccountConfiguration", "PUT", "/updateAccountConfiguration", HM),
 ]);
-static C94: ServiceCatalog = catalog("CodePipeline", "aws-sdk-codepipeline", Protocol::RpcV2Cbor, "codepipeline", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C94: ServiceCatalog = catalog("CodePipeline", "aws-sdk-codepipeline", Protocol::RpcV2Cbor, "codepipeline", "CodePipeline_20150709", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AcknowledgeJob", "POST", "/", NO),
     op("AcknowledgeThirdPartyJob", "POST", "/", NO),
     op("CreateCustomActionType", "POST", "/", NO),
@@ -4131,7 +4133,7 @@ static C94: ServiceCatalog = catalog("CodePipeline", "aws-sdk-codepipeline", Pro
     op("UpdateActionType", "POST", "/", NO),
     op("UpdatePipeline", "POST", "/", NO),
 ]);
-static C95: ServiceCatalog = catalog("CodeStar connections", "aws-sdk-codestarconnections", Protocol::AwsJson1_0, "codestar-connections", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C95: ServiceCatalog = catalog("CodeStar connections", "aws-sdk-codestarconnections", Protocol::AwsJson1_0, "codestar-connections", "com.amazonaws.codestar.connections.CodeStar_connections_20191201", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CreateConnection", "POST", "/", NO),
     op("CreateHost", "POST", "/", NO),
     op("CreateRepositoryLink", "POST", "/", NO),
@@ -4160,7 +4162,7 @@ static C95: ServiceCatalog = catalog("CodeStar connections", "aws-sdk-codestarco
     op("UpdateSyncBlocker", "POST", "/", NO),
     op("UpdateSyncConfiguration", "POST", "/", NO),
 ]);
-static C96: ServiceCatalog = catalog("codestar notifications", "aws-sdk-codestarnotifications", Protocol::RestJson1, "codestar-notifications", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C96: ServiceCatalog = catalog("codestar notifications", "aws-sdk-codestarnotifications", Protocol::RestJson1, "codestar-notifications", "codestar notifications", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CreateNotificationRule", "POST", "/createNotificationRule", TK),
     op("DeleteNotificationRule", "POST", "/deleteNotificationRule", NO),
     op("DeleteTarget", "POST", "/deleteTarget", NO),
@@ -4175,7 +4177,7 @@ static C96: ServiceCatalog = catalog("codestar notifications", "aws-sdk-codestar
     op("UntagResource", "POST", "/untagResource/{resourceArn}", NO),
     op("UpdateNotificationRule", "POST", "/updateNotificationRule", NO),
 ]);
-static C97: ServiceCatalog = catalog("Cognito Identity", "aws-sdk-cognitoidentity", Protocol::AwsJson1_1, "cognito-identity", false, ("InternalErrorException", "TooManyRequestsException"), 400, &[
+static C97: ServiceCatalog = catalog("Cognito Identity", "aws-sdk-cognitoidentity", Protocol::AwsJson1_1, "cognito-identity", "AWSCognitoIdentityService", false, ("InternalErrorException", "TooManyRequestsException"), ("InternalErrorException", "TooManyRequestsException"), 400, &[
     op("CreateIdentityPool", "POST", "/", NO),
     op("DeleteIdentities", "POST", "/", NO),
     op("DeleteIdentityPool", "POST", "/", NO),
@@ -4200,7 +4202,7 @@ static C97: ServiceCatalog = catalog("Cognito Identity", "aws-sdk-cognitoidentit
     op("UntagResource", "POST", "/", NO),
     op("UpdateIdentityPool", "POST", "/", NO),
 ]);
-static C98: ServiceCatalog = catalog("Cognito Identity Provider", "aws-sdk-cognitoidentityprovider", Protocol::AwsJson1_1, "cognito-idp", false, ("InternalErrorException", "TooManyRequestsException"), 400, &[
+static C98: ServiceCatalog = catalog("Cognito Identity Provider", "aws-sdk-cognitoidentityprovider", Protocol::AwsJson1_1, "cognito-idp", "AWSCognitoIdentityProviderService", false, ("InternalErrorException", "TooManyRequestsException"), ("InternalErrorException", "TooManyRequestsException"), 400, &[
     op("AddCustomAttributes", "POST", "/", NO),
     op("AddUserPoolClientSecret", "POST", "/", NO),
     op("AdminAddUserToGroup", "POST", "/", NO),
@@ -4355,7 +4357,7 @@ static C98: ServiceCatalog = catalog("Cognito Identity Provider", "aws-sdk-cogni
     op("VerifySoftwareToken", "POST", "/", NO),
     op("VerifyUserAttribute", "POST", "/", NO),
 ]);
-static C99: ServiceCatalog = catalog("Cognito Sync", "aws-sdk-cognitosync", Protocol::RestJson1, "cognito-sync", false, ("InternalErrorException", "LambdaThrottledException"), 429, &[
+static C99: ServiceCatalog = catalog("Cognito Sync", "aws-sdk-cognitosync", Protocol::RestJson1, "cognito-sync", "Cognito Sync", false, ("InternalErrorException", "LambdaThrottledException"), ("InternalErrorException", "LambdaThrottledException"), 429, &[
     op("BulkPublish", "POST", "/identitypools/{IdentityPoolId}/bulkpublish", NO),
     op("DeleteDataset", "DELETE", "/identitypools/{IdentityPoolId}/identities/{IdentityId}/datasets/{DatasetName}", HM),
     op("DescribeDataset", "GET", "/identitypools/{IdentityPoolId}/identities/{IdentityId}/datasets/{DatasetName}", HM),
@@ -4374,7 +4376,7 @@ static C99: ServiceCatalog = catalog("Cognito Sync", "aws-sdk-cognitosync", Prot
     op("UnsubscribeFromDataset", "DELETE", "/identitypools/{IdentityPoolId}/identities/{IdentityId}/datasets/{DatasetName}/subscriptions/{DeviceId}", HM),
     op("UpdateRecords", "POST", "/identitypools/{IdentityPoolId}/identities/{IdentityId}/datasets/{DatasetName}", NO),
 ]);
-static C100: ServiceCatalog = catalog("Comprehend", "aws-sdk-comprehend", Protocol::RpcV2Cbor, "comprehend", false, ("InternalServerException", "TooManyRequestsException"), 429, &[
+static C100: ServiceCatalog = catalog("Comprehend", "aws-sdk-comprehend", Protocol::RpcV2Cbor, "comprehend", "Comprehend_20171127", false, ("InternalServerException", "TooManyRequestsException"), ("InternalServerException", "TooManyRequestsException"), 429, &[
     op("BatchDetectDominantLanguage", "POST", "/", NO),
     op("BatchDetectEntities", "POST", "/", NO),
     op("BatchDetectKeyPhrases", "POST", "/", NO),
@@ -4461,7 +4463,7 @@ static C100: ServiceCatalog = catalog("Comprehend", "aws-sdk-comprehend", Protoc
     op("UpdateEndpoint", "POST", "/", NO),
     op("UpdateFlywheel", "POST", "/", NO),
 ]);
-static C101: ServiceCatalog = catalog("ComprehendMedical", "aws-sdk-comprehendmedical", Protocol::RpcV2Cbor, "comprehendmedical", false, ("InternalServerException", "TooManyRequestsException"), 429, &[
+static C101: ServiceCatalog = catalog("ComprehendMedical", "aws-sdk-comprehendmedical", Protocol::RpcV2Cbor, "comprehendmedical", "ComprehendMedical_20181030", false, ("InternalServerException", "TooManyRequestsException"), ("InternalServerException", "TooManyRequestsException"), 429, &[
     op("DescribeEntitiesDetectionV2Job", "POST", "/", NC),
     op("DescribeICD10CMInferenceJob", "POST", "/", NC),
     op("DescribePHIDetectionJob", "POST", "/", NC),
@@ -4489,7 +4491,7 @@ static C101: ServiceCatalog = catalog("ComprehendMedical", "aws-sdk-comprehendme
     op("StopRxNormInferenceJob", "POST", "/", NO),
     op("StopSNOMEDCTInferenceJob", "POST", "/", NO),
 ]);
-static C102: ServiceCatalog = catalog("Compute Optimizer", "aws-sdk-computeoptimizer", Protocol::RpcV2Cbor, "compute-optimizer", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C102: ServiceCatalog = catalog("Compute Optimizer", "aws-sdk-computeoptimizer", Protocol::RpcV2Cbor, "compute-optimizer", "ComputeOptimizerService", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("DeleteRecommendationPreferences", "POST", "/", NO),
     op("DescribeRecommendationExportJobs", "POST", "/", NC),
     op("ExportAutoScalingGroupRecommendations", "POST", "/", NO),
@@ -4519,7 +4521,7 @@ static C102: ServiceCatalog = catalog("Compute Optimizer", "aws-sdk-computeoptim
     op("PutRecommendationPreferences", "POST", "/", NO),
     op("UpdateEnrollmentStatus", "POST", "/", NO),
 ]);
-static C103: ServiceCatalog = catalog("Compute Optimizer Automation", "aws-sdk-computeoptimizerautomation", Protocol::RpcV2Cbor, "aco-automation", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C103: ServiceCatalog = catalog("Compute Optimizer Automation", "aws-sdk-computeoptimizerautomation", Protocol::RpcV2Cbor, "aco-automation", "ComputeOptimizerAutomationService", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateAccounts", "POST", "/", ID),
     op("CreateAutomationRule", "POST", "/", ID),
     op("DeleteAutomationRule", "POST", "/", ID),
@@ -4548,7 +4550,7 @@ static C103: ServiceCatalog = catalog("Compute Optimizer Automation", "aws-sdk-c
     op("UpdateAutomationRule", "POST", "/", ID),
     op("UpdateEnrollmentConfiguration", "POST", "/", ID),
 ]);
-static C104: ServiceCatalog = catalog("Config Service", "aws-sdk-config", Protocol::AwsJson1_1, "config", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C104: ServiceCatalog = catalog("Config Service", "aws-sdk-config", Protocol::AwsJson1_1, "config", "StarlingDoveService", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AssociateResourceTypes", "POST", "/", NO),
     op("BatchGetAggregateResourceConfig", "POST", "/", NC),
     op("BatchGetResourceConfig", "POST", "/", NC),
@@ -4652,7 +4654,7 @@ static C104: ServiceCatalog = catalog("Config Service", "aws-sdk-config", Protoc
     op("TagResource", "POST", "/", NO),
     op("UntagResource", "POST", "/", NO),
 ]);
-static C105: ServiceCatalog = catalog("Connect", "aws-sdk-connect", Protocol::RestJson1, "connect", false, ("InternalServiceException", "ThrottlingException"), 429, &[
+static C105: ServiceCatalog = catalog("Connect", "aws-sdk-connect", Protocol::RestJson1, "connect", "Connect", false, ("InternalServiceException", "ThrottlingException"), ("InternalServiceException", "ThrottlingException"), 429, &[
     op("ActivateEvaluationForm", "POST", "/evaluation-forms/{InstanceId}/{EvaluationFormId}/activate", NO),
     op("AssociateAnalyticsDataSet", "PUT", "/analytics-data/instance/{InstanceId}/association", HM),
     op("AssociateApprovedOrigin", "PUT", "/instance/{InstanceId}/approved-origin", TK),
@@ -5059,7 +5061,7 @@ static C105: ServiceCatalog = catalog("Connect", "aws-sdk-connect", Protocol::Re
     op("UpdateWorkspaceTheme", "POST", "/workspaces/{InstanceId}/{WorkspaceId}/theme", NO),
     op("UpdateWorkspaceVisibility", "POST", "/workspaces/{InstanceId}/{WorkspaceId}/visibility", NO),
 ]);
-static C106: ServiceCatalog = catalog("ConnectCampaigns", "aws-sdk-connectcampaigns", Protocol::RestJson1, "connect-campaigns", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C106: ServiceCatalog = catalog("ConnectCampaigns", "aws-sdk-connectcampaigns", Protocol::RestJson1, "connect-campaigns", "ConnectCampaigns", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateCampaign", "PUT", "/campaigns", ID),
     op("DeleteCampaign", "DELETE", "/campaigns/{id}", ID),
     op("DeleteConnectInstanceConfig", "DELETE", "/connect-instance/{connectInstanceId}/config", ID),
@@ -5083,7 +5085,7 @@ static C106: ServiceCatalog = catalog("ConnectCampaigns", "aws-sdk-connectcampai
     op("UpdateCampaignName", "POST", "/campaigns/{id}/name", ID),
     op("UpdateCampaignOutboundCallConfig", "POST", "/campaigns/{id}/outbound-call-config", ID),
 ]);
-static C107: ServiceCatalog = catalog("ConnectCampaignsV2", "aws-sdk-connectcampaignsv2", Protocol::RestJson1, "connect-campaigns", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C107: ServiceCatalog = catalog("ConnectCampaignsV2", "aws-sdk-connectcampaignsv2", Protocol::RestJson1, "connect-campaigns", "ConnectCampaignsV2", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateCampaign", "PUT", "/v2/campaigns", ID),
     op("DeleteCampaign", "DELETE", "/v2/campaigns/{id}", ID),
     op("DeleteCampaignChannelSubtypeConfig", "DELETE", "/v2/campaigns/{id}/channel-subtype-config", ID),
@@ -5122,7 +5124,7 @@ static C107: ServiceCatalog = catalog("ConnectCampaignsV2", "aws-sdk-connectcamp
     op("UpdateCampaignSchedule", "POST", "/v2/campaigns/{id}/schedule", ID),
     op("UpdateCampaignSource", "POST", "/v2/campaigns/{id}/source", ID),
 ]);
-static C108: ServiceCatalog = catalog("ConnectCases", "aws-sdk-connectcases", Protocol::RestJson1, "cases", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C108: ServiceCatalog = catalog("ConnectCases", "aws-sdk-connectcases", Protocol::RestJson1, "cases", "AmazonConnectCases", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("BatchGetCaseRule", "POST", "/domains/{domainId}/rules-batch", RO),
     op("BatchGetField", "POST", "/domains/{domainId}/fields-batch", RO),
     op("BatchPutFieldOptions", "PUT", "/domains/{domainId}/fields/{fieldId}/options", ID),
@@ -5167,10 +5169,10 @@ static C108: ServiceCatalog = catalog("ConnectCases", "aws-sdk-connectcases", Pr
     op("UpdateRelatedItem", "PUT", "/domains/{domainId}/cases/{caseId}/related-items/{relatedItemId}", ID),
     op("UpdateTemplate", "PUT", "/domains/{domainId}/templates/{templateId}", ID),
 ]);
-static C109: ServiceCatalog = catalog("Connect Contact Lens", "aws-sdk-connectcontactlens", Protocol::RestJson1, "connect", false, ("InternalServiceException", "ThrottlingException"), 429, &[
+static C109: ServiceCatalog = catalog("Connect Contact Lens", "aws-sdk-connectcontactlens", Protocol::RestJson1, "connect", "Connect Contact Lens", false, ("InternalServiceException", "ThrottlingException"), ("InternalServiceException", "ThrottlingException"), 429, &[
     op("ListRealtimeContactAnalysisSegments", "POST", "/realtime-contact-analysis/analysis-segments", NC),
 ]);
-static C110: ServiceCatalog = catalog("ConnectHealth", "aws-sdk-connecthealth", Protocol::RestJson1, "health-agent", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C110: ServiceCatalog = catalog("ConnectHealth", "aws-sdk-connecthealth", Protocol::RestJson1, "health-agent", "ConnectHealth", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("ActivateSubscription", "POST", "/domains/{domainId}/subscriptions/{subscriptionId}/activate", NO),
     op("CreateDataset", "POST", "/domains/{domainId}/datasets", TK),
     op("CreateDomain", "POST", "/domain", ID),
@@ -5195,7 +5197,7 @@ static C110: ServiceCatalog = catalog("ConnectHealth", "aws-sdk-connecthealth", 
     op("TagResource", "POST", "/tags/{resourceArn}", ID),
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
 ]);
-static C111: ServiceCatalog = catalog("ConnectParticipant", "aws-sdk-connectparticipant", Protocol::RestJson1, "execute-api", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C111: ServiceCatalog = catalog("ConnectParticipant", "aws-sdk-connectparticipant", Protocol::RestJson1, "execute-api", "ConnectParticipant", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CancelParticipantAuthentication", "POST", "/participant/cancel-authentication", NO),
     op("CompleteAttachmentUpload", "POST", "/participant/complete-attachment-upload", TK),
     op("CreateParticipantConnection", "POST", "/participant/connection", NO),
@@ -5208,7 +5210,7 @@ static C111: ServiceCatalog = catalog("ConnectParticipant", "aws-sdk-connectpart
     op("SendMessage", "POST", "/participant/message", TK),
     op("StartAttachmentUpload", "POST", "/participant/start-attachment-upload", TK),
 ]);
-static C112: ServiceCatalog = catalog("ConnectScheduling", "aws-sdk-connectscheduling", Protocol::RestJson1, "connect", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C112: ServiceCatalog = catalog("ConnectScheduling", "aws-sdk-connectscheduling", Protocol::RestJson1, "connect", "ConnectScheduling", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("ApproveTimeOff", "POST", "/scheduling/instances/{InstanceId}/users/{UserId}/timeoffs/{TimeOffId}/approve", NO),
     op("CancelTimeOff", "POST", "/scheduling/instances/{InstanceId}/users/{UserId}/timeoffs/{TimeOffId}/cancel", ID),
     op("CreateTimeOff", "POST", "/scheduling/instances/{InstanceId}/users/{UserId}/timeoffs", TK),
@@ -5216,7 +5218,7 @@ static C112: ServiceCatalog = catalog("ConnectScheduling", "aws-sdk-connectsched
     op("PutTimeOffBalance", "PUT", "/scheduling/instances/{InstanceId}/users/{UserId}/timeoff-balances/{ShiftActivityId}", ID),
     op("RejectTimeOff", "POST", "/scheduling/instances/{InstanceId}/users/{UserId}/timeoffs/{TimeOffId}/reject", ID),
 ]);
-static C113: ServiceCatalog = catalog("Continuum", "aws-sdk-continuum", Protocol::RestJson1, "continuum", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C113: ServiceCatalog = catalog("Continuum", "aws-sdk-continuum", Protocol::RestJson1, "continuum", "Continuum", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateCollector", "POST", "/environments/{environmentId}/collectors", ID),
     op("CreateCodeFinding", "POST", "/environments/{environmentId}/code-findings", ID),
     op("CreateCodeScan", "POST", "/environments/{environmentId}/code-scans", TK),
@@ -5251,7 +5253,7 @@ static C113: ServiceCatalog = catalog("Continuum", "aws-sdk-continuum", Protocol
     op("UpdateEnvironment", "PATCH", "/environments/{environmentId}", ID),
     op("UpdateIntegration", "PATCH", "/integrations/{integrationId}", ID),
 ]);
-static C114: ServiceCatalog = catalog("ControlCatalog", "aws-sdk-controlcatalog", Protocol::RestJson1, "controlcatalog", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C114: ServiceCatalog = catalog("ControlCatalog", "aws-sdk-controlcatalog", Protocol::RestJson1, "controlcatalog", "ControlCatalog", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("GetControl", "POST", "/get-control", RO),
     op("ListCommonControls", "POST", "/common-controls", RO),
     op("ListControlMappings", "POST", "/list-control-mappings", RO),
@@ -5259,7 +5261,7 @@ static C114: ServiceCatalog = catalog("ControlCatalog", "aws-sdk-controlcatalog"
     op("ListDomains", "POST", "/domains", RO),
     op("ListObjectives", "POST", "/objectives", RO),
 ]);
-static C115: ServiceCatalog = catalog("ControlTower", "aws-sdk-controltower", Protocol::RestJson1, "controltower", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C115: ServiceCatalog = catalog("ControlTower", "aws-sdk-controltower", Protocol::RestJson1, "controltower", "ControlTower", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateLandingZone", "POST", "/create-landingzone", NO),
     op("DeleteLandingZone", "POST", "/delete-landingzone", ID),
     op("DisableBaseline", "POST", "/disable-baseline", ID),
@@ -5289,7 +5291,7 @@ static C115: ServiceCatalog = catalog("ControlTower", "aws-sdk-controltower", Pr
     op("UpdateEnabledControl", "POST", "/update-enabled-control", NO),
     op("UpdateLandingZone", "POST", "/update-landingzone", NO),
 ]);
-static C116: ServiceCatalog = catalog("Cost and Usage Report Service", "aws-sdk-costandusagereport", Protocol::AwsJson1_1, "cur", false, ("InternalErrorException", "ThrottlingException"), 400, &[
+static C116: ServiceCatalog = catalog("Cost and Usage Report Service", "aws-sdk-costandusagereport", Protocol::AwsJson1_1, "cur", "AWSOrigamiServiceGatewayService", false, ("InternalErrorException", "ThrottlingException"), ("InternalErrorException", "ThrottlingException"), 400, &[
     op("DeleteReportDefinition", "POST", "/", NO),
     op("DescribeReportDefinitions", "POST", "/", NC),
     op("ListTagsForResource", "POST", "/", NC),
@@ -5298,7 +5300,7 @@ static C116: ServiceCatalog = catalog("Cost and Usage Report Service", "aws-sdk-
     op("TagResource", "POST", "/", NO),
     op("UntagResource", "POST", "/", NO),
 ]);
-static C117: ServiceCatalog = catalog("Cost Explorer", "aws-sdk-costexplorer", Protocol::AwsJson1_1, "ce", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C117: ServiceCatalog = catalog("Cost Explorer", "aws-sdk-costexplorer", Protocol::AwsJson1_1, "ce", "AWSInsightsIndexService", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CreateAnomalyMonitor", "POST", "/", NO),
     op("CreateAnomalySubscription", "POST", "/", NO),
     op("CreateCostCategoryDefinition", "POST", "/", NO),
@@ -5347,7 +5349,7 @@ static C117: ServiceCatalog = catalog("Cost Explorer", "aws-sdk-costexplorer", P
     op("UpdateCostAllocationTagsStatus", "POST", "/", NO),
     op("UpdateCostCategoryDefinition", "POST", "/", NO),
 ]);
-static C118: ServiceCatalog = catalog("Cost Optimization Hub", "aws-sdk-costoptimizationhub", Protocol::AwsJson1_0, "cost-optimization-hub", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C118: ServiceCatalog = catalog("Cost Optimization Hub", "aws-sdk-costoptimizationhub", Protocol::AwsJson1_0, "cost-optimization-hub", "CostOptimizationHubService", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("GetPreferences", "POST", "/", RO),
     op("GetRecommendation", "POST", "/", RO),
     op("ListEfficiencyMetrics", "POST", "/", RO),
@@ -5357,7 +5359,7 @@ static C118: ServiceCatalog = catalog("Cost Optimization Hub", "aws-sdk-costopti
     op("UpdateEnrollmentStatus", "POST", "/", NO),
     op("UpdatePreferences", "POST", "/", NO),
 ]);
-static C119: ServiceCatalog = catalog("Customer Profiles", "aws-sdk-customerprofiles", Protocol::RestJson1, "profile", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C119: ServiceCatalog = catalog("Customer Profiles", "aws-sdk-customerprofiles", Protocol::RestJson1, "profile", "Customer Profiles", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AddProfileKey", "POST", "/domains/{DomainName}/profiles/keys", NO),
     op("AssociateStreamForSegments", "POST", "/domains/{DomainName}/segment-streams", NO),
     op("BatchGetCalculatedAttributeForProfile", "POST", "/domains/{DomainName}/calculated-attributes/{CalculatedAttributeName}/batch-get-for-profiles", NC),
@@ -5474,7 +5476,7 @@ static C119: ServiceCatalog = catalog("Customer Profiles", "aws-sdk-customerprof
     op("UpdateProfile", "PUT", "/domains/{DomainName}/profiles", HM),
     op("UpdateRecommender", "PATCH", "/domains/{DomainName}/recommenders/{RecommenderName}", NO),
 ]);
-static C120: ServiceCatalog = catalog("Database Migration Service", "aws-sdk-databasemigration", Protocol::AwsJson1_1, "dms", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C120: ServiceCatalog = catalog("Database Migration Service", "aws-sdk-databasemigration", Protocol::AwsJson1_1, "dms", "AmazonDMSv20160101", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AddTagsToResource", "POST", "/", NO),
     op("ApplyPendingMaintenanceAction", "POST", "/", NO),
     op("BatchStartRecommendations", "POST", "/", NO),
@@ -5595,7 +5597,7 @@ static C120: ServiceCatalog = catalog("Database Migration Service", "aws-sdk-dat
     op("TestConnection", "POST", "/", NO),
     op("UpdateSubscriptionsToEventBridge", "POST", "/", NO),
 ]);
-static C121: ServiceCatalog = catalog("DataBrew", "aws-sdk-databrew", Protocol::RestJson1, "databrew", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C121: ServiceCatalog = catalog("DataBrew", "aws-sdk-databrew", Protocol::RestJson1, "databrew", "DataBrew", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("BatchDeleteRecipeVersion", "POST", "/recipes/{name}/batchDeleteRecipeVersion", NO),
     op("CreateDataset", "POST", "/datasets", NO),
     op("CreateProfileJob", "POST", "/profileJobs", NO),
@@ -5641,7 +5643,7 @@ static C121: ServiceCatalog = catalog("DataBrew", "aws-sdk-databrew", Protocol::
     op("UpdateRuleset", "PUT", "/rulesets/{name}", HM),
     op("UpdateSchedule", "PUT", "/schedules/{name}", HM),
 ]);
-static C122: ServiceCatalog = catalog("DataExchange", "aws-sdk-dataexchange", Protocol::RestJson1, "dataexchange", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C122: ServiceCatalog = catalog("DataExchange", "aws-sdk-dataexchange", Protocol::RestJson1, "dataexchange", "DataExchange", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AcceptDataGrant", "POST", "/v1/data-grants/{DataGrantArn}/accept", NO),
     op("CancelJob", "DELETE", "/v1/jobs/{JobId}", HM),
     op("CreateDataGrant", "POST", "/v1/data-grants", NO),
@@ -5680,7 +5682,7 @@ static C122: ServiceCatalog = catalog("DataExchange", "aws-sdk-dataexchange", Pr
     op("UpdateEventAction", "PATCH", "/v1/event-actions/{EventActionId}", NO),
     op("UpdateRevision", "PATCH", "/v1/data-sets/{DataSetId}/revisions/{RevisionId}", NO),
 ]);
-static C123: ServiceCatalog = catalog("Data Pipeline", "aws-sdk-datapipeline", Protocol::AwsJson1_1, "datapipeline", false, ("InternalServiceError", "ThrottlingException"), 400, &[
+static C123: ServiceCatalog = catalog("Data Pipeline", "aws-sdk-datapipeline", Protocol::AwsJson1_1, "datapipeline", "DataPipeline", false, ("InternalServiceError", "ThrottlingException"), ("InternalServiceError", "ThrottlingException"), 400, &[
     op("ActivatePipeline", "POST", "/", NO),
     op("AddTags", "POST", "/", NO),
     op("CreatePipeline", "POST", "/", NO),
@@ -5701,7 +5703,7 @@ static C123: ServiceCatalog = catalog("Data Pipeline", "aws-sdk-datapipeline", P
     op("SetTaskStatus", "POST", "/", NO),
     op("ValidatePipelineDefinition", "POST", "/", NO),
 ]);
-static C124: ServiceCatalog = catalog("DataSync", "aws-sdk-datasync", Protocol::RpcV2Cbor, "datasync", false, ("InternalException", "ThrottlingException"), 400, &[
+static C124: ServiceCatalog = catalog("DataSync", "aws-sdk-datasync", Protocol::RpcV2Cbor, "datasync", "FmrsService", false, ("InternalException", "ThrottlingException"), ("InternalException", "ThrottlingException"), 400, &[
     op("CancelTaskExecution", "POST", "/", NO),
     op("CreateAgent", "POST", "/", NO),
     op("CreateLocationAzureBlob", "POST", "/", NO),
@@ -5756,7 +5758,7 @@ static C124: ServiceCatalog = catalog("DataSync", "aws-sdk-datasync", Protocol::
     op("UpdateTask", "POST", "/", NO),
     op("UpdateTaskExecution", "POST", "/", NO),
 ]);
-static C125: ServiceCatalog = catalog("DataZone", "aws-sdk-datazone", Protocol::RestJson1, "datazone", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C125: ServiceCatalog = catalog("DataZone", "aws-sdk-datazone", Protocol::RestJson1, "datazone", "DataZone", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AcceptPredictions", "PUT", "/v2/domains/{domainIdentifier}/assets/{identifier}/accept-predictions", ID),
     op("AcceptSubscriptionRequest", "PUT", "/v2/domains/{domainIdentifier}/subscription-requests/{identifier}/accept", ID),
     op("AddEntityOwner", "POST", "/v2/domains/{domainIdentifier}/entities/{entityType}/{entityIdentifier}/addOwner", ID),
@@ -5954,7 +5956,7 @@ static C125: ServiceCatalog = catalog("DataZone", "aws-sdk-datazone", Protocol::
     op("UpdateSubscriptionTarget", "PATCH", "/v2/domains/{domainIdentifier}/environments/{environmentIdentifier}/subscription-targets/{identifier}", ID),
     op("UpdateUserProfile", "PUT", "/v2/domains/{domainIdentifier}/user-profiles/{userIdentifier}", HM),
 ]);
-static C126: ServiceCatalog = catalog("DAX", "aws-sdk-dax", Protocol::AwsJson1_1, "dax", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C126: ServiceCatalog = catalog("DAX", "aws-sdk-dax", Protocol::AwsJson1_1, "dax", "AmazonDAXV3", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CreateCluster", "POST", "/", NO),
     op("CreateParameterGroup", "POST", "/", NO),
     op("CreateSubnetGroup", "POST", "/", NO),
@@ -5977,7 +5979,7 @@ static C126: ServiceCatalog = catalog("DAX", "aws-sdk-dax", Protocol::AwsJson1_1
     op("UpdateParameterGroup", "POST", "/", NO),
     op("UpdateSubnetGroup", "POST", "/", NO),
 ]);
-static C127: ServiceCatalog = catalog("deadline", "aws-sdk-deadline", Protocol::RestJson1, "deadline", false, ("InternalServerErrorException", "ThrottlingException"), 429, &[
+static C127: ServiceCatalog = catalog("deadline", "aws-sdk-deadline", Protocol::RestJson1, "deadline", "deadline", false, ("InternalServerErrorException", "ThrottlingException"), ("InternalServerErrorException", "ThrottlingException"), 429, &[
     op("AssociateMemberToFarm", "PUT", "/2023-10-12/farms/{farmId}/members/{principalId}", ID),
     op("AssociateMemberToFleet", "PUT", "/2023-10-12/farms/{farmId}/fleets/{fleetId}/members/{principalId}", ID),
     op("AssociateMemberToJob", "PUT", "/2023-10-12/farms/{farmId}/queues/{queueId}/jobs/{jobId}/members/{principalId}", ID),
@@ -6106,7 +6108,7 @@ static C127: ServiceCatalog = catalog("deadline", "aws-sdk-deadline", Protocol::
     op("UpdateWorker", "PATCH", "/2023-10-12/farms/{farmId}/fleets/{fleetId}/workers/{workerId}", ID),
     op("UpdateWorkerSchedule", "PATCH", "/2023-10-12/farms/{farmId}/fleets/{fleetId}/workers/{workerId}/schedule", ID),
 ]);
-static C128: ServiceCatalog = catalog("Detective", "aws-sdk-detective", Protocol::RestJson1, "detective", false, ("InternalServerException", "TooManyRequestsException"), 429, &[
+static C128: ServiceCatalog = catalog("Detective", "aws-sdk-detective", Protocol::RestJson1, "detective", "Detective", false, ("InternalServerException", "TooManyRequestsException"), ("InternalServerException", "TooManyRequestsException"), 429, &[
     op("AcceptInvitation", "PUT", "/invitation", HM),
     op("BatchGetGraphMemberDatasources", "POST", "/graph/datasources/get", NC),
     op("BatchGetMembershipDatasources", "POST", "/membership/datasources/get", NC),
@@ -6137,7 +6139,7 @@ static C128: ServiceCatalog = catalog("Detective", "aws-sdk-detective", Protocol
     op("UpdateInvestigationState", "POST", "/investigations/updateInvestigationState", NO),
     op("UpdateOrganizationConfiguration", "POST", "/orgs/updateOrganizationConfiguration", NO),
 ]);
-static C129: ServiceCatalog = catalog("Device Farm", "aws-sdk-devicefarm", Protocol::AwsJson1_1, "devicefarm", false, ("InternalServiceException", "ThrottlingException"), 400, &[
+static C129: ServiceCatalog = catalog("Device Farm", "aws-sdk-devicefarm", Protocol::AwsJson1_1, "devicefarm", "DeviceFarm_20150623", false, ("InternalServiceException", "ThrottlingException"), ("InternalServiceException", "ThrottlingException"), 400, &[
     op("CreateDevicePool", "POST", "/", NO),
     op("CreateInstanceProfile", "POST", "/", NO),
     op("CreateNetworkProfile", "POST", "/", NO),
@@ -6216,7 +6218,7 @@ static C129: ServiceCatalog = catalog("Device Farm", "aws-sdk-devicefarm", Proto
     op("UpdateUpload", "POST", "/", NO),
     op("UpdateVPCEConfiguration", "POST", "/", NO),
 ]);
-static C130: ServiceCatalog = catalog("DevOps Agent", "aws-sdk-devopsagent", Protocol::RestJson1, "aidevops", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C130: ServiceCatalog = catalog("DevOps Agent", "aws-sdk-devopsagent", Protocol::RestJson1, "aidevops", "DevOps Agent", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateService", "POST", "/v1/agentspaces/{agentSpaceId}/associations", NO),
     op("CreateAgentSpace", "POST", "/v1/agentspaces", ID),
     op("CreateAsset", "POST", "/asset/agent-space/{agentSpaceId}/assets", TK),
@@ -6283,7 +6285,7 @@ static C130: ServiceCatalog = catalog("DevOps Agent", "aws-sdk-devopsagent", Pro
     op("UpdateTrigger", "PATCH", "/trigger/agent-space/{agentSpaceId}/triggers/{triggerId}", ID),
     op("ValidateAwsAssociations", "POST", "/v1/agentspaces/{agentSpaceId}/associations/validate", ID),
 ]);
-static C131: ServiceCatalog = catalog("DevOps Guru", "aws-sdk-devopsguru", Protocol::RestJson1, "devops-guru", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C131: ServiceCatalog = catalog("DevOps Guru", "aws-sdk-devopsguru", Protocol::RestJson1, "devops-guru", "DevOps Guru", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AddNotificationChannel", "PUT", "/channels", HM),
     op("DeleteInsight", "DELETE", "/insights/{Id}", HM),
     op("DescribeAccountHealth", "GET", "/accounts/health", HM),
@@ -6316,7 +6318,7 @@ static C131: ServiceCatalog = catalog("DevOps Guru", "aws-sdk-devopsguru", Proto
     op("UpdateResourceCollection", "PUT", "/resource-collections", HM),
     op("UpdateServiceIntegration", "PUT", "/service-integrations", HM),
 ]);
-static C132: ServiceCatalog = catalog("Direct Connect", "aws-sdk-directconnect", Protocol::RpcV2Cbor, "directconnect", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C132: ServiceCatalog = catalog("Direct Connect", "aws-sdk-directconnect", Protocol::RpcV2Cbor, "directconnect", "OvertureService", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AcceptDirectConnectGatewayAssociationProposal", "POST", "/", NO),
     op("AllocateConnectionOnInterconnect", "POST", "/", NO),
     op("AllocateHostedConnection", "POST", "/", NO),
@@ -6391,7 +6393,7 @@ static C132: ServiceCatalog = catalog("Direct Connect", "aws-sdk-directconnect",
     op("UpdateResiliencyGroup", "POST", "/", NO),
     op("UpdateVirtualInterfaceAttributes", "POST", "/", NO),
 ]);
-static C133: ServiceCatalog = catalog("Directory Service", "aws-sdk-directory", Protocol::RpcV2Cbor, "ds", false, ("ServiceException", "ThrottlingException"), 400, &[
+static C133: ServiceCatalog = catalog("Directory Service", "aws-sdk-directory", Protocol::RpcV2Cbor, "ds", "DirectoryService_20150416", false, ("ServiceException", "ThrottlingException"), ("ServiceException", "ThrottlingException"), 400, &[
     op("AcceptSharedDirectory", "POST", "/", NO),
     op("AddIpRoutes", "POST", "/", NO),
     op("AddRegion", "POST", "/", NO),
@@ -6473,7 +6475,7 @@ static C133: ServiceCatalog = catalog("Directory Service", "aws-sdk-directory", 
     op("UpdateTrust", "POST", "/", NO),
     op("VerifyTrust", "POST", "/", NO),
 ]);
-static C134: ServiceCatalog = catalog("Directory Service Data", "aws-sdk-directoryservicedata", Protocol::RestJson1, "ds-data", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C134: ServiceCatalog = catalog("Directory Service Data", "aws-sdk-directoryservicedata", Protocol::RestJson1, "ds-data", "Directory Service Data", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AddGroupMember", "POST", "/GroupMemberships/AddGroupMember", TK),
     op("CreateGroup", "POST", "/Groups/CreateGroup", TK),
     op("CreateUser", "POST", "/Users/CreateUser", TK),
@@ -6492,7 +6494,7 @@ static C134: ServiceCatalog = catalog("Directory Service Data", "aws-sdk-directo
     op("UpdateGroup", "POST", "/Groups/UpdateGroup", TK),
     op("UpdateUser", "POST", "/Users/UpdateUser", TK),
 ]);
-static C135: ServiceCatalog = catalog("DLM", "aws-sdk-dlm", Protocol::RestJson1, "dlm", false, ("InternalServerException", "LimitExceededException"), 429, &[
+static C135: ServiceCatalog = catalog("DLM", "aws-sdk-dlm", Protocol::RestJson1, "dlm", "DLM", false, ("InternalServerException", "LimitExceededException"), ("InternalServerException", "LimitExceededException"), 429, &[
     op("CreateLifecyclePolicy", "POST", "/policies", NO),
     op("DeleteLifecyclePolicy", "DELETE", "/policies/{policyId}", HM),
     op("GetLifecyclePolicies", "GET", "/policies", HM),
@@ -6502,7 +6504,7 @@ static C135: ServiceCatalog = catalog("DLM", "aws-sdk-dlm", Protocol::RestJson1,
     op("UntagResource", "DELETE", "/tags/{resourceArn}", HM),
     op("UpdateLifecyclePolicy", "PATCH", "/policies/{policyId}", NO),
 ]);
-static C136: ServiceCatalog = catalog("DocDB", "aws-sdk-docdb", Protocol::AwsQuery, "rds", false, ("InternalFailure", "Throttling"), 400, &[
+static C136: ServiceCatalog = catalog("DocDB", "aws-sdk-docdb", Protocol::AwsQuery, "rds", "DocDB", false, ("InternalFailure", "Throttling"), ("InternalFailure", "Throttling"), 400, &[
     op("AddSourceIdentifierToSubscription", "POST", "/", NO),
     op("AddTagsToResource", "POST", "/", NO),
     op("ApplyPendingMaintenanceAction", "POST", "/", NO),
@@ -6560,7 +6562,7 @@ static C136: ServiceCatalog = catalog("DocDB", "aws-sdk-docdb", Protocol::AwsQue
     op("StopDBCluster", "POST", "/", NO),
     op("SwitchoverGlobalCluster", "POST", "/", NO),
 ]);
-static C137: ServiceCatalog = catalog("DocDB Elastic", "aws-sdk-docdbelastic", Protocol::RestJson1, "docdb-elastic", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C137: ServiceCatalog = catalog("DocDB Elastic", "aws-sdk-docdbelastic", Protocol::RestJson1, "docdb-elastic", "DocDB Elastic", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("ApplyPendingMaintenanceAction", "POST", "/pending-action", ID),
     op("CopyClusterSnapshot", "POST", "/cluster-snapshot/{snapshotArn}/copy", ID),
     op("CreateCluster", "POST", "/cluster", ID),
@@ -6581,7 +6583,7 @@ static C137: ServiceCatalog = catalog("DocDB Elastic", "aws-sdk-docdbelastic", P
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
     op("UpdateCluster", "PUT", "/cluster/{clusterArn}", ID),
 ]);
-static C138: ServiceCatalog = catalog("drs", "aws-sdk-drs", Protocol::RestJson1, "drs", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C138: ServiceCatalog = catalog("drs", "aws-sdk-drs", Protocol::RestJson1, "drs", "drs", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateSourceNetworkStack", "POST", "/AssociateSourceNetworkStack", NO),
     op("CancelRecoveryPlanExecution", "POST", "/CancelRecoveryPlanExecution", NO),
     op("CreateExtendedSourceServer", "POST", "/CreateExtendedSourceServer", NO),
@@ -6653,7 +6655,7 @@ static C138: ServiceCatalog = catalog("drs", "aws-sdk-drs", Protocol::RestJson1,
     op("UpdateReplicationConfiguration", "POST", "/UpdateReplicationConfiguration", ID),
     op("UpdateReplicationConfigurationTemplate", "POST", "/UpdateReplicationConfigurationTemplate", NO),
 ]);
-static C139: ServiceCatalog = catalog("DSQL", "aws-sdk-dsql", Protocol::RestJson1, "dsql", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C139: ServiceCatalog = catalog("DSQL", "aws-sdk-dsql", Protocol::RestJson1, "dsql", "DSQL", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateCluster", "POST", "/cluster", TK),
     op("CreateStream", "POST", "/stream/{clusterIdentifier}", TK),
     op("DeleteCluster", "DELETE", "/cluster/{identifier}", ID),
@@ -6671,7 +6673,7 @@ static C139: ServiceCatalog = catalog("DSQL", "aws-sdk-dsql", Protocol::RestJson
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
     op("UpdateCluster", "POST", "/cluster/{identifier}", TK),
 ]);
-static C140: ServiceCatalog = catalog("DynamoDB", "aws-sdk-dynamodb", Protocol::AwsJson1_0, "dynamodb", false, ("InternalServerError", "ProvisionedThroughputExceededException"), 400, &[
+static C140: ServiceCatalog = catalog("DynamoDB", "aws-sdk-dynamodb", Protocol::AwsJson1_0, "dynamodb", "DynamoDB_20120810", false, ("InternalServerError", "ProvisionedThroughputExceededException"), ("InternalServerError", "ProvisionedThroughputExceededException"), 400, &[
     op("BatchExecuteStatement", "POST", "/", NO),
     op("BatchGetItem", "POST", "/", NC),
     op("BatchWriteItem", "POST", "/", NO),
@@ -6731,13 +6733,13 @@ static C140: ServiceCatalog = catalog("DynamoDB", "aws-sdk-dynamodb", Protocol::
     op("UpdateTableReplicaAutoScaling", "POST", "/", NO),
     op("UpdateTimeToLive", "POST", "/", NO),
 ]);
-static C141: ServiceCatalog = catalog("DynamoDB Streams", "aws-sdk-dynamodbstreams", Protocol::AwsJson1_0, "dynamodb", false, ("InternalServerError", "ThrottlingException"), 400, &[
+static C141: ServiceCatalog = catalog("DynamoDB Streams", "aws-sdk-dynamodbstreams", Protocol::AwsJson1_0, "dynamodb", "DynamoDBStreams_20120810", false, ("InternalServerError", "ThrottlingException"), ("InternalServerError", "ThrottlingException"), 400, &[
     op("DescribeStream", "POST", "/", NC),
     op("GetRecords", "POST", "/", NC),
     op("GetShardIterator", "POST", "/", NC),
     op("ListStreams", "POST", "/", NC),
 ]);
-static C142: ServiceCatalog = catalog("EBS", "aws-sdk-ebs", Protocol::RestJson1, "ebs", false, ("InternalServerException", "RequestThrottledException"), 400, &[
+static C142: ServiceCatalog = catalog("EBS", "aws-sdk-ebs", Protocol::RestJson1, "ebs", "EBS", false, ("InternalServerException", "RequestThrottledException"), ("InternalServerException", "RequestThrottledException"), 400, &[
     op("CompleteSnapshot", "POST", "/snapshots/completion/{snapshotId}", NO),
     op("GetSnapshotBlock", "GET", "/snapshots/{snapshotId}/blocks/{blockIndex}", HM),
     op("ListChangedBlocks", "GET", "/snapshots/{secondSnapshotId}/changedblocks", HM),
@@ -6745,7 +6747,7 @@ static C142: ServiceCatalog = catalog("EBS", "aws-sdk-ebs", Protocol::RestJson1,
     op("PutSnapshotBlock", "PUT", "/snapshots/{snapshotId}/blocks/{blockIndex}", HM),
     op("StartSnapshot", "POST", "/snapshots", TK),
 ]);
-static C143: ServiceCatalog = catalog("EC2", "aws-sdk-ec2", Protocol::Ec2Query, "ec2", false, ("InternalError", "RequestLimitExceeded"), 503, &[
+static C143: ServiceCatalog = catalog("EC2", "aws-sdk-ec2", Protocol::Ec2Query, "ec2", "EC2", false, ("InternalError", "RequestLimitExceeded"), ("InternalError", "RequestLimitExceeded"), 503, &[
     op("AcceptAddressTransfer", "POST", "/", NO),
     op("AcceptCapacityReservationBillingOwnership", "POST", "/", NO),
     op("AcceptReservedInstancesExchangeQuote", "POST", "/", NO),
@@ -7558,11 +7560,11 @@ static C143: ServiceCatalog = catalog("EC2", "aws-sdk-ec2", Protocol::Ec2Query, 
     op("ValidateSecurityGroupQuotasForInterface", "POST", "/", NO),
     op("WithdrawByoipCidr", "POST", "/", NO),
 ]);
-static C144: ServiceCatalog = catalog("EC2 Instance Connect", "aws-sdk-ec2instanceconnect", Protocol::AwsJson1_1, "ec2-instance-connect", false, ("ServiceException", "ThrottlingException"), 400, &[
+static C144: ServiceCatalog = catalog("EC2 Instance Connect", "aws-sdk-ec2instanceconnect", Protocol::AwsJson1_1, "ec2-instance-connect", "AWSEC2InstanceConnectService", false, ("ServiceException", "ThrottlingException"), ("ServiceException", "ThrottlingException"), 400, &[
     op("SendSSHPublicKey", "POST", "/", NO),
     op("SendSerialConsoleSSHPublicKey", "POST", "/", NO),
 ]);
-static C145: ServiceCatalog = catalog("ECR", "aws-sdk-ecr", Protocol::AwsJson1_1, "ecr", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C145: ServiceCatalog = catalog("ECR", "aws-sdk-ecr", Protocol::AwsJson1_1, "ecr", "AmazonEC2ContainerRegistry_V20150921", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("BatchCheckLayerAvailability", "POST", "/", NO),
     op("BatchDeleteImage", "POST", "/", NO),
     op("BatchGetImage", "POST", "/", NC),
@@ -7626,7 +7628,7 @@ static C145: ServiceCatalog = catalog("ECR", "aws-sdk-ecr", Protocol::AwsJson1_1
     op("UploadLayerPart", "POST", "/", NO),
     op("ValidatePullThroughCacheRule", "POST", "/", NO),
 ]);
-static C146: ServiceCatalog = catalog("ECR PUBLIC", "aws-sdk-ecrpublic", Protocol::AwsJson1_1, "ecr-public", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C146: ServiceCatalog = catalog("ECR PUBLIC", "aws-sdk-ecrpublic", Protocol::AwsJson1_1, "ecr-public", "SpencerFrontendService", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("BatchCheckLayerAvailability", "POST", "/", NO),
     op("BatchDeleteImage", "POST", "/", NO),
     op("CompleteLayerUpload", "POST", "/", NO),
@@ -7651,7 +7653,7 @@ static C146: ServiceCatalog = catalog("ECR PUBLIC", "aws-sdk-ecrpublic", Protoco
     op("UntagResource", "POST", "/", NO),
     op("UploadLayerPart", "POST", "/", NO),
 ]);
-static C147: ServiceCatalog = catalog("ECS", "aws-sdk-ecs", Protocol::AwsJson1_1, "ecs", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C147: ServiceCatalog = catalog("ECS", "aws-sdk-ecs", Protocol::AwsJson1_1, "ecs", "AmazonEC2ContainerServiceV20141113", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AssociateGatewayWithCluster", "POST", "/", NO),
     op("ContinueServiceDeployment", "POST", "/", NO),
     op("CreateCapacityProvider", "POST", "/", ID),
@@ -7741,7 +7743,7 @@ static C147: ServiceCatalog = catalog("ECS", "aws-sdk-ecs", Protocol::AwsJson1_1
     op("UpdateTaskProtection", "POST", "/", NO),
     op("UpdateTaskSet", "POST", "/", NO),
 ]);
-static C148: ServiceCatalog = catalog("EFS", "aws-sdk-efs", Protocol::RestJson1, "elasticfilesystem", false, ("InternalServerError", "ThrottlingException"), 429, &[
+static C148: ServiceCatalog = catalog("EFS", "aws-sdk-efs", Protocol::RestJson1, "elasticfilesystem", "EFS", false, ("InternalServerError", "ThrottlingException"), ("InternalServerError", "ThrottlingException"), 429, &[
     op("CreateAccessPoint", "POST", "/2015-02-01/access-points", TK),
     op("CreateFileSystem", "POST", "/2015-02-01/file-systems", TK),
     op("CreateMountTarget", "POST", "/2015-02-01/mount-targets", NO),
@@ -7774,7 +7776,7 @@ static C148: ServiceCatalog = catalog("EFS", "aws-sdk-efs", Protocol::RestJson1,
     op("UpdateFileSystem", "PUT", "/2015-02-01/file-systems/{FileSystemId}", HM),
     op("UpdateFileSystemProtection", "PUT", "/2015-02-01/file-systems/{FileSystemId}/protection", ID),
 ]);
-static C149: ServiceCatalog = catalog("EKS", "aws-sdk-eks", Protocol::RestJson1, "eks", false, ("InternalFailure", "ThrottlingException"), 429, &[
+static C149: ServiceCatalog = catalog("EKS", "aws-sdk-eks", Protocol::RestJson1, "eks", "EKS", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 429, &[
     op("ActivateCertificateAuthority", "POST", "/clusters/{name}/certificate-authorities/{certificateAuthorityId}/activate", TK),
     op("AssociateAccessPolicy", "POST", "/clusters/{name}/access-entries/{principalArn}/access-policies", NO),
     op("AssociateEncryptionConfig", "POST", "/clusters/{name}/encryption-config/associate", TK),
@@ -7846,10 +7848,10 @@ static C149: ServiceCatalog = catalog("EKS", "aws-sdk-eks", Protocol::RestJson1,
     op("UpdateNodegroupVersion", "POST", "/clusters/{name}/node-groups/{nodegroupName}/update-version", TK),
     op("UpdatePodIdentityAssociation", "POST", "/clusters/{name}/pod-identity-associations/{associationId}", TK),
 ]);
-static C150: ServiceCatalog = catalog("EKS Auth", "aws-sdk-eksauth", Protocol::RestJson1, "eks-auth", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C150: ServiceCatalog = catalog("EKS Auth", "aws-sdk-eksauth", Protocol::RestJson1, "eks-auth", "EKS Auth", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssumeRoleForPodIdentity", "POST", "/clusters/{clusterName}/assume-role-for-pod-identity", NO),
 ]);
-static C151: ServiceCatalog = catalog("ElastiCache", "aws-sdk-elasticache", Protocol::AwsQuery, "elasticache", false, ("InternalFailure", "Throttling"), 400, &[
+static C151: ServiceCatalog = catalog("ElastiCache", "aws-sdk-elasticache", Protocol::AwsQuery, "elasticache", "ElastiCache", false, ("InternalFailure", "Throttling"), ("InternalFailure", "Throttling"), 400, &[
     op("AddTagsToResource", "POST", "/", NO),
     op("AuthorizeCacheSecurityGroupIngress", "POST", "/", NO),
     op("BatchApplyUpdateAction", "POST", "/", NO),
@@ -7928,7 +7930,7 @@ static C151: ServiceCatalog = catalog("ElastiCache", "aws-sdk-elasticache", Prot
     op("TestFailover", "POST", "/", NO),
     op("TestMigration", "POST", "/", NO),
 ]);
-static C152: ServiceCatalog = catalog("Elastic Beanstalk", "aws-sdk-elasticbeanstalk", Protocol::AwsQuery, "elasticbeanstalk", false, ("InternalFailure", "Throttling"), 400, &[
+static C152: ServiceCatalog = catalog("Elastic Beanstalk", "aws-sdk-elasticbeanstalk", Protocol::AwsQuery, "elasticbeanstalk", "Elastic Beanstalk", false, ("InternalFailure", "Throttling"), ("InternalFailure", "Throttling"), 400, &[
     op("AbortEnvironmentUpdate", "POST", "/", NO),
     op("ApplyEnvironmentManagedAction", "POST", "/", NO),
     op("AssociateEnvironmentOperationsRole", "POST", "/", NO),
@@ -7977,7 +7979,7 @@ static C152: ServiceCatalog = catalog("Elastic Beanstalk", "aws-sdk-elasticbeans
     op("UpdateTagsForResource", "POST", "/", NO),
     op("ValidateConfigurationSettings", "POST", "/", NO),
 ]);
-static C153: ServiceCatalog = catalog("Elastic Load Balancing", "aws-sdk-elasticloadbalancing", Protocol::AwsQuery, "elasticloadbalancing", false, ("InternalFailure", "Throttling"), 400, &[
+static C153: ServiceCatalog = catalog("Elastic Load Balancing", "aws-sdk-elasticloadbalancing", Protocol::AwsQuery, "elasticloadbalancing", "Elastic Load Balancing", false, ("InternalFailure", "Throttling"), ("InternalFailure", "Throttling"), 400, &[
     op("AddTags", "POST", "/", NO),
     op("ApplySecurityGroupsToLoadBalancer", "POST", "/", NO),
     op("AttachLoadBalancerToSubnets", "POST", "/", NO),
@@ -8008,7 +8010,7 @@ static C153: ServiceCatalog = catalog("Elastic Load Balancing", "aws-sdk-elastic
     op("SetLoadBalancerPoliciesForBackendServer", "POST", "/", NO),
     op("SetLoadBalancerPoliciesOfListener", "POST", "/", NO),
 ]);
-static C154: ServiceCatalog = catalog("Elastic Load Balancing v2", "aws-sdk-elasticloadbalancingv2", Protocol::AwsQuery, "elasticloadbalancing", false, ("InternalFailure", "PriorRequestNotComplete"), 429, &[
+static C154: ServiceCatalog = catalog("Elastic Load Balancing v2", "aws-sdk-elasticloadbalancingv2", Protocol::AwsQuery, "elasticloadbalancing", "Elastic Load Balancing v2", false, ("InternalFailure", "PriorRequestNotComplete"), ("InternalFailure", "PriorRequestNotComplete"), 429, &[
     op("AddListenerCertificates", "POST", "/", NO),
     op("AddTags", "POST", "/", NO),
     op("AddTrustStoreRevocations", "POST", "/", NO),
@@ -8061,7 +8063,7 @@ static C154: ServiceCatalog = catalog("Elastic Load Balancing v2", "aws-sdk-elas
     op("SetSecurityGroups", "POST", "/", NO),
     op("SetSubnets", "POST", "/", NO),
 ]);
-static C155: ServiceCatalog = catalog("Elasticsearch Service", "aws-sdk-elasticsearch", Protocol::RestJson1, "es", false, ("InternalException", "ThrottlingException"), 400, &[
+static C155: ServiceCatalog = catalog("Elasticsearch Service", "aws-sdk-elasticsearch", Protocol::RestJson1, "es", "Elasticsearch Service", false, ("InternalException", "ThrottlingException"), ("InternalException", "ThrottlingException"), 400, &[
     op("AcceptInboundCrossClusterSearchConnection", "PUT", "/2015-01-01/es/ccs/inboundConnection/{ConnectionId}/accept", HM),
     op("AddTags", "POST", "/2015-01-01/tags", NO),
     op("AssociatePackage", "POST", "/2015-01-01/packages/associate/{PackageID}/{DomainName}", NO),
@@ -8115,7 +8117,7 @@ static C155: ServiceCatalog = catalog("Elasticsearch Service", "aws-sdk-elastics
     op("UpdateVpcEndpoint", "POST", "/2015-01-01/es/vpcEndpoints/update", NO),
     op("UpgradeElasticsearchDomain", "POST", "/2015-01-01/es/upgradeDomain", NO),
 ]);
-static C156: ServiceCatalog = catalog("ElementalInference", "aws-sdk-elementalinference", Protocol::RestJson1, "elemental-inference", false, ("InternalServerErrorException", "TooManyRequestException"), 429, &[
+static C156: ServiceCatalog = catalog("ElementalInference", "aws-sdk-elementalinference", Protocol::RestJson1, "elemental-inference", "ElementalInference", false, ("InternalServerErrorException", "TooManyRequestException"), ("InternalServerErrorException", "TooManyRequestException"), 429, &[
     op("AssociateFeed", "POST", "/v1/feed/{id}/associate", ID),
     op("CreateDictionary", "POST", "/v1/dictionary", ID),
     op("CreateFeed", "POST", "/v1/feed", ID),
@@ -8154,7 +8156,7 @@ static C156: ServiceCatalog = catalog("ElementalInference", "aws-sdk-elementalin
     op("UpdateFunction", "PATCH", "/v1/function/{id}", ID),
     op("UpdateQuestionSet", "PATCH", "/v1/question-set/{id}", ID),
 ]);
-static C157: ServiceCatalog = catalog("EMR", "aws-sdk-emr", Protocol::AwsJson1_1, "elasticmapreduce", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C157: ServiceCatalog = catalog("EMR", "aws-sdk-emr", Protocol::AwsJson1_1, "elasticmapreduce", "ElasticMapReduce", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AddInstanceFleet", "POST", "/", NO),
     op("AddInstanceGroups", "POST", "/", NO),
     op("AddJobFlowSteps", "POST", "/", NO),
@@ -8221,7 +8223,7 @@ static C157: ServiceCatalog = catalog("EMR", "aws-sdk-emr", Protocol::AwsJson1_1
     op("UpdateStudio", "POST", "/", NO),
     op("UpdateStudioSessionMapping", "POST", "/", NO),
 ]);
-static C158: ServiceCatalog = catalog("EMR containers", "aws-sdk-emrcontainers", Protocol::RestJson1, "emr-containers", false, ("InternalServerException", "EKSRequestThrottledException"), 429, &[
+static C158: ServiceCatalog = catalog("EMR containers", "aws-sdk-emrcontainers", Protocol::RestJson1, "emr-containers", "EMR containers", false, ("InternalServerException", "EKSRequestThrottledException"), ("InternalServerException", "EKSRequestThrottledException"), 429, &[
     op("CancelJobRun", "DELETE", "/virtualclusters/{virtualClusterId}/jobruns/{jobRunId}", HM),
     op("CreateJobTemplate", "POST", "/jobtemplates", TK),
     op("CreateManagedEndpoint", "POST", "/virtualclusters/{virtualClusterId}/endpoints", TK),
@@ -8248,7 +8250,7 @@ static C158: ServiceCatalog = catalog("EMR containers", "aws-sdk-emrcontainers",
     op("UntagResource", "DELETE", "/tags/{resourceArn}", HM),
     op("UpdateVirtualCluster", "PATCH", "/virtualclusters/{virtualClusterId}", ID),
 ]);
-static C159: ServiceCatalog = catalog("EMR Serverless", "aws-sdk-emrserverless", Protocol::RestJson1, "emr-serverless", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C159: ServiceCatalog = catalog("EMR Serverless", "aws-sdk-emrserverless", Protocol::RestJson1, "emr-serverless", "EMR Serverless", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CancelJobRun", "DELETE", "/applications/{applicationId}/jobruns/{jobRunId}", ID),
     op("CreateApplication", "POST", "/applications", ID),
     op("DeleteApplication", "DELETE", "/applications/{applicationId}", ID),
@@ -8272,7 +8274,7 @@ static C159: ServiceCatalog = catalog("EMR Serverless", "aws-sdk-emrserverless",
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
     op("UpdateApplication", "PATCH", "/applications/{applicationId}", TK),
 ]);
-static C160: ServiceCatalog = catalog("EndUserMessaging", "aws-sdk-endusermessaging", Protocol::RestJson1, "end-user-messaging", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C160: ServiceCatalog = catalog("EndUserMessaging", "aws-sdk-endusermessaging", Protocol::RestJson1, "end-user-messaging", "EndUserMessaging", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateBrandProfile", "POST", "/v1/brand-profiles", TK),
     op("CreateBrandProfileAttributes", "POST", "/v1/brand-profiles/{brandProfileId}/attributes", TK),
     op("CreateBrandProfileFromRegistration", "POST", "/v1/brand-profiles/create-from-registration", TK),
@@ -8301,7 +8303,7 @@ static C160: ServiceCatalog = catalog("EndUserMessaging", "aws-sdk-endusermessag
     op("UpdateRegistrationsFromBrandProfile", "POST", "/v1/brand-profiles/{brandProfileId}/update-registrations", TK),
     op("ValidateNotifyCodeVerification", "POST", "/v1/notify-code-verifications/validate", NO),
 ]);
-static C161: ServiceCatalog = catalog("EntityResolution", "aws-sdk-entityresolution", Protocol::RestJson1, "entityresolution", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C161: ServiceCatalog = catalog("EntityResolution", "aws-sdk-entityresolution", Protocol::RestJson1, "entityresolution", "EntityResolution", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AddPolicyStatement", "POST", "/policies/{arn}/{statementId}", ID),
     op("BatchDeleteUniqueId", "DELETE", "/matchingworkflows/{workflowName}/uniqueids", HM),
     op("CreateIdMappingWorkflow", "POST", "/idmappingworkflows", NO),
@@ -8341,7 +8343,7 @@ static C161: ServiceCatalog = catalog("EntityResolution", "aws-sdk-entityresolut
     op("UpdateMatchingWorkflow", "PUT", "/matchingworkflows/{workflowName}", ID),
     op("UpdateSchemaMapping", "PUT", "/schemas/{schemaName}", ID),
 ]);
-static C162: ServiceCatalog = catalog("EventBridge", "aws-sdk-eventbridge", Protocol::AwsJson1_1, "events", false, ("InternalException", "ThrottlingException"), 400, &[
+static C162: ServiceCatalog = catalog("EventBridge", "aws-sdk-eventbridge", Protocol::AwsJson1_1, "events", "AWSEvents", false, ("InternalException", "ThrottlingException"), ("InternalException", "ThrottlingException"), 400, &[
     op("ActivateEventSource", "POST", "/", NO),
     op("CancelReplay", "POST", "/", NO),
     op("CreateApiDestination", "POST", "/", NO),
@@ -8400,7 +8402,7 @@ static C162: ServiceCatalog = catalog("EventBridge", "aws-sdk-eventbridge", Prot
     op("UpdateEndpoint", "POST", "/", NO),
     op("UpdateEventBus", "POST", "/", NO),
 ]);
-static C163: ServiceCatalog = catalog("EventBridgeV2", "aws-sdk-eventbridgev2", Protocol::RpcV2Cbor, "events", false, ("InternalException", "ThrottlingException"), 429, &[
+static C163: ServiceCatalog = catalog("EventBridgeV2", "aws-sdk-eventbridgev2", Protocol::RpcV2Cbor, "events", "AWSEventsV2", false, ("InternalException", "ThrottlingException"), ("InternalException", "ThrottlingException"), 429, &[
     op("CreateEventBus", "POST", "/", TK),
     op("CreateEventSource", "POST", "/", TK),
     op("CreateSubscriber", "POST", "/", TK),
@@ -8428,7 +8430,7 @@ static C163: ServiceCatalog = catalog("EventBridgeV2", "aws-sdk-eventbridgev2", 
     op("UpdateEventSource", "POST", "/", ID),
     op("UpdateSubscriber", "POST", "/", ID),
 ]);
-static C164: ServiceCatalog = catalog("evs", "aws-sdk-evs", Protocol::AwsJson1_0, "evs", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C164: ServiceCatalog = catalog("evs", "aws-sdk-evs", Protocol::AwsJson1_0, "evs", "AmazonElasticVMwareService", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AssociateEipToVlan", "POST", "/", ID),
     op("CreateEntitlement", "POST", "/", ID),
     op("CreateEnvironment", "POST", "/", ID),
@@ -8454,7 +8456,7 @@ static C164: ServiceCatalog = catalog("evs", "aws-sdk-evs", Protocol::AwsJson1_0
     op("UntagResource", "POST", "/", ID),
     op("UpdateEnvironmentConnector", "POST", "/", ID),
 ]);
-static C165: ServiceCatalog = catalog("Firehose", "aws-sdk-firehose", Protocol::AwsJson1_1, "firehose", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C165: ServiceCatalog = catalog("Firehose", "aws-sdk-firehose", Protocol::AwsJson1_1, "firehose", "Firehose_20150804", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CreateDeliveryStream", "POST", "/", NO),
     op("DeleteDeliveryStream", "POST", "/", NO),
     op("DescribeDeliveryStream", "POST", "/", NC),
@@ -8468,7 +8470,7 @@ static C165: ServiceCatalog = catalog("Firehose", "aws-sdk-firehose", Protocol::
     op("UntagDeliveryStream", "POST", "/", NO),
     op("UpdateDestination", "POST", "/", NO),
 ]);
-static C166: ServiceCatalog = catalog("fis", "aws-sdk-fis", Protocol::RestJson1, "fis", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C166: ServiceCatalog = catalog("fis", "aws-sdk-fis", Protocol::RestJson1, "fis", "fis", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CreateExperimentTemplate", "POST", "/experimentTemplates", TK),
     op("CreateTargetAccountConfiguration", "POST", "/experimentTemplates/{id}/targetAccountConfigurations/{accountId}", TK),
     op("DeleteExperimentTemplate", "DELETE", "/experimentTemplates/{id}", HM),
@@ -8496,7 +8498,7 @@ static C166: ServiceCatalog = catalog("fis", "aws-sdk-fis", Protocol::RestJson1,
     op("UpdateSafetyLeverState", "PATCH", "/safetyLevers/{id}/state", NO),
     op("UpdateTargetAccountConfiguration", "PATCH", "/experimentTemplates/{id}/targetAccountConfigurations/{accountId}", NO),
 ]);
-static C167: ServiceCatalog = catalog("FMS", "aws-sdk-fms", Protocol::RpcV2Cbor, "fms", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C167: ServiceCatalog = catalog("FMS", "aws-sdk-fms", Protocol::RpcV2Cbor, "fms", "AWSFMS_20180101", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AssociateAdminAccount", "POST", "/", NO),
     op("AssociateThirdPartyFirewall", "POST", "/", NO),
     op("BatchAssociateResource", "POST", "/", NO),
@@ -8540,7 +8542,7 @@ static C167: ServiceCatalog = catalog("FMS", "aws-sdk-fms", Protocol::RpcV2Cbor,
     op("TagResource", "POST", "/", NO),
     op("UntagResource", "POST", "/", NO),
 ]);
-static C168: ServiceCatalog = catalog("forecast", "aws-sdk-forecast", Protocol::AwsJson1_1, "forecast", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C168: ServiceCatalog = catalog("forecast", "aws-sdk-forecast", Protocol::AwsJson1_1, "forecast", "AmazonForecast", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CreateAutoPredictor", "POST", "/", NO),
     op("CreateDataset", "POST", "/", NO),
     op("CreateDatasetGroup", "POST", "/", NO),
@@ -8605,11 +8607,11 @@ static C168: ServiceCatalog = catalog("forecast", "aws-sdk-forecast", Protocol::
     op("UntagResource", "POST", "/", NO),
     op("UpdateDatasetGroup", "POST", "/", ID),
 ]);
-static C169: ServiceCatalog = catalog("forecastquery", "aws-sdk-forecastquery", Protocol::AwsJson1_1, "forecast", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C169: ServiceCatalog = catalog("forecastquery", "aws-sdk-forecastquery", Protocol::AwsJson1_1, "forecast", "AmazonForecastRuntime", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("QueryForecast", "POST", "/", NO),
     op("QueryWhatIfForecast", "POST", "/", NO),
 ]);
-static C170: ServiceCatalog = catalog("FraudDetector", "aws-sdk-frauddetector", Protocol::AwsJson1_1, "frauddetector", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C170: ServiceCatalog = catalog("FraudDetector", "aws-sdk-frauddetector", Protocol::AwsJson1_1, "frauddetector", "AWSHawksNestServiceFacade", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("BatchCreateVariable", "POST", "/", NO),
     op("BatchGetVariable", "POST", "/", NC),
     op("CancelBatchImportJob", "POST", "/", NO),
@@ -8684,14 +8686,14 @@ static C170: ServiceCatalog = catalog("FraudDetector", "aws-sdk-frauddetector", 
     op("UpdateRuleVersion", "POST", "/", NO),
     op("UpdateVariable", "POST", "/", NO),
 ]);
-static C171: ServiceCatalog = catalog("FreeTier", "aws-sdk-freetier", Protocol::AwsJson1_0, "freetier", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C171: ServiceCatalog = catalog("FreeTier", "aws-sdk-freetier", Protocol::AwsJson1_0, "freetier", "AWSFreeTierService", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("GetAccountActivity", "POST", "/", NC),
     op("GetAccountPlanState", "POST", "/", NC),
     op("GetFreeTierUsage", "POST", "/", NC),
     op("ListAccountActivities", "POST", "/", NC),
     op("UpgradeAccountPlan", "POST", "/", NO),
 ]);
-static C172: ServiceCatalog = catalog("FSx", "aws-sdk-fsx", Protocol::AwsJson1_1, "fsx", false, ("InternalServerError", "ThrottlingException"), 400, &[
+static C172: ServiceCatalog = catalog("FSx", "aws-sdk-fsx", Protocol::AwsJson1_1, "fsx", "AWSSimbaAPIService_v20180301", false, ("InternalServerError", "ThrottlingException"), ("InternalServerError", "ThrottlingException"), 400, &[
     op("AssociateFileSystemAliases", "POST", "/", TK),
     op("CancelDataRepositoryTask", "POST", "/", ID),
     op("CopyBackup", "POST", "/", ID),
@@ -8741,7 +8743,7 @@ static C172: ServiceCatalog = catalog("FSx", "aws-sdk-fsx", Protocol::AwsJson1_1
     op("UpdateStorageVirtualMachine", "POST", "/", TK),
     op("UpdateVolume", "POST", "/", TK),
 ]);
-static C173: ServiceCatalog = catalog("GameLift", "aws-sdk-gamelift", Protocol::RpcV2Cbor, "gamelift", false, ("InternalServiceException", "ThrottlingException"), 400, &[
+static C173: ServiceCatalog = catalog("GameLift", "aws-sdk-gamelift", Protocol::RpcV2Cbor, "gamelift", "GameLift", false, ("InternalServiceException", "ThrottlingException"), ("InternalServiceException", "ThrottlingException"), 400, &[
     op("AcceptMatch", "POST", "/", NO),
     op("ClaimGameServer", "POST", "/", NO),
     op("CreateAlias", "POST", "/", NO),
@@ -8863,7 +8865,7 @@ static C173: ServiceCatalog = catalog("GameLift", "aws-sdk-gamelift", Protocol::
     op("UpdateScript", "POST", "/", NO),
     op("ValidateMatchmakingRuleSet", "POST", "/", NO),
 ]);
-static C174: ServiceCatalog = catalog("GameLiftStreams", "aws-sdk-gameliftstreams", Protocol::RestJson1, "gameliftstreams", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C174: ServiceCatalog = catalog("GameLiftStreams", "aws-sdk-gameliftstreams", Protocol::RestJson1, "gameliftstreams", "GameLiftStreams", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AddStreamGroupLocations", "POST", "/streamgroups/{Identifier}/locations", NO),
     op("AssociateApplications", "POST", "/streamgroups/{Identifier}/associations", ID),
     op("CreateApplication", "POST", "/applications", TK),
@@ -8895,14 +8897,14 @@ static C174: ServiceCatalog = catalog("GameLiftStreams", "aws-sdk-gameliftstream
     op("UpdateApplication", "PATCH", "/applications/{Identifier}", NO),
     op("UpdateStreamGroup", "PATCH", "/streamgroups/{Identifier}", NO),
 ]);
-static C175: ServiceCatalog = catalog("Geo Maps", "aws-sdk-geomaps", Protocol::RestJson1, "geo-maps", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C175: ServiceCatalog = catalog("Geo Maps", "aws-sdk-geomaps", Protocol::RestJson1, "geo-maps", "Geo Maps", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("GetGlyphs", "GET", "/v2/glyphs/{FontStack}/{FontUnicodeRange}", RO),
     op("GetSprites", "GET", "/v2/styles/{Style}/{ColorScheme}/{Variant}/sprites/{FileName}", RO),
     op("GetStaticMap", "GET", "/v2/static/{FileName}", RO),
     op("GetStyleDescriptor", "GET", "/v2/styles/{Style}/descriptor", RO),
     op("GetTile", "GET", "/v2/tiles/{Tileset}/{Z}/{X}/{Y}", RO),
 ]);
-static C176: ServiceCatalog = catalog("Geo Places", "aws-sdk-geoplaces", Protocol::RestJson1, "geo-places", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C176: ServiceCatalog = catalog("Geo Places", "aws-sdk-geoplaces", Protocol::RestJson1, "geo-places", "Geo Places", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("Autocomplete", "POST", "/v2/autocomplete", RO),
     op("Geocode", "POST", "/v2/geocode", RO),
     op("GetPlace", "GET", "/v2/place/{PlaceId}", RO),
@@ -8911,14 +8913,14 @@ static C176: ServiceCatalog = catalog("Geo Places", "aws-sdk-geoplaces", Protoco
     op("SearchText", "POST", "/v2/search-text", RO),
     op("Suggest", "POST", "/v2/suggest", RO),
 ]);
-static C177: ServiceCatalog = catalog("Geo Routes", "aws-sdk-georoutes", Protocol::RestJson1, "geo-routes", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C177: ServiceCatalog = catalog("Geo Routes", "aws-sdk-georoutes", Protocol::RestJson1, "geo-routes", "Geo Routes", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CalculateIsolines", "POST", "/v2/isolines", RO),
     op("CalculateRouteMatrix", "POST", "/v2/route-matrix", RO),
     op("CalculateRoutes", "POST", "/v2/routes", RO),
     op("OptimizeWaypoints", "POST", "/v2/optimize-waypoints", RO),
     op("SnapToRoads", "POST", "/v2/snap-to-roads", RO),
 ]);
-static C178: ServiceCatalog = catalog("Glacier", "aws-sdk-glacier", Protocol::RestJson1, "glacier", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C178: ServiceCatalog = catalog("Glacier", "aws-sdk-glacier", Protocol::RestJson1, "glacier", "Glacier", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AbortMultipartUpload", "DELETE", "/{accountId}/vaults/{vaultName}/multipart-uploads/{uploadId}", HM),
     op("AbortVaultLock", "DELETE", "/{accountId}/vaults/{vaultName}/lock-policy", HM),
     op("AddTagsToVault", "POST", "/{accountId}/vaults/{vaultName}/tags?operation=add", NO),
@@ -8953,7 +8955,7 @@ static C178: ServiceCatalog = catalog("Glacier", "aws-sdk-glacier", Protocol::Re
     op("UploadArchive", "POST", "/{accountId}/vaults/{vaultName}/archives", NO),
     op("UploadMultipartPart", "PUT", "/{accountId}/vaults/{vaultName}/multipart-uploads/{uploadId}", HM),
 ]);
-static C179: ServiceCatalog = catalog("Global Accelerator", "aws-sdk-globalaccelerator", Protocol::AwsJson1_1, "globalaccelerator", false, ("InternalFailure", "TransactionInProgressException"), 400, &[
+static C179: ServiceCatalog = catalog("Global Accelerator", "aws-sdk-globalaccelerator", Protocol::AwsJson1_1, "globalaccelerator", "GlobalAccelerator_V20180706", false, ("InternalFailure", "TransactionInProgressException"), ("InternalFailure", "TransactionInProgressException"), 400, &[
     op("AddCustomRoutingEndpoints", "POST", "/", NO),
     op("AddEndpoints", "POST", "/", NO),
     op("AdvertiseByoipCidr", "POST", "/", NO),
@@ -9011,7 +9013,7 @@ static C179: ServiceCatalog = catalog("Global Accelerator", "aws-sdk-globalaccel
     op("UpdateListener", "POST", "/", NO),
     op("WithdrawByoipCidr", "POST", "/", NO),
 ]);
-static C180: ServiceCatalog = catalog("Glue", "aws-sdk-glue", Protocol::AwsJson1_1, "glue", false, ("InternalServiceException", "ThrottlingException"), 400, &[
+static C180: ServiceCatalog = catalog("Glue", "aws-sdk-glue", Protocol::AwsJson1_1, "glue", "AWSGlue", false, ("InternalServiceException", "ThrottlingException"), ("InternalServiceException", "ThrottlingException"), 400, &[
     op("AssociateGlossaryTerms", "POST", "/", TK),
     op("BatchCreatePartition", "POST", "/", NO),
     op("BatchDeleteConnection", "POST", "/", NO),
@@ -9325,7 +9327,7 @@ static C180: ServiceCatalog = catalog("Glue", "aws-sdk-glue", Protocol::AwsJson1
     op("UpdateUserDefinedFunction", "POST", "/", NO),
     op("UpdateWorkflow", "POST", "/", NO),
 ]);
-static C181: ServiceCatalog = catalog("grafana", "aws-sdk-grafana", Protocol::RestJson1, "grafana", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C181: ServiceCatalog = catalog("grafana", "aws-sdk-grafana", Protocol::RestJson1, "grafana", "grafana", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateLicense", "POST", "/workspaces/{workspaceId}/licenses/{licenseType}", NO),
     op("CreateWorkspace", "POST", "/workspaces", ID),
     op("CreateWorkspaceApiKey", "POST", "/workspaces/{workspaceId}/apikeys", NO),
@@ -9352,7 +9354,7 @@ static C181: ServiceCatalog = catalog("grafana", "aws-sdk-grafana", Protocol::Re
     op("UpdateWorkspaceAuthentication", "POST", "/workspaces/{workspaceId}/authentication", NO),
     op("UpdateWorkspaceConfiguration", "PUT", "/workspaces/{workspaceId}/configuration", HM),
 ]);
-static C182: ServiceCatalog = catalog("Greengrass", "aws-sdk-greengrass", Protocol::RestJson1, "greengrass", false, ("InternalServerErrorException", "ThrottlingException"), 400, &[
+static C182: ServiceCatalog = catalog("Greengrass", "aws-sdk-greengrass", Protocol::RestJson1, "greengrass", "Greengrass", false, ("InternalServerErrorException", "ThrottlingException"), ("InternalServerErrorException", "ThrottlingException"), 400, &[
     op("AssociateRoleToGroup", "PUT", "/greengrass/groups/{GroupId}/role", HM),
     op("AssociateServiceRoleToAccount", "PUT", "/greengrass/servicerole", HM),
     op("CreateConnectorDefinition", "POST", "/greengrass/definition/connectors", NO),
@@ -9446,7 +9448,7 @@ static C182: ServiceCatalog = catalog("Greengrass", "aws-sdk-greengrass", Protoc
     op("UpdateSubscriptionDefinition", "PUT", "/greengrass/definition/subscriptions/{SubscriptionDefinitionId}", HM),
     op("UpdateThingRuntimeConfiguration", "PUT", "/greengrass/things/{ThingName}/runtimeconfig", HM),
 ]);
-static C183: ServiceCatalog = catalog("GreengrassV2", "aws-sdk-greengrassv2", Protocol::RestJson1, "greengrass", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C183: ServiceCatalog = catalog("GreengrassV2", "aws-sdk-greengrassv2", Protocol::RestJson1, "greengrass", "GreengrassV2", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateServiceRoleToAccount", "PUT", "/greengrass/servicerole", HM),
     op("BatchAssociateClientDeviceWithCoreDevice", "POST", "/greengrass/v2/coreDevices/{coreDeviceThingName}/associateClientDevices", NO),
     op("BatchDisassociateClientDeviceFromCoreDevice", "POST", "/greengrass/v2/coreDevices/{coreDeviceThingName}/disassociateClientDevices", NO),
@@ -9477,7 +9479,7 @@ static C183: ServiceCatalog = catalog("GreengrassV2", "aws-sdk-greengrassv2", Pr
     op("UntagResource", "DELETE", "/tags/{resourceArn}", HM),
     op("UpdateConnectivityInfo", "PUT", "/greengrass/things/{thingName}/connectivityInfo", HM),
 ]);
-static C184: ServiceCatalog = catalog("GroundStation", "aws-sdk-groundstation", Protocol::RestJson1, "groundstation", false, ("InternalFailure", "ResourceLimitExceededException"), 429, &[
+static C184: ServiceCatalog = catalog("GroundStation", "aws-sdk-groundstation", Protocol::RestJson1, "groundstation", "GroundStation", false, ("InternalFailure", "ResourceLimitExceededException"), ("InternalFailure", "ResourceLimitExceededException"), 429, &[
     op("CancelContact", "DELETE", "/contact/{contactId}", ID),
     op("CreateConfig", "POST", "/config", NO),
     op("CreateDataflowEndpointGroup", "POST", "/dataflowEndpointGroup", NO),
@@ -9519,7 +9521,7 @@ static C184: ServiceCatalog = catalog("GroundStation", "aws-sdk-groundstation", 
     op("UpdateEphemeris", "PUT", "/ephemeris/{ephemerisId}", ID),
     op("UpdateMissionProfile", "PUT", "/missionprofile/{missionProfileId}", ID),
 ]);
-static C185: ServiceCatalog = catalog("GuardDuty", "aws-sdk-guardduty", Protocol::RestJson1, "guardduty", false, ("InternalServerErrorException", "ThrottlingException"), 400, &[
+static C185: ServiceCatalog = catalog("GuardDuty", "aws-sdk-guardduty", Protocol::RestJson1, "guardduty", "GuardDuty", false, ("InternalServerErrorException", "ThrottlingException"), ("InternalServerErrorException", "ThrottlingException"), 400, &[
     op("AcceptAdministratorInvitation", "POST", "/detector/{DetectorId}/administrator", NO),
     op("AcceptInvitation", "POST", "/detector/{DetectorId}/master", NO),
     op("ArchiveFindings", "POST", "/detector/{DetectorId}/findings/archive", NO),
@@ -9624,7 +9626,7 @@ static C185: ServiceCatalog = catalog("GuardDuty", "aws-sdk-guardduty", Protocol
     op("UpdateThreatIntelSet", "POST", "/detector/{DetectorId}/threatintelset/{ThreatIntelSetId}", NO),
     op("UpdateTrustedEntitySet", "POST", "/detector/{DetectorId}/trustedentityset/{TrustedEntitySetId}", NO),
 ]);
-static C186: ServiceCatalog = catalog("Health", "aws-sdk-health", Protocol::RpcV2Cbor, "health", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C186: ServiceCatalog = catalog("Health", "aws-sdk-health", Protocol::RpcV2Cbor, "health", "AWSHealth_20160804", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("ConfigureTags", "POST", "/", ID),
     op("ConfigureTagsForOrganization", "POST", "/", ID),
     op("DescribeAffectedAccountsForOrganization", "POST", "/", ID),
@@ -9653,7 +9655,7 @@ static C186: ServiceCatalog = catalog("Health", "aws-sdk-health", Protocol::RpcV
     op("EnableTags", "POST", "/", ID),
     op("EnableTagsForOrganization", "POST", "/", ID),
 ]);
-static C187: ServiceCatalog = catalog("HealthLake", "aws-sdk-healthlake", Protocol::AwsJson1_0, "healthlake", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C187: ServiceCatalog = catalog("HealthLake", "aws-sdk-healthlake", Protocol::AwsJson1_0, "healthlake", "HealthLake", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateDataTransformationProfile", "POST", "/", TK),
     op("CreateFHIRDatastore", "POST", "/", TK),
     op("DeleteDataTransformationProfile", "POST", "/", ID),
@@ -9681,7 +9683,7 @@ static C187: ServiceCatalog = catalog("HealthLake", "aws-sdk-healthlake", Protoc
     op("UpdateFHIRDatastore", "POST", "/", NO),
     op("UpdateProfileWithAgent", "POST", "/", NO),
 ]);
-static C188: ServiceCatalog = catalog("IAM", "aws-sdk-iam", Protocol::AwsQuery, "iam", false, ("ServiceFailure", "Throttling"), 400, &[
+static C188: ServiceCatalog = catalog("IAM", "aws-sdk-iam", Protocol::AwsQuery, "iam", "IAM", false, ("ServiceFailure", "Throttling"), ("ServiceFailure", "Throttling"), 400, &[
     op("AcceptDelegationRequest", "POST", "/", NO),
     op("AcquireRole", "POST", "/", NO),
     op("AddClientIDToOpenIDConnectProvider", "POST", "/", NO),
@@ -9864,11 +9866,11 @@ static C188: ServiceCatalog = catalog("IAM", "aws-sdk-iam", Protocol::AwsQuery, 
     op("UploadServerCertificate", "POST", "/", NO),
     op("UploadSigningCertificate", "POST", "/", NO),
 ]);
-static C189: ServiceCatalog = catalog("IAM Toolbox", "aws-sdk-iamtoolbox", Protocol::RestJson1, "iam", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C189: ServiceCatalog = catalog("IAM Toolbox", "aws-sdk-iamtoolbox", Protocol::RestJson1, "iam", "IAM Toolbox", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("GetRequestAuthorizationDetails", "GET", "/authorization-details/{authorizationId}", RO),
     op("GetRequestAuthorizationPolicy", "GET", "/authorization-details/{authorizationId}/policy", RO),
 ]);
-static C190: ServiceCatalog = catalog("identitystore", "aws-sdk-identitystore", Protocol::AwsJson1_1, "identitystore", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C190: ServiceCatalog = catalog("identitystore", "aws-sdk-identitystore", Protocol::AwsJson1_1, "identitystore", "AWSIdentityStore", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateGroup", "POST", "/", NO),
     op("CreateGroupMembership", "POST", "/", NO),
     op("CreateUser", "POST", "/", NO),
@@ -9892,7 +9894,7 @@ static C190: ServiceCatalog = catalog("identitystore", "aws-sdk-identitystore", 
     op("UpdateIdentityStore", "POST", "/", NO),
     op("UpdateUser", "POST", "/", NO),
 ]);
-static C191: ServiceCatalog = catalog("imagebuilder", "aws-sdk-imagebuilder", Protocol::RestJson1, "imagebuilder", false, ("ServiceException", "CallRateLimitExceededException"), 429, &[
+static C191: ServiceCatalog = catalog("imagebuilder", "aws-sdk-imagebuilder", Protocol::RestJson1, "imagebuilder", "imagebuilder", false, ("ServiceException", "CallRateLimitExceededException"), ("ServiceException", "CallRateLimitExceededException"), 429, &[
     op("CancelImageCreation", "PUT", "/CancelImageCreation", TK),
     op("CancelLifecycleExecution", "PUT", "/CancelLifecycleExecution", TK),
     op("CreateComponent", "PUT", "/CreateComponent", TK),
@@ -9971,7 +9973,7 @@ static C191: ServiceCatalog = catalog("imagebuilder", "aws-sdk-imagebuilder", Pr
     op("UpdateInfrastructureConfiguration", "PUT", "/UpdateInfrastructureConfiguration", TK),
     op("UpdateLifecyclePolicy", "PUT", "/UpdateLifecyclePolicy", TK),
 ]);
-static C192: ServiceCatalog = catalog("ImportExport", "aws-sdk-importexport", Protocol::AwsQuery, "importexport", false, ("InternalFailure", "Throttling"), 400, &[
+static C192: ServiceCatalog = catalog("ImportExport", "aws-sdk-importexport", Protocol::AwsQuery, "importexport", "ImportExport", false, ("InternalFailure", "Throttling"), ("InternalFailure", "Throttling"), 400, &[
     op("CancelJob", "POST", "/", NO),
     op("CreateJob", "POST", "/", NO),
     op("GetShippingLabel", "POST", "/", NC),
@@ -9979,7 +9981,7 @@ static C192: ServiceCatalog = catalog("ImportExport", "aws-sdk-importexport", Pr
     op("ListJobs", "POST", "/", NC),
     op("UpdateJob", "POST", "/", NO),
 ]);
-static C193: ServiceCatalog = catalog("Inspector", "aws-sdk-inspector", Protocol::AwsJson1_1, "inspector", false, ("InternalException", "ThrottlingException"), 400, &[
+static C193: ServiceCatalog = catalog("Inspector", "aws-sdk-inspector", Protocol::AwsJson1_1, "inspector", "InspectorService", false, ("InternalException", "ThrottlingException"), ("InternalException", "ThrottlingException"), 400, &[
     op("AddAttributesToFindings", "POST", "/", NO),
     op("CreateAssessmentTarget", "POST", "/", NO),
     op("CreateAssessmentTemplate", "POST", "/", NO),
@@ -10018,7 +10020,7 @@ static C193: ServiceCatalog = catalog("Inspector", "aws-sdk-inspector", Protocol
     op("UnsubscribeFromEvent", "POST", "/", NO),
     op("UpdateAssessmentTarget", "POST", "/", NO),
 ]);
-static C194: ServiceCatalog = catalog("Inspector2", "aws-sdk-inspector2", Protocol::RestJson1, "inspector2", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C194: ServiceCatalog = catalog("Inspector2", "aws-sdk-inspector2", Protocol::RestJson1, "inspector2", "Inspector2", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateMember", "POST", "/members/associate", NO),
     op("BatchAssociateCodeSecurityScanConfiguration", "POST", "/codesecurity/scan-configuration/batch/associate", NO),
     op("BatchDisassociateCodeSecurityScanConfiguration", "POST", "/codesecurity/scan-configuration/batch/disassociate", NO),
@@ -10104,10 +10106,10 @@ static C194: ServiceCatalog = catalog("Inspector2", "aws-sdk-inspector2", Protoc
     op("UpdateOrgEc2DeepInspectionConfiguration", "POST", "/ec2deepinspectionconfiguration/org/update", NO),
     op("UpdateOrganizationConfiguration", "POST", "/organizationconfiguration/update", NO),
 ]);
-static C195: ServiceCatalog = catalog("Inspector Scan", "aws-sdk-inspectorscan", Protocol::RestJson1, "inspector-scan", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C195: ServiceCatalog = catalog("Inspector Scan", "aws-sdk-inspectorscan", Protocol::RestJson1, "inspector-scan", "Inspector Scan", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("ScanSbom", "POST", "/scan/sbom", ID),
 ]);
-static C196: ServiceCatalog = catalog("Interconnect", "aws-sdk-interconnect", Protocol::RpcV2Cbor, "interconnect", false, ("InternalFailure", "ThrottlingException"), 429, &[
+static C196: ServiceCatalog = catalog("Interconnect", "aws-sdk-interconnect", Protocol::RpcV2Cbor, "interconnect", "Interconnect", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 429, &[
     op("AcceptConnectionProposal", "POST", "/", ID),
     op("CreateConnection", "POST", "/", ID),
     op("DeleteConnection", "POST", "/", ID),
@@ -10122,7 +10124,7 @@ static C196: ServiceCatalog = catalog("Interconnect", "aws-sdk-interconnect", Pr
     op("UntagResource", "POST", "/", NO),
     op("UpdateConnection", "POST", "/", ID),
 ]);
-static C197: ServiceCatalog = catalog("InternetMonitor", "aws-sdk-internetmonitor", Protocol::RestJson1, "internetmonitor", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C197: ServiceCatalog = catalog("InternetMonitor", "aws-sdk-internetmonitor", Protocol::RestJson1, "internetmonitor", "InternetMonitor", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateMonitor", "POST", "/v20210603/Monitors", ID),
     op("DeleteMonitor", "DELETE", "/v20210603/Monitors/{MonitorName}", ID),
     op("GetHealthEvent", "GET", "/v20210603/Monitors/{MonitorName}/HealthEvents/{EventId}", RO),
@@ -10140,7 +10142,7 @@ static C197: ServiceCatalog = catalog("InternetMonitor", "aws-sdk-internetmonito
     op("UntagResource", "DELETE", "/tags/{ResourceArn}", ID),
     op("UpdateMonitor", "PATCH", "/v20210603/Monitors/{MonitorName}", ID),
 ]);
-static C198: ServiceCatalog = catalog("Invoicing", "aws-sdk-invoicing", Protocol::AwsJson1_0, "invoicing", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C198: ServiceCatalog = catalog("Invoicing", "aws-sdk-invoicing", Protocol::AwsJson1_0, "invoicing", "Invoicing", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("BatchGetInvoiceProfile", "POST", "/", RO),
     op("CreateInvoiceUnit", "POST", "/", ID),
     op("CreateProcurementPortalPreference", "POST", "/", ID),
@@ -10163,7 +10165,7 @@ static C198: ServiceCatalog = catalog("Invoicing", "aws-sdk-invoicing", Protocol
     op("UpdateProcurementPortalPreferenceStatus", "POST", "/", ID),
     op("VerifyProcurementPortalValidation", "POST", "/", ID),
 ]);
-static C199: ServiceCatalog = catalog("IoT", "aws-sdk-iot", Protocol::RestJson1, "iot", false, ("InternalFailureException", "ThrottlingException"), 400, &[
+static C199: ServiceCatalog = catalog("IoT", "aws-sdk-iot", Protocol::RestJson1, "iot", "IoT", false, ("InternalFailureException", "ThrottlingException"), ("InternalFailureException", "ThrottlingException"), 400, &[
     op("AcceptCertificateTransfer", "PATCH", "/accept-certificate-transfer/{certificateId}", NO),
     op("AddThingToBillingGroup", "PUT", "/billing-groups/addThingToBillingGroup", HM),
     op("AddThingToThingGroup", "PUT", "/thing-groups/addThingToThingGroup", HM),
@@ -10437,7 +10439,7 @@ static C199: ServiceCatalog = catalog("IoT", "aws-sdk-iot", Protocol::RestJson1,
     op("UpdateTopicRuleDestination", "PATCH", "/destinations", NO),
     op("ValidateSecurityProfileBehaviors", "POST", "/security-profile-behaviors/validate", NO),
 ]);
-static C200: ServiceCatalog = catalog("IoT Data Plane", "aws-sdk-iotdataplane", Protocol::RestJson1, "iotdata", false, ("InternalFailureException", "ThrottlingException"), 429, &[
+static C200: ServiceCatalog = catalog("IoT Data Plane", "aws-sdk-iotdataplane", Protocol::RestJson1, "iotdata", "IoT Data Plane", false, ("InternalFailureException", "ThrottlingException"), ("InternalFailureException", "ThrottlingException"), 429, &[
     op("DeleteConnection", "DELETE", "/connections/{clientId}", HM),
     op("DeleteThingShadow", "DELETE", "/things/{thingName}/shadow", HM),
     op("GetConnection", "GET", "/connections/{clientId}", HM),
@@ -10450,7 +10452,7 @@ static C200: ServiceCatalog = catalog("IoT Data Plane", "aws-sdk-iotdataplane", 
     op("SendDirectMessage", "POST", "/connections/{clientId}/messages", NO),
     op("UpdateThingShadow", "POST", "/things/{thingName}/shadow", NO),
 ]);
-static C201: ServiceCatalog = catalog("IotDeviceAdvisor", "aws-sdk-iotdeviceadvisor", Protocol::RestJson1, "iotdeviceadvisor", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C201: ServiceCatalog = catalog("IotDeviceAdvisor", "aws-sdk-iotdeviceadvisor", Protocol::RestJson1, "iotdeviceadvisor", "IotDeviceAdvisor", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateSuiteDefinition", "POST", "/suiteDefinitions", TK),
     op("DeleteSuiteDefinition", "DELETE", "/suiteDefinitions/{suiteDefinitionId}", HM),
     op("GetEndpoint", "GET", "/endpoint", HM),
@@ -10466,7 +10468,7 @@ static C201: ServiceCatalog = catalog("IotDeviceAdvisor", "aws-sdk-iotdeviceadvi
     op("UntagResource", "DELETE", "/tags/{resourceArn}", HM),
     op("UpdateSuiteDefinition", "PATCH", "/suiteDefinitions/{suiteDefinitionId}", NO),
 ]);
-static C202: ServiceCatalog = catalog("IoTFleetWise", "aws-sdk-iotfleetwise", Protocol::AwsJson1_0, "iotfleetwise", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C202: ServiceCatalog = catalog("IoTFleetWise", "aws-sdk-iotfleetwise", Protocol::AwsJson1_0, "iotfleetwise", "IoTAutobahnControlPlane", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AssociateVehicleFleet", "POST", "/", NO),
     op("BatchCreateVehicle", "POST", "/", NO),
     op("BatchUpdateVehicle", "POST", "/", NO),
@@ -10525,14 +10527,14 @@ static C202: ServiceCatalog = catalog("IoTFleetWise", "aws-sdk-iotfleetwise", Pr
     op("UpdateStateTemplate", "POST", "/", ID),
     op("UpdateVehicle", "POST", "/", NO),
 ]);
-static C203: ServiceCatalog = catalog("IoT Jobs Data Plane", "aws-sdk-iotjobsdataplane", Protocol::RestJson1, "iot-jobs-data", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C203: ServiceCatalog = catalog("IoT Jobs Data Plane", "aws-sdk-iotjobsdataplane", Protocol::RestJson1, "iot-jobs-data", "IoT Jobs Data Plane", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("DescribeJobExecution", "GET", "/things/{thingName}/jobs/{jobId}", HM),
     op("GetPendingJobExecutions", "GET", "/things/{thingName}/jobs", HM),
     op("StartCommandExecution", "POST", "/command-executions", TK),
     op("StartNextPendingJobExecution", "PUT", "/things/{thingName}/jobs/$next", HM),
     op("UpdateJobExecution", "POST", "/things/{thingName}/jobs/{jobId}", NO),
 ]);
-static C204: ServiceCatalog = catalog("IoT Managed Integrations", "aws-sdk-iotmanagedintegrations", Protocol::RestJson1, "iotmanagedintegrations", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C204: ServiceCatalog = catalog("IoT Managed Integrations", "aws-sdk-iotmanagedintegrations", Protocol::RestJson1, "iotmanagedintegrations", "IoT Managed Integrations", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateAccountAssociation", "POST", "/account-associations", TK),
     op("CreateCloudConnector", "POST", "/cloud-connectors", TK),
     op("CreateConnectorDestination", "POST", "/connector-destinations", TK),
@@ -10617,7 +10619,7 @@ static C204: ServiceCatalog = catalog("IoT Managed Integrations", "aws-sdk-iotma
     op("UpdateNotificationConfiguration", "PUT", "/notification-configurations/{EventType}", ID),
     op("UpdateOtaTask", "PUT", "/ota-tasks/{Identifier}", ID),
 ]);
-static C205: ServiceCatalog = catalog("IoTSecureTunneling", "aws-sdk-iotsecuretunneling", Protocol::AwsJson1_1, "IoTSecuredTunneling", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C205: ServiceCatalog = catalog("IoTSecureTunneling", "aws-sdk-iotsecuretunneling", Protocol::AwsJson1_1, "IoTSecuredTunneling", "IoTSecuredTunneling", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CloseTunnel", "POST", "/", NO),
     op("DescribeTunnel", "POST", "/", NC),
     op("ListTagsForResource", "POST", "/", NC),
@@ -10627,7 +10629,7 @@ static C205: ServiceCatalog = catalog("IoTSecureTunneling", "aws-sdk-iotsecuretu
     op("TagResource", "POST", "/", NO),
     op("UntagResource", "POST", "/", NO),
 ]);
-static C206: ServiceCatalog = catalog("IoTSiteWise", "aws-sdk-iotsitewise", Protocol::RestJson1, "iotsitewise", false, ("InternalFailureException", "ThrottlingException"), 429, &[
+static C206: ServiceCatalog = catalog("IoTSiteWise", "aws-sdk-iotsitewise", Protocol::RestJson1, "iotsitewise", "IoTSiteWise", false, ("InternalFailureException", "ThrottlingException"), ("InternalFailureException", "ThrottlingException"), 429, &[
     op("AssociateAssets", "POST", "/assets/{assetId}/associate", TK),
     op("AssociateTimeSeriesToAssetProperty", "POST", "/timeseries/associate/", TK),
     op("BatchAssociateDataSegmentsToDataset", "POST", "/datasets/{datasetId}/data-segments/associate", TK),
@@ -10778,7 +10780,7 @@ static C206: ServiceCatalog = catalog("IoTSiteWise", "aws-sdk-iotsitewise", Prot
     op("UpdateTask", "PUT", "/workspaces/{workspaceName}/tasks/{taskName}", ID),
     op("UpdateWorkspace", "PUT", "/workspaces/{workspaceName}", ID),
 ]);
-static C207: ServiceCatalog = catalog("IoTThingsGraph", "aws-sdk-iotthingsgraph", Protocol::AwsJson1_1, "iotthingsgraph", false, ("InternalFailureException", "ThrottlingException"), 400, &[
+static C207: ServiceCatalog = catalog("IoTThingsGraph", "aws-sdk-iotthingsgraph", Protocol::AwsJson1_1, "iotthingsgraph", "IotThingsGraphFrontEndService", false, ("InternalFailureException", "ThrottlingException"), ("InternalFailureException", "ThrottlingException"), 400, &[
     op("AssociateEntityToThing", "POST", "/", NO),
     op("CreateFlowTemplate", "POST", "/", NO),
     op("CreateSystemInstance", "POST", "/", NO),
@@ -10815,7 +10817,7 @@ static C207: ServiceCatalog = catalog("IoTThingsGraph", "aws-sdk-iotthingsgraph"
     op("UpdateSystemTemplate", "POST", "/", NO),
     op("UploadEntityDefinitions", "POST", "/", NO),
 ]);
-static C208: ServiceCatalog = catalog("IoTTwinMaker", "aws-sdk-iottwinmaker", Protocol::RestJson1, "iottwinmaker", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C208: ServiceCatalog = catalog("IoTTwinMaker", "aws-sdk-iottwinmaker", Protocol::RestJson1, "iottwinmaker", "IoTTwinMaker", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("BatchPutPropertyValues", "POST", "/workspaces/{workspaceId}/entity-properties", NO),
     op("CancelMetadataTransferJob", "PUT", "/metadata-transfer-jobs/{metadataTransferJobId}/cancel", HM),
     op("CreateComponentType", "POST", "/workspaces/{workspaceId}/component-types/{componentTypeId}", NO),
@@ -10857,7 +10859,7 @@ static C208: ServiceCatalog = catalog("IoTTwinMaker", "aws-sdk-iottwinmaker", Pr
     op("UpdateScene", "PUT", "/workspaces/{workspaceId}/scenes/{sceneId}", HM),
     op("UpdateWorkspace", "PUT", "/workspaces/{workspaceId}", HM),
 ]);
-static C209: ServiceCatalog = catalog("IoT Wireless", "aws-sdk-iotwireless", Protocol::RestJson1, "iotwireless", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C209: ServiceCatalog = catalog("IoT Wireless", "aws-sdk-iotwireless", Protocol::RestJson1, "iotwireless", "IoT Wireless", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateAwsAccountWithPartnerAccount", "POST", "/partner-accounts", TK),
     op("AssociateMulticastGroupWithFuotaTask", "PUT", "/fuota-tasks/{Id}/multicast-group", HM),
     op("AssociateWirelessDeviceWithFuotaTask", "PUT", "/fuota-tasks/{Id}/wireless-device", HM),
@@ -10971,7 +10973,7 @@ static C209: ServiceCatalog = catalog("IoT Wireless", "aws-sdk-iotwireless", Pro
     op("UpdateWirelessDeviceImportTask", "PATCH", "/wireless_device_import_task/{Id}", NO),
     op("UpdateWirelessGateway", "PATCH", "/wireless-gateways/{Id}", NO),
 ]);
-static C210: ServiceCatalog = catalog("ivs", "aws-sdk-ivs", Protocol::RestJson1, "ivs", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C210: ServiceCatalog = catalog("ivs", "aws-sdk-ivs", Protocol::RestJson1, "ivs", "ivs", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("BatchGetChannel", "POST", "/BatchGetChannel", RO),
     op("BatchGetStreamKey", "POST", "/BatchGetStreamKey", RO),
     op("BatchStartViewerSessionRevocation", "POST", "/BatchStartViewerSessionRevocation", RO),
@@ -11019,7 +11021,7 @@ static C210: ServiceCatalog = catalog("ivs", "aws-sdk-ivs", Protocol::RestJson1,
     op("UpdateFailoverSlateConfiguration", "POST", "/UpdateFailoverSlateConfiguration", NO),
     op("UpdatePlaybackRestrictionPolicy", "POST", "/UpdatePlaybackRestrictionPolicy", NO),
 ]);
-static C211: ServiceCatalog = catalog("ivschat", "aws-sdk-ivschat", Protocol::RestJson1, "ivschat", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C211: ServiceCatalog = catalog("ivschat", "aws-sdk-ivschat", Protocol::RestJson1, "ivschat", "ivschat", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateChatToken", "POST", "/CreateChatToken", NO),
     op("CreateLoggingConfiguration", "POST", "/CreateLoggingConfiguration", NO),
     op("CreateRoom", "POST", "/CreateRoom", NO),
@@ -11038,7 +11040,7 @@ static C211: ServiceCatalog = catalog("ivschat", "aws-sdk-ivschat", Protocol::Re
     op("UpdateLoggingConfiguration", "POST", "/UpdateLoggingConfiguration", NO),
     op("UpdateRoom", "POST", "/UpdateRoom", NO),
 ]);
-static C212: ServiceCatalog = catalog("IVS RealTime", "aws-sdk-ivsrealtime", Protocol::RestJson1, "ivs", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C212: ServiceCatalog = catalog("IVS RealTime", "aws-sdk-ivsrealtime", Protocol::RestJson1, "ivs", "IVS RealTime", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateEncoderConfiguration", "POST", "/CreateEncoderConfiguration", NO),
     op("CreateIngestConfiguration", "POST", "/CreateIngestConfiguration", NO),
     op("CreateParticipantToken", "POST", "/CreateParticipantToken", NO),
@@ -11080,7 +11082,7 @@ static C212: ServiceCatalog = catalog("IVS RealTime", "aws-sdk-ivsrealtime", Pro
     op("UpdateIngestConfiguration", "POST", "/UpdateIngestConfiguration", NO),
     op("UpdateStage", "POST", "/UpdateStage", NO),
 ]);
-static C213: ServiceCatalog = catalog("Kafka", "aws-sdk-kafka", Protocol::RestJson1, "kafka", false, ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
+static C213: ServiceCatalog = catalog("Kafka", "aws-sdk-kafka", Protocol::RestJson1, "kafka", "Kafka", false, ("InternalServerErrorException", "TooManyRequestsException"), ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
     op("BatchAssociateScramSecret", "POST", "/v1/clusters/{clusterArn}/scram-secrets", NO),
     op("BatchDisassociateScramSecret", "PATCH", "/v1/clusters/{clusterArn}/scram-secrets", NO),
     op("CreateAssessment", "POST", "/v1/clusters/{clusterArn}/assessments", NO),
@@ -11155,7 +11157,7 @@ static C213: ServiceCatalog = catalog("Kafka", "aws-sdk-kafka", Protocol::RestJs
     op("UpdateStorage", "PUT", "/v1/clusters/{clusterArn}/storage", HM),
     op("UpdateTopic", "PUT", "/v1/clusters/{clusterArn}/topics/{topicName}", HM),
 ]);
-static C214: ServiceCatalog = catalog("KafkaConnect", "aws-sdk-kafkaconnect", Protocol::RestJson1, "kafkaconnect", false, ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
+static C214: ServiceCatalog = catalog("KafkaConnect", "aws-sdk-kafkaconnect", Protocol::RestJson1, "kafkaconnect", "KafkaConnect", false, ("InternalServerErrorException", "TooManyRequestsException"), ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
     op("CreateConnector", "POST", "/v1/connectors", NO),
     op("CreateCustomPlugin", "POST", "/v1/custom-plugins", NO),
     op("CreateWorkerConfiguration", "POST", "/v1/worker-configurations", NO),
@@ -11178,7 +11180,7 @@ static C214: ServiceCatalog = catalog("KafkaConnect", "aws-sdk-kafkaconnect", Pr
     op("UntagResource", "DELETE", "/v1/tags/{resourceArn}", ID),
     op("UpdateConnector", "PUT", "/v1/connectors/{connectorArn}", ID),
 ]);
-static C215: ServiceCatalog = catalog("kendra", "aws-sdk-kendra", Protocol::AwsJson1_1, "kendra", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C215: ServiceCatalog = catalog("kendra", "aws-sdk-kendra", Protocol::AwsJson1_1, "kendra", "AWSKendraFrontendService", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AssociateEntitiesToExperience", "POST", "/", NO),
     op("AssociatePersonasToEntities", "POST", "/", NO),
     op("BatchDeleteDocument", "POST", "/", NO),
@@ -11246,7 +11248,7 @@ static C215: ServiceCatalog = catalog("kendra", "aws-sdk-kendra", Protocol::AwsJ
     op("UpdateQuerySuggestionsConfig", "POST", "/", NO),
     op("UpdateThesaurus", "POST", "/", NO),
 ]);
-static C216: ServiceCatalog = catalog("Kendra Ranking", "aws-sdk-kendraranking", Protocol::RpcV2Cbor, "kendra-ranking", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C216: ServiceCatalog = catalog("Kendra Ranking", "aws-sdk-kendraranking", Protocol::RpcV2Cbor, "kendra-ranking", "AWSKendraRerankingFrontendService", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateRescoreExecutionPlan", "POST", "/", TK),
     op("DeleteRescoreExecutionPlan", "POST", "/", NO),
     op("DescribeRescoreExecutionPlan", "POST", "/", NC),
@@ -11257,7 +11259,7 @@ static C216: ServiceCatalog = catalog("Kendra Ranking", "aws-sdk-kendraranking",
     op("UntagResource", "POST", "/", NO),
     op("UpdateRescoreExecutionPlan", "POST", "/", NO),
 ]);
-static C217: ServiceCatalog = catalog("Keyspaces", "aws-sdk-keyspaces", Protocol::RpcV2Cbor, "cassandra", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C217: ServiceCatalog = catalog("Keyspaces", "aws-sdk-keyspaces", Protocol::RpcV2Cbor, "cassandra", "KeyspacesService", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateKeyspace", "POST", "/", NO),
     op("CreateTable", "POST", "/", NO),
     op("CreateType", "POST", "/", NO),
@@ -11278,13 +11280,13 @@ static C217: ServiceCatalog = catalog("Keyspaces", "aws-sdk-keyspaces", Protocol
     op("UpdateKeyspace", "POST", "/", NO),
     op("UpdateTable", "POST", "/", NO),
 ]);
-static C218: ServiceCatalog = catalog("KeyspacesStreams", "aws-sdk-keyspacesstreams", Protocol::AwsJson1_0, "cassandra", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C218: ServiceCatalog = catalog("KeyspacesStreams", "aws-sdk-keyspacesstreams", Protocol::AwsJson1_0, "cassandra", "KeyspacesStreams", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("GetRecords", "POST", "/", NC),
     op("GetShardIterator", "POST", "/", NC),
     op("GetStream", "POST", "/", NC),
     op("ListStreams", "POST", "/", NC),
 ]);
-static C219: ServiceCatalog = catalog("Kinesis", "aws-sdk-kinesis", Protocol::AwsJson1_1, "kinesis", false, ("InternalFailureException", "ProvisionedThroughputExceededException"), 400, &[
+static C219: ServiceCatalog = catalog("Kinesis", "aws-sdk-kinesis", Protocol::AwsJson1_1, "kinesis", "Kinesis_20131202", false, ("InternalFailureException", "ProvisionedThroughputExceededException"), ("InternalFailureException", "ProvisionedThroughputExceededException"), 400, &[
     op("AddTagsToStream", "POST", "/", NO),
     op("CreateChannel", "POST", "/", NO),
     op("CreateStream", "POST", "/", NO),
@@ -11331,7 +11333,7 @@ static C219: ServiceCatalog = catalog("Kinesis", "aws-sdk-kinesis", Protocol::Aw
     op("UpdateStreamRecordDistributionStrategy", "POST", "/", NO),
     op("UpdateStreamWarmThroughput", "POST", "/", NO),
 ]);
-static C220: ServiceCatalog = catalog("Kinesis Analytics", "aws-sdk-kinesisanalytics", Protocol::AwsJson1_1, "kinesisanalytics", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C220: ServiceCatalog = catalog("Kinesis Analytics", "aws-sdk-kinesisanalytics", Protocol::AwsJson1_1, "kinesisanalytics", "KinesisAnalytics_20150814", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AddApplicationCloudWatchLoggingOption", "POST", "/", NO),
     op("AddApplicationInput", "POST", "/", NO),
     op("AddApplicationInputProcessingConfiguration", "POST", "/", NO),
@@ -11353,7 +11355,7 @@ static C220: ServiceCatalog = catalog("Kinesis Analytics", "aws-sdk-kinesisanaly
     op("UntagResource", "POST", "/", NO),
     op("UpdateApplication", "POST", "/", NO),
 ]);
-static C221: ServiceCatalog = catalog("Kinesis Analytics V2", "aws-sdk-kinesisanalyticsv2", Protocol::AwsJson1_1, "kinesisanalytics", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C221: ServiceCatalog = catalog("Kinesis Analytics V2", "aws-sdk-kinesisanalyticsv2", Protocol::AwsJson1_1, "kinesisanalytics", "KinesisAnalytics_20180523", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AddApplicationCloudWatchLoggingOption", "POST", "/", NO),
     op("AddApplicationInput", "POST", "/", NO),
     op("AddApplicationInputProcessingConfiguration", "POST", "/", NO),
@@ -11396,7 +11398,7 @@ static C221: ServiceCatalog = catalog("Kinesis Analytics V2", "aws-sdk-kinesisan
     op("UpdateApplication", "POST", "/", NO),
     op("UpdateApplicationMaintenanceConfiguration", "POST", "/", NO),
 ]);
-static C222: ServiceCatalog = catalog("Kinesis Video", "aws-sdk-kinesisvideo", Protocol::RestJson1, "kinesisvideo", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C222: ServiceCatalog = catalog("Kinesis Video", "aws-sdk-kinesisvideo", Protocol::RestJson1, "kinesisvideo", "Kinesis Video", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CreateSignalingChannel", "POST", "/createSignalingChannel", NO),
     op("CreateStream", "POST", "/createStream", NO),
     op("DeleteEdgeConfiguration", "POST", "/deleteEdgeConfiguration", NO),
@@ -11430,7 +11432,7 @@ static C222: ServiceCatalog = catalog("Kinesis Video", "aws-sdk-kinesisvideo", P
     op("UpdateStream", "POST", "/updateStream", NO),
     op("UpdateStreamStorageConfiguration", "POST", "/updateStreamStorageConfiguration", NO),
 ]);
-static C223: ServiceCatalog = catalog("Kinesis Video Archived Media", "aws-sdk-kinesisvideoarchivedmedia", Protocol::RestJson1, "kinesisvideo", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C223: ServiceCatalog = catalog("Kinesis Video Archived Media", "aws-sdk-kinesisvideoarchivedmedia", Protocol::RestJson1, "kinesisvideo", "Kinesis Video Archived Media", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("GetClip", "POST", "/getClip", NC),
     op("GetDASHStreamingSessionURL", "POST", "/getDASHStreamingSessionURL", NC),
     op("GetHLSStreamingSessionURL", "POST", "/getHLSStreamingSessionURL", NC),
@@ -11438,18 +11440,18 @@ static C223: ServiceCatalog = catalog("Kinesis Video Archived Media", "aws-sdk-k
     op("GetMediaForFragmentList", "POST", "/getMediaForFragmentList", NC),
     op("ListFragments", "POST", "/listFragments", NC),
 ]);
-static C224: ServiceCatalog = catalog("Kinesis Video Media", "aws-sdk-kinesisvideomedia", Protocol::RestJson1, "kinesisvideo", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C224: ServiceCatalog = catalog("Kinesis Video Media", "aws-sdk-kinesisvideomedia", Protocol::RestJson1, "kinesisvideo", "Kinesis Video Media", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("GetMedia", "POST", "/getMedia", NC),
 ]);
-static C225: ServiceCatalog = catalog("Kinesis Video Signaling", "aws-sdk-kinesisvideosignaling", Protocol::RestJson1, "kinesisvideo", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C225: ServiceCatalog = catalog("Kinesis Video Signaling", "aws-sdk-kinesisvideosignaling", Protocol::RestJson1, "kinesisvideo", "Kinesis Video Signaling", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("GetIceServerConfig", "POST", "/v1/get-ice-server-config", NC),
     op("SendAlexaOfferToMaster", "POST", "/v1/send-alexa-offer-to-master", NO),
 ]);
-static C226: ServiceCatalog = catalog("Kinesis Video WebRTC Storage", "aws-sdk-kinesisvideowebrtcstorage", Protocol::RestJson1, "kinesisvideo", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C226: ServiceCatalog = catalog("Kinesis Video WebRTC Storage", "aws-sdk-kinesisvideowebrtcstorage", Protocol::RestJson1, "kinesisvideo", "Kinesis Video WebRTC Storage", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("JoinStorageSession", "POST", "/joinStorageSession", NO),
     op("JoinStorageSessionAsViewer", "POST", "/joinStorageSessionAsViewer", NO),
 ]);
-static C227: ServiceCatalog = catalog("KMS", "aws-sdk-kms", Protocol::AwsJson1_1, "kms", false, ("KMSInternalException", "ThrottlingException"), 400, &[
+static C227: ServiceCatalog = catalog("KMS", "aws-sdk-kms", Protocol::AwsJson1_1, "kms", "TrentService", false, ("KMSInternalException", "ThrottlingException"), ("KMSInternalException", "ThrottlingException"), 400, &[
     op("CancelKeyDeletion", "POST", "/", NO),
     op("ConnectCustomKeyStore", "POST", "/", NO),
     op("CreateAlias", "POST", "/", NO),
@@ -11507,7 +11509,7 @@ static C227: ServiceCatalog = catalog("KMS", "aws-sdk-kms", Protocol::AwsJson1_1
     op("Verify", "POST", "/", DOC),
     op("VerifyMac", "POST", "/", DOC),
 ]);
-static C228: ServiceCatalog = catalog("LakeFormation", "aws-sdk-lakeformation", Protocol::RestJson1, "lakeformation", false, ("InternalServiceException", "ThrottledException"), 429, &[
+static C228: ServiceCatalog = catalog("LakeFormation", "aws-sdk-lakeformation", Protocol::RestJson1, "lakeformation", "LakeFormation", false, ("InternalServiceException", "ThrottledException"), ("InternalServiceException", "ThrottledException"), 429, &[
     op("AddLFTagsToResource", "POST", "/AddLFTagsToResource", NO),
     op("AssumeDecoratedRoleWithSAML", "POST", "/AssumeDecoratedRoleWithSAML", NO),
     op("AttachRLSPolicy", "POST", "/AttachRLSPolicy", NO),
@@ -11580,7 +11582,7 @@ static C228: ServiceCatalog = catalog("LakeFormation", "aws-sdk-lakeformation", 
     op("UpdateTableObjects", "POST", "/UpdateTableObjects", NO),
     op("UpdateTableStorageOptimizer", "POST", "/UpdateTableStorageOptimizer", NO),
 ]);
-static C229: ServiceCatalog = catalog("Lambda", "aws-sdk-lambda", Protocol::RestJson1, "lambda", false, ("ServiceException", "TooManyRequestsException"), 429, &[
+static C229: ServiceCatalog = catalog("Lambda", "aws-sdk-lambda", Protocol::RestJson1, "lambda", "AWSGirApiService", false, ("ServiceException", "TooManyRequestsException"), ("ServiceException", "TooManyRequestsException"), 429, &[
     op("AddLayerVersionPermission", "POST", "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy", NO),
     op("AddPermission", "POST", "/2015-03-31/functions/{FunctionName}/policy", NO),
     op("CheckpointDurableExecution", "POST", "/2025-12-01/durable-executions/{DurableExecutionArn}/checkpoint", ID),
@@ -11670,7 +11672,7 @@ static C229: ServiceCatalog = catalog("Lambda", "aws-sdk-lambda", Protocol::Rest
     op("UpdateFunctionEventInvokeConfig", "POST", "/2019-09-25/functions/{FunctionName}/event-invoke-config", NO),
     op("UpdateFunctionUrlConfig", "PUT", "/2021-10-31/functions/{FunctionName}/url", HM),
 ]);
-static C230: ServiceCatalog = catalog("Lambda Core", "aws-sdk-lambdacore", Protocol::RestJson1, "lambda", false, ("ServiceException", "TooManyRequestsException"), 429, &[
+static C230: ServiceCatalog = catalog("Lambda Core", "aws-sdk-lambdacore", Protocol::RestJson1, "lambda", "Lambda Core", false, ("ServiceException", "TooManyRequestsException"), ("ServiceException", "TooManyRequestsException"), 429, &[
     op("CreateNetworkConnector", "POST", "/2026-04-04/network-connectors", ID),
     op("CreateRuntime", "POST", "/2026-10-01/runtimes", ID),
     op("CreateRuntimeAlias", "POST", "/2026-10-01/runtimes/{RuntimeName}/aliases", ID),
@@ -11694,7 +11696,7 @@ static C230: ServiceCatalog = catalog("Lambda Core", "aws-sdk-lambdacore", Proto
     op("UpdateRuntimeAlias", "PUT", "/2026-10-01/runtimes/{RuntimeName}/aliases/{Name}", ID),
     op("UpdateRuntimeVersion", "PATCH", "/2026-10-01/runtimes/{RuntimeName}/versions/{Name}", ID),
 ]);
-static C231: ServiceCatalog = catalog("Lambda Microvms", "aws-sdk-lambdamicrovms", Protocol::RestJson1, "lambda", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C231: ServiceCatalog = catalog("Lambda Microvms", "aws-sdk-lambdamicrovms", Protocol::RestJson1, "lambda", "Lambda Microvms", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateMicrovmAuthToken", "POST", "/2025-09-09/microvms/{microvmIdentifier}/auth-token", NO),
     op("CreateMicrovmImage", "POST", "/2025-09-09/microvm-images", TK),
     op("CreateMicrovmShellAuthToken", "POST", "/2025-09-09/microvms/{microvmIdentifier}/shell-auth-token", NO),
@@ -11720,7 +11722,7 @@ static C231: ServiceCatalog = catalog("Lambda Microvms", "aws-sdk-lambdamicrovms
     op("UpdateMicrovmImage", "PUT", "/2025-09-09/microvm-images/{imageIdentifier}", ID),
     op("UpdateMicrovmImageVersion", "PATCH", "/2025-09-09/microvm-images/{imageIdentifier}/versions/{imageVersion}", NO),
 ]);
-static C232: ServiceCatalog = catalog("Lambda Web", "aws-sdk-lambdaweb", Protocol::RestJson1, "lambda", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C232: ServiceCatalog = catalog("Lambda Web", "aws-sdk-lambdaweb", Protocol::RestJson1, "lambda", "Lambda Web", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateWebFunction", "PUT", "/2025-03-07/web-functions", ID),
     op("CreateWebFunctionEndpoint", "PUT", "/2025-03-07/web-functions/{functionName}/endpoints", ID),
     op("CreateWebFunctionRevision", "POST", "/2025-03-07/web-functions/{functionName}/revisions", NO),
@@ -11742,7 +11744,7 @@ static C232: ServiceCatalog = catalog("Lambda Web", "aws-sdk-lambdaweb", Protoco
     op("UntagResource", "DELETE", "/2025-03-07/tags/{resource}", ID),
     op("UpdateWebFunctionEndpoint", "PATCH", "/2025-03-07/web-functions/{functionName}/endpoints/{endpointName}", ID),
 ]);
-static C233: ServiceCatalog = catalog("Launch Wizard", "aws-sdk-launchwizard", Protocol::RestJson1, "launchwizard", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C233: ServiceCatalog = catalog("Launch Wizard", "aws-sdk-launchwizard", Protocol::RestJson1, "launchwizard", "Launch Wizard", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateDeployment", "POST", "/createDeployment", NO),
     op("DeleteDeployment", "POST", "/deleteDeployment", ID),
     op("GetDeployment", "POST", "/getDeployment", RO),
@@ -11759,7 +11761,7 @@ static C233: ServiceCatalog = catalog("Launch Wizard", "aws-sdk-launchwizard", P
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
     op("UpdateDeployment", "POST", "/updateDeployment", ID),
 ]);
-static C234: ServiceCatalog = catalog("Lex Model Building Service", "aws-sdk-lexmodelbuilding", Protocol::RestJson1, "lex", false, ("InternalFailureException", "LimitExceededException"), 429, &[
+static C234: ServiceCatalog = catalog("Lex Model Building Service", "aws-sdk-lexmodelbuilding", Protocol::RestJson1, "lex", "Lex Model Building Service", false, ("InternalFailureException", "LimitExceededException"), ("InternalFailureException", "LimitExceededException"), 429, &[
     op("CreateBotVersion", "POST", "/bots/{name}/versions", NO),
     op("CreateIntentVersion", "POST", "/intents/{name}/versions", NO),
     op("CreateSlotTypeVersion", "POST", "/slottypes/{name}/versions", NO),
@@ -11803,7 +11805,7 @@ static C234: ServiceCatalog = catalog("Lex Model Building Service", "aws-sdk-lex
     op("TagResource", "POST", "/tags/{resourceArn}", NO),
     op("UntagResource", "DELETE", "/tags/{resourceArn}", HM),
 ]);
-static C235: ServiceCatalog = catalog("Lex Models V2", "aws-sdk-lexmodelsv2", Protocol::RestJson1, "lex", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C235: ServiceCatalog = catalog("Lex Models V2", "aws-sdk-lexmodelsv2", Protocol::RestJson1, "lex", "Lex Models V2", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("BatchCreateCustomVocabularyItem", "PUT", "/bots/{botId}/botversions/{botVersion}/botlocales/{localeId}/customvocabulary/DEFAULT/batchcreate", HM),
     op("BatchDeleteCustomVocabularyItem", "POST", "/bots/{botId}/botversions/{botVersion}/botlocales/{localeId}/customvocabulary/DEFAULT/batchdelete", NO),
     op("BatchUpdateCustomVocabularyItem", "PUT", "/bots/{botId}/botversions/{botVersion}/botlocales/{localeId}/customvocabulary/DEFAULT/batchupdate", HM),
@@ -11912,14 +11914,14 @@ static C235: ServiceCatalog = catalog("Lex Models V2", "aws-sdk-lexmodelsv2", Pr
     op("UpdateSlotType", "PUT", "/bots/{botId}/botversions/{botVersion}/botlocales/{localeId}/slottypes/{slotTypeId}/", HM),
     op("UpdateTestSet", "PUT", "/testsets/{testSetId}", ID),
 ]);
-static C236: ServiceCatalog = catalog("Lex Runtime Service", "aws-sdk-lexruntime", Protocol::RestJson1, "lex", false, ("InternalFailureException", "LimitExceededException"), 429, &[
+static C236: ServiceCatalog = catalog("Lex Runtime Service", "aws-sdk-lexruntime", Protocol::RestJson1, "lex", "Lex Runtime Service", false, ("InternalFailureException", "LimitExceededException"), ("InternalFailureException", "LimitExceededException"), 429, &[
     op("DeleteSession", "DELETE", "/bot/{botName}/alias/{botAlias}/user/{userId}/session", HM),
     op("GetSession", "GET", "/bot/{botName}/alias/{botAlias}/user/{userId}/session/", HM),
     op("PostContent", "POST", "/bot/{botName}/alias/{botAlias}/user/{userId}/content", NO),
     op("PostText", "POST", "/bot/{botName}/alias/{botAlias}/user/{userId}/text", NO),
     op("PutSession", "POST", "/bot/{botName}/alias/{botAlias}/user/{userId}/session", NO),
 ]);
-static C237: ServiceCatalog = catalog("Lex Runtime V2", "aws-sdk-lexruntimev2", Protocol::RestJson1, "lex", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C237: ServiceCatalog = catalog("Lex Runtime V2", "aws-sdk-lexruntimev2", Protocol::RestJson1, "lex", "Lex Runtime V2", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("DeleteSession", "DELETE", "/bots/{botId}/botAliases/{botAliasId}/botLocales/{localeId}/sessions/{sessionId}", HM),
     op("GetSession", "GET", "/bots/{botId}/botAliases/{botAliasId}/botLocales/{localeId}/sessions/{sessionId}", HM),
     op("PutSession", "POST", "/bots/{botId}/botAliases/{botAliasId}/botLocales/{localeId}/sessions/{sessionId}", NO),
@@ -11927,7 +11929,7 @@ static C237: ServiceCatalog = catalog("Lex Runtime V2", "aws-sdk-lexruntimev2", 
     op("RecognizeUtterance", "POST", "/bots/{botId}/botAliases/{botAliasId}/botLocales/{localeId}/sessions/{sessionId}/utterance", NO),
     op("StartConversation", "POST", "/bots/{botId}/botAliases/{botAliasId}/botLocales/{localeId}/sessions/{sessionId}/conversation", NO),
 ]);
-static C238: ServiceCatalog = catalog("License Manager", "aws-sdk-licensemanager", Protocol::AwsJson1_1, "license-manager", false, ("ServerInternalException", "ThrottlingException"), 400, &[
+static C238: ServiceCatalog = catalog("License Manager", "aws-sdk-licensemanager", Protocol::AwsJson1_1, "license-manager", "AWSLicenseManager", false, ("ServerInternalException", "ThrottlingException"), ("ServerInternalException", "ThrottlingException"), 400, &[
     op("AcceptGrant", "POST", "/", NO),
     op("CheckInLicense", "POST", "/", NO),
     op("CheckoutBorrowLicense", "POST", "/", NO),
@@ -11991,7 +11993,7 @@ static C238: ServiceCatalog = catalog("License Manager", "aws-sdk-licensemanager
     op("UpdateLicenseSpecificationsForResource", "POST", "/", NO),
     op("UpdateServiceSettings", "POST", "/", NO),
 ]);
-static C239: ServiceCatalog = catalog("License Manager Linux Subscriptions", "aws-sdk-licensemanagerlinuxsubscriptions", Protocol::RestJson1, "license-manager-linux-subscriptions", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C239: ServiceCatalog = catalog("License Manager Linux Subscriptions", "aws-sdk-licensemanagerlinuxsubscriptions", Protocol::RestJson1, "license-manager-linux-subscriptions", "License Manager Linux Subscriptions", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("DeregisterSubscriptionProvider", "POST", "/subscription/DeregisterSubscriptionProvider", ID),
     op("GetRegisteredSubscriptionProvider", "POST", "/subscription/GetRegisteredSubscriptionProvider", ID),
     op("GetServiceSettings", "POST", "/subscription/GetServiceSettings", ID),
@@ -12004,7 +12006,7 @@ static C239: ServiceCatalog = catalog("License Manager Linux Subscriptions", "aw
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
     op("UpdateServiceSettings", "POST", "/subscription/UpdateServiceSettings", ID),
 ]);
-static C240: ServiceCatalog = catalog("License Manager User Subscriptions", "aws-sdk-licensemanagerusersubscriptions", Protocol::RestJson1, "license-manager-user-subscriptions", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C240: ServiceCatalog = catalog("License Manager User Subscriptions", "aws-sdk-licensemanagerusersubscriptions", Protocol::RestJson1, "license-manager-user-subscriptions", "License Manager User Subscriptions", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AssociateUser", "POST", "/user/AssociateUser", ID),
     op("CreateLicenseServerEndpoint", "POST", "/license-server/CreateLicenseServerEndpoint", ID),
     op("DeleteLicenseServerEndpoint", "POST", "/license-server/DeleteLicenseServerEndpoint", ID),
@@ -12023,7 +12025,7 @@ static C240: ServiceCatalog = catalog("License Manager User Subscriptions", "aws
     op("UntagResource", "DELETE", "/tags/{ResourceArn}", ID),
     op("UpdateIdentityProviderSettings", "POST", "/identity-provider/UpdateIdentityProviderSettings", ID),
 ]);
-static C241: ServiceCatalog = catalog("Lightsail", "aws-sdk-lightsail", Protocol::AwsJson1_1, "lightsail", false, ("ServiceException", "ThrottlingException"), 400, &[
+static C241: ServiceCatalog = catalog("Lightsail", "aws-sdk-lightsail", Protocol::AwsJson1_1, "lightsail", "Lightsail_20161128", false, ("ServiceException", "ThrottlingException"), ("ServiceException", "ThrottlingException"), 400, &[
     op("AllocateStaticIp", "POST", "/", NO),
     op("AttachCertificateToDistribution", "POST", "/", NO),
     op("AttachDisk", "POST", "/", NO),
@@ -12192,7 +12194,7 @@ static C241: ServiceCatalog = catalog("Lightsail", "aws-sdk-lightsail", Protocol
     op("UpdateRelationalDatabaseParameters", "POST", "/", NO),
     op("UpdateSubdomainAssociation", "POST", "/", NO),
 ]);
-static C242: ServiceCatalog = catalog("Location", "aws-sdk-location", Protocol::RestJson1, "geo", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C242: ServiceCatalog = catalog("Location", "aws-sdk-location", Protocol::RestJson1, "geo", "Location", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateTrackerConsumer", "POST", "/tracking/v0/trackers/{TrackerName}/consumers", NO),
     op("BatchDeleteDevicePositionHistory", "POST", "/tracking/v0/trackers/{TrackerName}/delete-positions", NO),
     op("BatchDeleteGeofence", "POST", "/geofencing/v0/collections/{CollectionName}/delete-geofences", NO),
@@ -12258,7 +12260,7 @@ static C242: ServiceCatalog = catalog("Location", "aws-sdk-location", Protocol::
     op("UpdateTracker", "PATCH", "/tracking/v0/trackers/{TrackerName}", ID),
     op("VerifyDevicePosition", "POST", "/tracking/v0/trackers/{TrackerName}/positions/verify", NO),
 ]);
-static C243: ServiceCatalog = catalog("LookoutEquipment", "aws-sdk-lookoutequipment", Protocol::AwsJson1_0, "lookoutequipment", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C243: ServiceCatalog = catalog("LookoutEquipment", "aws-sdk-lookoutequipment", Protocol::AwsJson1_0, "lookoutequipment", "AWSLookoutEquipmentFrontendService", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateDataset", "POST", "/", TK),
     op("CreateInferenceScheduler", "POST", "/", TK),
     op("CreateLabel", "POST", "/", TK),
@@ -12309,7 +12311,7 @@ static C243: ServiceCatalog = catalog("LookoutEquipment", "aws-sdk-lookoutequipm
     op("UpdateModel", "POST", "/", NO),
     op("UpdateRetrainingScheduler", "POST", "/", NO),
 ]);
-static C244: ServiceCatalog = catalog("m2", "aws-sdk-m2", Protocol::RestJson1, "m2", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C244: ServiceCatalog = catalog("m2", "aws-sdk-m2", Protocol::RestJson1, "m2", "m2", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CancelBatchJobExecution", "POST", "/applications/{applicationId}/batch-job-executions/{executionId}/cancel", NO),
     op("CreateApplication", "POST", "/applications", ID),
     op("CreateDataSetExportTask", "POST", "/applications/{applicationId}/dataset-export-task", ID),
@@ -12348,7 +12350,7 @@ static C244: ServiceCatalog = catalog("m2", "aws-sdk-m2", Protocol::RestJson1, "
     op("UpdateApplication", "PATCH", "/applications/{applicationId}", NO),
     op("UpdateEnvironment", "PATCH", "/environments/{environmentId}", NO),
 ]);
-static C245: ServiceCatalog = catalog("Machine Learning", "aws-sdk-machinelearning", Protocol::AwsJson1_1, "machinelearning", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C245: ServiceCatalog = catalog("Machine Learning", "aws-sdk-machinelearning", Protocol::AwsJson1_1, "machinelearning", "AmazonML_20141212", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AddTags", "POST", "/", NO),
     op("CreateBatchPrediction", "POST", "/", NO),
     op("CreateDataSourceFromRDS", "POST", "/", NO),
@@ -12378,7 +12380,7 @@ static C245: ServiceCatalog = catalog("Machine Learning", "aws-sdk-machinelearni
     op("UpdateEvaluation", "POST", "/", NO),
     op("UpdateMLModel", "POST", "/", NO),
 ]);
-static C246: ServiceCatalog = catalog("Macie2", "aws-sdk-macie2", Protocol::RestJson1, "macie2", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C246: ServiceCatalog = catalog("Macie2", "aws-sdk-macie2", Protocol::RestJson1, "macie2", "Macie2", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AcceptInvitation", "POST", "/invitations/accept", NO),
     op("BatchGetCustomDataIdentifiers", "POST", "/custom-data-identifiers/get", NC),
     op("BatchUpdateAutomatedDiscoveryAccounts", "PATCH", "/automated-discovery/accounts", NO),
@@ -12461,7 +12463,7 @@ static C246: ServiceCatalog = catalog("Macie2", "aws-sdk-macie2", Protocol::Rest
     op("UpdateRevealConfiguration", "PUT", "/reveal-configuration", HM),
     op("UpdateSensitivityInspectionTemplate", "PUT", "/templates/sensitivity-inspections/{id}", HM),
 ]);
-static C247: ServiceCatalog = catalog("MailManager", "aws-sdk-mailmanager", Protocol::RpcV2Cbor, "ses", false, ("InternalFailure", "ThrottlingException"), 429, &[
+static C247: ServiceCatalog = catalog("MailManager", "aws-sdk-mailmanager", Protocol::RpcV2Cbor, "ses", "MailManagerSvc", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 429, &[
     op("CreateAddonInstance", "POST", "/", ID),
     op("CreateAddonSubscription", "POST", "/", ID),
     op("CreateAddressList", "POST", "/", ID),
@@ -12523,7 +12525,7 @@ static C247: ServiceCatalog = catalog("MailManager", "aws-sdk-mailmanager", Prot
     op("UpdateRuleSet", "POST", "/", ID),
     op("UpdateTrafficPolicy", "POST", "/", ID),
 ]);
-static C248: ServiceCatalog = catalog("ManagedBlockchain", "aws-sdk-managedblockchain", Protocol::RestJson1, "managedblockchain", false, ("InternalServiceErrorException", "ThrottlingException"), 429, &[
+static C248: ServiceCatalog = catalog("ManagedBlockchain", "aws-sdk-managedblockchain", Protocol::RestJson1, "managedblockchain", "ManagedBlockchain", false, ("InternalServiceErrorException", "ThrottlingException"), ("InternalServiceErrorException", "ThrottlingException"), 429, &[
     op("CreateAccessor", "POST", "/accessors", TK),
     op("CreateMember", "POST", "/networks/{networkId}/members", TK),
     op("CreateNetwork", "POST", "/networks", TK),
@@ -12552,7 +12554,7 @@ static C248: ServiceCatalog = catalog("ManagedBlockchain", "aws-sdk-managedblock
     op("UpdateNode", "PATCH", "/networks/{networkId}/nodes/{nodeId}", NO),
     op("VoteOnProposal", "POST", "/networks/{networkId}/proposals/{proposalId}/votes", NO),
 ]);
-static C249: ServiceCatalog = catalog("ManagedBlockchain Query", "aws-sdk-managedblockchainquery", Protocol::RestJson1, "managedblockchain-query", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C249: ServiceCatalog = catalog("ManagedBlockchain Query", "aws-sdk-managedblockchainquery", Protocol::RestJson1, "managedblockchain-query", "ManagedBlockchain Query", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("BatchGetTokenBalance", "POST", "/batch-get-token-balance", RO),
     op("GetAssetContract", "POST", "/get-asset-contract", RO),
     op("GetTokenBalance", "POST", "/get-token-balance", RO),
@@ -12563,7 +12565,7 @@ static C249: ServiceCatalog = catalog("ManagedBlockchain Query", "aws-sdk-manage
     op("ListTransactionEvents", "POST", "/list-transaction-events", RO),
     op("ListTransactions", "POST", "/list-transactions", RO),
 ]);
-static C250: ServiceCatalog = catalog("Marketplace Agreement", "aws-sdk-marketplaceagreement", Protocol::RpcV2Cbor, "aws-marketplace", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C250: ServiceCatalog = catalog("Marketplace Agreement", "aws-sdk-marketplaceagreement", Protocol::RpcV2Cbor, "aws-marketplace", "AWSMPCommerceService_v20200301", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AcceptAgreementApproval", "POST", "/", NO),
     op("AcceptAgreementCancellationRequest", "POST", "/", NO),
     op("AcceptAgreementPaymentRequest", "POST", "/", NO),
@@ -12601,7 +12603,7 @@ static C250: ServiceCatalog = catalog("Marketplace Agreement", "aws-sdk-marketpl
     op("StartAgreementApprovals", "POST", "/", NO),
     op("UpdatePurchaseOrders", "POST", "/", NO),
 ]);
-static C251: ServiceCatalog = catalog("Marketplace Catalog", "aws-sdk-marketplacecatalog", Protocol::RestJson1, "aws-marketplace", false, ("InternalServiceException", "ThrottlingException"), 429, &[
+static C251: ServiceCatalog = catalog("Marketplace Catalog", "aws-sdk-marketplacecatalog", Protocol::RestJson1, "aws-marketplace", "Marketplace Catalog", false, ("InternalServiceException", "ThrottlingException"), ("InternalServiceException", "ThrottlingException"), 429, &[
     op("BatchDescribeEntities", "POST", "/BatchDescribeEntities", NO),
     op("CancelChangeSet", "PATCH", "/CancelChangeSet", NO),
     op("DeleteResourcePolicy", "DELETE", "/DeleteResourcePolicy", HM),
@@ -12619,11 +12621,11 @@ static C251: ServiceCatalog = catalog("Marketplace Catalog", "aws-sdk-marketplac
     op("TagResource", "POST", "/TagResource", NO),
     op("UntagResource", "POST", "/UntagResource", NO),
 ]);
-static C252: ServiceCatalog = catalog("Marketplace Commerce Analytics", "aws-sdk-marketplacecommerceanalytics", Protocol::AwsJson1_1, "marketplacecommerceanalytics", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C252: ServiceCatalog = catalog("Marketplace Commerce Analytics", "aws-sdk-marketplacecommerceanalytics", Protocol::AwsJson1_1, "marketplacecommerceanalytics", "MarketplaceCommerceAnalytics20150701", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("GenerateDataSet", "POST", "/", NO),
     op("StartSupportDataExport", "POST", "/", NO),
 ]);
-static C253: ServiceCatalog = catalog("Marketplace Deployment", "aws-sdk-marketplacedeployment", Protocol::RestJson1, "aws-marketplace", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C253: ServiceCatalog = catalog("Marketplace Deployment", "aws-sdk-marketplacedeployment", Protocol::RestJson1, "aws-marketplace", "Marketplace Deployment", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("GetDeploymentConfiguration", "GET", "/catalogs/{catalog}/products/{productId}/delivery-options/{deliveryOptionType}/deployment-configuration", RO),
     op("GetDeploymentConfigurationJob", "GET", "/catalogs/{catalog}/products/{productId}/delivery-options/{deliveryOptionType}/deployment-configuration/jobs/{jobId}", RO),
     op("ListDeploymentConfigurationJobs", "GET", "/catalogs/{catalog}/products/{productId}/delivery-options/{deliveryOptionType}/deployment-configuration/jobs", RO),
@@ -12633,7 +12635,7 @@ static C253: ServiceCatalog = catalog("Marketplace Deployment", "aws-sdk-marketp
     op("TagResource", "POST", "/tags/{resourceArn}", NO),
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
 ]);
-static C254: ServiceCatalog = catalog("Marketplace Discovery", "aws-sdk-marketplacediscovery", Protocol::RestJson1, "aws-marketplace", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C254: ServiceCatalog = catalog("Marketplace Discovery", "aws-sdk-marketplacediscovery", Protocol::RestJson1, "aws-marketplace", "Marketplace Discovery", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("GetListing", "POST", "/2026-02-05/getListing", RO),
     op("GetOffer", "POST", "/2026-02-05/getOffer", RO),
     op("GetOfferSet", "POST", "/2026-02-05/getOfferSet", RO),
@@ -12645,19 +12647,19 @@ static C254: ServiceCatalog = catalog("Marketplace Discovery", "aws-sdk-marketpl
     op("SearchFacets", "POST", "/2026-02-05/searchFacets", RO),
     op("SearchListings", "POST", "/2026-02-05/searchListings", RO),
 ]);
-static C255: ServiceCatalog = catalog("Marketplace Entitlement Service", "aws-sdk-marketplaceentitlement", Protocol::RpcV2Cbor, "aws-marketplace", false, ("InternalServiceErrorException", "ThrottlingException"), 400, &[
+static C255: ServiceCatalog = catalog("Marketplace Entitlement Service", "aws-sdk-marketplaceentitlement", Protocol::RpcV2Cbor, "aws-marketplace", "AWSMPEntitlementService", false, ("InternalServiceErrorException", "ThrottlingException"), ("InternalServiceErrorException", "ThrottlingException"), 400, &[
     op("GetEntitlements", "POST", "/", NC),
 ]);
-static C256: ServiceCatalog = catalog("Marketplace Metering", "aws-sdk-marketplacemetering", Protocol::AwsJson1_1, "aws-marketplace", false, ("InternalServiceErrorException", "ThrottlingException"), 400, &[
+static C256: ServiceCatalog = catalog("Marketplace Metering", "aws-sdk-marketplacemetering", Protocol::AwsJson1_1, "aws-marketplace", "AWSMPMeteringService", false, ("InternalServiceErrorException", "ThrottlingException"), ("InternalServiceErrorException", "ThrottlingException"), 400, &[
     op("BatchMeterUsage", "POST", "/", NO),
     op("MeterUsage", "POST", "/", TK),
     op("RegisterUsage", "POST", "/", NO),
     op("ResolveCustomer", "POST", "/", NO),
 ]);
-static C257: ServiceCatalog = catalog("Marketplace Reporting", "aws-sdk-marketplacereporting", Protocol::RestJson1, "aws-marketplace", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C257: ServiceCatalog = catalog("Marketplace Reporting", "aws-sdk-marketplacereporting", Protocol::RestJson1, "aws-marketplace", "Marketplace Reporting", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("GetBuyerDashboard", "POST", "/getBuyerDashboard", RO),
 ]);
-static C258: ServiceCatalog = catalog("MediaConnect", "aws-sdk-mediaconnect", Protocol::RestJson1, "mediaconnect", false, ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
+static C258: ServiceCatalog = catalog("MediaConnect", "aws-sdk-mediaconnect", Protocol::RestJson1, "mediaconnect", "MediaConnect", false, ("InternalServerErrorException", "TooManyRequestsException"), ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
     op("AddBridgeOutputs", "POST", "/v1/bridges/{BridgeArn}/outputs", NO),
     op("AddBridgeSources", "POST", "/v1/bridges/{BridgeArn}/sources", NO),
     op("AddFlowMediaStreams", "POST", "/v1/flows/{FlowArn}/mediaStreams", NO),
@@ -12755,7 +12757,7 @@ static C258: ServiceCatalog = catalog("MediaConnect", "aws-sdk-mediaconnect", Pr
     op("UpdateRouterOutput", "PUT", "/v1/routerOutput/{Arn}", ID),
     op("UpdateSourceEndpoint", "PUT", "/v1/sourceEndpoint/{Arn}", ID),
 ]);
-static C259: ServiceCatalog = catalog("MediaConvert", "aws-sdk-mediaconvert", Protocol::RestJson1, "mediaconvert", false, ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
+static C259: ServiceCatalog = catalog("MediaConvert", "aws-sdk-mediaconvert", Protocol::RestJson1, "mediaconvert", "MediaConvert", false, ("InternalServerErrorException", "TooManyRequestsException"), ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
     op("AssociateCertificate", "POST", "/2017-08-29/certificates", NO),
     op("CancelJob", "DELETE", "/2017-08-29/jobs/{id}", HM),
     op("CreateJob", "POST", "/2017-08-29/jobs", TK),
@@ -12791,7 +12793,7 @@ static C259: ServiceCatalog = catalog("MediaConvert", "aws-sdk-mediaconvert", Pr
     op("UpdatePreset", "PUT", "/2017-08-29/presets/{name}", HM),
     op("UpdateQueue", "PUT", "/2017-08-29/queues/{name}", HM),
 ]);
-static C260: ServiceCatalog = catalog("MediaLive", "aws-sdk-medialive", Protocol::RestJson1, "medialive", false, ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
+static C260: ServiceCatalog = catalog("MediaLive", "aws-sdk-medialive", Protocol::RestJson1, "medialive", "MediaLive", false, ("InternalServerErrorException", "TooManyRequestsException"), ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
     op("AcceptInputDeviceTransfer", "POST", "/prod/inputDevices/{inputDeviceId}/accept", NO),
     op("BatchDelete", "POST", "/prod/batch/delete", NO),
     op("BatchStart", "POST", "/prod/batch/start", NO),
@@ -12916,7 +12918,7 @@ static C260: ServiceCatalog = catalog("MediaLive", "aws-sdk-medialive", Protocol
     op("UpdateReservation", "PUT", "/prod/reservations/{reservationId}", HM),
     op("UpdateSdiSource", "PUT", "/prod/sdiSources/{sdiSourceId}", HM),
 ]);
-static C261: ServiceCatalog = catalog("MediaPackage", "aws-sdk-mediapackage", Protocol::RestJson1, "mediapackage", false, ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
+static C261: ServiceCatalog = catalog("MediaPackage", "aws-sdk-mediapackage", Protocol::RestJson1, "mediapackage", "MediaPackage", false, ("InternalServerErrorException", "TooManyRequestsException"), ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
     op("ConfigureLogs", "PUT", "/channels/{id}/configure_logs", HM),
     op("CreateChannel", "POST", "/channels", NO),
     op("CreateHarvestJob", "POST", "/harvest_jobs", NO),
@@ -12937,7 +12939,7 @@ static C261: ServiceCatalog = catalog("MediaPackage", "aws-sdk-mediapackage", Pr
     op("UpdateChannel", "PUT", "/channels/{id}", HM),
     op("UpdateOriginEndpoint", "PUT", "/origin_endpoints/{id}", HM),
 ]);
-static C262: ServiceCatalog = catalog("MediaPackageV2", "aws-sdk-mediapackagev2", Protocol::RestJson1, "mediapackagev2", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C262: ServiceCatalog = catalog("MediaPackageV2", "aws-sdk-mediapackagev2", Protocol::RestJson1, "mediapackagev2", "MediaPackageV2", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CancelHarvestJob", "PUT", "/channelGroup/{ChannelGroupName}/channel/{ChannelName}/originEndpoint/{OriginEndpointName}/harvestJob/{HarvestJobName}", ID),
     op("CreateChannel", "POST", "/channelGroup/{ChannelGroupName}/channel", ID),
     op("CreateChannelGroup", "POST", "/channelGroup", ID),
@@ -12969,7 +12971,7 @@ static C262: ServiceCatalog = catalog("MediaPackageV2", "aws-sdk-mediapackagev2"
     op("UpdateChannelGroup", "PUT", "/channelGroup/{ChannelGroupName}", ID),
     op("UpdateOriginEndpoint", "PUT", "/channelGroup/{ChannelGroupName}/channel/{ChannelName}/originEndpoint/{OriginEndpointName}", ID),
 ]);
-static C263: ServiceCatalog = catalog("MediaPackage Vod", "aws-sdk-mediapackagevod", Protocol::RestJson1, "mediapackage-vod", false, ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
+static C263: ServiceCatalog = catalog("MediaPackage Vod", "aws-sdk-mediapackagevod", Protocol::RestJson1, "mediapackage-vod", "MediaPackage Vod", false, ("InternalServerErrorException", "TooManyRequestsException"), ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
     op("ConfigureLogs", "PUT", "/packaging_groups/{id}/configure_logs", HM),
     op("CreateAsset", "POST", "/assets", NO),
     op("CreatePackagingConfiguration", "POST", "/packaging_configurations", NO),
@@ -12988,7 +12990,7 @@ static C263: ServiceCatalog = catalog("MediaPackage Vod", "aws-sdk-mediapackagev
     op("UntagResource", "DELETE", "/tags/{resource-arn}", HM),
     op("UpdatePackagingGroup", "PUT", "/packaging_groups/{id}", HM),
 ]);
-static C264: ServiceCatalog = catalog("MediaStore", "aws-sdk-mediastore", Protocol::AwsJson1_1, "mediastore", false, ("InternalServerError", "ThrottlingException"), 400, &[
+static C264: ServiceCatalog = catalog("MediaStore", "aws-sdk-mediastore", Protocol::AwsJson1_1, "mediastore", "MediaStore_20170901", false, ("InternalServerError", "ThrottlingException"), ("InternalServerError", "ThrottlingException"), 400, &[
     op("CreateContainer", "POST", "/", NO),
     op("DeleteContainer", "POST", "/", NO),
     op("DeleteContainerPolicy", "POST", "/", NO),
@@ -13011,14 +13013,14 @@ static C264: ServiceCatalog = catalog("MediaStore", "aws-sdk-mediastore", Protoc
     op("TagResource", "POST", "/", NO),
     op("UntagResource", "POST", "/", NO),
 ]);
-static C265: ServiceCatalog = catalog("MediaStore Data", "aws-sdk-mediastoredata", Protocol::RestJson1, "mediastore", false, ("InternalServerError", "ThrottlingException"), 400, &[
+static C265: ServiceCatalog = catalog("MediaStore Data", "aws-sdk-mediastoredata", Protocol::RestJson1, "mediastore", "MediaStore Data", false, ("InternalServerError", "ThrottlingException"), ("InternalServerError", "ThrottlingException"), 400, &[
     op("DeleteObject", "DELETE", "/{Path+}", HM),
     op("DescribeObject", "HEAD", "/{Path+}", HM),
     op("GetObject", "GET", "/{Path+}", HM),
     op("ListItems", "GET", "/", HM),
     op("PutObject", "PUT", "/{Path+}", HM),
 ]);
-static C266: ServiceCatalog = catalog("MediaTailor", "aws-sdk-mediatailor", Protocol::RestJson1, "mediatailor", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C266: ServiceCatalog = catalog("MediaTailor", "aws-sdk-mediatailor", Protocol::RestJson1, "mediatailor", "MediaTailor", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("ConfigureLogsForChannel", "PUT", "/configureLogs/channel", HM),
     op("ConfigureLogsForPlaybackConfiguration", "PUT", "/configureLogs/playbackConfiguration", ID),
     op("CreateChannel", "POST", "/channel/{ChannelName}", ID),
@@ -13068,7 +13070,7 @@ static C266: ServiceCatalog = catalog("MediaTailor", "aws-sdk-mediatailor", Prot
     op("UpdateSourceLocation", "PUT", "/sourceLocation/{SourceLocationName}", ID),
     op("UpdateVodSource", "PUT", "/sourceLocation/{SourceLocationName}/vodSource/{VodSourceName}", ID),
 ]);
-static C267: ServiceCatalog = catalog("Medical Imaging", "aws-sdk-medicalimaging", Protocol::RestJson1, "medical-imaging", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C267: ServiceCatalog = catalog("Medical Imaging", "aws-sdk-medicalimaging", Protocol::RestJson1, "medical-imaging", "Medical Imaging", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CopyImageSet", "POST", "/datastore/{datastoreId}/imageSet/{sourceImageSetId}/copyImageSet", NO),
     op("CreateDatastore", "POST", "/datastore", ID),
     op("DeleteDatastore", "DELETE", "/datastore/{datastoreId}", ID),
@@ -13088,7 +13090,7 @@ static C267: ServiceCatalog = catalog("Medical Imaging", "aws-sdk-medicalimaging
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
     op("UpdateImageSetMetadata", "POST", "/datastore/{datastoreId}/imageSet/{imageSetId}/updateImageSetMetadata", NO),
 ]);
-static C268: ServiceCatalog = catalog("MemoryDB", "aws-sdk-memorydb", Protocol::RpcV2Cbor, "memorydb", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C268: ServiceCatalog = catalog("MemoryDB", "aws-sdk-memorydb", Protocol::RpcV2Cbor, "memorydb", "AmazonMemoryDB", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("BatchUpdateCluster", "POST", "/", NO),
     op("CopySnapshot", "POST", "/", NO),
     op("CreateACL", "POST", "/", NO),
@@ -13135,7 +13137,7 @@ static C268: ServiceCatalog = catalog("MemoryDB", "aws-sdk-memorydb", Protocol::
     op("UpdateSubnetGroup", "POST", "/", NO),
     op("UpdateUser", "POST", "/", NO),
 ]);
-static C269: ServiceCatalog = catalog("mgn", "aws-sdk-mgn", Protocol::RestJson1, "mgn", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C269: ServiceCatalog = catalog("mgn", "aws-sdk-mgn", Protocol::RestJson1, "mgn", "mgn", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("ArchiveApplication", "POST", "/ArchiveApplication", NO),
     op("ArchiveWave", "POST", "/ArchiveWave", NO),
     op("AssociateApplications", "POST", "/AssociateApplications", ID),
@@ -13243,7 +13245,7 @@ static C269: ServiceCatalog = catalog("mgn", "aws-sdk-mgn", Protocol::RestJson1,
     op("UpdateSourceServerReplicationType", "POST", "/UpdateSourceServerReplicationType", NO),
     op("UpdateWave", "POST", "/UpdateWave", ID),
 ]);
-static C270: ServiceCatalog = catalog("Migration Hub", "aws-sdk-migrationhub", Protocol::AwsJson1_1, "mgh", false, ("InternalServerError", "ThrottlingException"), 400, &[
+static C270: ServiceCatalog = catalog("Migration Hub", "aws-sdk-migrationhub", Protocol::AwsJson1_1, "mgh", "AWSMigrationHub", false, ("InternalServerError", "ThrottlingException"), ("InternalServerError", "ThrottlingException"), 400, &[
     op("AssociateCreatedArtifact", "POST", "/", NO),
     op("AssociateDiscoveredResource", "POST", "/", NO),
     op("AssociateSourceResource", "POST", "/", NO),
@@ -13266,13 +13268,13 @@ static C270: ServiceCatalog = catalog("Migration Hub", "aws-sdk-migrationhub", P
     op("NotifyMigrationTaskState", "POST", "/", NO),
     op("PutResourceAttributes", "POST", "/", NO),
 ]);
-static C271: ServiceCatalog = catalog("MigrationHub Config", "aws-sdk-migrationhubconfig", Protocol::AwsJson1_1, "mgh", false, ("InternalServerError", "ThrottlingException"), 400, &[
+static C271: ServiceCatalog = catalog("MigrationHub Config", "aws-sdk-migrationhubconfig", Protocol::AwsJson1_1, "mgh", "AWSMigrationHubMultiAccountService", false, ("InternalServerError", "ThrottlingException"), ("InternalServerError", "ThrottlingException"), 400, &[
     op("CreateHomeRegionControl", "POST", "/", NO),
     op("DeleteHomeRegionControl", "POST", "/", NO),
     op("DescribeHomeRegionControls", "POST", "/", NC),
     op("GetHomeRegion", "POST", "/", NC),
 ]);
-static C272: ServiceCatalog = catalog("MigrationHubOrchestrator", "aws-sdk-migrationhuborchestrator", Protocol::RestJson1, "migrationhub-orchestrator", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C272: ServiceCatalog = catalog("MigrationHubOrchestrator", "aws-sdk-migrationhuborchestrator", Protocol::RestJson1, "migrationhub-orchestrator", "MigrationHubOrchestrator", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateTemplate", "POST", "/template", TK),
     op("CreateWorkflow", "POST", "/migrationworkflow/", NO),
     op("CreateWorkflowStep", "POST", "/workflowstep", NO),
@@ -13305,7 +13307,7 @@ static C272: ServiceCatalog = catalog("MigrationHubOrchestrator", "aws-sdk-migra
     op("UpdateWorkflowStep", "POST", "/workflowstep/{id}", NO),
     op("UpdateWorkflowStepGroup", "POST", "/workflowstepgroup/{id}", ID),
 ]);
-static C273: ServiceCatalog = catalog("Migration Hub Refactor Spaces", "aws-sdk-migrationhubrefactorspaces", Protocol::RestJson1, "refactor-spaces", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C273: ServiceCatalog = catalog("Migration Hub Refactor Spaces", "aws-sdk-migrationhubrefactorspaces", Protocol::RestJson1, "refactor-spaces", "Migration Hub Refactor Spaces", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateApplication", "POST", "/environments/{EnvironmentIdentifier}/applications", TK),
     op("CreateEnvironment", "POST", "/environments", TK),
     op("CreateRoute", "POST", "/environments/{EnvironmentIdentifier}/applications/{ApplicationIdentifier}/routes", TK),
@@ -13331,7 +13333,7 @@ static C273: ServiceCatalog = catalog("Migration Hub Refactor Spaces", "aws-sdk-
     op("UntagResource", "DELETE", "/tags/{ResourceArn}", ID),
     op("UpdateRoute", "PATCH", "/environments/{EnvironmentIdentifier}/applications/{ApplicationIdentifier}/routes/{RouteIdentifier}", NO),
 ]);
-static C274: ServiceCatalog = catalog("MigrationHubStrategy", "aws-sdk-migrationhubstrategy", Protocol::RestJson1, "migrationhub-strategy", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C274: ServiceCatalog = catalog("MigrationHubStrategy", "aws-sdk-migrationhubstrategy", Protocol::RestJson1, "migrationhub-strategy", "MigrationHubStrategy", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("GetApplicationComponentDetails", "GET", "/get-applicationcomponent-details/{applicationComponentId}", RO),
     op("GetApplicationComponentStrategies", "GET", "/get-applicationcomponent-strategies/{applicationComponentId}", RO),
     op("GetAssessment", "GET", "/get-assessment/{id}", RO),
@@ -13355,7 +13357,7 @@ static C274: ServiceCatalog = catalog("MigrationHubStrategy", "aws-sdk-migration
     op("UpdateApplicationComponentConfig", "POST", "/update-applicationcomponent-config/", NO),
     op("UpdateServerConfig", "POST", "/update-server-config/", NO),
 ]);
-static C275: ServiceCatalog = catalog("MPA", "aws-sdk-mpa", Protocol::RestJson1, "mpa", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C275: ServiceCatalog = catalog("MPA", "aws-sdk-mpa", Protocol::RestJson1, "mpa", "MPA", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CancelSession", "PUT", "/sessions/{SessionArn}", ID),
     op("CreateApprovalTeam", "POST", "/approval-teams", ID),
     op("CreateIdentitySource", "POST", "/identity-sources", ID),
@@ -13379,7 +13381,7 @@ static C275: ServiceCatalog = catalog("MPA", "aws-sdk-mpa", Protocol::RestJson1,
     op("UntagResource", "POST", "/tags/{ResourceArn}", ID),
     op("UpdateApprovalTeam", "PATCH", "/approval-teams/{Arn}", ID),
 ]);
-static C276: ServiceCatalog = catalog("mq", "aws-sdk-mq", Protocol::RestJson1, "mq", false, ("InternalServerErrorException", "ThrottlingException"), 400, &[
+static C276: ServiceCatalog = catalog("mq", "aws-sdk-mq", Protocol::RestJson1, "mq", "mq", false, ("InternalServerErrorException", "ThrottlingException"), ("InternalServerErrorException", "ThrottlingException"), 400, &[
     op("CreateBroker", "POST", "/v1/brokers", TK),
     op("CreateConfiguration", "POST", "/v1/configurations", NO),
     op("CreateTags", "POST", "/v1/tags/{resource-arn}", NO),
@@ -13406,7 +13408,7 @@ static C276: ServiceCatalog = catalog("mq", "aws-sdk-mq", Protocol::RestJson1, "
     op("UpdateConfiguration", "PUT", "/v1/configurations/{configuration-id}", HM),
     op("UpdateUser", "PUT", "/v1/brokers/{broker-id}/users/{username}", HM),
 ]);
-static C277: ServiceCatalog = catalog("MTurk", "aws-sdk-mturk", Protocol::AwsJson1_1, "mturk-requester", false, ("ServiceFault", "ThrottlingException"), 400, &[
+static C277: ServiceCatalog = catalog("MTurk", "aws-sdk-mturk", Protocol::AwsJson1_1, "mturk-requester", "MTurkRequesterServiceV20170117", false, ("ServiceFault", "ThrottlingException"), ("ServiceFault", "ThrottlingException"), 400, &[
     op("AcceptQualificationRequest", "POST", "/", NO),
     op("ApproveAssignment", "POST", "/", ID),
     op("AssociateQualificationWithWorker", "POST", "/", NO),
@@ -13447,7 +13449,7 @@ static C277: ServiceCatalog = catalog("MTurk", "aws-sdk-mturk", Protocol::AwsJso
     op("UpdateNotificationSettings", "POST", "/", ID),
     op("UpdateQualificationType", "POST", "/", NO),
 ]);
-static C278: ServiceCatalog = catalog("MWAA", "aws-sdk-mwaa", Protocol::RestJson1, "airflow", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C278: ServiceCatalog = catalog("MWAA", "aws-sdk-mwaa", Protocol::RestJson1, "airflow", "MWAA", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateCliToken", "POST", "/clitoken/{Name}", NO),
     op("CreateEnvironment", "PUT", "/environments/{Name}", ID),
     op("CreateWebLoginToken", "POST", "/webtoken/{Name}", ID),
@@ -13461,7 +13463,7 @@ static C278: ServiceCatalog = catalog("MWAA", "aws-sdk-mwaa", Protocol::RestJson
     op("UntagResource", "DELETE", "/tags/{ResourceArn}", ID),
     op("UpdateEnvironment", "PATCH", "/environments/{Name}", NO),
 ]);
-static C279: ServiceCatalog = catalog("MWAA Serverless", "aws-sdk-mwaaserverless", Protocol::AwsJson1_0, "airflow-serverless", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C279: ServiceCatalog = catalog("MWAA Serverless", "aws-sdk-mwaaserverless", Protocol::AwsJson1_0, "airflow-serverless", "AmazonMWAAServerless", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateAirflowUiUrl", "POST", "/", NO),
     op("CreateWorkflow", "POST", "/", ID),
     op("DeleteWorkflow", "POST", "/", ID),
@@ -13479,7 +13481,7 @@ static C279: ServiceCatalog = catalog("MWAA Serverless", "aws-sdk-mwaaserverless
     op("UntagResource", "POST", "/", ID),
     op("UpdateWorkflow", "POST", "/", NO),
 ]);
-static C280: ServiceCatalog = catalog("Neptune", "aws-sdk-neptune", Protocol::AwsQuery, "rds", false, ("InternalFailure", "Throttling"), 400, &[
+static C280: ServiceCatalog = catalog("Neptune", "aws-sdk-neptune", Protocol::AwsQuery, "rds", "Neptune", false, ("InternalFailure", "Throttling"), ("InternalFailure", "Throttling"), 400, &[
     op("AddRoleToDBCluster", "POST", "/", NO),
     op("AddSourceIdentifierToSubscription", "POST", "/", NO),
     op("AddTagsToResource", "POST", "/", NO),
@@ -13552,7 +13554,7 @@ static C280: ServiceCatalog = catalog("Neptune", "aws-sdk-neptune", Protocol::Aw
     op("StopDBCluster", "POST", "/", NO),
     op("SwitchoverGlobalCluster", "POST", "/", NO),
 ]);
-static C281: ServiceCatalog = catalog("neptunedata", "aws-sdk-neptunedata", Protocol::RestJson1, "neptune-db", false, ("InternalFailureException", "TooManyRequestsException"), 429, &[
+static C281: ServiceCatalog = catalog("neptunedata", "aws-sdk-neptunedata", Protocol::RestJson1, "neptune-db", "neptunedata", false, ("InternalFailureException", "TooManyRequestsException"), ("InternalFailureException", "TooManyRequestsException"), 429, &[
     op("CancelGremlinQuery", "DELETE", "/gremlin/status/{queryId}", ID),
     op("CancelIndexRebuild", "POST", "/storage/indexes/rebuilds/{rebuildId}/cancel", ID),
     op("CancelLoaderJob", "DELETE", "/loader/{loadId}", ID),
@@ -13602,7 +13604,7 @@ static C281: ServiceCatalog = catalog("neptunedata", "aws-sdk-neptunedata", Prot
     op("StartMLModelTrainingJob", "POST", "/ml/modeltraining", NO),
     op("StartMLModelTransformJob", "POST", "/ml/modeltransform", NO),
 ]);
-static C282: ServiceCatalog = catalog("Neptune Graph", "aws-sdk-neptunegraph", Protocol::RestJson1, "neptune-graph", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C282: ServiceCatalog = catalog("Neptune Graph", "aws-sdk-neptunegraph", Protocol::RestJson1, "neptune-graph", "Neptune Graph", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CancelExportTask", "DELETE", "/exporttasks/{taskIdentifier}", HM),
     op("CancelImportTask", "DELETE", "/importtasks/{taskIdentifier}", HM),
     op("CancelQuery", "DELETE", "/queries/{queryId}", ID),
@@ -13638,7 +13640,7 @@ static C282: ServiceCatalog = catalog("Neptune Graph", "aws-sdk-neptunegraph", P
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
     op("UpdateGraph", "PATCH", "/graphs/{graphIdentifier}", NO),
 ]);
-static C283: ServiceCatalog = catalog("Network Firewall", "aws-sdk-networkfirewall", Protocol::RpcV2Cbor, "network-firewall", false, ("InternalServerError", "ThrottlingException"), 400, &[
+static C283: ServiceCatalog = catalog("Network Firewall", "aws-sdk-networkfirewall", Protocol::RpcV2Cbor, "network-firewall", "NetworkFirewall_20201112", false, ("InternalServerError", "ThrottlingException"), ("InternalServerError", "ThrottlingException"), 400, &[
     op("AcceptNetworkFirewallTransitGatewayAttachment", "POST", "/", NO),
     op("AssociateAvailabilityZones", "POST", "/", NO),
     op("AssociateFirewallPolicy", "POST", "/", NO),
@@ -13712,7 +13714,7 @@ static C283: ServiceCatalog = catalog("Network Firewall", "aws-sdk-networkfirewa
     op("UpdateSubnetChangeProtection", "POST", "/", NO),
     op("UpdateTLSInspectionConfiguration", "POST", "/", NO),
 ]);
-static C284: ServiceCatalog = catalog("NetworkFlowMonitor", "aws-sdk-networkflowmonitor", Protocol::RestJson1, "networkflowmonitor", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C284: ServiceCatalog = catalog("NetworkFlowMonitor", "aws-sdk-networkflowmonitor", Protocol::RestJson1, "networkflowmonitor", "NetworkFlowMonitor", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateMonitor", "POST", "/monitors", ID),
     op("CreatePerformanceMonitor", "POST", "/performance-monitors", ID),
     op("CreateScope", "POST", "/scopes", ID),
@@ -13749,7 +13751,7 @@ static C284: ServiceCatalog = catalog("NetworkFlowMonitor", "aws-sdk-networkflow
     op("UpdatePerformanceMonitor", "PATCH", "/performance-monitors/{monitorName}", ID),
     op("UpdateScope", "PATCH", "/scopes/{scopeId}", ID),
 ]);
-static C285: ServiceCatalog = catalog("NetworkManager", "aws-sdk-networkmanager", Protocol::RestJson1, "networkmanager", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C285: ServiceCatalog = catalog("NetworkManager", "aws-sdk-networkmanager", Protocol::RestJson1, "networkmanager", "NetworkManager", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AcceptAttachment", "POST", "/attachments/{attachmentId}/accept", NO),
     op("AssociateConnectPeer", "POST", "/global-networks/{globalNetworkId}/connect-peer-associations", NO),
     op("AssociateContextStore", "POST", "/context-stores/{contextStoreId}/associations", NO),
@@ -13860,7 +13862,7 @@ static C285: ServiceCatalog = catalog("NetworkManager", "aws-sdk-networkmanager"
     op("UpdateSite", "PATCH", "/global-networks/{globalNetworkId}/sites/{siteId}", NO),
     op("UpdateVpcAttachment", "PATCH", "/vpc-attachments/{attachmentId}", NO),
 ]);
-static C286: ServiceCatalog = catalog("NetworkMonitor", "aws-sdk-networkmonitor", Protocol::RestJson1, "networkmonitor", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C286: ServiceCatalog = catalog("NetworkMonitor", "aws-sdk-networkmonitor", Protocol::RestJson1, "networkmonitor", "NetworkMonitor", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateMonitor", "POST", "/monitors", ID),
     op("CreateProbe", "POST", "/monitors/{monitorName}/probes", ID),
     op("DeleteMonitor", "DELETE", "/monitors/{monitorName}", ID),
@@ -13874,7 +13876,7 @@ static C286: ServiceCatalog = catalog("NetworkMonitor", "aws-sdk-networkmonitor"
     op("UpdateMonitor", "PATCH", "/monitors/{monitorName}", ID),
     op("UpdateProbe", "PATCH", "/monitors/{monitorName}/probes/{probeId}", ID),
 ]);
-static C287: ServiceCatalog = catalog("Network Security Manager", "aws-sdk-networksecuritymanager", Protocol::RestJson1, "network-security-manager", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C287: ServiceCatalog = catalog("Network Security Manager", "aws-sdk-networksecuritymanager", Protocol::RestJson1, "network-security-manager", "Network Security Manager", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateDeployment", "POST", "/deployments", ID),
     op("CreateDeploymentSnapshot", "POST", "/deployments/{deploymentIdentifier}/snapshots", ID),
     op("CreatePolicy", "POST", "/policies", ID),
@@ -13924,7 +13926,7 @@ static C287: ServiceCatalog = catalog("Network Security Manager", "aws-sdk-netwo
     op("UpdateScope", "PATCH", "/scopes/{scopeIdentifier}", ID),
     op("UpdateTemplate", "PATCH", "/templates/{templateIdentifier}", ID),
 ]);
-static C288: ServiceCatalog = catalog("Notifications", "aws-sdk-notifications", Protocol::RestJson1, "notifications", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C288: ServiceCatalog = catalog("Notifications", "aws-sdk-notifications", Protocol::RestJson1, "notifications", "Notifications", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateChannel", "POST", "/channels/associate/{arn}", ID),
     op("AssociateManagedNotificationAccountContact", "PUT", "/contacts/associate-managed-notification/{contactIdentifier}", ID),
     op("AssociateManagedNotificationAdditionalChannel", "PUT", "/channels/associate-managed-notification/{channelArn}", ID),
@@ -13966,7 +13968,7 @@ static C288: ServiceCatalog = catalog("Notifications", "aws-sdk-notifications", 
     op("UpdateManagedNotificationChannelAssociation", "PUT", "/channels/update-managed-notification-channel-association", ID),
     op("UpdateNotificationConfiguration", "PUT", "/notification-configurations/{arn}", ID),
 ]);
-static C289: ServiceCatalog = catalog("NotificationsContacts", "aws-sdk-notificationscontacts", Protocol::RestJson1, "notifications-contacts", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C289: ServiceCatalog = catalog("NotificationsContacts", "aws-sdk-notificationscontacts", Protocol::RestJson1, "notifications-contacts", "NotificationsContacts", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("ActivateEmailContact", "PUT", "/emailcontacts/{arn}/activate/{code}", ID),
     op("CreateEmailContact", "POST", "/2022-09-19/emailcontacts", NO),
     op("DeleteEmailContact", "DELETE", "/emailcontacts/{arn}", ID),
@@ -13977,7 +13979,7 @@ static C289: ServiceCatalog = catalog("NotificationsContacts", "aws-sdk-notifica
     op("TagResource", "POST", "/tags/{arn}", ID),
     op("UntagResource", "DELETE", "/tags/{arn}", ID),
 ]);
-static C290: ServiceCatalog = catalog("Nova Act", "aws-sdk-novaact", Protocol::RestJson1, "nova-act", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C290: ServiceCatalog = catalog("Nova Act", "aws-sdk-novaact", Protocol::RestJson1, "nova-act", "Nova Act", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateAct", "PUT", "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}/sessions/{sessionId}/acts", ID),
     op("CreateSession", "PUT", "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}/sessions", ID),
     op("CreateWorkflowDefinition", "PUT", "/workflow-definitions", ID),
@@ -13995,7 +13997,7 @@ static C290: ServiceCatalog = catalog("Nova Act", "aws-sdk-novaact", Protocol::R
     op("UpdateAct", "PUT", "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}/sessions/{sessionId}/acts/{actId}", ID),
     op("UpdateWorkflowRun", "PUT", "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}", ID),
 ]);
-static C291: ServiceCatalog = catalog("OAM", "aws-sdk-oam", Protocol::RestJson1, "oam", false, ("InternalServiceFault", "ServiceQuotaExceededException"), 429, &[
+static C291: ServiceCatalog = catalog("OAM", "aws-sdk-oam", Protocol::RestJson1, "oam", "OAM", false, ("InternalServiceFault", "ServiceQuotaExceededException"), ("InternalServiceFault", "ServiceQuotaExceededException"), 429, &[
     op("CreateLink", "POST", "/CreateLink", NO),
     op("CreateSink", "POST", "/CreateSink", NO),
     op("DeleteLink", "POST", "/DeleteLink", NO),
@@ -14012,7 +14014,7 @@ static C291: ServiceCatalog = catalog("OAM", "aws-sdk-oam", Protocol::RestJson1,
     op("UntagResource", "DELETE", "/tags/{ResourceArn}", HM),
     op("UpdateLink", "POST", "/UpdateLink", NO),
 ]);
-static C292: ServiceCatalog = catalog("ObservabilityAdmin", "aws-sdk-observabilityadmin", Protocol::RestJson1, "observabilityadmin", false, ("InternalServerException", "TooManyRequestsException"), 429, &[
+static C292: ServiceCatalog = catalog("ObservabilityAdmin", "aws-sdk-observabilityadmin", Protocol::RestJson1, "observabilityadmin", "ObservabilityAdmin", false, ("InternalServerException", "TooManyRequestsException"), ("InternalServerException", "TooManyRequestsException"), 429, &[
     op("CreateCentralizationRuleForOrganization", "POST", "/CreateCentralizationRuleForOrganization", NO),
     op("CreateConnector", "POST", "/CreateConnector", NO),
     op("CreateDatasetIntegration", "POST", "/CreateDatasetIntegration", NO),
@@ -14072,7 +14074,7 @@ static C292: ServiceCatalog = catalog("ObservabilityAdmin", "aws-sdk-observabili
     op("UpdateTelemetryRuleForOrganization", "POST", "/UpdateTelemetryRuleForOrganization", NO),
     op("ValidateTelemetryPipelineConfiguration", "POST", "/ValidateTelemetryPipelineConfiguration", NO),
 ]);
-static C293: ServiceCatalog = catalog("odb", "aws-sdk-odb", Protocol::AwsJson1_0, "odb", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C293: ServiceCatalog = catalog("odb", "aws-sdk-odb", Protocol::AwsJson1_0, "odb", "Odb", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AcceptMarketplaceRegistration", "POST", "/", ID),
     op("AssociateIamRoleToResource", "POST", "/", NO),
     op("AssociateVirtualMachinesToCloudVmCluster", "POST", "/", NO),
@@ -14162,7 +14164,7 @@ static C293: ServiceCatalog = catalog("odb", "aws-sdk-odb", Protocol::AwsJson1_0
     op("UpdateOdbNetwork", "POST", "/", NO),
     op("UpdateOdbPeeringConnection", "POST", "/", NO),
 ]);
-static C294: ServiceCatalog = catalog("Omics", "aws-sdk-omics", Protocol::RestJson1, "omics", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C294: ServiceCatalog = catalog("Omics", "aws-sdk-omics", Protocol::RestJson1, "omics", "Omics", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AbortMultipartReadSetUpload", "DELETE", "/sequencestore/{sequenceStoreId}/upload/{uploadId}/abort", HM),
     op("AcceptShare", "POST", "/share/{shareId}", NO),
     op("BatchDeleteReadSet", "POST", "/sequencestore/{sequenceStoreId}/readset/batch/delete", ID),
@@ -14271,7 +14273,7 @@ static C294: ServiceCatalog = catalog("Omics", "aws-sdk-omics", Protocol::RestJs
     op("UpdateWorkflowVersion", "POST", "/workflow/{workflowId}/version/{versionName}", NO),
     op("UploadReadSetPart", "PUT", "/sequencestore/{sequenceStoreId}/upload/{uploadId}/part", HM),
 ]);
-static C295: ServiceCatalog = catalog("OpenSearch", "aws-sdk-opensearch", Protocol::RestJson1, "es", false, ("InternalException", "ThrottlingException"), 429, &[
+static C295: ServiceCatalog = catalog("OpenSearch", "aws-sdk-opensearch", Protocol::RestJson1, "es", "OpenSearch", false, ("InternalException", "ThrottlingException"), ("InternalException", "ThrottlingException"), 429, &[
     op("AcceptInboundConnection", "PUT", "/2021-01-01/opensearch/cc/inboundConnection/{ConnectionId}/accept", HM),
     op("AddDataSource", "POST", "/2021-01-01/opensearch/domain/{DomainName}/dataSource", NO),
     op("AddDirectQueryDataSource", "POST", "/2021-01-01/opensearch/directQueryDataSource", NO),
@@ -14376,7 +14378,7 @@ static C295: ServiceCatalog = catalog("OpenSearch", "aws-sdk-opensearch", Protoc
     op("UpdateVpcEndpoint", "POST", "/2021-01-01/opensearch/vpcEndpoints/update", NO),
     op("UpgradeDomain", "POST", "/2021-01-01/opensearch/upgradeDomain", NO),
 ]);
-static C296: ServiceCatalog = catalog("OpenSearchMemory", "aws-sdk-opensearchmemory", Protocol::AwsJson1_0, "osm", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C296: ServiceCatalog = catalog("OpenSearchMemory", "aws-sdk-opensearchmemory", Protocol::AwsJson1_0, "osm", "OpenSearchMemory", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("BatchGetEvent", "POST", "/", RO),
     op("CreateEvent", "POST", "/", TK),
     op("CreateMemory", "POST", "/", TK),
@@ -14398,7 +14400,7 @@ static C296: ServiceCatalog = catalog("OpenSearchMemory", "aws-sdk-opensearchmem
     op("UpdateMemory", "POST", "/", NO),
     op("UpdateSpace", "POST", "/", ID),
 ]);
-static C297: ServiceCatalog = catalog("OpenSearchServerless", "aws-sdk-opensearchserverless", Protocol::AwsJson1_0, "aoss", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C297: ServiceCatalog = catalog("OpenSearchServerless", "aws-sdk-opensearchserverless", Protocol::AwsJson1_0, "aoss", "OpenSearchServerless", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("BatchGetCollection", "POST", "/", RO),
     op("BatchGetCollectionGroup", "POST", "/", RO),
     op("BatchGetEffectiveLifecyclePolicy", "POST", "/", RO),
@@ -14454,7 +14456,7 @@ static C297: ServiceCatalog = catalog("OpenSearchServerless", "aws-sdk-opensearc
     op("UpdateSecurityPolicy", "POST", "/", ID),
     op("UpdateVpcEndpoint", "POST", "/", ID),
 ]);
-static C298: ServiceCatalog = catalog("Organizations", "aws-sdk-organizations", Protocol::AwsJson1_1, "organizations", false, ("ServiceException", "TooManyRequestsException"), 400, &[
+static C298: ServiceCatalog = catalog("Organizations", "aws-sdk-organizations", Protocol::AwsJson1_1, "organizations", "AWSOrganizationsV20161128", false, ("ServiceException", "TooManyRequestsException"), ("ServiceException", "TooManyRequestsException"), 400, &[
     op("AcceptHandshake", "POST", "/", NO),
     op("AttachPolicy", "POST", "/", NO),
     op("CancelHandshake", "POST", "/", NO),
@@ -14519,7 +14521,7 @@ static C298: ServiceCatalog = catalog("Organizations", "aws-sdk-organizations", 
     op("UpdatePolicy", "POST", "/", NO),
     op("UpdateResponsibilityTransfer", "POST", "/", NO),
 ]);
-static C299: ServiceCatalog = catalog("OSIS", "aws-sdk-osis", Protocol::RestJson1, "osis", false, ("InternalException", "ThrottlingException"), 400, &[
+static C299: ServiceCatalog = catalog("OSIS", "aws-sdk-osis", Protocol::RestJson1, "osis", "OSIS", false, ("InternalException", "ThrottlingException"), ("InternalException", "ThrottlingException"), 400, &[
     op("CreatePipeline", "POST", "/2022-01-01/osis/createPipeline", NO),
     op("CreatePipelineEndpoint", "POST", "/2022-01-01/osis/createPipelineEndpoint", NO),
     op("DeletePipeline", "DELETE", "/2022-01-01/osis/deletePipeline/{PipelineName}", HM),
@@ -14543,7 +14545,7 @@ static C299: ServiceCatalog = catalog("OSIS", "aws-sdk-osis", Protocol::RestJson
     op("UpdatePipeline", "PUT", "/2022-01-01/osis/updatePipeline/{PipelineName}", HM),
     op("ValidatePipeline", "POST", "/2022-01-01/osis/validatePipeline", NO),
 ]);
-static C300: ServiceCatalog = catalog("Outposts", "aws-sdk-outposts", Protocol::RestJson1, "outposts", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C300: ServiceCatalog = catalog("Outposts", "aws-sdk-outposts", Protocol::RestJson1, "outposts", "Outposts", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CancelCapacityTask", "POST", "/outposts/{OutpostId}/capacity/{CapacityTaskId}", NO),
     op("CancelOrder", "POST", "/orders/{OrderId}/cancel", NO),
     op("CreateOrder", "POST", "/orders", NO),
@@ -14590,7 +14592,7 @@ static C300: ServiceCatalog = catalog("Outposts", "aws-sdk-outposts", Protocol::
     op("UpdateSiteAddress", "PUT", "/sites/{SiteId}/address", HM),
     op("UpdateSiteRackPhysicalProperties", "PATCH", "/sites/{SiteId}/rackPhysicalProperties", NO),
 ]);
-static C301: ServiceCatalog = catalog("PartnerCentral Account", "aws-sdk-partnercentralaccount", Protocol::AwsJson1_0, "partnercentral-account", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C301: ServiceCatalog = catalog("PartnerCentral Account", "aws-sdk-partnercentralaccount", Protocol::AwsJson1_0, "partnercentral-account", "PartnerCentralAccount", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AcceptConnectionInvitation", "POST", "/", TK),
     op("AssociateAwsTrainingCertificationEmailDomain", "POST", "/", ID),
     op("CancelConnection", "POST", "/", TK),
@@ -14626,7 +14628,7 @@ static C301: ServiceCatalog = catalog("PartnerCentral Account", "aws-sdk-partner
     op("UntagResource", "POST", "/", ID),
     op("UpdateConnectionPreferences", "POST", "/", ID),
 ]);
-static C302: ServiceCatalog = catalog("PartnerCentral Benefits", "aws-sdk-partnercentralbenefits", Protocol::AwsJson1_0, "partnercentral-benefits", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C302: ServiceCatalog = catalog("PartnerCentral Benefits", "aws-sdk-partnercentralbenefits", Protocol::AwsJson1_0, "partnercentral-benefits", "PartnerCentralBenefitsService", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AmendBenefitApplication", "POST", "/", NO),
     op("AssociateBenefitApplicationResource", "POST", "/", NO),
     op("CancelBenefitApplication", "POST", "/", NO),
@@ -14645,7 +14647,7 @@ static C302: ServiceCatalog = catalog("PartnerCentral Benefits", "aws-sdk-partne
     op("UntagResource", "POST", "/", ID),
     op("UpdateBenefitApplication", "POST", "/", NO),
 ]);
-static C303: ServiceCatalog = catalog("PartnerCentral Channel", "aws-sdk-partnercentralchannel", Protocol::AwsJson1_0, "partnercentral-channel", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C303: ServiceCatalog = catalog("PartnerCentral Channel", "aws-sdk-partnercentralchannel", Protocol::AwsJson1_0, "partnercentral-channel", "PartnerCentralChannel", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AcceptChannelHandshake", "POST", "/", ID),
     op("CancelChannelContract", "POST", "/", ID),
     op("CancelChannelHandshake", "POST", "/", ID),
@@ -14668,7 +14670,7 @@ static C303: ServiceCatalog = catalog("PartnerCentral Channel", "aws-sdk-partner
     op("UpdateProgramManagementAccount", "POST", "/", ID),
     op("UpdateRelationship", "POST", "/", NO),
 ]);
-static C304: ServiceCatalog = catalog("PartnerCentral Marketing", "aws-sdk-partnercentralmarketing", Protocol::RpcV2Cbor, "partnercentral-marketing", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C304: ServiceCatalog = catalog("PartnerCentral Marketing", "aws-sdk-partnercentralmarketing", Protocol::RpcV2Cbor, "partnercentral-marketing", "AWSPartnerDemandGenerator", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("BatchCreateCampaignAsset", "POST", "/", NO),
     op("CreateCampaign", "POST", "/", TK),
     op("CreateSocialConnectionAuthorizationUrl", "POST", "/", NO),
@@ -14693,7 +14695,7 @@ static C304: ServiceCatalog = catalog("PartnerCentral Marketing", "aws-sdk-partn
     op("UpdateCampaign", "POST", "/", ID),
     op("UpdateCampaignAsset", "POST", "/", ID),
 ]);
-static C305: ServiceCatalog = catalog("PartnerCentral Revenue Measurement", "aws-sdk-partnercentralrevenuemeasurement", Protocol::RpcV2Cbor, "partnercentral", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C305: ServiceCatalog = catalog("PartnerCentral Revenue Measurement", "aws-sdk-partnercentralrevenuemeasurement", Protocol::RpcV2Cbor, "partnercentral", "PartnerCentralRevenueMeasurement", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateMarketplaceRevenueShare", "POST", "/", ID),
     op("CreateMarketplaceRevenueShareAllocation", "POST", "/", ID),
     op("CreateRevenueAttribution", "POST", "/", ID),
@@ -14714,7 +14716,7 @@ static C305: ServiceCatalog = catalog("PartnerCentral Revenue Measurement", "aws
     op("UpdateMarketplaceRevenueShareAllocation", "POST", "/", ID),
     op("UpdateRevenueAttribution", "POST", "/", ID),
 ]);
-static C306: ServiceCatalog = catalog("PartnerCentral Selling", "aws-sdk-partnercentralselling", Protocol::AwsJson1_0, "partnercentral-selling", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C306: ServiceCatalog = catalog("PartnerCentral Selling", "aws-sdk-partnercentralselling", Protocol::AwsJson1_0, "partnercentral-selling", "AWSPartnerCentralSelling", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AcceptEngagementInvitation", "POST", "/", NO),
     op("AssignOpportunity", "POST", "/", NO),
     op("AssociateOpportunity", "POST", "/", NO),
@@ -14779,7 +14781,7 @@ static C306: ServiceCatalog = catalog("PartnerCentral Selling", "aws-sdk-partner
     op("UpdateEngagementContext", "POST", "/", NO),
     op("UpdateOpportunity", "POST", "/", NO),
 ]);
-static C307: ServiceCatalog = catalog("Payment Cryptography", "aws-sdk-paymentcryptography", Protocol::AwsJson1_0, "payment-cryptography", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C307: ServiceCatalog = catalog("Payment Cryptography", "aws-sdk-paymentcryptography", Protocol::AwsJson1_0, "payment-cryptography", "PaymentCryptographyControlPlane", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AddKeyReplicationRegions", "POST", "/", NO),
     op("AssociateMpaTeam", "POST", "/", NO),
     op("CreateAlias", "POST", "/", ID),
@@ -14813,7 +14815,7 @@ static C307: ServiceCatalog = catalog("Payment Cryptography", "aws-sdk-paymentcr
     op("UntagResource", "POST", "/", NO),
     op("UpdateAlias", "POST", "/", NO),
 ]);
-static C308: ServiceCatalog = catalog("Payment Cryptography Data", "aws-sdk-paymentcryptographydata", Protocol::RestJson1, "payment-cryptography", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C308: ServiceCatalog = catalog("Payment Cryptography Data", "aws-sdk-paymentcryptographydata", Protocol::RestJson1, "payment-cryptography", "Payment Cryptography Data", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("DecryptData", "POST", "/keys/{KeyIdentifier}/decrypt", NO),
     op("EncryptData", "POST", "/keys/{KeyIdentifier}/encrypt", NO),
     op("GenerateAs2805KekValidation", "POST", "/as2805kekvalidation/generate", NO),
@@ -14830,7 +14832,7 @@ static C308: ServiceCatalog = catalog("Payment Cryptography Data", "aws-sdk-paym
     op("VerifyMac", "POST", "/mac/verify", NO),
     op("VerifyPinData", "POST", "/pindata/verify", NO),
 ]);
-static C309: ServiceCatalog = catalog("Payments", "aws-sdk-payments", Protocol::AwsJson1_0, "payments", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C309: ServiceCatalog = catalog("Payments", "aws-sdk-payments", Protocol::AwsJson1_0, "payments", "AWSPayments", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("BatchGetFinancialRecord", "POST", "/", RO),
     op("GetAccountBalance", "POST", "/", RO),
     op("GetFinancialRecord", "POST", "/", RO),
@@ -14838,7 +14840,7 @@ static C309: ServiceCatalog = catalog("Payments", "aws-sdk-payments", Protocol::
     op("ListFinancialRecords", "POST", "/", RO),
     op("ListPaymentInstruments", "POST", "/", RO),
 ]);
-static C310: ServiceCatalog = catalog("Pca Connector Ad", "aws-sdk-pcaconnectorad", Protocol::RestJson1, "pca-connector-ad", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C310: ServiceCatalog = catalog("Pca Connector Ad", "aws-sdk-pcaconnectorad", Protocol::RestJson1, "pca-connector-ad", "Pca Connector Ad", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateConnector", "POST", "/connectors", TK),
     op("CreateDirectoryRegistration", "POST", "/directoryRegistrations", TK),
     op("CreateServicePrincipalName", "POST", "/directoryRegistrations/{DirectoryRegistrationArn}/servicePrincipalNames/{ConnectorArn}", ID),
@@ -14865,7 +14867,7 @@ static C310: ServiceCatalog = catalog("Pca Connector Ad", "aws-sdk-pcaconnectora
     op("UpdateTemplate", "PATCH", "/templates/{TemplateArn}", NO),
     op("UpdateTemplateGroupAccessControlEntry", "PATCH", "/templates/{TemplateArn}/accessControlEntries/{GroupSecurityIdentifier}", NO),
 ]);
-static C311: ServiceCatalog = catalog("Pca Connector Scep", "aws-sdk-pcaconnectorscep", Protocol::RestJson1, "pca-connector-scep", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C311: ServiceCatalog = catalog("Pca Connector Scep", "aws-sdk-pcaconnectorscep", Protocol::RestJson1, "pca-connector-scep", "Pca Connector Scep", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateChallenge", "POST", "/challenges", TK),
     op("CreateConnector", "POST", "/connectors", TK),
     op("DeleteChallenge", "DELETE", "/challenges/{ChallengeArn}", ID),
@@ -14879,7 +14881,7 @@ static C311: ServiceCatalog = catalog("Pca Connector Scep", "aws-sdk-pcaconnecto
     op("TagResource", "POST", "/tags/{ResourceArn}", NO),
     op("UntagResource", "DELETE", "/tags/{ResourceArn}", ID),
 ]);
-static C312: ServiceCatalog = catalog("PCS", "aws-sdk-pcs", Protocol::AwsJson1_0, "pcs", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C312: ServiceCatalog = catalog("PCS", "aws-sdk-pcs", Protocol::AwsJson1_0, "pcs", "AWSParallelComputingService", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateCluster", "POST", "/", ID),
     op("CreateComputeNodeGroup", "POST", "/", ID),
     op("CreateQueue", "POST", "/", ID),
@@ -14900,7 +14902,7 @@ static C312: ServiceCatalog = catalog("PCS", "aws-sdk-pcs", Protocol::AwsJson1_0
     op("UpdateComputeNodeGroup", "POST", "/", ID),
     op("UpdateQueue", "POST", "/", ID),
 ]);
-static C313: ServiceCatalog = catalog("Personalize", "aws-sdk-personalize", Protocol::AwsJson1_1, "personalize", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C313: ServiceCatalog = catalog("Personalize", "aws-sdk-personalize", Protocol::AwsJson1_1, "personalize", "AmazonPersonalize", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CreateBatchInferenceJob", "POST", "/", NO),
     op("CreateBatchSegmentJob", "POST", "/", NO),
     op("CreateCampaign", "POST", "/", ID),
@@ -14973,19 +14975,19 @@ static C313: ServiceCatalog = catalog("Personalize", "aws-sdk-personalize", Prot
     op("UpdateRecommender", "POST", "/", ID),
     op("UpdateSolution", "POST", "/", NO),
 ]);
-static C314: ServiceCatalog = catalog("Personalize Events", "aws-sdk-personalizeevents", Protocol::RestJson1, "personalize", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C314: ServiceCatalog = catalog("Personalize Events", "aws-sdk-personalizeevents", Protocol::RestJson1, "personalize", "Personalize Events", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("PutActionInteractions", "POST", "/action-interactions", NO),
     op("PutActions", "POST", "/actions", NO),
     op("PutEvents", "POST", "/events", NO),
     op("PutItems", "POST", "/items", NO),
     op("PutUsers", "POST", "/users", NO),
 ]);
-static C315: ServiceCatalog = catalog("Personalize Runtime", "aws-sdk-personalizeruntime", Protocol::RestJson1, "personalize", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C315: ServiceCatalog = catalog("Personalize Runtime", "aws-sdk-personalizeruntime", Protocol::RestJson1, "personalize", "Personalize Runtime", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("GetActionRecommendations", "POST", "/action-recommendations", ID),
     op("GetPersonalizedRanking", "POST", "/personalize-ranking", ID),
     op("GetRecommendations", "POST", "/recommendations", ID),
 ]);
-static C316: ServiceCatalog = catalog("PI", "aws-sdk-pi", Protocol::RpcV2Cbor, "pi", false, ("InternalServiceError", "ThrottlingException"), 400, &[
+static C316: ServiceCatalog = catalog("PI", "aws-sdk-pi", Protocol::RpcV2Cbor, "pi", "PerformanceInsightsv20180227", false, ("InternalServiceError", "ThrottlingException"), ("InternalServiceError", "ThrottlingException"), 400, &[
     op("CreatePerformanceAnalysisReport", "POST", "/", NO),
     op("DeletePerformanceAnalysisReport", "POST", "/", NO),
     op("DescribeDimensionKeys", "POST", "/", NC),
@@ -15001,7 +15003,7 @@ static C316: ServiceCatalog = catalog("PI", "aws-sdk-pi", Protocol::RpcV2Cbor, "
     op("TagResource", "POST", "/", NO),
     op("UntagResource", "POST", "/", NO),
 ]);
-static C317: ServiceCatalog = catalog("Pinpoint", "aws-sdk-pinpoint", Protocol::RestJson1, "mobiletargeting", false, ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
+static C317: ServiceCatalog = catalog("Pinpoint", "aws-sdk-pinpoint", Protocol::RestJson1, "mobiletargeting", "Pinpoint", false, ("InternalServerErrorException", "TooManyRequestsException"), ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
     op("CreateApp", "POST", "/v1/apps", NO),
     op("CreateCampaign", "POST", "/v1/apps/{ApplicationId}/campaigns", NO),
     op("CreateEmailTemplate", "POST", "/v1/templates/{TemplateName}/email", NO),
@@ -15125,7 +15127,7 @@ static C317: ServiceCatalog = catalog("Pinpoint", "aws-sdk-pinpoint", Protocol::
     op("UpdateVoiceTemplate", "PUT", "/v1/templates/{TemplateName}/voice", HM),
     op("VerifyOTPMessage", "POST", "/v1/apps/{ApplicationId}/verify-otp", NO),
 ]);
-static C318: ServiceCatalog = catalog("Pinpoint Email", "aws-sdk-pinpointemail", Protocol::RestJson1, "ses", false, ("InternalFailure", "TooManyRequestsException"), 429, &[
+static C318: ServiceCatalog = catalog("Pinpoint Email", "aws-sdk-pinpointemail", Protocol::RestJson1, "ses", "Pinpoint Email", false, ("InternalFailure", "TooManyRequestsException"), ("InternalFailure", "TooManyRequestsException"), 429, &[
     op("CreateConfigurationSet", "POST", "/v1/email/configuration-sets", NO),
     op("CreateConfigurationSetEventDestination", "POST", "/v1/email/configuration-sets/{ConfigurationSetName}/event-destinations", NO),
     op("CreateDedicatedIpPool", "POST", "/v1/email/dedicated-ip-pools", NO),
@@ -15169,7 +15171,7 @@ static C318: ServiceCatalog = catalog("Pinpoint Email", "aws-sdk-pinpointemail",
     op("UntagResource", "DELETE", "/v1/email/tags", HM),
     op("UpdateConfigurationSetEventDestination", "PUT", "/v1/email/configuration-sets/{ConfigurationSetName}/event-destinations/{EventDestinationName}", HM),
 ]);
-static C319: ServiceCatalog = catalog("Pinpoint SMS Voice", "aws-sdk-pinpointsmsvoice", Protocol::RestJson1, "sms-voice", false, ("InternalServiceErrorException", "TooManyRequestsException"), 429, &[
+static C319: ServiceCatalog = catalog("Pinpoint SMS Voice", "aws-sdk-pinpointsmsvoice", Protocol::RestJson1, "sms-voice", "Pinpoint SMS Voice", false, ("InternalServiceErrorException", "TooManyRequestsException"), ("InternalServiceErrorException", "TooManyRequestsException"), 429, &[
     op("CreateConfigurationSet", "POST", "/v1/sms-voice/configuration-sets", NO),
     op("CreateConfigurationSetEventDestination", "POST", "/v1/sms-voice/configuration-sets/{ConfigurationSetName}/event-destinations", NO),
     op("DeleteConfigurationSet", "DELETE", "/v1/sms-voice/configuration-sets/{ConfigurationSetName}", HM),
@@ -15179,7 +15181,7 @@ static C319: ServiceCatalog = catalog("Pinpoint SMS Voice", "aws-sdk-pinpointsms
     op("SendVoiceMessage", "POST", "/v1/sms-voice/voice/message", NO),
     op("UpdateConfigurationSetEventDestination", "PUT", "/v1/sms-voice/configuration-sets/{ConfigurationSetName}/event-destinations/{EventDestinationName}", HM),
 ]);
-static C320: ServiceCatalog = catalog("Pinpoint SMS Voice V2", "aws-sdk-pinpointsmsvoicev2", Protocol::AwsJson1_0, "sms-voice", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C320: ServiceCatalog = catalog("Pinpoint SMS Voice V2", "aws-sdk-pinpointsmsvoicev2", Protocol::AwsJson1_0, "sms-voice", "PinpointSMSVoiceV2", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AssociateOriginationIdentity", "POST", "/", TK),
     op("AssociateProtectConfiguration", "POST", "/", NO),
     op("CarrierLookup", "POST", "/", NO),
@@ -15291,7 +15293,7 @@ static C320: ServiceCatalog = catalog("Pinpoint SMS Voice V2", "aws-sdk-pinpoint
     op("UpdateSenderId", "POST", "/", NO),
     op("VerifyDestinationNumber", "POST", "/", NO),
 ]);
-static C321: ServiceCatalog = catalog("Pipes", "aws-sdk-pipes", Protocol::RestJson1, "pipes", false, ("InternalException", "ThrottlingException"), 429, &[
+static C321: ServiceCatalog = catalog("Pipes", "aws-sdk-pipes", Protocol::RestJson1, "pipes", "Pipes", false, ("InternalException", "ThrottlingException"), ("InternalException", "ThrottlingException"), 429, &[
     op("CreatePipe", "POST", "/v1/pipes/{Name}", ID),
     op("DeletePipe", "DELETE", "/v1/pipes/{Name}", ID),
     op("DescribePipe", "GET", "/v1/pipes/{Name}", RO),
@@ -15303,7 +15305,7 @@ static C321: ServiceCatalog = catalog("Pipes", "aws-sdk-pipes", Protocol::RestJs
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
     op("UpdatePipe", "PUT", "/v1/pipes/{Name}", ID),
 ]);
-static C322: ServiceCatalog = catalog("Polly", "aws-sdk-polly", Protocol::RestJson1, "polly", false, ("ServiceFailureException", "ThrottlingException"), 400, &[
+static C322: ServiceCatalog = catalog("Polly", "aws-sdk-polly", Protocol::RestJson1, "polly", "Polly", false, ("ServiceFailureException", "ThrottlingException"), ("ServiceFailureException", "ThrottlingException"), 400, &[
     op("CreateVoice", "POST", "/v1/voices", TK),
     op("DeleteLexicon", "DELETE", "/v1/lexicons/{LexiconName}", HM),
     op("DeleteVoice", "DELETE", "/v1/voices/{VoiceId}", ID),
@@ -15321,14 +15323,14 @@ static C322: ServiceCatalog = catalog("Polly", "aws-sdk-polly", Protocol::RestJs
     op("TagResource", "POST", "/v1/tagResource", NO),
     op("UntagResource", "POST", "/v1/untagResource", NO),
 ]);
-static C323: ServiceCatalog = catalog("Pricing", "aws-sdk-pricing", Protocol::AwsJson1_1, "pricing", false, ("InternalErrorException", "ThrottlingException"), 400, &[
+static C323: ServiceCatalog = catalog("Pricing", "aws-sdk-pricing", Protocol::AwsJson1_1, "pricing", "AWSPriceListService", false, ("InternalErrorException", "ThrottlingException"), ("InternalErrorException", "ThrottlingException"), 400, &[
     op("DescribeServices", "POST", "/", NC),
     op("GetAttributeValues", "POST", "/", NC),
     op("GetPriceListFileUrl", "POST", "/", NC),
     op("GetProducts", "POST", "/", NC),
     op("ListPriceLists", "POST", "/", NC),
 ]);
-static C324: ServiceCatalog = catalog("Pricing Plan Manager", "aws-sdk-pricingplanmanager", Protocol::RestJson1, "pricingplanmanager", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C324: ServiceCatalog = catalog("Pricing Plan Manager", "aws-sdk-pricingplanmanager", Protocol::RestJson1, "pricingplanmanager", "Pricing Plan Manager", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("ApprovePaidSubscription", "POST", "/v1/ApprovePaidSubscription", TK),
     op("AssociateResourcesToSubscription", "POST", "/v1/AssociateResourcesToSubscription", TK),
     op("CancelSubscription", "POST", "/v1/CancelSubscription", TK),
@@ -15339,7 +15341,7 @@ static C324: ServiceCatalog = catalog("Pricing Plan Manager", "aws-sdk-pricingpl
     op("ListSubscriptions", "POST", "/v1/ListSubscriptions", RO),
     op("UpdateSubscription", "POST", "/v1/UpdateSubscription", TK),
 ]);
-static C325: ServiceCatalog = catalog("Proton", "aws-sdk-proton", Protocol::AwsJson1_0, "proton", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C325: ServiceCatalog = catalog("Proton", "aws-sdk-proton", Protocol::AwsJson1_0, "proton", "AwsProton20200720", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AcceptEnvironmentAccountConnection", "POST", "/", ID),
     op("CancelComponentDeployment", "POST", "/", NO),
     op("CancelEnvironmentDeployment", "POST", "/", NO),
@@ -15428,7 +15430,7 @@ static C325: ServiceCatalog = catalog("Proton", "aws-sdk-proton", Protocol::AwsJ
     op("UpdateServiceTemplateVersion", "POST", "/", NO),
     op("UpdateTemplateSyncConfig", "POST", "/", NO),
 ]);
-static C326: ServiceCatalog = catalog("QApps", "aws-sdk-qapps", Protocol::RestJson1, "qapps", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C326: ServiceCatalog = catalog("QApps", "aws-sdk-qapps", Protocol::RestJson1, "qapps", "QApps", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateLibraryItemReview", "POST", "/catalog.associateItemRating", NO),
     op("AssociateQAppWithUser", "POST", "/apps.install", NO),
     op("BatchCreateCategory", "POST", "/catalog.createCategories", NO),
@@ -15465,7 +15467,7 @@ static C326: ServiceCatalog = catalog("QApps", "aws-sdk-qapps", Protocol::RestJs
     op("UpdateQAppSession", "POST", "/runtime.updateQAppSession", NO),
     op("UpdateQAppSessionMetadata", "POST", "/runtime.updateQAppSessionMetadata", NO),
 ]);
-static C327: ServiceCatalog = catalog("QBusiness", "aws-sdk-qbusiness", Protocol::RestJson1, "qbusiness", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C327: ServiceCatalog = catalog("QBusiness", "aws-sdk-qbusiness", Protocol::RestJson1, "qbusiness", "QBusiness", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociatePermission", "POST", "/applications/{applicationId}/policy", NO),
     op("BatchDeleteDocument", "POST", "/applications/{applicationId}/indices/{indexId}/documents/delete", NO),
     op("BatchPutDocument", "POST", "/applications/{applicationId}/indices/{indexId}/documents", NO),
@@ -15550,7 +15552,7 @@ static C327: ServiceCatalog = catalog("QBusiness", "aws-sdk-qbusiness", Protocol
     op("UpdateUser", "PUT", "/applications/{applicationId}/users/{userId}", ID),
     op("UpdateWebExperience", "PUT", "/applications/{applicationId}/experiences/{webExperienceId}", ID),
 ]);
-static C328: ServiceCatalog = catalog("QConnect", "aws-sdk-qconnect", Protocol::RestJson1, "wisdom", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C328: ServiceCatalog = catalog("QConnect", "aws-sdk-qconnect", Protocol::RestJson1, "wisdom", "QConnect", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("ActivateMessageTemplate", "POST", "/knowledgeBases/{knowledgeBaseId}/messageTemplates/{messageTemplateId}/activate", NO),
     op("CreateAIAgent", "POST", "/assistants/{assistantId}/aiagents", ID),
     op("CreateAIAgentVersion", "POST", "/assistants/{assistantId}/aiagents/{aiAgentId}/versions", ID),
@@ -15648,7 +15650,7 @@ static C328: ServiceCatalog = catalog("QConnect", "aws-sdk-qconnect", Protocol::
     op("UpdateSession", "POST", "/assistants/{assistantId}/sessions/{sessionId}", NO),
     op("UpdateSessionData", "PATCH", "/assistants/{assistantId}/sessions/{sessionId}/data", NO),
 ]);
-static C329: ServiceCatalog = catalog("QuickSight", "aws-sdk-quicksight", Protocol::RestJson1, "quicksight", false, ("InternalFailureException", "ThrottlingException"), 429, &[
+static C329: ServiceCatalog = catalog("QuickSight", "aws-sdk-quicksight", Protocol::RestJson1, "quicksight", "QuickSight", false, ("InternalFailureException", "ThrottlingException"), ("InternalFailureException", "ThrottlingException"), 429, &[
     op("BatchCreateTopicReviewedAnswer", "POST", "/accounts/{AwsAccountId}/topics/{TopicId}/batch-create-reviewed-answers", NO),
     op("BatchDeleteKnowledgeBase", "POST", "/v1/accounts/{AwsAccountId}/knowledge-bases/batch-delete", NO),
     op("BatchDeleteTopicReviewedAnswer", "POST", "/accounts/{AwsAccountId}/topics/{TopicId}/batch-delete-reviewed-answers", NO),
@@ -15951,7 +15953,7 @@ static C329: ServiceCatalog = catalog("QuickSight", "aws-sdk-quicksight", Protoc
     op("UpdateUserCustomPermission", "PUT", "/accounts/{AwsAccountId}/namespaces/{Namespace}/users/{UserName}/custom-permission", HM),
     op("UpdateVPCConnection", "PUT", "/accounts/{AwsAccountId}/vpc-connections/{VPCConnectionId}", HM),
 ]);
-static C330: ServiceCatalog = catalog("RAM", "aws-sdk-ram", Protocol::RestJson1, "ram", false, ("ServerInternalException", "ThrottlingException"), 429, &[
+static C330: ServiceCatalog = catalog("RAM", "aws-sdk-ram", Protocol::RestJson1, "ram", "RAM", false, ("ServerInternalException", "ThrottlingException"), ("ServerInternalException", "ThrottlingException"), 429, &[
     op("AcceptResourceShareInvitation", "POST", "/acceptresourceshareinvitation", NO),
     op("AssociateResourceShare", "POST", "/associateresourceshare", NO),
     op("AssociateResourceSharePermission", "POST", "/associateresourcesharepermission", NO),
@@ -15989,7 +15991,7 @@ static C330: ServiceCatalog = catalog("RAM", "aws-sdk-ram", Protocol::RestJson1,
     op("UpdatePermission", "POST", "/updatepermission", NO),
     op("UpdateResourceShare", "POST", "/updateresourceshare", NO),
 ]);
-static C331: ServiceCatalog = catalog("rbin", "aws-sdk-rbin", Protocol::RestJson1, "rbin", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C331: ServiceCatalog = catalog("rbin", "aws-sdk-rbin", Protocol::RestJson1, "rbin", "rbin", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateRule", "POST", "/rules", NO),
     op("DeleteRule", "DELETE", "/rules/{identifier}", HM),
     op("GetRule", "GET", "/rules/{identifier}", HM),
@@ -16001,7 +16003,7 @@ static C331: ServiceCatalog = catalog("rbin", "aws-sdk-rbin", Protocol::RestJson
     op("UntagResource", "DELETE", "/tags/{resourceArn}", HM),
     op("UpdateRule", "PATCH", "/rules/{identifier}", NO),
 ]);
-static C332: ServiceCatalog = catalog("RDS", "aws-sdk-rds", Protocol::AwsQuery, "rds", false, ("InternalFailure", "Throttling"), 400, &[
+static C332: ServiceCatalog = catalog("RDS", "aws-sdk-rds", Protocol::AwsQuery, "rds", "RDS", false, ("InternalFailure", "Throttling"), ("InternalFailure", "Throttling"), 400, &[
     op("AddRoleToDBCluster", "POST", "/", NO),
     op("AddRoleToDBInstance", "POST", "/", NO),
     op("AddSourceIdentifierToSubscription", "POST", "/", NO),
@@ -16171,7 +16173,7 @@ static C332: ServiceCatalog = catalog("RDS", "aws-sdk-rds", Protocol::AwsQuery, 
     op("SwitchoverGlobalCluster", "POST", "/", NO),
     op("SwitchoverReadReplica", "POST", "/", NO),
 ]);
-static C333: ServiceCatalog = catalog("RDS Data", "aws-sdk-rdsdata", Protocol::RestJson1, "rds-data", false, ("InternalServerErrorException", "ThrottlingException"), 400, &[
+static C333: ServiceCatalog = catalog("RDS Data", "aws-sdk-rdsdata", Protocol::RestJson1, "rds-data", "RDS Data", false, ("InternalServerErrorException", "ThrottlingException"), ("InternalServerErrorException", "ThrottlingException"), 400, &[
     op("BatchExecuteStatement", "POST", "/BatchExecute", NO),
     op("BeginTransaction", "POST", "/BeginTransaction", NO),
     op("CommitTransaction", "POST", "/CommitTransaction", NO),
@@ -16179,7 +16181,7 @@ static C333: ServiceCatalog = catalog("RDS Data", "aws-sdk-rdsdata", Protocol::R
     op("ExecuteStatement", "POST", "/Execute", NO),
     op("RollbackTransaction", "POST", "/RollbackTransaction", NO),
 ]);
-static C334: ServiceCatalog = catalog("Redshift", "aws-sdk-redshift", Protocol::AwsQuery, "redshift", false, ("InternalFailure", "Throttling"), 400, &[
+static C334: ServiceCatalog = catalog("Redshift", "aws-sdk-redshift", Protocol::AwsQuery, "redshift", "Redshift", false, ("InternalFailure", "Throttling"), ("InternalFailure", "Throttling"), 400, &[
     op("AcceptReservedNodeExchange", "POST", "/", NO),
     op("AddPartner", "POST", "/", NO),
     op("AssociateDataShareConsumer", "POST", "/", NO),
@@ -16326,7 +16328,7 @@ static C334: ServiceCatalog = catalog("Redshift", "aws-sdk-redshift", Protocol::
     op("RotateEncryptionKey", "POST", "/", NO),
     op("UpdatePartnerStatus", "POST", "/", NO),
 ]);
-static C335: ServiceCatalog = catalog("Redshift Data", "aws-sdk-redshiftdata", Protocol::AwsJson1_1, "redshift-data", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C335: ServiceCatalog = catalog("Redshift Data", "aws-sdk-redshiftdata", Protocol::AwsJson1_1, "redshift-data", "RedshiftData", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("BatchExecuteStatement", "POST", "/", TK),
     op("CancelStatement", "POST", "/", NO),
     op("DescribeStatement", "POST", "/", RO),
@@ -16340,7 +16342,7 @@ static C335: ServiceCatalog = catalog("Redshift Data", "aws-sdk-redshiftdata", P
     op("ListStatements", "POST", "/", RO),
     op("ListTables", "POST", "/", RO),
 ]);
-static C336: ServiceCatalog = catalog("Redshift Serverless", "aws-sdk-redshiftserverless", Protocol::AwsJson1_1, "redshift-serverless", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C336: ServiceCatalog = catalog("Redshift Serverless", "aws-sdk-redshiftserverless", Protocol::AwsJson1_1, "redshift-serverless", "RedshiftServerless", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("ConvertRecoveryPointToSnapshot", "POST", "/", NO),
     op("CreateCustomDomainAssociation", "POST", "/", NO),
     op("CreateEndpointAccess", "POST", "/", ID),
@@ -16407,7 +16409,7 @@ static C336: ServiceCatalog = catalog("Redshift Serverless", "aws-sdk-redshiftse
     op("UpdateUsageLimit", "POST", "/", NO),
     op("UpdateWorkgroup", "POST", "/", NO),
 ]);
-static C337: ServiceCatalog = catalog("Rekognition", "aws-sdk-rekognition", Protocol::AwsJson1_1, "rekognition", false, ("InternalServerError", "ProvisionedThroughputExceededException"), 400, &[
+static C337: ServiceCatalog = catalog("Rekognition", "aws-sdk-rekognition", Protocol::AwsJson1_1, "rekognition", "RekognitionService", false, ("InternalServerError", "ProvisionedThroughputExceededException"), ("InternalServerError", "ProvisionedThroughputExceededException"), 400, &[
     op("AssociateFaces", "POST", "/", TK),
     op("CompareFaces", "POST", "/", NO),
     op("CopyProjectVersion", "POST", "/", NO),
@@ -16484,7 +16486,7 @@ static C337: ServiceCatalog = catalog("Rekognition", "aws-sdk-rekognition", Prot
     op("UpdateDatasetEntries", "POST", "/", NO),
     op("UpdateStreamProcessor", "POST", "/", NO),
 ]);
-static C338: ServiceCatalog = catalog("repostspace", "aws-sdk-repostspace", Protocol::RestJson1, "repostspace", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C338: ServiceCatalog = catalog("repostspace", "aws-sdk-repostspace", Protocol::RestJson1, "repostspace", "repostspace", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("BatchAddChannelRoleToAccessors", "POST", "/spaces/{spaceId}/channels/{channelId}/roles", ID),
     op("BatchAddRole", "POST", "/spaces/{spaceId}/roles", ID),
     op("BatchRemoveChannelRoleFromAccessors", "PATCH", "/spaces/{spaceId}/channels/{channelId}/roles", ID),
@@ -16505,7 +16507,7 @@ static C338: ServiceCatalog = catalog("repostspace", "aws-sdk-repostspace", Prot
     op("UpdateChannel", "PUT", "/spaces/{spaceId}/channels/{channelId}", ID),
     op("UpdateSpace", "PUT", "/spaces/{spaceId}", ID),
 ]);
-static C339: ServiceCatalog = catalog("resiliencehub", "aws-sdk-resiliencehub", Protocol::RestJson1, "resiliencehub", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C339: ServiceCatalog = catalog("resiliencehub", "aws-sdk-resiliencehub", Protocol::RestJson1, "resiliencehub", "resiliencehub", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AcceptResourceGroupingRecommendations", "POST", "/accept-resource-grouping-recommendations", NO),
     op("AddDraftAppVersionResourceMappings", "POST", "/add-draft-app-version-resource-mappings", NO),
     op("BatchUpdateRecommendationStatus", "POST", "/batch-update-recommendation-status", NO),
@@ -16570,7 +16572,7 @@ static C339: ServiceCatalog = catalog("resiliencehub", "aws-sdk-resiliencehub", 
     op("UpdateAppVersionResource", "POST", "/update-app-version-resource", NO),
     op("UpdateResiliencyPolicy", "POST", "/update-resiliency-policy", NO),
 ]);
-static C340: ServiceCatalog = catalog("resiliencehubv2", "aws-sdk-resiliencehubv2", Protocol::RestJson1, "resiliencehub", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C340: ServiceCatalog = catalog("resiliencehubv2", "aws-sdk-resiliencehubv2", Protocol::RestJson1, "resiliencehub", "resiliencehubv2", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateAssertion", "POST", "/v2/create-assertion", TK),
     op("CreateInputSource", "POST", "/v2/create-input-source", TK),
     op("CreatePolicy", "POST", "/v2/create-policy", TK),
@@ -16645,7 +16647,7 @@ static C340: ServiceCatalog = catalog("resiliencehubv2", "aws-sdk-resiliencehubv
     op("UpdateTest", "POST", "/v2/update-test", NO),
     op("UpdateUserJourney", "POST", "/v2/update-user-journey", NO),
 ]);
-static C341: ServiceCatalog = catalog("Resource Explorer 2", "aws-sdk-resourceexplorer2", Protocol::RestJson1, "resource-explorer-2", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C341: ServiceCatalog = catalog("Resource Explorer 2", "aws-sdk-resourceexplorer2", Protocol::RestJson1, "resource-explorer-2", "Resource Explorer 2", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateDefaultView", "POST", "/AssociateDefaultView", ID),
     op("BatchGetView", "POST", "/BatchGetView", RO),
     op("CreateIndex", "POST", "/CreateIndex", ID),
@@ -16679,7 +16681,7 @@ static C341: ServiceCatalog = catalog("Resource Explorer 2", "aws-sdk-resourceex
     op("UpdateIndexType", "POST", "/UpdateIndexType", NO),
     op("UpdateView", "POST", "/UpdateView", NO),
 ]);
-static C342: ServiceCatalog = catalog("Resource Groups", "aws-sdk-resourcegroups", Protocol::RestJson1, "resource-groups", false, ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
+static C342: ServiceCatalog = catalog("Resource Groups", "aws-sdk-resourcegroups", Protocol::RestJson1, "resource-groups", "Resource Groups", false, ("InternalServerErrorException", "TooManyRequestsException"), ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
     op("CancelTagSyncTask", "POST", "/cancel-tag-sync-task", NO),
     op("CreateGroup", "POST", "/groups", NO),
     op("DeleteGroup", "POST", "/delete-group", NO),
@@ -16704,7 +16706,7 @@ static C342: ServiceCatalog = catalog("Resource Groups", "aws-sdk-resourcegroups
     op("UpdateGroup", "POST", "/update-group", NO),
     op("UpdateGroupQuery", "POST", "/update-group-query", NO),
 ]);
-static C343: ServiceCatalog = catalog("Resource Groups Tagging API", "aws-sdk-resourcegroupstagging", Protocol::RpcV2Cbor, "tagging", false, ("InternalServiceException", "ThrottledException"), 400, &[
+static C343: ServiceCatalog = catalog("Resource Groups Tagging API", "aws-sdk-resourcegroupstagging", Protocol::RpcV2Cbor, "tagging", "ResourceGroupsTaggingAPI_20170126", false, ("InternalServiceException", "ThrottledException"), ("InternalServiceException", "ThrottledException"), 400, &[
     op("DescribeReportCreation", "POST", "/", NC),
     op("GetComplianceSummary", "POST", "/", NC),
     op("GetResources", "POST", "/", NC),
@@ -16715,7 +16717,7 @@ static C343: ServiceCatalog = catalog("Resource Groups Tagging API", "aws-sdk-re
     op("TagResources", "POST", "/", NO),
     op("UntagResources", "POST", "/", NO),
 ]);
-static C344: ServiceCatalog = catalog("RolesAnywhere", "aws-sdk-rolesanywhere", Protocol::RestJson1, "rolesanywhere", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C344: ServiceCatalog = catalog("RolesAnywhere", "aws-sdk-rolesanywhere", Protocol::RestJson1, "rolesanywhere", "RolesAnywhere", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CreateProfile", "POST", "/profiles", NO),
     op("CreateTrustAnchor", "POST", "/trustanchors", NO),
     op("DeleteAttributeMapping", "DELETE", "/profiles/{profileId}/mappings", ID),
@@ -16747,7 +16749,7 @@ static C344: ServiceCatalog = catalog("RolesAnywhere", "aws-sdk-rolesanywhere", 
     op("UpdateProfile", "PATCH", "/profile/{profileId}", ID),
     op("UpdateTrustAnchor", "PATCH", "/trustanchor/{trustAnchorId}", ID),
 ]);
-static C345: ServiceCatalog = catalog("Route 53", "aws-sdk-route53", Protocol::RestXml, "route53", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C345: ServiceCatalog = catalog("Route 53", "aws-sdk-route53", Protocol::RestXml, "route53", "Route 53", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("ActivateKeySigningKey", "POST", "/2013-04-01/keysigningkey/{HostedZoneId}/{Name}/activate", NO),
     op("AssociateVPCWithHostedZone", "POST", "/2013-04-01/hostedzone/{Id}/associatevpc", NO),
     op("ChangeCidrCollection", "POST", "/2013-04-01/cidrcollection/{CidrCollectionId}", NO),
@@ -16832,7 +16834,7 @@ static C345: ServiceCatalog = catalog("Route 53", "aws-sdk-route53", Protocol::R
     op("UpdateTrafficPolicyComment", "POST", "/2013-04-01/trafficpolicy/{Id}/{Version}", NO),
     op("UpdateTrafficPolicyInstance", "POST", "/2013-04-01/trafficpolicyinstance/{Id}", NO),
 ]);
-static C346: ServiceCatalog = catalog("Route 53 Domains", "aws-sdk-route53domains", Protocol::RpcV2Cbor, "route53domains", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C346: ServiceCatalog = catalog("Route 53 Domains", "aws-sdk-route53domains", Protocol::RpcV2Cbor, "route53domains", "Route53Domains_v20140515", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AcceptDomainTransferFromAnotherAwsAccount", "POST", "/", NO),
     op("AssociateDelegationSignerToDomain", "POST", "/", NO),
     op("CancelDomainTransferToAnotherAwsAccount", "POST", "/", NO),
@@ -16870,7 +16872,7 @@ static C346: ServiceCatalog = catalog("Route 53 Domains", "aws-sdk-route53domain
     op("UpdateTagsForDomain", "POST", "/", NO),
     op("ViewBilling", "POST", "/", NO),
 ]);
-static C347: ServiceCatalog = catalog("Route53GlobalResolver", "aws-sdk-route53globalresolver", Protocol::RestJson1, "route53globalresolver", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C347: ServiceCatalog = catalog("Route53GlobalResolver", "aws-sdk-route53globalresolver", Protocol::RestJson1, "route53globalresolver", "Route53GlobalResolver", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateHostedZone", "POST", "/hosted-zone-associations/{hostedZoneId}", ID),
     op("BatchCreateFirewallRule", "POST", "/firewall-rules/batch-create", ID),
     op("BatchDeleteFirewallRule", "POST", "/firewall-rules/batch-delete", ID),
@@ -16925,7 +16927,7 @@ static C347: ServiceCatalog = catalog("Route53GlobalResolver", "aws-sdk-route53g
     op("UpdateGlobalResolver", "PATCH", "/global-resolver/{globalResolverId}", ID),
     op("UpdateHostedZoneAssociation", "PATCH", "/hosted-zone-associations/{hostedZoneAssociationId}", ID),
 ]);
-static C348: ServiceCatalog = catalog("Route53Profiles", "aws-sdk-route53profiles", Protocol::RestJson1, "route53profiles", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C348: ServiceCatalog = catalog("Route53Profiles", "aws-sdk-route53profiles", Protocol::RestJson1, "route53profiles", "Route53Profiles", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AssociateProfile", "POST", "/profileassociation", NO),
     op("AssociateResourceToProfile", "POST", "/profileresourceassociation", NO),
     op("CreateProfile", "POST", "/profile", TK),
@@ -16944,13 +16946,13 @@ static C348: ServiceCatalog = catalog("Route53Profiles", "aws-sdk-route53profile
     op("UpdateProfileAssociation", "PATCH", "/profileassociation/{ProfileAssociationId}", ID),
     op("UpdateProfileResourceAssociation", "PATCH", "/profileresourceassociation/{ProfileResourceAssociationId}", NO),
 ]);
-static C349: ServiceCatalog = catalog("Route53 Recovery Cluster", "aws-sdk-route53recoverycluster", Protocol::AwsJson1_0, "route53-recovery-cluster", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C349: ServiceCatalog = catalog("Route53 Recovery Cluster", "aws-sdk-route53recoverycluster", Protocol::AwsJson1_0, "route53-recovery-cluster", "ToggleCustomerAPI", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("GetRoutingControlState", "POST", "/", NC),
     op("ListRoutingControls", "POST", "/", NC),
     op("UpdateRoutingControlState", "POST", "/", NO),
     op("UpdateRoutingControlStates", "POST", "/", NO),
 ]);
-static C350: ServiceCatalog = catalog("Route53 Recovery Control Config", "aws-sdk-route53recoverycontrolconfig", Protocol::RestJson1, "route53-recovery-control-config", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C350: ServiceCatalog = catalog("Route53 Recovery Control Config", "aws-sdk-route53recoverycontrolconfig", Protocol::RestJson1, "route53-recovery-control-config", "Route53 Recovery Control Config", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateCluster", "POST", "/cluster", TK),
     op("CreateControlPanel", "POST", "/controlpanel", TK),
     op("CreateRoutingControl", "POST", "/routingcontrol", TK),
@@ -16977,7 +16979,7 @@ static C350: ServiceCatalog = catalog("Route53 Recovery Control Config", "aws-sd
     op("UpdateRoutingControl", "PUT", "/routingcontrol", HM),
     op("UpdateSafetyRule", "PUT", "/safetyrule", HM),
 ]);
-static C351: ServiceCatalog = catalog("Route53 Recovery Readiness", "aws-sdk-route53recoveryreadiness", Protocol::RestJson1, "route53-recovery-readiness", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C351: ServiceCatalog = catalog("Route53 Recovery Readiness", "aws-sdk-route53recoveryreadiness", Protocol::RestJson1, "route53-recovery-readiness", "Route53 Recovery Readiness", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateCell", "POST", "/cells", NO),
     op("CreateCrossAccountAuthorization", "POST", "/crossaccountauthorizations", NO),
     op("CreateReadinessCheck", "POST", "/readinesschecks", NO),
@@ -17011,7 +17013,7 @@ static C351: ServiceCatalog = catalog("Route53 Recovery Readiness", "aws-sdk-rou
     op("UpdateRecoveryGroup", "PUT", "/recoverygroups/{recoveryGroupName}", HM),
     op("UpdateResourceSet", "PUT", "/resourcesets/{resourceSetName}", HM),
 ]);
-static C352: ServiceCatalog = catalog("Route53Resolver", "aws-sdk-route53resolver", Protocol::AwsJson1_1, "route53resolver", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C352: ServiceCatalog = catalog("Route53Resolver", "aws-sdk-route53resolver", Protocol::AwsJson1_1, "route53resolver", "Route53Resolver", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AssociateFirewallRuleGroup", "POST", "/", TK),
     op("AssociateResolverEndpointIpAddress", "POST", "/", NO),
     op("AssociateResolverQueryLogConfig", "POST", "/", NO),
@@ -17086,7 +17088,7 @@ static C352: ServiceCatalog = catalog("Route53Resolver", "aws-sdk-route53resolve
     op("UpdateResolverEndpoint", "POST", "/", NO),
     op("UpdateResolverRule", "POST", "/", NO),
 ]);
-static C353: ServiceCatalog = catalog("RTBFabric", "aws-sdk-rtbfabric", Protocol::RestJson1, "rtbfabric", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C353: ServiceCatalog = catalog("RTBFabric", "aws-sdk-rtbfabric", Protocol::RestJson1, "rtbfabric", "RTBFabric", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AcceptLink", "POST", "/gateway/{gatewayId}/link/{linkId}/accept", ID),
     op("AssociateCertificate", "POST", "/responder-gateway/{gatewayId}/certificate", ID),
     op("CreateInboundExternalLink", "POST", "/responder-gateway/{gatewayId}/inbound-external-link", ID),
@@ -17131,7 +17133,7 @@ static C353: ServiceCatalog = catalog("RTBFabric", "aws-sdk-rtbfabric", Protocol
     op("UpdateRequesterGateway", "POST", "/requester-gateway/{gatewayId}/update", ID),
     op("UpdateResponderGateway", "POST", "/responder-gateway/{gatewayId}/update", ID),
 ]);
-static C354: ServiceCatalog = catalog("RUM", "aws-sdk-rum", Protocol::RestJson1, "rum", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C354: ServiceCatalog = catalog("RUM", "aws-sdk-rum", Protocol::RestJson1, "rum", "RUM", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("BatchCreateRumMetricDefinitions", "POST", "/rummetrics/{AppMonitorName}/metrics", ID),
     op("BatchDeleteRumMetricDefinitions", "DELETE", "/rummetrics/{AppMonitorName}/metrics", ID),
     op("BatchGetRumMetricDefinitions", "GET", "/rummetrics/{AppMonitorName}/metrics", RO),
@@ -17153,7 +17155,7 @@ static C354: ServiceCatalog = catalog("RUM", "aws-sdk-rum", Protocol::RestJson1,
     op("UpdateAppMonitor", "PATCH", "/appmonitor/{Name}", NO),
     op("UpdateRumMetricDefinition", "PATCH", "/rummetrics/{AppMonitorName}/metrics", ID),
 ]);
-static C355: ServiceCatalog = catalog("S3", "aws-sdk-s3", Protocol::RestXml, "s3", false, ("InternalError", "SlowDown"), 503, &[
+static C355: ServiceCatalog = catalog("S3", "aws-sdk-s3", Protocol::RestXml, "s3", "AmazonS3", false, ("InternalError", "SlowDown"), ("InternalError", "SlowDown"), 503, &[
     op("AbortMultipartUpload", "DELETE", "/{Bucket}/{Key+}?x-id=AbortMultipartUpload", HM),
     op("CompleteMultipartUpload", "POST", "/{Bucket}/{Key+}", DOC),
     op("CopyObject", "PUT", "/{Bucket}/{Key+}?x-id=CopyObject", HM),
@@ -17267,7 +17269,7 @@ static C355: ServiceCatalog = catalog("S3", "aws-sdk-s3", Protocol::RestXml, "s3
     op("UploadPartCopy", "PUT", "/{Bucket}/{Key+}?x-id=UploadPartCopy", HM),
     op("WriteGetObjectResponse", "POST", "/WriteGetObjectResponse", NO),
 ]);
-static C356: ServiceCatalog = catalog("S3 Control", "aws-sdk-s3control", Protocol::RestXml, "s3", false, ("InternalServiceException", "TooManyRequestsException"), 400, &[
+static C356: ServiceCatalog = catalog("S3 Control", "aws-sdk-s3control", Protocol::RestXml, "s3", "S3 Control", false, ("InternalServiceException", "TooManyRequestsException"), ("InternalServiceException", "TooManyRequestsException"), 400, &[
     op("AssociateAccessGrantsIdentityCenter", "POST", "/v20180820/accessgrantsinstance/identitycenter", NO),
     op("CreateAccessGrant", "POST", "/v20180820/accessgrantsinstance/grant", NO),
     op("CreateAccessGrantsInstance", "POST", "/v20180820/accessgrantsinstance", NO),
@@ -17366,7 +17368,7 @@ static C356: ServiceCatalog = catalog("S3 Control", "aws-sdk-s3control", Protoco
     op("UpdateJobStatus", "POST", "/v20180820/jobs/{id}/status", NO),
     op("UpdateStorageLensGroup", "PUT", "/v20180820/storagelensgroup/{name}", HM),
 ]);
-static C357: ServiceCatalog = catalog("S3Files", "aws-sdk-s3files", Protocol::RestJson1, "s3files", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C357: ServiceCatalog = catalog("S3Files", "aws-sdk-s3files", Protocol::RestJson1, "s3files", "S3Files", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateAccessPoint", "PUT", "/access-points", ID),
     op("CreateFileSystem", "PUT", "/file-systems", ID),
     op("CreateMountTarget", "PUT", "/mount-targets", ID),
@@ -17389,14 +17391,14 @@ static C357: ServiceCatalog = catalog("S3Files", "aws-sdk-s3files", Protocol::Re
     op("UntagResource", "DELETE", "/resource-tags/{resourceId}", ID),
     op("UpdateMountTarget", "PUT", "/mount-targets/{mountTargetId}", ID),
 ]);
-static C358: ServiceCatalog = catalog("S3Outposts", "aws-sdk-s3outposts", Protocol::RestJson1, "s3-outposts", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C358: ServiceCatalog = catalog("S3Outposts", "aws-sdk-s3outposts", Protocol::RestJson1, "s3-outposts", "S3Outposts", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateEndpoint", "POST", "/S3Outposts/CreateEndpoint", NO),
     op("DeleteEndpoint", "DELETE", "/S3Outposts/DeleteEndpoint", HM),
     op("ListEndpoints", "GET", "/S3Outposts/ListEndpoints", HM),
     op("ListOutpostsWithS3", "GET", "/S3Outposts/ListOutpostsWithS3", HM),
     op("ListSharedEndpoints", "GET", "/S3Outposts/ListSharedEndpoints", HM),
 ]);
-static C359: ServiceCatalog = catalog("S3Tables", "aws-sdk-s3tables", Protocol::RestJson1, "s3tables", false, ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
+static C359: ServiceCatalog = catalog("S3Tables", "aws-sdk-s3tables", Protocol::RestJson1, "s3tables", "S3Tables", false, ("InternalServerErrorException", "TooManyRequestsException"), ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
     op("CompleteTableMigration", "POST", "/complete-table-migration", ID),
     op("CreateNamespace", "PUT", "/namespaces/{tableBucketARN}", HM),
     op("CreateTable", "PUT", "/tables/{tableBucketARN}/{namespace}", HM),
@@ -17456,7 +17458,7 @@ static C359: ServiceCatalog = catalog("S3Tables", "aws-sdk-s3tables", Protocol::
     op("UpdateTableMetadataLocation", "PUT", "/tables/{tableBucketARN}/{namespace}/{name}/metadata-location", HM),
     op("UpdateTableMigration", "POST", "/update-table-migration", NO),
 ]);
-static C360: ServiceCatalog = catalog("S3Vectors", "aws-sdk-s3vectors", Protocol::RestJson1, "s3vectors", false, ("InternalServerException", "TooManyRequestsException"), 429, &[
+static C360: ServiceCatalog = catalog("S3Vectors", "aws-sdk-s3vectors", Protocol::RestJson1, "s3vectors", "S3Vectors", false, ("InternalServerException", "TooManyRequestsException"), ("InternalServerException", "TooManyRequestsException"), 429, &[
     op("CreateIndex", "POST", "/CreateIndex", NO),
     op("CreateVectorBucket", "POST", "/CreateVectorBucket", NO),
     op("DeleteIndex", "POST", "/DeleteIndex", NO),
@@ -17480,7 +17482,7 @@ static C360: ServiceCatalog = catalog("S3Vectors", "aws-sdk-s3vectors", Protocol
     op("UpdateIndexMode", "POST", "/UpdateIndexMode", ID),
     op("UpdateMetadataConfiguration", "POST", "/UpdateMetadataConfiguration", NO),
 ]);
-static C361: ServiceCatalog = catalog("SageMaker", "aws-sdk-sagemaker", Protocol::AwsJson1_1, "sagemaker", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C361: ServiceCatalog = catalog("SageMaker", "aws-sdk-sagemaker", Protocol::AwsJson1_1, "sagemaker", "SageMaker", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AddAssociation", "POST", "/", NO),
     op("AddInferenceGateway", "POST", "/", ID),
     op("AddTags", "POST", "/", NO),
@@ -17916,19 +17918,19 @@ static C361: ServiceCatalog = catalog("SageMaker", "aws-sdk-sagemaker", Protocol
     op("UpdateWorkforce", "POST", "/", NO),
     op("UpdateWorkteam", "POST", "/", NO),
 ]);
-static C362: ServiceCatalog = catalog("SageMaker A2I Runtime", "aws-sdk-sagemakera2iruntime", Protocol::RestJson1, "sagemaker", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C362: ServiceCatalog = catalog("SageMaker A2I Runtime", "aws-sdk-sagemakera2iruntime", Protocol::RestJson1, "sagemaker", "SageMaker A2I Runtime", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("DeleteHumanLoop", "DELETE", "/human-loops/{HumanLoopName}", HM),
     op("DescribeHumanLoop", "GET", "/human-loops/{HumanLoopName}", HM),
     op("ListHumanLoops", "GET", "/human-loops", HM),
     op("StartHumanLoop", "POST", "/human-loops", NO),
     op("StopHumanLoop", "POST", "/human-loops/stop", NO),
 ]);
-static C363: ServiceCatalog = catalog("Sagemaker Edge", "aws-sdk-sagemakeredge", Protocol::RestJson1, "sagemaker", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C363: ServiceCatalog = catalog("Sagemaker Edge", "aws-sdk-sagemakeredge", Protocol::RestJson1, "sagemaker", "Sagemaker Edge", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("GetDeployments", "POST", "/GetDeployments", NC),
     op("GetDeviceRegistration", "POST", "/GetDeviceRegistration", NC),
     op("SendHeartbeat", "POST", "/SendHeartbeat", NO),
 ]);
-static C364: ServiceCatalog = catalog("SageMaker FeatureStore Runtime", "aws-sdk-sagemakerfeaturestoreruntime", Protocol::RestJson1, "sagemaker", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C364: ServiceCatalog = catalog("SageMaker FeatureStore Runtime", "aws-sdk-sagemakerfeaturestoreruntime", Protocol::RestJson1, "sagemaker", "SageMaker FeatureStore Runtime", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("BatchGetRecord", "POST", "/BatchGetRecord", NC),
     op("BatchWriteRecord", "POST", "/BatchWriteRecord", NO),
     op("DeleteRecord", "DELETE", "/FeatureGroup/{FeatureGroupName}", HM),
@@ -17937,11 +17939,11 @@ static C364: ServiceCatalog = catalog("SageMaker FeatureStore Runtime", "aws-sdk
     op("PutRecord", "PUT", "/FeatureGroup/{FeatureGroupName}", HM),
     op("UpdateRecord", "POST", "/FeatureGroup/{FeatureGroupName}/Record", NO),
 ]);
-static C365: ServiceCatalog = catalog("SageMaker Gateway Runtime", "aws-sdk-sagemakergatewayruntime", Protocol::RestJson1, "sagemaker", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C365: ServiceCatalog = catalog("SageMaker Gateway Runtime", "aws-sdk-sagemakergatewayruntime", Protocol::RestJson1, "sagemaker", "SageMaker Gateway Runtime", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("InvokeGlobalInferenceGateway", "POST", "/global-inference-gateway/{GatewayId}/invocations", NO),
     op("InvokeGlobalInferenceGatewayWithResponseStream", "POST", "/global-inference-gateway/{GatewayId}/invocations-response-stream", NO),
 ]);
-static C366: ServiceCatalog = catalog("SageMaker Geospatial", "aws-sdk-sagemakergeospatial", Protocol::RestJson1, "sagemaker-geospatial", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C366: ServiceCatalog = catalog("SageMaker Geospatial", "aws-sdk-sagemakergeospatial", Protocol::RestJson1, "sagemaker-geospatial", "SageMaker Geospatial", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("DeleteEarthObservationJob", "DELETE", "/earth-observation-jobs/{Arn}", ID),
     op("DeleteVectorEnrichmentJob", "DELETE", "/vector-enrichment-jobs/{Arn}", ID),
     op("ExportEarthObservationJob", "POST", "/export-earth-observation-job", TK),
@@ -17962,26 +17964,26 @@ static C366: ServiceCatalog = catalog("SageMaker Geospatial", "aws-sdk-sagemaker
     op("TagResource", "PUT", "/tags/{ResourceArn}", ID),
     op("UntagResource", "DELETE", "/tags/{ResourceArn}", HM),
 ]);
-static C367: ServiceCatalog = catalog("SageMaker Inference Router Runtime", "aws-sdk-sagemakerinferencerouterruntime", Protocol::RestJson1, "sagemaker", false, ("InternalFailure", "ThrottlingException"), 429, &[
+static C367: ServiceCatalog = catalog("SageMaker Inference Router Runtime", "aws-sdk-sagemakerinferencerouterruntime", Protocol::RestJson1, "sagemaker", "SageMaker Inference Router Runtime", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 429, &[
     op("InvokeInferenceRouter", "POST", "/inference-routers/{InferenceRouterName}/invocations", NO),
     op("InvokeInferenceRouterAsync", "POST", "/inference-routers/{InferenceRouterName}/async-invocations", NO),
 ]);
-static C368: ServiceCatalog = catalog("SagemakerJobRuntime", "aws-sdk-sagemakerjobruntime", Protocol::RestJson1, "sagemaker", false, ("InternalServiceError", "ThrottlingException"), 429, &[
+static C368: ServiceCatalog = catalog("SagemakerJobRuntime", "aws-sdk-sagemakerjobruntime", Protocol::RestJson1, "sagemaker", "SagemakerJobRuntime", false, ("InternalServiceError", "ThrottlingException"), ("InternalServiceError", "ThrottlingException"), 429, &[
     op("CompleteRollout", "POST", "/complete-rollout", ID),
     op("Sample", "POST", "/sample", NO),
     op("SampleWithResponseStream", "POST", "/sample-with-response-stream", NO),
     op("UpdateReward", "POST", "/update-reward", ID),
 ]);
-static C369: ServiceCatalog = catalog("SageMaker Metrics", "aws-sdk-sagemakermetrics", Protocol::RestJson1, "sagemaker", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C369: ServiceCatalog = catalog("SageMaker Metrics", "aws-sdk-sagemakermetrics", Protocol::RestJson1, "sagemaker", "SageMaker Metrics", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("BatchGetMetrics", "POST", "/BatchGetMetrics", NC),
     op("BatchPutMetrics", "PUT", "/BatchPutMetrics", HM),
 ]);
-static C370: ServiceCatalog = catalog("SageMaker Runtime", "aws-sdk-sagemakerruntime", Protocol::RestJson1, "sagemaker", false, ("InternalFailure", "ModelNotReadyException"), 429, &[
+static C370: ServiceCatalog = catalog("SageMaker Runtime", "aws-sdk-sagemakerruntime", Protocol::RestJson1, "sagemaker", "SageMaker Runtime", false, ("InternalFailure", "ModelNotReadyException"), ("InternalFailure", "ModelNotReadyException"), 429, &[
     op("InvokeEndpoint", "POST", "/endpoints/{EndpointName}/invocations", NO),
     op("InvokeEndpointAsync", "POST", "/endpoints/{EndpointName}/async-invocations", NO),
     op("InvokeEndpointWithResponseStream", "POST", "/endpoints/{EndpointName}/invocations-response-stream", NO),
 ]);
-static C371: ServiceCatalog = catalog("SageMakerTrainingSessionRuntime", "aws-sdk-sagemakertrainingsessionruntime", Protocol::RestJson1, "sagemaker", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C371: ServiceCatalog = catalog("SageMakerTrainingSessionRuntime", "aws-sdk-sagemakertrainingsessionruntime", Protocol::RestJson1, "sagemaker", "SageMakerTrainingSessionRuntime", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("ExecuteSamplingOperation", "POST", "/v1/training-sessions/{trainingSessionName}/sampling-operations", NO),
     op("ExecuteTrainingOperation", "POST", "/v1/training-sessions/{trainingSessionName}/operations", NO),
     op("GetSamplingOperationResult", "GET", "/v1/training-sessions/{trainingSessionName}/sampling-operations/{operationId}", RO),
@@ -17989,7 +17991,7 @@ static C371: ServiceCatalog = catalog("SageMakerTrainingSessionRuntime", "aws-sd
     op("SampleTrainingSession", "POST", "/training-sessions/{trainingSessionName}/sample", NO),
     op("SampleTrainingSessionWithResponseStream", "POST", "/training-sessions/{trainingSessionName}/sample-with-response-stream", NO),
 ]);
-static C372: ServiceCatalog = catalog("savingsplans", "aws-sdk-savingsplans", Protocol::RestJson1, "savingsplans", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C372: ServiceCatalog = catalog("savingsplans", "aws-sdk-savingsplans", Protocol::RestJson1, "savingsplans", "savingsplans", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateSavingsPlan", "POST", "/CreateSavingsPlan", TK),
     op("DeleteQueuedSavingsPlan", "POST", "/DeleteQueuedSavingsPlan", NO),
     op("DescribeSavingsPlanRates", "POST", "/DescribeSavingsPlanRates", NC),
@@ -18001,7 +18003,7 @@ static C372: ServiceCatalog = catalog("savingsplans", "aws-sdk-savingsplans", Pr
     op("TagResource", "POST", "/TagResource", NO),
     op("UntagResource", "POST", "/UntagResource", NO),
 ]);
-static C373: ServiceCatalog = catalog("Scheduler", "aws-sdk-scheduler", Protocol::RestJson1, "scheduler", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C373: ServiceCatalog = catalog("Scheduler", "aws-sdk-scheduler", Protocol::RestJson1, "scheduler", "Scheduler", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateSchedule", "POST", "/schedules/{Name}", ID),
     op("CreateScheduleGroup", "POST", "/schedule-groups/{Name}", ID),
     op("DeleteSchedule", "DELETE", "/schedules/{Name}", ID),
@@ -18015,7 +18017,7 @@ static C373: ServiceCatalog = catalog("Scheduler", "aws-sdk-scheduler", Protocol
     op("UntagResource", "DELETE", "/tags/{ResourceArn}", ID),
     op("UpdateSchedule", "PUT", "/schedules/{Name}", ID),
 ]);
-static C374: ServiceCatalog = catalog("schemas", "aws-sdk-schemas", Protocol::RestJson1, "schemas", false, ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
+static C374: ServiceCatalog = catalog("schemas", "aws-sdk-schemas", Protocol::RestJson1, "schemas", "schemas", false, ("InternalServerErrorException", "TooManyRequestsException"), ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
     op("CreateDiscoverer", "POST", "/v1/discoverers", NO),
     op("CreateRegistry", "POST", "/v1/registries/name/{registryName}", NO),
     op("CreateSchema", "POST", "/v1/registries/name/{registryName}/schemas/name/{schemaName}", NO),
@@ -18048,7 +18050,7 @@ static C374: ServiceCatalog = catalog("schemas", "aws-sdk-schemas", Protocol::Re
     op("UpdateRegistry", "PUT", "/v1/registries/name/{registryName}", HM),
     op("UpdateSchema", "PUT", "/v1/registries/name/{registryName}/schemas/name/{schemaName}", TK),
 ]);
-static C375: ServiceCatalog = catalog("Secrets Manager", "aws-sdk-secretsmanager", Protocol::AwsJson1_1, "secretsmanager", false, ("InternalServiceError", "ThrottlingException"), 400, &[
+static C375: ServiceCatalog = catalog("Secrets Manager", "aws-sdk-secretsmanager", Protocol::AwsJson1_1, "secretsmanager", "secretsmanager", false, ("InternalServiceError", "ThrottlingException"), ("InternalServiceError", "ThrottlingException"), 400, &[
     op("AssociateCrossAccountReplica", "POST", "/", NO),
     op("BatchGetSecretValue", "POST", "/", NC),
     op("CancelRotateSecret", "POST", "/", NO),
@@ -18076,7 +18078,7 @@ static C375: ServiceCatalog = catalog("Secrets Manager", "aws-sdk-secretsmanager
     op("UpdateSecretVersionStage", "POST", "/", NO),
     op("ValidateResourcePolicy", "POST", "/", NO),
 ]);
-static C376: ServiceCatalog = catalog("SecurityAgent", "aws-sdk-securityagent", Protocol::RestJson1, "securityagent", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C376: ServiceCatalog = catalog("SecurityAgent", "aws-sdk-securityagent", Protocol::RestJson1, "securityagent", "SecurityAgent", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AddArtifact", "POST", "/AddArtifact", NO),
     op("BatchCreateSecurityRequirements", "POST", "/BatchCreateSecurityRequirements", NO),
     op("BatchDeleteCodeReviews", "POST", "/BatchDeleteCodeReviews", NO),
@@ -18175,7 +18177,7 @@ static C376: ServiceCatalog = catalog("SecurityAgent", "aws-sdk-securityagent", 
     op("UpdateThreatModel", "POST", "/UpdateThreatModel", NO),
     op("VerifyTargetDomain", "POST", "/VerifyTargetDomain", NO),
 ]);
-static C377: ServiceCatalog = catalog("SecurityHub", "aws-sdk-securityhub", Protocol::RestJson1, "securityhub", false, ("InternalException", "ThrottlingException"), 429, &[
+static C377: ServiceCatalog = catalog("SecurityHub", "aws-sdk-securityhub", Protocol::RestJson1, "securityhub", "SecurityHub", false, ("InternalException", "ThrottlingException"), ("InternalException", "ThrottlingException"), 429, &[
     op("AcceptAdministratorInvitation", "POST", "/administrator", NO),
     op("AcceptInvitation", "POST", "/master", NO),
     op("BatchDeleteAutomationRules", "POST", "/automationrules/delete", NO),
@@ -18303,7 +18305,7 @@ static C377: ServiceCatalog = catalog("SecurityHub", "aws-sdk-securityhub", Prot
     op("UpdateSecurityHubConfiguration", "PATCH", "/accounts", NO),
     op("UpdateStandardsControl", "PATCH", "/standards/control/{StandardsControlArn+}", NO),
 ]);
-static C378: ServiceCatalog = catalog("Security IR", "aws-sdk-securityir", Protocol::RestJson1, "security-ir", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C378: ServiceCatalog = catalog("Security IR", "aws-sdk-securityir", Protocol::RestJson1, "security-ir", "Security IR", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("BatchGetMemberAccountDetails", "POST", "/v1/membership/{membershipId}/batch-member-details", RO),
     op("CancelMembership", "PUT", "/v1/membership/{membershipId}", ID),
     op("CloseCase", "POST", "/v1/cases/{caseId}/close-case", NO),
@@ -18330,7 +18332,7 @@ static C378: ServiceCatalog = catalog("Security IR", "aws-sdk-securityir", Proto
     op("UpdateMembership", "PUT", "/v1/membership/{membershipId}/update-membership", ID),
     op("UpdateResolverType", "POST", "/v1/cases/{caseId}/update-resolver-type", NO),
 ]);
-static C379: ServiceCatalog = catalog("SecurityLake", "aws-sdk-securitylake", Protocol::RestJson1, "securitylake", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C379: ServiceCatalog = catalog("SecurityLake", "aws-sdk-securitylake", Protocol::RestJson1, "securitylake", "SecurityLake", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateAwsLogSource", "POST", "/v1/datalake/logsources/aws", NO),
     op("CreateCustomLogSource", "POST", "/v1/datalake/logsources/custom", ID),
     op("CreateDataLake", "POST", "/v1/datalake", NO),
@@ -18363,7 +18365,7 @@ static C379: ServiceCatalog = catalog("SecurityLake", "aws-sdk-securitylake", Pr
     op("UpdateSubscriber", "PUT", "/v1/subscribers/{subscriberId}", ID),
     op("UpdateSubscriberNotification", "PUT", "/v1/subscribers/{subscriberId}/notification", ID),
 ]);
-static C380: ServiceCatalog = catalog("ServerlessApplicationRepository", "aws-sdk-serverlessapplicationrepository", Protocol::RestJson1, "serverlessrepo", false, ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
+static C380: ServiceCatalog = catalog("ServerlessApplicationRepository", "aws-sdk-serverlessapplicationrepository", Protocol::RestJson1, "serverlessrepo", "ServerlessApplicationRepository", false, ("InternalServerErrorException", "TooManyRequestsException"), ("InternalServerErrorException", "TooManyRequestsException"), 429, &[
     op("CreateApplication", "POST", "/applications", NO),
     op("CreateApplicationVersion", "PUT", "/applications/{applicationId}/versions/{semanticVersion}", HM),
     op("CreateCloudFormationChangeSet", "POST", "/applications/{applicationId}/changesets", NO),
@@ -18379,7 +18381,7 @@ static C380: ServiceCatalog = catalog("ServerlessApplicationRepository", "aws-sd
     op("UnshareApplication", "POST", "/applications/{applicationId}/unshare", NO),
     op("UpdateApplication", "PATCH", "/applications/{applicationId}", NO),
 ]);
-static C381: ServiceCatalog = catalog("Service Catalog", "aws-sdk-servicecatalog", Protocol::RpcV2Cbor, "servicecatalog", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C381: ServiceCatalog = catalog("Service Catalog", "aws-sdk-servicecatalog", Protocol::RpcV2Cbor, "servicecatalog", "AWS242ServiceCatalogService", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AcceptPortfolioShare", "POST", "/", NO),
     op("AssociateBudgetWithResource", "POST", "/", NO),
     op("AssociatePrincipalWithPortfolio", "POST", "/", NO),
@@ -18471,7 +18473,7 @@ static C381: ServiceCatalog = catalog("Service Catalog", "aws-sdk-servicecatalog
     op("UpdateServiceAction", "POST", "/", NO),
     op("UpdateTagOption", "POST", "/", NO),
 ]);
-static C382: ServiceCatalog = catalog("Service Catalog AppRegistry", "aws-sdk-servicecatalogappregistry", Protocol::RestJson1, "servicecatalog", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C382: ServiceCatalog = catalog("Service Catalog AppRegistry", "aws-sdk-servicecatalogappregistry", Protocol::RestJson1, "servicecatalog", "Service Catalog AppRegistry", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateAttributeGroup", "PUT", "/applications/{application}/attribute-groups/{attributeGroup}", HM),
     op("AssociateResource", "PUT", "/applications/{application}/resources/{resourceType}/{resource}", HM),
     op("CreateApplication", "POST", "/applications", TK),
@@ -18497,7 +18499,7 @@ static C382: ServiceCatalog = catalog("Service Catalog AppRegistry", "aws-sdk-se
     op("UpdateApplication", "PATCH", "/applications/{application}", NO),
     op("UpdateAttributeGroup", "PATCH", "/attribute-groups/{attributeGroup}", NO),
 ]);
-static C383: ServiceCatalog = catalog("ServiceDiscovery", "aws-sdk-servicediscovery", Protocol::RpcV2Cbor, "servicediscovery", false, ("InternalFailure", "RequestLimitExceeded"), 429, &[
+static C383: ServiceCatalog = catalog("ServiceDiscovery", "aws-sdk-servicediscovery", Protocol::RpcV2Cbor, "servicediscovery", "Route53AutoNaming_v20170314", false, ("InternalFailure", "RequestLimitExceeded"), ("InternalFailure", "RequestLimitExceeded"), 429, &[
     op("CreateHttpNamespace", "POST", "/", TK),
     op("CreatePrivateDnsNamespace", "POST", "/", TK),
     op("CreatePublicDnsNamespace", "POST", "/", TK),
@@ -18529,7 +18531,7 @@ static C383: ServiceCatalog = catalog("ServiceDiscovery", "aws-sdk-servicediscov
     op("UpdateService", "POST", "/", NO),
     op("UpdateServiceAttributes", "POST", "/", NO),
 ]);
-static C384: ServiceCatalog = catalog("Service Quotas", "aws-sdk-servicequotas", Protocol::AwsJson1_1, "servicequotas", false, ("ServiceException", "TooManyRequestsException"), 400, &[
+static C384: ServiceCatalog = catalog("Service Quotas", "aws-sdk-servicequotas", Protocol::AwsJson1_1, "servicequotas", "ServiceQuotasV20190624", false, ("ServiceException", "TooManyRequestsException"), ("ServiceException", "TooManyRequestsException"), 400, &[
     op("AssociateServiceQuotaTemplate", "POST", "/", NO),
     op("CreateSupportCase", "POST", "/", NO),
     op("DeleteServiceQuotaIncreaseRequestFromTemplate", "POST", "/", NO),
@@ -18557,7 +18559,7 @@ static C384: ServiceCatalog = catalog("Service Quotas", "aws-sdk-servicequotas",
     op("UntagResource", "POST", "/", NO),
     op("UpdateAutoManagement", "POST", "/", NO),
 ]);
-static C385: ServiceCatalog = catalog("SES", "aws-sdk-ses", Protocol::AwsQuery, "ses", false, ("InternalFailure", "Throttling"), 400, &[
+static C385: ServiceCatalog = catalog("SES", "aws-sdk-ses", Protocol::AwsQuery, "ses", "SES", false, ("InternalFailure", "Throttling"), ("InternalFailure", "Throttling"), 400, &[
     op("CloneReceiptRuleSet", "POST", "/", NO),
     op("CreateConfigurationSet", "POST", "/", NO),
     op("CreateConfigurationSetEventDestination", "POST", "/", NO),
@@ -18630,7 +18632,7 @@ static C385: ServiceCatalog = catalog("SES", "aws-sdk-ses", Protocol::AwsQuery, 
     op("VerifyEmailAddress", "POST", "/", NO),
     op("VerifyEmailIdentity", "POST", "/", NO),
 ]);
-static C386: ServiceCatalog = catalog("SESv2", "aws-sdk-sesv2", Protocol::RestJson1, "ses", false, ("InternalServiceErrorException", "TooManyRequestsException"), 429, &[
+static C386: ServiceCatalog = catalog("SESv2", "aws-sdk-sesv2", Protocol::RestJson1, "ses", "SESv2", false, ("InternalServiceErrorException", "TooManyRequestsException"), ("InternalServiceErrorException", "TooManyRequestsException"), 429, &[
     op("AssociateEmailIdentityCertificate", "POST", "/v2/email/identity/certificates", NO),
     op("BatchGetMetricData", "POST", "/v2/email/metrics/batch", NC),
     op("CancelExportJob", "PUT", "/v2/email/export-jobs/{JobId}/cancel", HM),
@@ -18749,7 +18751,7 @@ static C386: ServiceCatalog = catalog("SESv2", "aws-sdk-sesv2", Protocol::RestJs
     op("UpdateReputationEntityCustomerManagedStatus", "PUT", "/v2/email/reputation/entities/{ReputationEntityType}/{ReputationEntityReference}/customer-managed-status", HM),
     op("UpdateReputationEntityPolicy", "PUT", "/v2/email/reputation/entities/{ReputationEntityType}/{ReputationEntityReference}/policy", HM),
 ]);
-static C387: ServiceCatalog = catalog("SFN", "aws-sdk-sfn", Protocol::AwsJson1_0, "states", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C387: ServiceCatalog = catalog("SFN", "aws-sdk-sfn", Protocol::AwsJson1_0, "states", "AWSStepFunctions", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CreateActivity", "POST", "/", ID),
     op("CreateStateMachine", "POST", "/", ID),
     op("CreateStateMachineAlias", "POST", "/", NO),
@@ -18788,7 +18790,7 @@ static C387: ServiceCatalog = catalog("SFN", "aws-sdk-sfn", Protocol::AwsJson1_0
     op("UpdateStateMachineAlias", "POST", "/", NO),
     op("ValidateStateMachineDefinition", "POST", "/", NO),
 ]);
-static C388: ServiceCatalog = catalog("Shield", "aws-sdk-shield", Protocol::RpcV2Cbor, "shield", false, ("InternalErrorException", "ThrottlingException"), 400, &[
+static C388: ServiceCatalog = catalog("Shield", "aws-sdk-shield", Protocol::RpcV2Cbor, "shield", "AWSShield_20160616", false, ("InternalErrorException", "ThrottlingException"), ("InternalErrorException", "ThrottlingException"), 400, &[
     op("AssociateDRTLogBucket", "POST", "/", NO),
     op("AssociateDRTRole", "POST", "/", NO),
     op("AssociateHealthCheck", "POST", "/", NO),
@@ -18826,7 +18828,7 @@ static C388: ServiceCatalog = catalog("Shield", "aws-sdk-shield", Protocol::RpcV
     op("UpdateProtectionGroup", "POST", "/", NO),
     op("UpdateSubscription", "POST", "/", NO),
 ]);
-static C389: ServiceCatalog = catalog("signer", "aws-sdk-signer", Protocol::RestJson1, "signer", false, ("InternalServiceErrorException", "TooManyRequestsException"), 429, &[
+static C389: ServiceCatalog = catalog("signer", "aws-sdk-signer", Protocol::RestJson1, "signer", "WallabyService", false, ("InternalServiceErrorException", "TooManyRequestsException"), ("InternalServiceErrorException", "TooManyRequestsException"), 429, &[
     op("AddProfilePermission", "POST", "/signing-profiles/{profileName}/permissions", NO),
     op("CancelSigningProfile", "DELETE", "/signing-profiles/{profileName}", HM),
     op("DescribeSigningJob", "GET", "/signing-jobs/{jobId}", HM),
@@ -18847,10 +18849,10 @@ static C389: ServiceCatalog = catalog("signer", "aws-sdk-signer", Protocol::Rest
     op("TagResource", "POST", "/tags/{resourceArn}", NO),
     op("UntagResource", "DELETE", "/tags/{resourceArn}", HM),
 ]);
-static C390: ServiceCatalog = catalog("Signer Data", "aws-sdk-signerdata", Protocol::RestJson1, "signer", false, ("InternalServiceErrorException", "TooManyRequestsException"), 429, &[
+static C390: ServiceCatalog = catalog("Signer Data", "aws-sdk-signerdata", Protocol::RestJson1, "signer", "Signer Data", false, ("InternalServiceErrorException", "TooManyRequestsException"), ("InternalServiceErrorException", "TooManyRequestsException"), 429, &[
     op("GetRevocationStatus", "GET", "/revocations", RO),
 ]);
-static C391: ServiceCatalog = catalog("Signin", "aws-sdk-signin", Protocol::RestJson1, "signin", false, ("InternalServerException", "TooManyRequestsError"), 429, &[
+static C391: ServiceCatalog = catalog("Signin", "aws-sdk-signin", Protocol::RestJson1, "signin", "Signin", false, ("InternalServerException", "TooManyRequestsError"), ("InternalServerException", "TooManyRequestsError"), 429, &[
     op("BatchRevokeSessions", "POST", "/batch-revoke-sessions", ID),
     op("CreateBearerToken", "POST", "/v1/token?x-amz-token-request-type=bearer", NO),
     op("CreateOAuth2Token", "POST", "/v1/token", NO),
@@ -18868,7 +18870,7 @@ static C391: ServiceCatalog = catalog("Signin", "aws-sdk-signin", Protocol::Rest
     op("PutResourcePermissionStatement", "POST", "/put-resource-permission-statement", ID),
     op("RevokeOAuth2TokenWithIAM", "POST", "/v1/revoke?x-amz-client-auth-method=iam", ID),
 ]);
-static C392: ServiceCatalog = catalog("SimpleDB", "aws-sdk-simpledb", Protocol::AwsQuery, "sdb", false, ("InternalFailure", "Throttling"), 400, &[
+static C392: ServiceCatalog = catalog("SimpleDB", "aws-sdk-simpledb", Protocol::AwsQuery, "sdb", "SimpleDB", false, ("InternalFailure", "Throttling"), ("InternalFailure", "Throttling"), 400, &[
     op("BatchDeleteAttributes", "POST", "/", NO),
     op("BatchPutAttributes", "POST", "/", NO),
     op("CreateDomain", "POST", "/", NO),
@@ -18880,12 +18882,12 @@ static C392: ServiceCatalog = catalog("SimpleDB", "aws-sdk-simpledb", Protocol::
     op("PutAttributes", "POST", "/", NO),
     op("Select", "POST", "/", NO),
 ]);
-static C393: ServiceCatalog = catalog("SimpleDBv2", "aws-sdk-simpledbv2", Protocol::RestJson1, "sdb", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C393: ServiceCatalog = catalog("SimpleDBv2", "aws-sdk-simpledbv2", Protocol::RestJson1, "sdb", "SimpleDBv2", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("GetExport", "POST", "/v2/GetExport", RO),
     op("ListExports", "POST", "/v2/ListExports", RO),
     op("StartDomainExport", "POST", "/v2/StartDomainExport", ID),
 ]);
-static C394: ServiceCatalog = catalog("Snowball", "aws-sdk-snowball", Protocol::RpcV2Cbor, "snowball", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C394: ServiceCatalog = catalog("Snowball", "aws-sdk-snowball", Protocol::RpcV2Cbor, "snowball", "AWSIESnowballJobManagementService", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CancelCluster", "POST", "/", NO),
     op("CancelJob", "POST", "/", NO),
     op("CreateAddress", "POST", "/", NO),
@@ -18914,7 +18916,7 @@ static C394: ServiceCatalog = catalog("Snowball", "aws-sdk-snowball", Protocol::
     op("UpdateJobShipmentState", "POST", "/", NO),
     op("UpdateLongTermPricing", "POST", "/", NO),
 ]);
-static C395: ServiceCatalog = catalog("Snow Device Management", "aws-sdk-snowdevicemanagement", Protocol::RestJson1, "snow-device-management", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C395: ServiceCatalog = catalog("Snow Device Management", "aws-sdk-snowdevicemanagement", Protocol::RestJson1, "snow-device-management", "Snow Device Management", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CancelTask", "POST", "/task/{taskId}/cancel", NO),
     op("CreateTask", "POST", "/task", TK),
     op("DescribeDevice", "POST", "/managed-device/{managedDeviceId}/describe", RO),
@@ -18929,7 +18931,7 @@ static C395: ServiceCatalog = catalog("Snow Device Management", "aws-sdk-snowdev
     op("TagResource", "POST", "/tags/{resourceArn}", NO),
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
 ]);
-static C396: ServiceCatalog = catalog("SNS", "aws-sdk-sns", Protocol::AwsQuery, "sns", false, ("InternalError", "Throttled"), 429, &[
+static C396: ServiceCatalog = catalog("SNS", "aws-sdk-sns", Protocol::AwsQuery, "sns", "AmazonSimpleNotificationService", false, ("InternalError", "Throttled"), ("InternalErrorException", "ThrottledException"), 429, &[
     op("AddPermission", "POST", "/", NO),
     op("CheckIfPhoneNumberIsOptedOut", "POST", "/", DOC),
     op("ConfirmSubscription", "POST", "/", NO),
@@ -18973,7 +18975,7 @@ static C396: ServiceCatalog = catalog("SNS", "aws-sdk-sns", Protocol::AwsQuery, 
     op("UntagResource", "POST", "/", NO),
     op("VerifySMSSandboxPhoneNumber", "POST", "/", NO),
 ]);
-static C397: ServiceCatalog = catalog("SocialMessaging", "aws-sdk-socialmessaging", Protocol::RestJson1, "social-messaging", false, ("InternalServiceException", "ThrottledRequestException"), 429, &[
+static C397: ServiceCatalog = catalog("SocialMessaging", "aws-sdk-socialmessaging", Protocol::RestJson1, "social-messaging", "SocialMessaging", false, ("InternalServiceException", "ThrottledRequestException"), ("InternalServiceException", "ThrottledRequestException"), 429, &[
     op("AssociateWhatsAppBusinessAccount", "POST", "/v1/whatsapp/signup", NO),
     op("CreateWhatsAppDataset", "POST", "/v1/whatsapp/waba/dataset", ID),
     op("CreateWhatsAppFlow", "POST", "/v1/whatsapp/flow/create", NO),
@@ -19013,7 +19015,7 @@ static C397: ServiceCatalog = catalog("SocialMessaging", "aws-sdk-socialmessagin
     op("UpdateWhatsAppFlowAssets", "POST", "/v1/whatsapp/flow/assets/update", NO),
     op("UpdateWhatsAppMessageTemplate", "POST", "/v1/whatsapp/template", NO),
 ]);
-static C398: ServiceCatalog = catalog("SQS", "aws-sdk-sqs", Protocol::AwsJson1_0, "sqs", true, ("InternalFailure", "RequestThrottled"), 403, &[
+static C398: ServiceCatalog = catalog("SQS", "aws-sdk-sqs", Protocol::AwsJson1_0, "sqs", "AmazonSQS", true, ("InternalFailure", "RequestThrottled"), ("InternalFailure", "RequestThrottled"), 403, &[
     op("AddPermission", "POST", "/", NO),
     op("CancelMessageMoveTask", "POST", "/", NO),
     op("ChangeMessageVisibility", "POST", "/", NO),
@@ -19038,7 +19040,7 @@ static C398: ServiceCatalog = catalog("SQS", "aws-sdk-sqs", Protocol::AwsJson1_0
     op("TagQueue", "POST", "/", NO),
     op("UntagQueue", "POST", "/", NO),
 ]);
-static C399: ServiceCatalog = catalog("SSM", "aws-sdk-ssm", Protocol::AwsJson1_1, "ssm", false, ("InternalServerError", "ThrottlingException"), 400, &[
+static C399: ServiceCatalog = catalog("SSM", "aws-sdk-ssm", Protocol::AwsJson1_1, "ssm", "AmazonSSM", false, ("InternalServerError", "ThrottlingException"), ("InternalServerError", "ThrottlingException"), 400, &[
     op("AddTagsToResource", "POST", "/", NO),
     op("AssociateOpsItemRelatedItem", "POST", "/", NO),
     op("CancelCommand", "POST", "/", NO),
@@ -19194,7 +19196,7 @@ static C399: ServiceCatalog = catalog("SSM", "aws-sdk-ssm", Protocol::AwsJson1_1
     op("UpdateServiceSetting", "POST", "/", NO),
     op("ValidateCloudConnector", "POST", "/", RO),
 ]);
-static C400: ServiceCatalog = catalog("SSM Contacts", "aws-sdk-ssmcontacts", Protocol::AwsJson1_1, "ssm-contacts", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C400: ServiceCatalog = catalog("SSM Contacts", "aws-sdk-ssmcontacts", Protocol::AwsJson1_1, "ssm-contacts", "SSMContacts", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AcceptPage", "POST", "/", NO),
     op("ActivateContactChannel", "POST", "/", NO),
     op("CreateContact", "POST", "/", TK),
@@ -19235,12 +19237,12 @@ static C400: ServiceCatalog = catalog("SSM Contacts", "aws-sdk-ssmcontacts", Pro
     op("UpdateContactChannel", "POST", "/", NO),
     op("UpdateRotation", "POST", "/", NO),
 ]);
-static C401: ServiceCatalog = catalog("SSM GuiConnect", "aws-sdk-ssmguiconnect", Protocol::RestJson1, "ssm-guiconnect", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C401: ServiceCatalog = catalog("SSM GuiConnect", "aws-sdk-ssmguiconnect", Protocol::RestJson1, "ssm-guiconnect", "SSM GuiConnect", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("DeleteConnectionRecordingPreferences", "POST", "/DeleteConnectionRecordingPreferences", ID),
     op("GetConnectionRecordingPreferences", "POST", "/GetConnectionRecordingPreferences", NC),
     op("UpdateConnectionRecordingPreferences", "POST", "/UpdateConnectionRecordingPreferences", ID),
 ]);
-static C402: ServiceCatalog = catalog("SSM Incidents", "aws-sdk-ssmincidents", Protocol::RestJson1, "ssm-incidents", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C402: ServiceCatalog = catalog("SSM Incidents", "aws-sdk-ssmincidents", Protocol::RestJson1, "ssm-incidents", "SSM Incidents", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("BatchGetIncidentFindings", "POST", "/batchGetIncidentFindings", RO),
     op("CreateReplicationSet", "POST", "/createReplicationSet", TK),
     op("CreateResponsePlan", "POST", "/createResponsePlan", ID),
@@ -19273,7 +19275,7 @@ static C402: ServiceCatalog = catalog("SSM Incidents", "aws-sdk-ssmincidents", P
     op("UpdateResponsePlan", "POST", "/updateResponsePlan", ID),
     op("UpdateTimelineEvent", "POST", "/updateTimelineEvent", ID),
 ]);
-static C403: ServiceCatalog = catalog("SSM QuickSetup", "aws-sdk-ssmquicksetup", Protocol::RestJson1, "ssm-quicksetup", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C403: ServiceCatalog = catalog("SSM QuickSetup", "aws-sdk-ssmquicksetup", Protocol::RestJson1, "ssm-quicksetup", "SSM QuickSetup", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateConfigurationManager", "POST", "/configurationManager", NO),
     op("DeleteConfigurationManager", "DELETE", "/configurationManager/{ManagerArn}", ID),
     op("GetConfiguration", "GET", "/getConfiguration/{ConfigurationId}", RO),
@@ -19289,7 +19291,7 @@ static C403: ServiceCatalog = catalog("SSM QuickSetup", "aws-sdk-ssmquicksetup",
     op("UpdateConfigurationManager", "PUT", "/configurationManager/{ManagerArn}", ID),
     op("UpdateServiceSettings", "PUT", "/serviceSettings", ID),
 ]);
-static C404: ServiceCatalog = catalog("Ssm Sap", "aws-sdk-ssmsap", Protocol::RestJson1, "ssm-sap", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C404: ServiceCatalog = catalog("Ssm Sap", "aws-sdk-ssmsap", Protocol::RestJson1, "ssm-sap", "Ssm Sap", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("DeleteResourcePermission", "POST", "/delete-resource-permission", NO),
     op("DeregisterApplication", "POST", "/deregister-application", NO),
     op("GetApplication", "POST", "/get-application", RO),
@@ -19318,13 +19320,13 @@ static C404: ServiceCatalog = catalog("Ssm Sap", "aws-sdk-ssmsap", Protocol::Res
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
     op("UpdateApplicationSettings", "POST", "/update-application-settings", NO),
 ]);
-static C405: ServiceCatalog = catalog("SSO", "aws-sdk-sso", Protocol::RestJson1, "awsssoportal", false, ("InternalFailure", "TooManyRequestsException"), 429, &[
+static C405: ServiceCatalog = catalog("SSO", "aws-sdk-sso", Protocol::RestJson1, "awsssoportal", "SSO", false, ("InternalFailure", "TooManyRequestsException"), ("InternalFailure", "TooManyRequestsException"), 429, &[
     op("GetRoleCredentials", "GET", "/federation/credentials", HM),
     op("ListAccountRoles", "GET", "/assignment/roles", HM),
     op("ListAccounts", "GET", "/assignment/accounts", HM),
     op("Logout", "POST", "/logout", NO),
 ]);
-static C406: ServiceCatalog = catalog("SSO Admin", "aws-sdk-ssoadmin", Protocol::AwsJson1_1, "sso", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C406: ServiceCatalog = catalog("SSO Admin", "aws-sdk-ssoadmin", Protocol::AwsJson1_1, "sso", "SWBExternalService", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AddRegion", "POST", "/", NO),
     op("AttachCustomerManagedPolicyReferenceToPermissionSet", "POST", "/", NO),
     op("AttachManagedPolicyToPermissionSet", "POST", "/", NO),
@@ -19405,13 +19407,13 @@ static C406: ServiceCatalog = catalog("SSO Admin", "aws-sdk-ssoadmin", Protocol:
     op("UpdatePermissionSet", "POST", "/", NO),
     op("UpdateTrustedTokenIssuer", "POST", "/", NO),
 ]);
-static C407: ServiceCatalog = catalog("SSO OIDC", "aws-sdk-ssooidc", Protocol::RestJson1, "sso-oauth", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C407: ServiceCatalog = catalog("SSO OIDC", "aws-sdk-ssooidc", Protocol::RestJson1, "sso-oauth", "SSO OIDC", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateToken", "POST", "/token", NO),
     op("CreateTokenWithIAM", "POST", "/token?aws_iam=t", NO),
     op("RegisterClient", "POST", "/client/register", NO),
     op("StartDeviceAuthorization", "POST", "/device_authorization", NO),
 ]);
-static C408: ServiceCatalog = catalog("Storage Gateway", "aws-sdk-storagegateway", Protocol::AwsJson1_1, "storagegateway", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C408: ServiceCatalog = catalog("Storage Gateway", "aws-sdk-storagegateway", Protocol::AwsJson1_1, "storagegateway", "StorageGateway_20130630", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("ActivateGateway", "POST", "/", NO),
     op("AddCache", "POST", "/", NO),
     op("AddTagsToResource", "POST", "/", NO),
@@ -19509,7 +19511,7 @@ static C408: ServiceCatalog = catalog("Storage Gateway", "aws-sdk-storagegateway
     op("UpdateSnapshotSchedule", "POST", "/", NO),
     op("UpdateVTLDeviceType", "POST", "/", NO),
 ]);
-static C409: ServiceCatalog = catalog("STS", "aws-sdk-sts", Protocol::AwsQuery, "sts", false, ("InternalFailure", "Throttling"), 400, &[
+static C409: ServiceCatalog = catalog("STS", "aws-sdk-sts", Protocol::AwsQuery, "sts", "AWSSecurityTokenServiceV20110615", false, ("InternalFailure", "Throttling"), ("InternalFailure", "Throttling"), 400, &[
     op("AssumeRole", "POST", "/", DOC),
     op("AssumeRoleWithSAML", "POST", "/", DOC),
     op("AssumeRoleWithWebIdentity", "POST", "/", DOC),
@@ -19522,7 +19524,7 @@ static C409: ServiceCatalog = catalog("STS", "aws-sdk-sts", Protocol::AwsQuery, 
     op("GetSessionToken", "POST", "/", NC),
     op("GetWebIdentityToken", "POST", "/", NC),
 ]);
-static C410: ServiceCatalog = catalog("SupplyChain", "aws-sdk-supplychain", Protocol::RestJson1, "scn", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C410: ServiceCatalog = catalog("SupplyChain", "aws-sdk-supplychain", Protocol::RestJson1, "scn", "SupplyChain", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateBillOfMaterialsImportJob", "POST", "/api/configuration/instances/{instanceId}/bill-of-materials-import-jobs", ID),
     op("CreateDataIntegrationFlow", "PUT", "/api/data-integration/instance/{instanceId}/data-integration-flows/{name}", ID),
     op("CreateDataLakeDataset", "PUT", "/api/datalake/instance/{instanceId}/namespaces/{namespace}/datasets/{name}", ID),
@@ -19554,7 +19556,7 @@ static C410: ServiceCatalog = catalog("SupplyChain", "aws-sdk-supplychain", Prot
     op("UpdateDataLakeNamespace", "PATCH", "/api/datalake/instance/{instanceId}/namespaces/{name}", NO),
     op("UpdateInstance", "PATCH", "/api/instance/{instanceId}", NO),
 ]);
-static C411: ServiceCatalog = catalog("Support", "aws-sdk-support", Protocol::AwsJson1_1, "support", false, ("InternalServerError", "ThrottlingException"), 400, &[
+static C411: ServiceCatalog = catalog("Support", "aws-sdk-support", Protocol::AwsJson1_1, "support", "AWSSupport_20130415", false, ("InternalServerError", "ThrottlingException"), ("InternalServerError", "ThrottlingException"), 400, &[
     op("AddAttachmentsToSet", "POST", "/", NO),
     op("AddCommunicationToCase", "POST", "/", NO),
     op("CompleteAttachmentUpload", "POST", "/", NO),
@@ -19576,7 +19578,7 @@ static C411: ServiceCatalog = catalog("Support", "aws-sdk-support", Protocol::Aw
     op("RefreshTrustedAdvisorCheck", "POST", "/", NO),
     op("ResolveCase", "POST", "/", NO),
 ]);
-static C412: ServiceCatalog = catalog("Support App", "aws-sdk-supportapp", Protocol::RestJson1, "supportapp", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C412: ServiceCatalog = catalog("Support App", "aws-sdk-supportapp", Protocol::RestJson1, "supportapp", "Support App", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateSlackChannelConfiguration", "POST", "/control/create-slack-channel-configuration", NO),
     op("DeleteAccountAlias", "POST", "/control/delete-account-alias", NO),
     op("DeleteSlackChannelConfiguration", "POST", "/control/delete-slack-channel-configuration", NO),
@@ -19588,7 +19590,7 @@ static C412: ServiceCatalog = catalog("Support App", "aws-sdk-supportapp", Proto
     op("RegisterSlackWorkspaceForOrganization", "POST", "/control/register-slack-workspace-for-organization", NO),
     op("UpdateSlackChannelConfiguration", "POST", "/control/update-slack-channel-configuration", NO),
 ]);
-static C413: ServiceCatalog = catalog("SupportAuthZ", "aws-sdk-supportauthz", Protocol::RestJson1, "supportauthz", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C413: ServiceCatalog = catalog("SupportAuthZ", "aws-sdk-supportauthz", Protocol::RestJson1, "supportauthz", "SupportAuthZ", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateSupportPermit", "POST", "/support-permits", TK),
     op("DeleteSupportPermit", "DELETE", "/support-permits/{supportPermitIdentifier}", ID),
     op("GetAction", "GET", "/actions/{action}", RO),
@@ -19601,13 +19603,13 @@ static C413: ServiceCatalog = catalog("SupportAuthZ", "aws-sdk-supportauthz", Pr
     op("TagResource", "POST", "/tags/{resourceArn}", NO),
     op("UntagResource", "DELETE", "/tags/{resourceArn}", ID),
 ]);
-static C414: ServiceCatalog = catalog("Sustainability", "aws-sdk-sustainability", Protocol::RestJson1, "sustainability", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C414: ServiceCatalog = catalog("Sustainability", "aws-sdk-sustainability", Protocol::RestJson1, "sustainability", "Sustainability", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("GetEstimatedCarbonEmissions", "POST", "/v1/estimated-carbon-emissions", RO),
     op("GetEstimatedCarbonEmissionsDimensionValues", "POST", "/v1/estimated-carbon-emissions-dimension-values", RO),
     op("GetEstimatedWaterAllocation", "POST", "/v1/estimated-water-allocation", RO),
     op("GetEstimatedWaterAllocationDimensionValues", "POST", "/v1/estimated-water-allocation-dimension-values", RO),
 ]);
-static C415: ServiceCatalog = catalog("SWF", "aws-sdk-swf", Protocol::AwsJson1_0, "swf", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C415: ServiceCatalog = catalog("SWF", "aws-sdk-swf", Protocol::AwsJson1_0, "swf", "SimpleWorkflowService", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CountClosedWorkflowExecutions", "POST", "/", NO),
     op("CountOpenWorkflowExecutions", "POST", "/", NO),
     op("CountPendingActivityTasks", "POST", "/", NO),
@@ -19648,7 +19650,7 @@ static C415: ServiceCatalog = catalog("SWF", "aws-sdk-swf", Protocol::AwsJson1_0
     op("UndeprecateWorkflowType", "POST", "/", NO),
     op("UntagResource", "POST", "/", NO),
 ]);
-static C416: ServiceCatalog = catalog("synthetics", "aws-sdk-synthetics", Protocol::RestJson1, "synthetics", false, ("InternalServerException", "TooManyRequestsException"), 429, &[
+static C416: ServiceCatalog = catalog("synthetics", "aws-sdk-synthetics", Protocol::RestJson1, "synthetics", "synthetics", false, ("InternalServerException", "TooManyRequestsException"), ("InternalServerException", "TooManyRequestsException"), 429, &[
     op("AssociateResource", "PATCH", "/group/{groupIdentifier}/associate", NO),
     op("CreateCanary", "POST", "/canary", NO),
     op("CreateGroup", "POST", "/group", NO),
@@ -19672,7 +19674,7 @@ static C416: ServiceCatalog = catalog("synthetics", "aws-sdk-synthetics", Protoc
     op("UntagResource", "DELETE", "/tags/{resourceArn}", HM),
     op("UpdateCanary", "PATCH", "/canary/{name}", NO),
 ]);
-static C417: ServiceCatalog = catalog("TaxSettings", "aws-sdk-taxsettings", Protocol::RestJson1, "tax", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C417: ServiceCatalog = catalog("TaxSettings", "aws-sdk-taxsettings", Protocol::RestJson1, "tax", "TaxSettings", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("BatchDeleteTaxRegistration", "POST", "/BatchDeleteTaxRegistration", NO),
     op("BatchGetTaxExemptions", "POST", "/BatchGetTaxExemptions", RO),
     op("BatchPutTaxRegistration", "POST", "/BatchPutTaxRegistration", NO),
@@ -19690,7 +19692,7 @@ static C417: ServiceCatalog = catalog("TaxSettings", "aws-sdk-taxsettings", Prot
     op("PutTaxInheritance", "POST", "/PutTaxInheritance", NO),
     op("PutTaxRegistration", "POST", "/PutTaxRegistration", NO),
 ]);
-static C418: ServiceCatalog = catalog("Textract", "aws-sdk-textract", Protocol::RpcV2Cbor, "textract", false, ("InternalServerError", "ProvisionedThroughputExceededException"), 400, &[
+static C418: ServiceCatalog = catalog("Textract", "aws-sdk-textract", Protocol::RpcV2Cbor, "textract", "Textract", false, ("InternalServerError", "ProvisionedThroughputExceededException"), ("InternalServerError", "ProvisionedThroughputExceededException"), 400, &[
     op("AnalyzeDocument", "POST", "/", NO),
     op("AnalyzeExpense", "POST", "/", NO),
     op("AnalyzeID", "POST", "/", NO),
@@ -19730,7 +19732,7 @@ static C418: ServiceCatalog = catalog("Textract", "aws-sdk-textract", Protocol::
     op("UpdateBlueprint", "POST", "/", ID),
     op("UpdateProject", "POST", "/", ID),
 ]);
-static C419: ServiceCatalog = catalog("Timestream InfluxDB", "aws-sdk-timestreaminfluxdb", Protocol::AwsJson1_0, "timestream-influxdb", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C419: ServiceCatalog = catalog("Timestream InfluxDB", "aws-sdk-timestreaminfluxdb", Protocol::AwsJson1_0, "timestream-influxdb", "AmazonTimestreamInfluxDB", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateDbBackup", "POST", "/", ID),
     op("CreateDbCluster", "POST", "/", ID),
     op("CreateDbInstance", "POST", "/", ID),
@@ -19756,7 +19758,7 @@ static C419: ServiceCatalog = catalog("Timestream InfluxDB", "aws-sdk-timestream
     op("UpdateDbCluster", "POST", "/", ID),
     op("UpdateDbInstance", "POST", "/", ID),
 ]);
-static C420: ServiceCatalog = catalog("Timestream Query", "aws-sdk-timestreamquery", Protocol::AwsJson1_0, "timestream", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C420: ServiceCatalog = catalog("Timestream Query", "aws-sdk-timestreamquery", Protocol::AwsJson1_0, "timestream", "Timestream_20181101", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CancelQuery", "POST", "/", ID),
     op("CreateScheduledQuery", "POST", "/", ID),
     op("DeleteScheduledQuery", "POST", "/", ID),
@@ -19773,7 +19775,7 @@ static C420: ServiceCatalog = catalog("Timestream Query", "aws-sdk-timestreamque
     op("UpdateAccountSettings", "POST", "/", ID),
     op("UpdateScheduledQuery", "POST", "/", NO),
 ]);
-static C421: ServiceCatalog = catalog("Timestream Write", "aws-sdk-timestreamwrite", Protocol::AwsJson1_0, "timestream", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C421: ServiceCatalog = catalog("Timestream Write", "aws-sdk-timestreamwrite", Protocol::AwsJson1_0, "timestream", "Timestream_20181101", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("CreateBatchLoadTask", "POST", "/", TK),
     op("CreateDatabase", "POST", "/", NO),
     op("CreateTable", "POST", "/", NO),
@@ -19794,7 +19796,7 @@ static C421: ServiceCatalog = catalog("Timestream Write", "aws-sdk-timestreamwri
     op("UpdateTable", "POST", "/", NO),
     op("WriteRecords", "POST", "/", NO),
 ]);
-static C422: ServiceCatalog = catalog("Transcribe", "aws-sdk-transcribe", Protocol::RpcV2Cbor, "transcribe", false, ("InternalFailureException", "LimitExceededException"), 429, &[
+static C422: ServiceCatalog = catalog("Transcribe", "aws-sdk-transcribe", Protocol::RpcV2Cbor, "transcribe", "Transcribe", false, ("InternalFailureException", "LimitExceededException"), ("InternalFailureException", "LimitExceededException"), 429, &[
     op("CreateCallAnalyticsCategory", "POST", "/", NO),
     op("CreateLanguageModel", "POST", "/", NO),
     op("CreateMedicalVocabulary", "POST", "/", NO),
@@ -19841,7 +19843,7 @@ static C422: ServiceCatalog = catalog("Transcribe", "aws-sdk-transcribe", Protoc
     op("UpdateVocabulary", "POST", "/", NO),
     op("UpdateVocabularyFilter", "POST", "/", NO),
 ]);
-static C423: ServiceCatalog = catalog("Transfer", "aws-sdk-transfer", Protocol::AwsJson1_1, "transfer", false, ("InternalServiceError", "ThrottlingException"), 400, &[
+static C423: ServiceCatalog = catalog("Transfer", "aws-sdk-transfer", Protocol::AwsJson1_1, "transfer", "TransferService", false, ("InternalServiceError", "ThrottlingException"), ("InternalServiceError", "ThrottlingException"), 400, &[
     op("CreateAccess", "POST", "/", NO),
     op("CreateAgreement", "POST", "/", NO),
     op("CreateConnector", "POST", "/", NO),
@@ -19914,7 +19916,7 @@ static C423: ServiceCatalog = catalog("Transfer", "aws-sdk-transfer", Protocol::
     op("UpdateWebApp", "POST", "/", NO),
     op("UpdateWebAppCustomization", "POST", "/", NO),
 ]);
-static C424: ServiceCatalog = catalog("Translate", "aws-sdk-translate", Protocol::RpcV2Cbor, "translate", false, ("InternalServerException", "TooManyRequestsException"), 429, &[
+static C424: ServiceCatalog = catalog("Translate", "aws-sdk-translate", Protocol::RpcV2Cbor, "translate", "AWSShineFrontendService_20170701", false, ("InternalServerException", "TooManyRequestsException"), ("InternalServerException", "TooManyRequestsException"), 429, &[
     op("CreateParallelData", "POST", "/", TK),
     op("DeleteParallelData", "POST", "/", NO),
     op("DeleteTerminology", "POST", "/", NO),
@@ -19935,7 +19937,7 @@ static C424: ServiceCatalog = catalog("Translate", "aws-sdk-translate", Protocol
     op("UntagResource", "POST", "/", NO),
     op("UpdateParallelData", "POST", "/", TK),
 ]);
-static C425: ServiceCatalog = catalog("TrustedAdvisor", "aws-sdk-trustedadvisor", Protocol::RestJson1, "trustedadvisor", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C425: ServiceCatalog = catalog("TrustedAdvisor", "aws-sdk-trustedadvisor", Protocol::RestJson1, "trustedadvisor", "TrustedAdvisor", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("BatchUpdateRecommendationResourceExclusion", "PUT", "/v1/batch-update-recommendation-resource-exclusion", ID),
     op("GetOrganizationRecommendation", "GET", "/v1/organization-recommendations/{organizationRecommendationIdentifier}", RO),
     op("GetRecommendation", "GET", "/v1/recommendations/{recommendationIdentifier}", RO),
@@ -19949,12 +19951,12 @@ static C425: ServiceCatalog = catalog("TrustedAdvisor", "aws-sdk-trustedadvisor"
     op("UpdateOrganizationRecommendationLifecycle", "PUT", "/v1/organization-recommendations/{organizationRecommendationIdentifier}/lifecycle", ID),
     op("UpdateRecommendationLifecycle", "PUT", "/v1/recommendations/{recommendationIdentifier}/lifecycle", ID),
 ]);
-static C426: ServiceCatalog = catalog("uxc", "aws-sdk-uxc", Protocol::RestJson1, "uxc", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C426: ServiceCatalog = catalog("uxc", "aws-sdk-uxc", Protocol::RestJson1, "uxc", "uxc", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("GetAccountCustomizations", "GET", "/v1/account-customizations", RO),
     op("ListServices", "GET", "/v1/services", RO),
     op("UpdateAccountCustomizations", "PATCH", "/v1/account-customizations", ID),
 ]);
-static C427: ServiceCatalog = catalog("VerifiedPermissions", "aws-sdk-verifiedpermissions", Protocol::AwsJson1_0, "verifiedpermissions", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C427: ServiceCatalog = catalog("VerifiedPermissions", "aws-sdk-verifiedpermissions", Protocol::AwsJson1_0, "verifiedpermissions", "VerifiedPermissions", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("BatchGetPolicy", "POST", "/", RO),
     op("BatchIsAuthorized", "POST", "/", RO),
     op("BatchIsAuthorizedWithToken", "POST", "/", RO),
@@ -19990,7 +19992,7 @@ static C427: ServiceCatalog = catalog("VerifiedPermissions", "aws-sdk-verifiedpe
     op("UpdatePolicyStore", "POST", "/", ID),
     op("UpdatePolicyTemplate", "POST", "/", ID),
 ]);
-static C428: ServiceCatalog = catalog("Voice ID", "aws-sdk-voiceid", Protocol::AwsJson1_0, "voiceid", false, ("InternalServerException", "ThrottlingException"), 400, &[
+static C428: ServiceCatalog = catalog("Voice ID", "aws-sdk-voiceid", Protocol::AwsJson1_0, "voiceid", "VoiceID", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 400, &[
     op("AssociateFraudster", "POST", "/", NO),
     op("CreateDomain", "POST", "/", ID),
     op("CreateWatchlist", "POST", "/", ID),
@@ -20021,7 +20023,7 @@ static C428: ServiceCatalog = catalog("Voice ID", "aws-sdk-voiceid", Protocol::A
     op("UpdateDomain", "POST", "/", NO),
     op("UpdateWatchlist", "POST", "/", NO),
 ]);
-static C429: ServiceCatalog = catalog("VPC Lattice", "aws-sdk-vpclattice", Protocol::RestJson1, "vpc-lattice", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C429: ServiceCatalog = catalog("VPC Lattice", "aws-sdk-vpclattice", Protocol::RestJson1, "vpc-lattice", "VPC Lattice", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("BatchUpdateRule", "PATCH", "/services/{serviceIdentifier}/listeners/{listenerIdentifier}/rules", ID),
     op("CreateAccessLogSubscription", "POST", "/accesslogsubscriptions", ID),
     op("CreateListener", "POST", "/services/{serviceIdentifier}/listeners", ID),
@@ -20096,7 +20098,7 @@ static C429: ServiceCatalog = catalog("VPC Lattice", "aws-sdk-vpclattice", Proto
     op("UpdateServiceNetworkVpcAssociation", "PATCH", "/servicenetworkvpcassociations/{serviceNetworkVpcAssociationIdentifier}", ID),
     op("UpdateTargetGroup", "PATCH", "/targetgroups/{targetGroupIdentifier}", ID),
 ]);
-static C430: ServiceCatalog = catalog("WAF", "aws-sdk-waf", Protocol::AwsJson1_1, "waf", false, ("WAFInternalErrorException", "ThrottlingException"), 400, &[
+static C430: ServiceCatalog = catalog("WAF", "aws-sdk-waf", Protocol::AwsJson1_1, "waf", "AWSWAF_20150824", false, ("WAFInternalErrorException", "ThrottlingException"), ("WAFInternalErrorException", "ThrottlingException"), 400, &[
     op("CreateByteMatchSet", "POST", "/", NO),
     op("CreateGeoMatchSet", "POST", "/", NO),
     op("CreateIPSet", "POST", "/", NO),
@@ -20175,7 +20177,7 @@ static C430: ServiceCatalog = catalog("WAF", "aws-sdk-waf", Protocol::AwsJson1_1
     op("UpdateWebACL", "POST", "/", NO),
     op("UpdateXssMatchSet", "POST", "/", NO),
 ]);
-static C431: ServiceCatalog = catalog("WAF Regional", "aws-sdk-wafregional", Protocol::AwsJson1_1, "waf-regional", false, ("WAFInternalErrorException", "ThrottlingException"), 400, &[
+static C431: ServiceCatalog = catalog("WAF Regional", "aws-sdk-wafregional", Protocol::AwsJson1_1, "waf-regional", "AWSWAF_Regional_20161128", false, ("WAFInternalErrorException", "ThrottlingException"), ("WAFInternalErrorException", "ThrottlingException"), 400, &[
     op("AssociateWebACL", "POST", "/", NO),
     op("CreateByteMatchSet", "POST", "/", NO),
     op("CreateGeoMatchSet", "POST", "/", NO),
@@ -20258,7 +20260,7 @@ static C431: ServiceCatalog = catalog("WAF Regional", "aws-sdk-wafregional", Pro
     op("UpdateWebACL", "POST", "/", NO),
     op("UpdateXssMatchSet", "POST", "/", NO),
 ]);
-static C432: ServiceCatalog = catalog("WAFV2", "aws-sdk-wafv2", Protocol::AwsJson1_1, "wafv2", false, ("WAFInternalErrorException", "ThrottlingException"), 400, &[
+static C432: ServiceCatalog = catalog("WAFV2", "aws-sdk-wafv2", Protocol::AwsJson1_1, "wafv2", "AWSWAF_20190729", false, ("WAFInternalErrorException", "ThrottlingException"), ("WAFInternalErrorException", "ThrottlingException"), 400, &[
     op("AssociateWebACL", "POST", "/", NO),
     op("CheckCapacity", "POST", "/", NO),
     op("CreateAPIKey", "POST", "/", NO),
@@ -20324,7 +20326,7 @@ static C432: ServiceCatalog = catalog("WAFV2", "aws-sdk-wafv2", Protocol::AwsJso
     op("UpdateRuleGroup", "POST", "/", NO),
     op("UpdateWebACL", "POST", "/", NO),
 ]);
-static C433: ServiceCatalog = catalog("WellArchitected", "aws-sdk-wellarchitected", Protocol::RestJson1, "wellarchitected", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C433: ServiceCatalog = catalog("WellArchitected", "aws-sdk-wellarchitected", Protocol::RestJson1, "wellarchitected", "WellArchitected", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateLenses", "PATCH", "/workloads/{WorkloadId}/associateLenses", NO),
     op("AssociateProfiles", "PATCH", "/workloads/{WorkloadId}/associateProfiles", NO),
     op("CreateAgentBasicProfile", "POST", "/api/v1/agent-basic-profile", ID),
@@ -20438,7 +20440,7 @@ static C433: ServiceCatalog = catalog("WellArchitected", "aws-sdk-wellarchitecte
     op("UpgradeProfileVersion", "PUT", "/workloads/{WorkloadId}/profiles/{ProfileArn}/upgrade", TK),
     op("UpgradeReviewTemplateLensReview", "PUT", "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}/upgrade", HM),
 ]);
-static C434: ServiceCatalog = catalog("Wickr", "aws-sdk-wickr", Protocol::RestJson1, "wickr", false, ("InternalServerError", "RateLimitError"), 429, &[
+static C434: ServiceCatalog = catalog("Wickr", "aws-sdk-wickr", Protocol::RestJson1, "wickr", "Wickr", false, ("InternalServerError", "RateLimitError"), ("InternalServerError", "RateLimitError"), 429, &[
     op("BatchCreateUser", "POST", "/networks/{networkId}/users", TK),
     op("BatchDeleteUser", "POST", "/networks/{networkId}/users/batch-delete", ID),
     op("BatchLookupUserUname", "POST", "/networks/{networkId}/users/uname-lookup", TK),
@@ -20484,7 +20486,7 @@ static C434: ServiceCatalog = catalog("Wickr", "aws-sdk-wickr", Protocol::RestJs
     op("UpdateSecurityGroup", "PATCH", "/networks/{networkId}/security-groups/{groupId}", ID),
     op("UpdateUser", "PATCH", "/networks/{networkId}/users", ID),
 ]);
-static C435: ServiceCatalog = catalog("Wisdom", "aws-sdk-wisdom", Protocol::RestJson1, "wisdom", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C435: ServiceCatalog = catalog("Wisdom", "aws-sdk-wisdom", Protocol::RestJson1, "wisdom", "Wisdom", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("CreateAssistant", "POST", "/assistants", ID),
     op("CreateAssistantAssociation", "POST", "/assistants/{assistantId}/associations", ID),
     op("CreateContent", "POST", "/knowledgeBases/{knowledgeBaseId}/contents", ID),
@@ -20527,7 +20529,7 @@ static C435: ServiceCatalog = catalog("Wisdom", "aws-sdk-wisdom", Protocol::Rest
     op("UpdateKnowledgeBaseTemplateUri", "POST", "/knowledgeBases/{knowledgeBaseId}/templateUri", NO),
     op("UpdateQuickResponse", "POST", "/knowledgeBases/{knowledgeBaseId}/quickResponses/{quickResponseId}", NO),
 ]);
-static C436: ServiceCatalog = catalog("WorkDocs", "aws-sdk-workdocs", Protocol::RestJson1, "workdocs", false, ("InternalFailure", "CustomMetadataLimitExceededException"), 429, &[
+static C436: ServiceCatalog = catalog("WorkDocs", "aws-sdk-workdocs", Protocol::RestJson1, "workdocs", "WorkDocs", false, ("InternalFailure", "CustomMetadataLimitExceededException"), ("InternalFailure", "CustomMetadataLimitExceededException"), 429, &[
     op("AbortDocumentVersionUpload", "DELETE", "/api/v1/documents/{DocumentId}/versions/{VersionId}", HM),
     op("ActivateUser", "POST", "/api/v1/users/{UserId}/activation", NO),
     op("AddResourcePermissions", "POST", "/api/v1/resources/{ResourceId}/permissions", NO),
@@ -20573,7 +20575,7 @@ static C436: ServiceCatalog = catalog("WorkDocs", "aws-sdk-workdocs", Protocol::
     op("UpdateFolder", "PATCH", "/api/v1/folders/{FolderId}", NO),
     op("UpdateUser", "PATCH", "/api/v1/users/{UserId}", NO),
 ]);
-static C437: ServiceCatalog = catalog("WorkMail", "aws-sdk-workmail", Protocol::AwsJson1_1, "workmail", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C437: ServiceCatalog = catalog("WorkMail", "aws-sdk-workmail", Protocol::AwsJson1_1, "workmail", "WorkMailService", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AssociateDelegateToResource", "POST", "/", ID),
     op("AssociateMemberToGroup", "POST", "/", ID),
     op("AssumeImpersonationRole", "POST", "/", NO),
@@ -20667,11 +20669,11 @@ static C437: ServiceCatalog = catalog("WorkMail", "aws-sdk-workmail", Protocol::
     op("UpdateResource", "POST", "/", ID),
     op("UpdateUser", "POST", "/", ID),
 ]);
-static C438: ServiceCatalog = catalog("WorkMailMessageFlow", "aws-sdk-workmailmessageflow", Protocol::RestJson1, "workmailmessageflow", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C438: ServiceCatalog = catalog("WorkMailMessageFlow", "aws-sdk-workmailmessageflow", Protocol::RestJson1, "workmailmessageflow", "WorkMailMessageFlow", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("GetRawMessageContent", "GET", "/messages/{messageId}", HM),
     op("PutRawMessageContent", "POST", "/messages/{messageId}", NO),
 ]);
-static C439: ServiceCatalog = catalog("WorkSpaces", "aws-sdk-workspaces", Protocol::RpcV2Cbor, "workspaces", false, ("InternalFailure", "ThrottlingException"), 400, &[
+static C439: ServiceCatalog = catalog("WorkSpaces", "aws-sdk-workspaces", Protocol::RpcV2Cbor, "workspaces", "WorkspacesService", false, ("InternalFailure", "ThrottlingException"), ("InternalFailure", "ThrottlingException"), 400, &[
     op("AcceptAccountLinkInvitation", "POST", "/", NO),
     op("AssociateConnectionAlias", "POST", "/", NO),
     op("AssociateIpGroups", "POST", "/", NO),
@@ -20764,7 +20766,7 @@ static C439: ServiceCatalog = catalog("WorkSpaces", "aws-sdk-workspaces", Protoc
     op("UpdateWorkspaceImagePermission", "POST", "/", NO),
     op("UpdateWorkspacesPool", "POST", "/", NO),
 ]);
-static C440: ServiceCatalog = catalog("Workspaces Instances", "aws-sdk-workspacesinstances", Protocol::RpcV2Cbor, "workspaces-instances", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C440: ServiceCatalog = catalog("Workspaces Instances", "aws-sdk-workspacesinstances", Protocol::RpcV2Cbor, "workspaces-instances", "EUCMIFrontendAPIService", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateVolume", "POST", "/", NO),
     op("CreateVolume", "POST", "/", ID),
     op("CreateWorkspaceInstance", "POST", "/", ID),
@@ -20780,7 +20782,7 @@ static C440: ServiceCatalog = catalog("Workspaces Instances", "aws-sdk-workspace
     op("TagResource", "POST", "/", NO),
     op("UntagResource", "POST", "/", NO),
 ]);
-static C441: ServiceCatalog = catalog("WorkSpaces Thin Client", "aws-sdk-workspacesthinclient", Protocol::RestJson1, "thinclient", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C441: ServiceCatalog = catalog("WorkSpaces Thin Client", "aws-sdk-workspacesthinclient", Protocol::RestJson1, "thinclient", "WorkSpaces Thin Client", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("CreateEnvironment", "POST", "/environments", TK),
     op("DeleteDevice", "DELETE", "/devices/{id}", ID),
     op("DeleteEnvironment", "DELETE", "/environments/{id}", ID),
@@ -20798,7 +20800,7 @@ static C441: ServiceCatalog = catalog("WorkSpaces Thin Client", "aws-sdk-workspa
     op("UpdateEnvironment", "PATCH", "/environments/{id}", ID),
     op("UpdateSoftwareSet", "PATCH", "/softwaresets/{id}", ID),
 ]);
-static C442: ServiceCatalog = catalog("WorkSpaces Web", "aws-sdk-workspacesweb", Protocol::RestJson1, "workspaces-web", false, ("InternalServerException", "ThrottlingException"), 429, &[
+static C442: ServiceCatalog = catalog("WorkSpaces Web", "aws-sdk-workspacesweb", Protocol::RestJson1, "workspaces-web", "WorkSpaces Web", false, ("InternalServerException", "ThrottlingException"), ("InternalServerException", "ThrottlingException"), 429, &[
     op("AssociateBrowserSettings", "PUT", "/portals/{portalArn+}/browserSettings", ID),
     op("AssociateDataProtectionSettings", "PUT", "/portals/{portalArn+}/dataProtectionSettings", ID),
     op("AssociateIpAccessSettings", "PUT", "/portals/{portalArn+}/ipAccessSettings", ID),
@@ -20875,7 +20877,7 @@ static C442: ServiceCatalog = catalog("WorkSpaces Web", "aws-sdk-workspacesweb",
     op("UpdateUserAccessLoggingSettings", "PATCH", "/userAccessLoggingSettings/{userAccessLoggingSettingsArn+}", TK),
     op("UpdateUserSettings", "PATCH", "/userSettings/{userSettingsArn+}", TK),
 ]);
-static C443: ServiceCatalog = catalog("XRay", "aws-sdk-xray", Protocol::RestJson1, "xray", false, ("InternalFailure", "ThrottledException"), 429, &[
+static C443: ServiceCatalog = catalog("XRay", "aws-sdk-xray", Protocol::RestJson1, "xray", "XRay", false, ("InternalFailure", "ThrottledException"), ("InternalFailure", "ThrottledException"), 429, &[
     op("BatchGetTraces", "POST", "/Traces", NC),
     op("CancelTraceRetrieval", "POST", "/CancelTraceRetrieval", NO),
     op("CreateGroup", "POST", "/CreateGroup", NO),

@@ -85,8 +85,48 @@ pub fn all() -> &'static [Service] {
 /// A service by its crate key (the `aws-sdk-*` crate's name without `aws-sdk-`, e.g. `"athena"`,
 /// `"cloudwatchlogs"`); `None` when the table has no such service. Exact match: keys are lower
 /// case.
-pub fn by_key(key: &str) -> Option<&'static Service> {
-    generated::KEYS.binary_search(&key).ok().map(|i| &generated::SERVICES[i])
+///
+/// A `const fn`, so that a service can be named in a `const` or `static`:
+///
+/// ```
+/// use aws_server_errors::Service;
+///
+/// const ATHENA: &Service = match aws_server_errors_services::by_key("athena") {
+///     Some(service) => service,
+///     None => panic!("not in the table"),
+/// };
+/// assert_eq!(ATHENA.name(), "Athena");
+/// ```
+pub const fn by_key(key: &str) -> Option<&'static Service> {
+    // A binary search over the sorted keys, byte by byte (`Ord` is not callable in a const fn).
+    let (mut low, mut high) = (0, generated::KEYS.len());
+    while low < high {
+        let mid = (low + high) / 2;
+        match compare(generated::KEYS[mid].as_bytes(), key.as_bytes()) {
+            std::cmp::Ordering::Less => low = mid + 1,
+            std::cmp::Ordering::Greater => high = mid,
+            std::cmp::Ordering::Equal => return Some(&generated::SERVICES[mid]),
+        }
+    }
+    None
+}
+
+/// `a.cmp(b)`, in a const fn.
+const fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let mut i = 0;
+    while i < a.len() && i < b.len() {
+        if a[i] != b[i] {
+            return if a[i] < b[i] { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater };
+        }
+        i += 1;
+    }
+    if a.len() < b.len() {
+        std::cmp::Ordering::Less
+    } else if a.len() > b.len() {
+        std::cmp::Ordering::Greater
+    } else {
+        std::cmp::Ordering::Equal
+    }
 }
 
 /// A service by the name the SDK reports in each operation's `Metadata` (the model's sdkId, e.g.

@@ -146,7 +146,10 @@ fn known_generic_code(
     status: u16,
 ) -> Option<(ErrorClass, &'static str)> {
     if code == catalog.wire_codes.0 || code == catalog.internal_error_shape {
-        return Some((ErrorClass::InternalServerError, catalog.wire_codes.0));
+        return Some((ErrorClass::InternalServerError, catalog.internal_error_shape));
+    }
+    if code == catalog.wire_codes.1 || code == catalog.throttling_shape {
+        return Some((ErrorClass::Throttling, catalog.throttling_shape));
     }
     if let Some(name) = throttling.iter().find(|t| **t == code) {
         return Some((ErrorClass::Throttling, name));

@@ -10,6 +10,10 @@
 //! - restXml (wrapped in `<ErrorResponse>` or not, as S3's), awsQuery, ec2Query
 //!   (`<Response><Errors><Error>`): the `<Code>` of the first `<Error>` element.
 //!
+//! JSON or CBOR is the response's media type (`Content-Type`) where it says, else the protocol
+//! the table names for the service: a service's crates may move from awsJson to rpcv2Cbor between
+//! releases (CodeBuild's did).
+//!
 //! Every code is sanitized as the SDK does (`namespace#Name:http://...` is `Name`). Bodies are read
 //! with the SDK's parsing crates (`aws-smithy-json`'s token iterator, `aws-smithy-xml`'s decoder,
 //! `aws-smithy-cbor`'s decoder); a body that does not parse, or carries no code, gives `None` and
@@ -26,6 +30,7 @@ use crate::catalog::Protocol;
 
 const ERROR_TYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
 const QUERY_ERROR: HeaderName = HeaderName::from_static("x-amzn-query-error");
+const CONTENT_TYPE: HeaderName = HeaderName::from_static("content-type");
 
 /// How deep in an XML error body the `<Code>` may be: `<Response><Errors><Error><Code>` (ec2Query)
 /// is the deepest.
@@ -45,7 +50,15 @@ pub(crate) fn error_code(protocol: Protocol, query_compatible: bool, response: &
         }
     }
     let body = response.body().bytes().unwrap_or_default();
-    let code = match protocol {
+    // The body's media type decides between CBOR and JSON: a service's crates may move from
+    // awsJson to rpcv2Cbor between releases (CodeBuild's did), while the table names one.
+    let media = header(headers, &CONTENT_TYPE).unwrap_or_default();
+    let family = match protocol {
+        _ if media.contains("cbor") => Protocol::RpcV2Cbor,
+        Protocol::RpcV2Cbor if media.contains("json") => Protocol::AwsJson1_1,
+        protocol => protocol,
+    };
+    let code = match family {
         Protocol::RestJson1 | Protocol::AwsJson1_0 | Protocol::AwsJson1_1 => match header(headers, &ERROR_TYPE) {
             Some(code) => Some(Cow::Borrowed(code)),
             None => json_code(body),
@@ -215,6 +228,16 @@ mod tests {
         let indefinite: &'static [u8] = Box::leak(indefinite.into_boxed_slice());
         assert_eq!(code(Protocol::RpcV2Cbor, false, &[], indefinite).as_deref(), Some("X"));
         assert_eq!(code(Protocol::RpcV2Cbor, false, &[], &[0xbf, 0xff]), None);
+    }
+
+    #[test]
+    fn the_media_type_decides_between_json_and_cbor() {
+        let json = [("content-type", "application/x-amz-json-1.1")];
+        let body = br#"{"__type":"ThrottlingException"}"#;
+        assert_eq!(code(Protocol::RpcV2Cbor, false, &json, body).as_deref(), Some("ThrottlingException"));
+        let cbor = [("content-type", "application/cbor")];
+        let indefinite: &'static [u8] = &[0xbf, 0x66, b'_', b'_', b't', b'y', b'p', b'e', 0x61, b'X', 0xff];
+        assert_eq!(code(Protocol::AwsJson1_1, false, &cbor, indefinite).as_deref(), Some("X"));
     }
 
     #[test]

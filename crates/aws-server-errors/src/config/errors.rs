@@ -168,6 +168,9 @@ pub(super) fn unknown_service(key: &str, services: &[&'static Service]) -> Confi
     ConfigError::UnknownService { field: format!("services.{key}"), suggestion, accepted }
 }
 
+/// The most services an [`ConfigError::UnknownService`] message lists by name.
+const MAX_LISTED: usize = 20;
+
 /// The rest of an [`ConfigError::UnknownService`] message: one sentence.
 fn unknown_service_help(suggestion: Option<&str>, accepted: &[String]) -> String {
     if accepted.is_empty() {
@@ -176,5 +179,9 @@ fn unknown_service_help(suggestion: Option<&str>, accepted: &[String]) -> String
             .to_owned();
     }
     let suggestion = suggestion.map(|s| format!("; did you mean {s}?")).unwrap_or_default();
+    if accepted.len() > MAX_LISTED {
+        // Every service of the SDK (aws-server-errors-services): a list no one would read.
+        return format!("not one of the {} services given to the policy{suggestion}", accepted.len());
+    }
     format!("not one of the services given to the policy ({}){suggestion}", accepted.join(", "))
 }

@@ -95,6 +95,11 @@ impl Registration {
     }
 }
 
+/// `method` as a `&'static str` when RFC 9110 (§9.2.2) defines it as idempotent.
+fn idempotent_method(method: &str) -> Option<&'static str> {
+    ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"].into_iter().find(|m| *m == method)
+}
+
 /// The interceptor of a registration on any client.
 #[derive(Debug, Clone)]
 pub(crate) struct AnyServiceInterceptor(pub(crate) Arc<Registration>);
@@ -138,10 +143,14 @@ impl Intercept for AnyServiceInterceptor {
         components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        match self.0.resolve(components, cfg) {
-            Some(inner) => inner.read_before_transmit(context, components, cfg),
-            None => Ok(()),
+        let Some(inner) = self.0.resolve(components, cfg) else { return Ok(()) };
+        // An operation the table does not know is retry-safe only by an idempotent method, and
+        // the request is gone after the attempt. Every RPC request is a POST: it costs them one
+        // comparison.
+        if let Some(method) = idempotent_method(context.request().method()) {
+            inner.remember_unknown_operation_method(method, cfg);
         }
+        inner.read_before_transmit(context, components, cfg)
     }
 
     fn read_after_attempt(

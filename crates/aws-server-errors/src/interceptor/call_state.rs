@@ -33,6 +33,10 @@ pub(super) struct CallSession {
     pub deposited: bool,
     /// What its failed attempts have seen, owned by the registration that saw the first.
     pub failure: Option<CallState>,
+    /// The HTTP method of the request, when the call's operation is one a generic service's
+    /// catalog does not know and the method is one RFC 9110 defines as idempotent (recorded
+    /// before the request is sent: after the attempt it is gone).
+    pub method: Option<&'static str>,
 }
 
 impl Storable for CallSession {

@@ -44,6 +44,7 @@ use self::call_state::{BreakerCounted, CallSession, CallState, Probe};
 use self::steer::steer;
 use crate::adapter::{ErrorClass, OperationError};
 use crate::breaker::{Admission, CircuitBreaker, CircuitOpen, CircuitState};
+use crate::catalog::RetrySafety;
 use crate::classify::{classify_attempt, header, server_side_failure, EXTENDED_REQUEST_ID};
 use crate::clock::CallClock;
 use crate::decide::{decide_call, CallInput, Decision, DecisionInput, GiveUpReason};
@@ -173,6 +174,18 @@ impl ServerErrorInterceptor {
 
     fn service(&self) -> &'static str {
         self.state.service().name()
+    }
+
+    /// Records the request's HTTP method in the call's session when the call is of an operation
+    /// the catalog does not know, before its first attempt is sent. `method` is the request's,
+    /// already known to be one RFC 9110 defines as idempotent.
+    fn remember_unknown_operation_method(&self, method: &'static str, cfg: &mut ConfigBag) {
+        if cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts()) > 1 {
+            return;
+        }
+        if self.operation_of(cfg).is_some_and(|op| op.retry_safety == RetrySafety::Unmodeled) {
+            CallSession::get_or_new(cfg).method = Some(method);
+        }
     }
 
     /// Whether this call's operation goes through the service's breaker (no lookup when every
@@ -340,7 +353,12 @@ impl Intercept for ServerErrorInterceptor {
         let time_source = runtime_components.time_source().unwrap_or_default();
 
         // 1. Classify.
-        let method = context.request().map(|request| request.method());
+        // The request is gone after the attempt: an operation the catalog does not know had its
+        // method recorded before it was sent (generic services only).
+        let method = match operation.retry_safety {
+            RetrySafety::Unmodeled => CallSession::get(cfg).and_then(|session| session.method),
+            _ => None,
+        };
         let record = classify_attempt(self.state.service(), &operation, error, context.response(), method);
         let server_side = server_side_failure(&record);
 
