@@ -115,7 +115,7 @@ def calls_in(rounds: int, calls_per_round: int) -> int:
 def main() -> None:
     binary, only = sys.argv[1], sys.argv[2]
     # `failed_attempt` runs half the success arms' 20 calls per round (each call is two attempts).
-    per_round = 10 if only.startswith(("failed_attempt", "steering_floor")) else 20
+    per_round = 10 if only.startswith(("failed_attempt", "steering_floor", "generic_failed")) else 20
     low, high = 25, 75
     calls = calls_in(high, per_round) - calls_in(low, per_round)
     rows = {}

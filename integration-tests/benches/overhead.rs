@@ -18,6 +18,11 @@
 //! - `failed_attempt/pinpoint/{plain,policy}`: a `GetApp` call whose first attempt gets a 500 and
 //!   whose retry succeeds (sleeps are instant), without and with the policy: the whole per-attempt
 //!   error path of the interceptor (classify, decide, steer the retry, metrics, log event).
+//! - `generic_success/signer` and `generic_failed/pinpoint` (paired only): the success path and
+//!   the failed-then-retried call through the generic path (the policy registered with
+//!   `aws_server_errors_services::server_error_policy!`, classification from the raw response)
+//!   against the adapter crate's registration: the "plain" arm is the adapter, the "policy" arm
+//!   the generic path.
 //! - `steering_floor/pinpoint` (paired only): the same failed-then-retried call with an
 //!   interceptor that only steers the retry through the config bag (a marker, `RetryConfig`, a
 //!   zero-cost `TokenBucket`, the bucket put back), against plain: what any interceptor pays to
@@ -48,7 +53,9 @@ use aws_credential_types::Credentials;
 use aws_server_errors::adapter::OperationError;
 use aws_server_errors::{PolicyConfig, ServerErrorPolicy};
 use aws_server_errors_fault::{wire, Fault};
-use aws_server_errors_integration_tests::{Account, BackupGateway, Case, ConnectCases, DynamoDb, Pinpoint, Signer};
+use aws_server_errors_integration_tests::{
+    generic_path, Account, BackupGateway, Case, ConnectCases, DynamoDb, Pinpoint, Signer,
+};
 use aws_smithy_async::rt::sleep::{AsyncSleep, SharedAsyncSleep, Sleep};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
@@ -617,6 +624,42 @@ fn paired_all(quick: bool) -> Vec<Paired> {
         let (plain, with_policy) = (failing(false), failing(true));
         results.push(paired("failed_attempt/pinpoint", rounds, calls / 2, |arm, n| {
             time_calls(&runtime, if arm { &with_policy } else { &plain }, n)
+        }));
+    }
+
+    if wants("generic_success") {
+        // The same successful GET through the generic path (aws-server-errors-services) against
+        // the adapter crate: what finding the service at run time and checking the operation
+        // before a non-POST request is sent cost.
+        let sdk = sdk_config(
+            Canned::client(vec![wire::empty_success(&aws_server_errors_signer::SERVICE, "bench")]),
+            RetryConfig::standard(),
+        );
+        let typed = Signer::client(&sdk, Some(&policy));
+        let generic = {
+            let _generic = generic_path();
+            Signer::client(&sdk, Some(&policy))
+        };
+        results.push(paired("generic_success/signer", rounds, calls, |arm, n| {
+            time_calls(&runtime, if arm { &generic } else { &typed }, n)
+        }));
+    }
+    if wants("generic_failed") {
+        // A failed-then-retried GetApp through the generic path against the adapter crate: the
+        // classification from the raw response (its JSON body read for the code) against the
+        // typed one.
+        let responses = vec![
+            wire::error_response(&aws_server_errors_pinpoint::SERVICE, &Fault::InternalError, "bench-request-id"),
+            wire::empty_success(&aws_server_errors_pinpoint::SERVICE, "bench"),
+        ];
+        let failing = |generic: bool| {
+            let sdk = sdk_config(Canned::client(responses.clone_all()), RetryConfig::standard());
+            let _generic = generic.then(generic_path);
+            Pinpoint::client(&sdk, Some(&policy))
+        };
+        let (typed, generic) = (failing(false), failing(true));
+        results.push(paired("generic_failed/pinpoint", rounds, calls / 2, |arm, n| {
+            time_calls(&runtime, if arm { &generic } else { &typed }, n)
         }));
     }
 

@@ -54,6 +54,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! A service with no adapter crate gets the same policy in one call on any SDK config builder,
+//! through `aws-server-errors-services` (the facts of every service of the SDK): its
+//! `server_error_policy!(builder, &policy)` classifies each failed attempt from the raw response
+//! (`docs/generic-path.md`).
+//!
 //! The same configuration from TOML (any serde format works; durations are humantime strings,
 //! service keys are the crate's `pinpoint` or the metric label's `Pinpoint`). A config that names
 //! services is checked against the services passed to [`ServerErrorPolicy::with_services`]:
@@ -91,7 +96,8 @@
 //! # Where things are
 //!
 //! [`adapter`] (the taxonomy and record), [`failure`] (whether a failed request may have been
-//! applied), `classify` (one attempt into the taxonomy), `decide` (the decision rule), `budget`
+//! applied), `classify` (one attempt into the taxonomy), `wire_code` (the error code of a raw
+//! response, per protocol), `decide` (the decision rule), `budget`
 //! (the retry budget), `call` (per-call control, [`CallOverride`]), [`breaker`] (the circuit
 //! breaker), [`config`], [`policy`] (the object users register), `interceptor` (where the SDK is
 //! steered), [`telemetry`] (metric and log names), [`catalog`] (the shape of the per-operation

@@ -5,7 +5,7 @@
 //! transition with its incident report, a listener that panicked, an operation the catalog does
 //! not know) it returns ([`Transitioned`], [`Operation::first_seen`]).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::adapter::Service;
@@ -66,6 +66,9 @@ pub(crate) struct ServiceState {
     /// Names of operations the catalog does not know, seen so far (each logged once). Read under
     /// a shared lock on every call of such an operation; written once per name.
     unknown_operations: RwLock<Vec<&'static str>>,
+    /// Whether any operation the catalog does not know has been seen (`unknown_operations` is not
+    /// empty): one relaxed load, for the hooks that only need to know that.
+    saw_unknown_operation: AtomicBool,
     /// Operations resolved recently, by the address of the name the SDK passed (a `&'static str`
     /// of its generated code): index + 1, or 0 for an empty slot. A hit is checked by comparing
     /// the names, so a collision or a race only costs the binary search.
@@ -206,11 +209,18 @@ impl ServiceState {
             any_time_budget: false,
             breaker_every_operation: false,
             unknown_operations: RwLock::new(Vec::new()),
+            saw_unknown_operation: AtomicBool::new(false),
             recent: Default::default(),
             registrations: AtomicUsize::new(0),
             listeners: Default::default(),
             incidents: IncidentLog::default(),
         }
+    }
+
+    /// Whether a call of an operation the catalog does not know has been seen (resolved by
+    /// [`operation`](Self::operation)). A relaxed load.
+    pub fn saw_unknown_operation(&self) -> bool {
+        self.saw_unknown_operation.load(Ordering::Relaxed)
     }
 
     /// Resolves an operation name: the catalog's entry, or for a name the catalog does not know
@@ -243,6 +253,7 @@ impl ServiceState {
             None => {
                 let interned = intern(name);
                 known.push(interned);
+                self.saw_unknown_operation.store(true, Ordering::Relaxed);
                 (interned, true)
             }
         };

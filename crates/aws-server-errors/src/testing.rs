@@ -95,6 +95,10 @@ pub static ACCOUNT: Service = Service::new(&ACCOUNT_CATALOG, &[none as ClassifyF
 pub static BACKUPGATEWAY: Service = Service::new(&BACKUPGATEWAY_CATALOG, &[none as ClassifyFn; 2]);
 pub static CONNECTCASES: Service = Service::new(&CONNECTCASES_CATALOG, &[none as ClassifyFn; 2]);
 
+/// Signer's fixture catalog as a generic service (no typed classifiers), as
+/// `aws-server-errors-services` has every service: for the registration on any client.
+pub static GENERIC_SIGNER: Service = Service::generic(&SIGNER_CATALOG, &["TooManyRequestsException", "Throttled"]);
+
 /// The five fixtures.
 pub static ALL: [&Service; 5] = [&SIGNER, &PINPOINT, &ACCOUNT, &BACKUPGATEWAY, &CONNECTCASES];
 

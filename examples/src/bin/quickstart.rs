@@ -382,4 +382,31 @@ async fn main() {
         println!("  {} · newest request id {newest}", line("Time window"));
     }
     every_service(&mut metrics).await;
+    no_adapter_crate(&mut metrics).await;
+}
+
+/// A service with no adapter crate (SSO), registered in one line through the table of every
+/// service (`aws-server-errors-services`): its read is retried after two internal errors, its
+/// write (`Logout`, a POST) is not resent after one.
+async fn no_adapter_crate(metrics: &mut Metrics) {
+    let sso = aws_server_errors_services::by_key("sso").expect("in the table of every service");
+    let injector = FaultInjector::new(FaultPlan::new().rule(Rule::new(Fault::InternalError).first(3)));
+    let server = FaultServer::start(injector.clone(), [sso]).await.expect("bind 127.0.0.1");
+    let policy = ServerErrorPolicy::with_services(PolicyConfig::default(), aws_server_errors_services::all())
+        .expect("the defaults are valid");
+    let builder = aws_sdk_sso::config::Builder::from(&server.sdk_config());
+    let config = aws_server_errors_services::server_error_policy!(builder, &policy).build(); // the one line
+    let client = aws_sdk_sso::Client::from_conf(config);
+    let read = client.list_accounts().access_token("token").send().await;
+    let write = client.logout().access_token("token").send().await;
+    println!(
+        "
+a service with no adapter crate (SSO, `server_error_policy!(builder, &policy)`):
+  ListAccounts {} after {} requests, Logout {} after {} request [{}]",
+        if read.is_ok() { "ok" } else { "error" },
+        injector.attempts(sso, "ListAccounts"),
+        if write.is_ok() { "ok" } else { "error" },
+        injector.attempts(sso, "Logout"),
+        metrics.decisions(sso.name())
+    );
 }

@@ -73,10 +73,16 @@ impl Registration {
     }
 
     /// The interceptor of the client's service, resolved at its first call.
+    #[inline]
     fn resolve(&self, components: &RuntimeComponents, cfg: &ConfigBag) -> Option<&ServerErrorInterceptor> {
-        if let Some(resolved) = self.resolved.get() {
-            return resolved.as_ref().map(|r| &r.interceptor);
+        match self.resolved.get() {
+            Some(resolved) => resolved.as_ref().map(|r| &r.interceptor),
+            None => self.resolve_first(components, cfg),
         }
+    }
+
+    #[cold]
+    fn resolve_first(&self, components: &RuntimeComponents, cfg: &ConfigBag) -> Option<&ServerErrorInterceptor> {
         // Before the first call's `Metadata` exists there is nothing to resolve (and nothing is
         // remembered).
         let name = cfg.load::<Metadata>()?.service();
@@ -145,10 +151,12 @@ impl Intercept for AnyServiceInterceptor {
     ) -> Result<(), BoxError> {
         let Some(inner) = self.0.resolve(components, cfg) else { return Ok(()) };
         // An operation the table does not know is retry-safe only by an idempotent method, and
-        // the request is gone after the attempt. Every RPC request is a POST: it costs them one
-        // comparison.
-        if let Some(method) = idempotent_method(context.request().method()) {
-            inner.remember_unknown_operation_method(method, cfg);
+        // the request is gone after the attempt: one relaxed load until the client has called
+        // such an operation.
+        if inner.state.saw_unknown_operation() {
+            if let Some(method) = idempotent_method(context.request().method()) {
+                inner.remember_unknown_operation_method(method, cfg);
+            }
         }
         inner.read_before_transmit(context, components, cfg)
     }
@@ -184,6 +192,10 @@ pub(crate) struct AnyServiceClassifier(pub(crate) Arc<Registration>);
 
 impl ClassifyRetry for AnyServiceClassifier {
     fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        // The SDK runs its classifiers after every attempt: a success costs one check.
+        if !matches!(ctx.output_or_error(), Some(Err(_))) {
+            return RetryAction::NoActionIndicated;
+        }
         match self.0.resolved.get() {
             Some(Some(Resolved { classifier: Some(classifier), .. })) => classifier.classify_retry(ctx),
             _ => RetryAction::NoActionIndicated,

@@ -179,6 +179,11 @@ impl ServerErrorInterceptor {
     /// Records the request's HTTP method in the call's session when the call is of an operation
     /// the catalog does not know, before its first attempt is sent. `method` is the request's,
     /// already known to be one RFC 9110 defines as idempotent.
+    ///
+    /// Called only once the client has called an operation the catalog does not know
+    /// (`ServiceState::saw_unknown_operation`): the first call of such an operation, if its first
+    /// attempt fails, is therefore not retried after an internal error even when it is a GET (the
+    /// safe side).
     fn remember_unknown_operation_method(&self, method: &'static str, cfg: &mut ConfigBag) {
         if cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts()) > 1 {
             return;

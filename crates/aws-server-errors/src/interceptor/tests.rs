@@ -308,3 +308,141 @@ fn a_second_registration_stands_aside_for_a_call_the_first_owns() {
     assert_eq!(call_state(&mut cfg).tally.attempts, 1, "accounted once");
     assert_eq!(policy.retry_budget_tokens(&SIGNER), Some(19.0), "one token, not two");
 }
+
+/// The registration on any client (`any_service`): resolved from the first call's `Metadata`,
+/// standing aside for an adapter's registration and for a service the table does not know.
+mod any_service {
+    use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
+    use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
+
+    use super::*;
+    use crate::testing::GENERIC_SIGNER;
+
+    fn lookup(name: &str) -> Option<&'static Service> {
+        (name == "signer").then_some(&GENERIC_SIGNER)
+    }
+
+    fn generic_policy(edit: impl FnOnce(PolicyConfig) -> PolicyConfig) -> ServerErrorPolicy {
+        let config = edit(PolicyConfig { jitter: Jitter::None, ..PolicyConfig::default() });
+        ServerErrorPolicy::with_services(config, [&GENERIC_SIGNER]).expect("a valid config")
+    }
+
+    fn attempt(
+        interceptor: &SharedInterceptor,
+        components: &RuntimeComponents,
+        ctx: &InterceptorContext,
+        cfg: &mut ConfigBag,
+    ) {
+        interceptor.read_after_attempt(&ctx.into(), components, cfg).expect("the hook never fails");
+    }
+
+    #[test]
+    fn hooks_declared_cover_what_any_service_of_the_policy_may_need() {
+        let (interceptor, _) = generic_policy(|c| c).any_service(lookup);
+        let expected = OverriddenHooks::READ_AFTER_ATTEMPT
+            | OverriddenHooks::READ_AFTER_EXECUTION
+            | OverriddenHooks::READ_BEFORE_TRANSMIT;
+        assert_eq!(interceptor.overridden_hooks(), expected, "no breaker, no time budget: what an adapter declares");
+        let all = generic_policy(|c| PolicyConfig {
+            time_budget: Some(Duration::from_secs(2)),
+            circuit_breaker: CircuitBreakerConfig { enabled: true, ..Default::default() },
+            ..c
+        });
+        let hooks = all.any_service(lookup).0.overridden_hooks();
+        assert_eq!(
+            hooks,
+            expected | OverriddenHooks::READ_BEFORE_SERIALIZATION | OverriddenHooks::MODIFY_BEFORE_RETRY_LOOP
+        );
+    }
+
+    #[test]
+    fn the_service_is_resolved_at_the_first_call_and_classified_from_the_response() {
+        let policy = generic_policy(|c| c);
+        let (interceptor, classifier) = policy.any_service(lookup);
+        assert_eq!(policy.retry_budget_tokens(&GENERIC_SIGNER), None, "no state before the first call");
+        let ctx = attempt_with(400, &[("x-amzn-errortype", "Throttled:http://internal.amazon.com/")]);
+        assert_eq!(classifier.classify_retry(&ctx), RetryAction::NoActionIndicated, "nothing resolved yet");
+
+        let mut cfg = bag(&SIGNER, "GetSigningProfile", 1);
+        let lines = counted(|| attempt(&interceptor, &components(), &ctx, &mut cfg));
+        assert_eq!(
+            lines,
+            ["aws.server_errors.attempt_errors{rpc.service=signer,rpc.method=GetSigningProfile,error.class=throttling,error.type=Throttled,classifier=generic} 1"],
+            "by the code the header names (a 400 alone would be a client error)"
+        );
+        assert_eq!(policy.retry_budget_tokens(&GENERIC_SIGNER), Some(20.0), "the service's state, made at resolution");
+        assert_eq!(
+            classifier.classify_retry(&ctx),
+            RetryAction::throttling_error(),
+            "the classifier reads the same code"
+        );
+        let internal = attempt_with(500, &[]);
+        assert_eq!(classifier.classify_retry(&internal), RetryAction::NoActionIndicated, "a bare 500: the SDK's own");
+    }
+
+    #[test]
+    fn an_adapters_registration_on_the_client_takes_precedence() {
+        let policy = generic_policy(|c| c);
+        let (interceptor, classifier) = policy.any_service(lookup);
+        let typed = ServerErrorPolicy::with_services(PolicyConfig::default(), [&SIGNER]).expect("valid");
+        let components = RuntimeComponentsBuilder::for_tests()
+            .with_time_source(Some(SharedTimeSource::new(StaticTimeSource::from_secs(1_767_225_600))))
+            .with_interceptor(typed.shared_interceptor(&SIGNER))
+            .build()
+            .expect("test components");
+        let ctx = attempt_with(500, &[]);
+        let mut cfg = bag(&SIGNER, "GetSigningProfile", 1);
+        let lines = counted(|| attempt(&interceptor, &components, &ctx, &mut cfg));
+        assert!(lines.is_empty(), "{lines:?}");
+        assert_eq!(policy.retry_budget_tokens(&GENERIC_SIGNER), None, "no state: the adapter owns the client");
+        assert_eq!(classifier.classify_retry(&ctx), RetryAction::NoActionIndicated);
+    }
+
+    #[test]
+    fn a_service_the_table_does_not_know_is_left_alone() {
+        let policy = generic_policy(|c| c);
+        let (interceptor, _) = policy.any_service(|_| None);
+        let ctx = attempt_with(500, &[]);
+        let mut cfg = bag(&SIGNER, "GetSigningProfile", 1);
+        assert!(counted(|| attempt(&interceptor, &components(), &ctx, &mut cfg)).is_empty());
+        assert_eq!(stored_retry_config(&mut cfg), None, "nothing steered");
+    }
+
+    #[test]
+    fn an_operation_the_table_does_not_know_is_retry_safe_by_the_method_recorded_before_transmit() {
+        let policy = generic_policy(|c| c);
+        let (interceptor, _) = policy.any_service(lookup);
+        let transmit = |ctx: &InterceptorContext, cfg: &mut ConfigBag| {
+            interceptor.read_before_transmit(&ctx.into(), &components(), cfg).expect("never fails");
+        };
+        let get = {
+            let mut ctx = InterceptorContext::new(Input::doesnt_matter());
+            ctx.enter_serialization_phase();
+            let _ = ctx.take_input();
+            ctx.set_request(HttpRequest::empty());
+            ctx.enter_before_transmit_phase();
+            ctx
+        };
+        // Until the client has called an operation the catalog does not know, nothing is looked up.
+        let mut first = bag(&SIGNER, "NewOperation", 1);
+        transmit(&get, &mut first);
+        assert!(CallSession::get(&mut first).is_none(), "not looked up before an unknown operation was seen");
+        attempt(&interceptor, &components(), &attempt_with(200, &[]), &mut first);
+        for (method, stored) in [("GET", true), ("POST", false)] {
+            let mut ctx = InterceptorContext::new(Input::doesnt_matter());
+            ctx.enter_serialization_phase();
+            let _ = ctx.take_input();
+            let mut request = HttpRequest::empty();
+            request.set_method(method).expect("a method");
+            ctx.set_request(request);
+            ctx.enter_before_transmit_phase();
+            let mut cfg = bag(&SIGNER, "NewOperation", 1);
+            transmit(&ctx, &mut cfg);
+            let recorded = CallSession::get(&mut cfg).and_then(|s| s.method);
+            assert_eq!(recorded, stored.then_some("GET"), "{method}");
+            let mut known = bag(&SIGNER, "GetSigningProfile", 1);
+            transmit(&ctx, &mut known);
+            assert!(CallSession::get(&mut known).is_none(), "a known operation stores nothing");
+        }
+    }
+}
