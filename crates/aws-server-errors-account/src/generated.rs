@@ -337,37 +337,41 @@ mod tests {
         assert_eq!((crate::SERVICE.key(), crate::SERVICE.name()), ("account", "Account"));
     }
 
-    /// Each classifier takes the error type of the operation at its own index (and no other), and
-    /// classifies the service's internal-error code as an internal-server error.
+    /// Each classifier takes the error type of the operation at its own index (and no other).
+    /// Every operation classifies the internal-error code and the throttling code it arrives with
+    /// as the generic path does (aws-server-errors-services: by the code, whatever the operation).
     #[test]
     fn classifier_table_is_aligned_with_the_catalog() {
-        let meta = || aws_sdk_account::error::ErrorMetadata::builder().code(CATALOG.internal_error_shape).build();
-        let errors = [
-            OperationError::erase(aws_sdk_account::operation::accept_primary_email_update::AcceptPrimaryEmailUpdateError::generic(meta())),
-            OperationError::erase(aws_sdk_account::operation::delete_alternate_contact::DeleteAlternateContactError::generic(meta())),
-            OperationError::erase(aws_sdk_account::operation::disable_region::DisableRegionError::generic(meta())),
-            OperationError::erase(aws_sdk_account::operation::enable_region::EnableRegionError::generic(meta())),
-            OperationError::erase(aws_sdk_account::operation::get_account_information::GetAccountInformationError::generic(meta())),
-            OperationError::erase(aws_sdk_account::operation::get_alternate_contact::GetAlternateContactError::generic(meta())),
-            OperationError::erase(aws_sdk_account::operation::get_contact_information::GetContactInformationError::generic(meta())),
-            OperationError::erase(aws_sdk_account::operation::get_gov_cloud_account_information::GetGovCloudAccountInformationError::generic(meta())),
-            OperationError::erase(aws_sdk_account::operation::get_primary_email::GetPrimaryEmailError::generic(meta())),
-            OperationError::erase(aws_sdk_account::operation::get_primary_email_update_status::GetPrimaryEmailUpdateStatusError::generic(meta())),
-            OperationError::erase(aws_sdk_account::operation::get_region_opt_status::GetRegionOptStatusError::generic(meta())),
-            OperationError::erase(aws_sdk_account::operation::list_regions::ListRegionsError::generic(meta())),
-            OperationError::erase(aws_sdk_account::operation::put_account_name::PutAccountNameError::generic(meta())),
-            OperationError::erase(aws_sdk_account::operation::put_alternate_contact::PutAlternateContactError::generic(meta())),
-            OperationError::erase(aws_sdk_account::operation::put_contact_information::PutContactInformationError::generic(meta())),
-            OperationError::erase(aws_sdk_account::operation::send_phone_number_verification::SendPhoneNumberVerificationError::generic(meta())),
-            OperationError::erase(aws_sdk_account::operation::start_primary_email_update::StartPrimaryEmailUpdateError::generic(meta())),
-            OperationError::erase(aws_sdk_account::operation::verify_phone_number::VerifyPhoneNumberError::generic(meta())),
-        ];
-        assert_eq!(errors.len(), CATALOG.operations.len());
-        for (i, error) in errors.iter().enumerate() {
-            let name = CATALOG.operations[i].name;
-            let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
-            assert_eq!(classified.class, ErrorClass::InternalServerError, "{name}");
-            assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+        let meta = |code: &str| aws_sdk_account::error::ErrorMetadata::builder().code(code).build();
+        let (internal, throttling) = CATALOG.wire_codes;
+        for (code, class) in [(internal, ErrorClass::InternalServerError), (throttling, ErrorClass::Throttling)] {
+            let errors = [
+                OperationError::erase(aws_sdk_account::operation::accept_primary_email_update::AcceptPrimaryEmailUpdateError::generic(meta(code))),
+                OperationError::erase(aws_sdk_account::operation::delete_alternate_contact::DeleteAlternateContactError::generic(meta(code))),
+                OperationError::erase(aws_sdk_account::operation::disable_region::DisableRegionError::generic(meta(code))),
+                OperationError::erase(aws_sdk_account::operation::enable_region::EnableRegionError::generic(meta(code))),
+                OperationError::erase(aws_sdk_account::operation::get_account_information::GetAccountInformationError::generic(meta(code))),
+                OperationError::erase(aws_sdk_account::operation::get_alternate_contact::GetAlternateContactError::generic(meta(code))),
+                OperationError::erase(aws_sdk_account::operation::get_contact_information::GetContactInformationError::generic(meta(code))),
+                OperationError::erase(aws_sdk_account::operation::get_gov_cloud_account_information::GetGovCloudAccountInformationError::generic(meta(code))),
+                OperationError::erase(aws_sdk_account::operation::get_primary_email::GetPrimaryEmailError::generic(meta(code))),
+                OperationError::erase(aws_sdk_account::operation::get_primary_email_update_status::GetPrimaryEmailUpdateStatusError::generic(meta(code))),
+                OperationError::erase(aws_sdk_account::operation::get_region_opt_status::GetRegionOptStatusError::generic(meta(code))),
+                OperationError::erase(aws_sdk_account::operation::list_regions::ListRegionsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_account::operation::put_account_name::PutAccountNameError::generic(meta(code))),
+                OperationError::erase(aws_sdk_account::operation::put_alternate_contact::PutAlternateContactError::generic(meta(code))),
+                OperationError::erase(aws_sdk_account::operation::put_contact_information::PutContactInformationError::generic(meta(code))),
+                OperationError::erase(aws_sdk_account::operation::send_phone_number_verification::SendPhoneNumberVerificationError::generic(meta(code))),
+                OperationError::erase(aws_sdk_account::operation::start_primary_email_update::StartPrimaryEmailUpdateError::generic(meta(code))),
+                OperationError::erase(aws_sdk_account::operation::verify_phone_number::VerifyPhoneNumberError::generic(meta(code))),
+            ];
+            assert_eq!(errors.len(), CATALOG.operations.len());
+            for (i, error) in errors.iter().enumerate() {
+                let name = CATALOG.operations[i].name;
+                let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
+                assert_eq!(classified.class, class, "{name}: {code}");
+                assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+            }
         }
     }
 

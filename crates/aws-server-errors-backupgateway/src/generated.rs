@@ -399,44 +399,48 @@ mod tests {
         assert_eq!((crate::SERVICE.key(), crate::SERVICE.name()), ("backupgateway", "Backup Gateway"));
     }
 
-    /// Each classifier takes the error type of the operation at its own index (and no other), and
-    /// classifies the service's internal-error code as an internal-server error.
+    /// Each classifier takes the error type of the operation at its own index (and no other).
+    /// Every operation classifies the internal-error code and the throttling code it arrives with
+    /// as the generic path does (aws-server-errors-services: by the code, whatever the operation).
     #[test]
     fn classifier_table_is_aligned_with_the_catalog() {
-        let meta = || aws_sdk_backupgateway::error::ErrorMetadata::builder().code(CATALOG.internal_error_shape).build();
-        let errors = [
-            OperationError::erase(aws_sdk_backupgateway::operation::associate_gateway_to_server::AssociateGatewayToServerError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::create_gateway::CreateGatewayError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::delete_gateway::DeleteGatewayError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::delete_hypervisor::DeleteHypervisorError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::disassociate_gateway_from_server::DisassociateGatewayFromServerError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::get_bandwidth_rate_limit_schedule::GetBandwidthRateLimitScheduleError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::get_gateway::GetGatewayError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::get_hypervisor::GetHypervisorError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::get_hypervisor_property_mappings::GetHypervisorPropertyMappingsError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::get_virtual_machine::GetVirtualMachineError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::import_hypervisor_configuration::ImportHypervisorConfigurationError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::list_gateways::ListGatewaysError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::list_hypervisors::ListHypervisorsError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::list_tags_for_resource::ListTagsForResourceError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::list_virtual_machines::ListVirtualMachinesError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::put_bandwidth_rate_limit_schedule::PutBandwidthRateLimitScheduleError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::put_hypervisor_property_mappings::PutHypervisorPropertyMappingsError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::put_maintenance_start_time::PutMaintenanceStartTimeError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::start_virtual_machines_metadata_sync::StartVirtualMachinesMetadataSyncError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::tag_resource::TagResourceError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::test_hypervisor_configuration::TestHypervisorConfigurationError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::untag_resource::UntagResourceError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::update_gateway_information::UpdateGatewayInformationError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::update_gateway_software_now::UpdateGatewaySoftwareNowError::generic(meta())),
-            OperationError::erase(aws_sdk_backupgateway::operation::update_hypervisor::UpdateHypervisorError::generic(meta())),
-        ];
-        assert_eq!(errors.len(), CATALOG.operations.len());
-        for (i, error) in errors.iter().enumerate() {
-            let name = CATALOG.operations[i].name;
-            let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
-            assert_eq!(classified.class, ErrorClass::InternalServerError, "{name}");
-            assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+        let meta = |code: &str| aws_sdk_backupgateway::error::ErrorMetadata::builder().code(code).build();
+        let (internal, throttling) = CATALOG.wire_codes;
+        for (code, class) in [(internal, ErrorClass::InternalServerError), (throttling, ErrorClass::Throttling)] {
+            let errors = [
+                OperationError::erase(aws_sdk_backupgateway::operation::associate_gateway_to_server::AssociateGatewayToServerError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::create_gateway::CreateGatewayError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::delete_gateway::DeleteGatewayError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::delete_hypervisor::DeleteHypervisorError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::disassociate_gateway_from_server::DisassociateGatewayFromServerError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::get_bandwidth_rate_limit_schedule::GetBandwidthRateLimitScheduleError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::get_gateway::GetGatewayError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::get_hypervisor::GetHypervisorError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::get_hypervisor_property_mappings::GetHypervisorPropertyMappingsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::get_virtual_machine::GetVirtualMachineError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::import_hypervisor_configuration::ImportHypervisorConfigurationError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::list_gateways::ListGatewaysError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::list_hypervisors::ListHypervisorsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::list_tags_for_resource::ListTagsForResourceError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::list_virtual_machines::ListVirtualMachinesError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::put_bandwidth_rate_limit_schedule::PutBandwidthRateLimitScheduleError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::put_hypervisor_property_mappings::PutHypervisorPropertyMappingsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::put_maintenance_start_time::PutMaintenanceStartTimeError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::start_virtual_machines_metadata_sync::StartVirtualMachinesMetadataSyncError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::tag_resource::TagResourceError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::test_hypervisor_configuration::TestHypervisorConfigurationError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::untag_resource::UntagResourceError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::update_gateway_information::UpdateGatewayInformationError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::update_gateway_software_now::UpdateGatewaySoftwareNowError::generic(meta(code))),
+                OperationError::erase(aws_sdk_backupgateway::operation::update_hypervisor::UpdateHypervisorError::generic(meta(code))),
+            ];
+            assert_eq!(errors.len(), CATALOG.operations.len());
+            for (i, error) in errors.iter().enumerate() {
+                let name = CATALOG.operations[i].name;
+                let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
+                assert_eq!(classified.class, class, "{name}: {code}");
+                assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+            }
         }
     }
 

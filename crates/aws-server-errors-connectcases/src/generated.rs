@@ -761,108 +761,66 @@ mod tests {
         assert_eq!((crate::SERVICE.key(), crate::SERVICE.name()), ("connectcases", "ConnectCases"));
     }
 
-    /// Each classifier takes the error type of the operation at its own index (and no other), and
-    /// classifies the service's internal-error code as an internal-server error.
+    /// Each classifier takes the error type of the operation at its own index (and no other).
+    /// Every operation classifies the internal-error code and the throttling code it arrives with
+    /// as the generic path does (aws-server-errors-services: by the code, whatever the operation).
     #[test]
     fn classifier_table_is_aligned_with_the_catalog() {
-        let meta = || aws_sdk_connectcases::error::ErrorMetadata::builder().code(CATALOG.internal_error_shape).build();
-        let errors = [
-            OperationError::erase(
-                aws_sdk_connectcases::operation::batch_get_case_rule::BatchGetCaseRuleError::generic(meta()),
-            ),
-            OperationError::erase(
-                aws_sdk_connectcases::operation::batch_get_field::BatchGetFieldError::generic(meta()),
-            ),
-            OperationError::erase(
-                aws_sdk_connectcases::operation::batch_put_field_options::BatchPutFieldOptionsError::generic(meta()),
-            ),
-            OperationError::erase(aws_sdk_connectcases::operation::create_case::CreateCaseError::generic(meta())),
-            OperationError::erase(aws_sdk_connectcases::operation::create_case_rule::CreateCaseRuleError::generic(
-                meta(),
-            )),
-            OperationError::erase(aws_sdk_connectcases::operation::create_domain::CreateDomainError::generic(meta())),
-            OperationError::erase(aws_sdk_connectcases::operation::create_field::CreateFieldError::generic(meta())),
-            OperationError::erase(aws_sdk_connectcases::operation::create_layout::CreateLayoutError::generic(meta())),
-            OperationError::erase(
-                aws_sdk_connectcases::operation::create_related_item::CreateRelatedItemError::generic(meta()),
-            ),
-            OperationError::erase(aws_sdk_connectcases::operation::create_template::CreateTemplateError::generic(
-                meta(),
-            )),
-            OperationError::erase(aws_sdk_connectcases::operation::delete_case::DeleteCaseError::generic(meta())),
-            OperationError::erase(aws_sdk_connectcases::operation::delete_case_rule::DeleteCaseRuleError::generic(
-                meta(),
-            )),
-            OperationError::erase(aws_sdk_connectcases::operation::delete_domain::DeleteDomainError::generic(meta())),
-            OperationError::erase(aws_sdk_connectcases::operation::delete_field::DeleteFieldError::generic(meta())),
-            OperationError::erase(aws_sdk_connectcases::operation::delete_layout::DeleteLayoutError::generic(meta())),
-            OperationError::erase(
-                aws_sdk_connectcases::operation::delete_related_item::DeleteRelatedItemError::generic(meta()),
-            ),
-            OperationError::erase(aws_sdk_connectcases::operation::delete_template::DeleteTemplateError::generic(
-                meta(),
-            )),
-            OperationError::erase(aws_sdk_connectcases::operation::get_case::GetCaseError::generic(meta())),
-            OperationError::erase(
-                aws_sdk_connectcases::operation::get_case_audit_events::GetCaseAuditEventsError::generic(meta()),
-            ),
-            OperationError::erase(
-                aws_sdk_connectcases::operation::get_case_event_configuration::GetCaseEventConfigurationError::generic(
-                    meta(),
-                ),
-            ),
-            OperationError::erase(aws_sdk_connectcases::operation::get_domain::GetDomainError::generic(meta())),
-            OperationError::erase(aws_sdk_connectcases::operation::get_layout::GetLayoutError::generic(meta())),
-            OperationError::erase(aws_sdk_connectcases::operation::get_template::GetTemplateError::generic(meta())),
-            OperationError::erase(
-                aws_sdk_connectcases::operation::list_case_rules::ListCaseRulesError::generic(meta()),
-            ),
-            OperationError::erase(
-                aws_sdk_connectcases::operation::list_cases_for_contact::ListCasesForContactError::generic(meta()),
-            ),
-            OperationError::erase(aws_sdk_connectcases::operation::list_domains::ListDomainsError::generic(meta())),
-            OperationError::erase(aws_sdk_connectcases::operation::list_field_options::ListFieldOptionsError::generic(
-                meta(),
-            )),
-            OperationError::erase(aws_sdk_connectcases::operation::list_fields::ListFieldsError::generic(meta())),
-            OperationError::erase(aws_sdk_connectcases::operation::list_layouts::ListLayoutsError::generic(meta())),
-            OperationError::erase(
-                aws_sdk_connectcases::operation::list_tags_for_resource::ListTagsForResourceError::generic(meta()),
-            ),
-            OperationError::erase(aws_sdk_connectcases::operation::list_templates::ListTemplatesError::generic(meta())),
-            OperationError::erase(
-                aws_sdk_connectcases::operation::put_case_event_configuration::PutCaseEventConfigurationError::generic(
-                    meta(),
-                ),
-            ),
-            OperationError::erase(
-                aws_sdk_connectcases::operation::search_all_related_items::SearchAllRelatedItemsError::generic(meta()),
-            ),
-            OperationError::erase(aws_sdk_connectcases::operation::search_cases::SearchCasesError::generic(meta())),
-            OperationError::erase(
-                aws_sdk_connectcases::operation::search_related_items::SearchRelatedItemsError::generic(meta()),
-            ),
-            OperationError::erase(aws_sdk_connectcases::operation::tag_resource::TagResourceError::generic(meta())),
-            OperationError::erase(aws_sdk_connectcases::operation::untag_resource::UntagResourceError::generic(meta())),
-            OperationError::erase(aws_sdk_connectcases::operation::update_case::UpdateCaseError::generic(meta())),
-            OperationError::erase(aws_sdk_connectcases::operation::update_case_rule::UpdateCaseRuleError::generic(
-                meta(),
-            )),
-            OperationError::erase(aws_sdk_connectcases::operation::update_field::UpdateFieldError::generic(meta())),
-            OperationError::erase(aws_sdk_connectcases::operation::update_layout::UpdateLayoutError::generic(meta())),
-            OperationError::erase(
-                aws_sdk_connectcases::operation::update_related_item::UpdateRelatedItemError::generic(meta()),
-            ),
-            OperationError::erase(aws_sdk_connectcases::operation::update_template::UpdateTemplateError::generic(
-                meta(),
-            )),
-        ];
-        assert_eq!(errors.len(), CATALOG.operations.len());
-        for (i, error) in errors.iter().enumerate() {
-            let name = CATALOG.operations[i].name;
-            let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
-            assert_eq!(classified.class, ErrorClass::InternalServerError, "{name}");
-            assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+        let meta = |code: &str| aws_sdk_connectcases::error::ErrorMetadata::builder().code(code).build();
+        let (internal, throttling) = CATALOG.wire_codes;
+        for (code, class) in [(internal, ErrorClass::InternalServerError), (throttling, ErrorClass::Throttling)] {
+            let errors = [
+                OperationError::erase(aws_sdk_connectcases::operation::batch_get_case_rule::BatchGetCaseRuleError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::batch_get_field::BatchGetFieldError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::batch_put_field_options::BatchPutFieldOptionsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::create_case::CreateCaseError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::create_case_rule::CreateCaseRuleError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::create_domain::CreateDomainError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::create_field::CreateFieldError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::create_layout::CreateLayoutError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::create_related_item::CreateRelatedItemError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::create_template::CreateTemplateError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::delete_case::DeleteCaseError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::delete_case_rule::DeleteCaseRuleError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::delete_domain::DeleteDomainError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::delete_field::DeleteFieldError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::delete_layout::DeleteLayoutError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::delete_related_item::DeleteRelatedItemError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::delete_template::DeleteTemplateError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::get_case::GetCaseError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::get_case_audit_events::GetCaseAuditEventsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::get_case_event_configuration::GetCaseEventConfigurationError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::get_domain::GetDomainError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::get_layout::GetLayoutError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::get_template::GetTemplateError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::list_case_rules::ListCaseRulesError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::list_cases_for_contact::ListCasesForContactError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::list_domains::ListDomainsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::list_field_options::ListFieldOptionsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::list_fields::ListFieldsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::list_layouts::ListLayoutsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::list_tags_for_resource::ListTagsForResourceError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::list_templates::ListTemplatesError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::put_case_event_configuration::PutCaseEventConfigurationError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::search_all_related_items::SearchAllRelatedItemsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::search_cases::SearchCasesError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::search_related_items::SearchRelatedItemsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::tag_resource::TagResourceError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::untag_resource::UntagResourceError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::update_case::UpdateCaseError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::update_case_rule::UpdateCaseRuleError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::update_field::UpdateFieldError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::update_layout::UpdateLayoutError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::update_related_item::UpdateRelatedItemError::generic(meta(code))),
+                OperationError::erase(aws_sdk_connectcases::operation::update_template::UpdateTemplateError::generic(meta(code))),
+            ];
+            assert_eq!(errors.len(), CATALOG.operations.len());
+            for (i, error) in errors.iter().enumerate() {
+                let name = CATALOG.operations[i].name;
+                let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
+                assert_eq!(classified.class, class, "{name}: {code}");
+                assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+            }
         }
     }
 

@@ -1096,77 +1096,81 @@ mod tests {
         assert_eq!((crate::SERVICE.key(), crate::SERVICE.name()), ("dynamodb", "DynamoDB"));
     }
 
-    /// Each classifier takes the error type of the operation at its own index (and no other), and
-    /// classifies the service's internal-error code as an internal-server error.
+    /// Each classifier takes the error type of the operation at its own index (and no other).
+    /// Every operation classifies the internal-error code and the throttling code it arrives with
+    /// as the generic path does (aws-server-errors-services: by the code, whatever the operation).
     #[test]
     fn classifier_table_is_aligned_with_the_catalog() {
-        let meta = || aws_sdk_dynamodb::error::ErrorMetadata::builder().code(CATALOG.internal_error_shape).build();
-        let errors = [
-            OperationError::erase(aws_sdk_dynamodb::operation::batch_execute_statement::BatchExecuteStatementError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::create_backup::CreateBackupError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::create_global_table::CreateGlobalTableError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::create_table::CreateTableError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::delete_backup::DeleteBackupError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::delete_resource_policy::DeleteResourcePolicyError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::delete_table::DeleteTableError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::describe_backup::DescribeBackupError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::describe_continuous_backups::DescribeContinuousBackupsError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::describe_contributor_insights::DescribeContributorInsightsError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::describe_endpoints::DescribeEndpointsError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::describe_export::DescribeExportError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::describe_global_table::DescribeGlobalTableError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::describe_global_table_settings::DescribeGlobalTableSettingsError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::describe_import::DescribeImportError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::describe_kinesis_streaming_destination::DescribeKinesisStreamingDestinationError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::describe_limits::DescribeLimitsError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::describe_table::DescribeTableError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::describe_table_replica_auto_scaling::DescribeTableReplicaAutoScalingError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::describe_time_to_live::DescribeTimeToLiveError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::disable_kinesis_streaming_destination::DisableKinesisStreamingDestinationError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::enable_kinesis_streaming_destination::EnableKinesisStreamingDestinationError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::execute_statement::ExecuteStatementError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::execute_transaction::ExecuteTransactionError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::export_table_to_point_in_time::ExportTableToPointInTimeError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::get_item::GetItemError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::get_resource_policy::GetResourcePolicyError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::import_table::ImportTableError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::list_backups::ListBackupsError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::list_contributor_insights::ListContributorInsightsError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::list_exports::ListExportsError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::list_global_tables::ListGlobalTablesError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::list_imports::ListImportsError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::list_tables::ListTablesError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::list_tags_of_resource::ListTagsOfResourceError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::put_item::PutItemError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::put_resource_policy::PutResourcePolicyError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::query::QueryError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::restore_table_from_backup::RestoreTableFromBackupError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::restore_table_to_point_in_time::RestoreTableToPointInTimeError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::scan::ScanError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::search_vectors::SearchVectorsError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::tag_resource::TagResourceError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::transact_get_items::TransactGetItemsError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::untag_resource::UntagResourceError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::update_continuous_backups::UpdateContinuousBackupsError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::update_contributor_insights::UpdateContributorInsightsError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::update_global_table::UpdateGlobalTableError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::update_global_table_settings::UpdateGlobalTableSettingsError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::update_item::UpdateItemError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::update_kinesis_streaming_destination::UpdateKinesisStreamingDestinationError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::update_table::UpdateTableError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::update_table_replica_auto_scaling::UpdateTableReplicaAutoScalingError::generic(meta())),
-            OperationError::erase(aws_sdk_dynamodb::operation::update_time_to_live::UpdateTimeToLiveError::generic(meta())),
-        ];
-        assert_eq!(errors.len(), CATALOG.operations.len());
-        for (i, error) in errors.iter().enumerate() {
-            let name = CATALOG.operations[i].name;
-            let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
-            assert_eq!(classified.class, ErrorClass::InternalServerError, "{name}");
-            assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+        let meta = |code: &str| aws_sdk_dynamodb::error::ErrorMetadata::builder().code(code).build();
+        let (internal, throttling) = CATALOG.wire_codes;
+        for (code, class) in [(internal, ErrorClass::InternalServerError), (throttling, ErrorClass::Throttling)] {
+            let errors = [
+                OperationError::erase(aws_sdk_dynamodb::operation::batch_execute_statement::BatchExecuteStatementError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::create_backup::CreateBackupError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::create_global_table::CreateGlobalTableError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::create_table::CreateTableError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::delete_backup::DeleteBackupError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::delete_resource_policy::DeleteResourcePolicyError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::delete_table::DeleteTableError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::describe_backup::DescribeBackupError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::describe_continuous_backups::DescribeContinuousBackupsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::describe_contributor_insights::DescribeContributorInsightsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::describe_endpoints::DescribeEndpointsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::describe_export::DescribeExportError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::describe_global_table::DescribeGlobalTableError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::describe_global_table_settings::DescribeGlobalTableSettingsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::describe_import::DescribeImportError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::describe_kinesis_streaming_destination::DescribeKinesisStreamingDestinationError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::describe_limits::DescribeLimitsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::describe_table::DescribeTableError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::describe_table_replica_auto_scaling::DescribeTableReplicaAutoScalingError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::describe_time_to_live::DescribeTimeToLiveError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::disable_kinesis_streaming_destination::DisableKinesisStreamingDestinationError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::enable_kinesis_streaming_destination::EnableKinesisStreamingDestinationError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::execute_statement::ExecuteStatementError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::execute_transaction::ExecuteTransactionError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::export_table_to_point_in_time::ExportTableToPointInTimeError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::get_item::GetItemError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::get_resource_policy::GetResourcePolicyError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::import_table::ImportTableError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::list_backups::ListBackupsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::list_contributor_insights::ListContributorInsightsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::list_exports::ListExportsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::list_global_tables::ListGlobalTablesError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::list_imports::ListImportsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::list_tables::ListTablesError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::list_tags_of_resource::ListTagsOfResourceError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::put_item::PutItemError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::put_resource_policy::PutResourcePolicyError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::query::QueryError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::restore_table_from_backup::RestoreTableFromBackupError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::restore_table_to_point_in_time::RestoreTableToPointInTimeError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::scan::ScanError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::search_vectors::SearchVectorsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::tag_resource::TagResourceError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::transact_get_items::TransactGetItemsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::untag_resource::UntagResourceError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::update_continuous_backups::UpdateContinuousBackupsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::update_contributor_insights::UpdateContributorInsightsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::update_global_table::UpdateGlobalTableError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::update_global_table_settings::UpdateGlobalTableSettingsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::update_item::UpdateItemError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::update_kinesis_streaming_destination::UpdateKinesisStreamingDestinationError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::update_table::UpdateTableError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::update_table_replica_auto_scaling::UpdateTableReplicaAutoScalingError::generic(meta(code))),
+                OperationError::erase(aws_sdk_dynamodb::operation::update_time_to_live::UpdateTimeToLiveError::generic(meta(code))),
+            ];
+            assert_eq!(errors.len(), CATALOG.operations.len());
+            for (i, error) in errors.iter().enumerate() {
+                let name = CATALOG.operations[i].name;
+                let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
+                assert_eq!(classified.class, class, "{name}: {code}");
+                assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+            }
         }
     }
 

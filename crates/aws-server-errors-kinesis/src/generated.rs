@@ -905,64 +905,68 @@ mod tests {
         assert_eq!((crate::SERVICE.key(), crate::SERVICE.name()), ("kinesis", "Kinesis"));
     }
 
-    /// Each classifier takes the error type of the operation at its own index (and no other), and
-    /// classifies the service's internal-error code as an internal-server error.
+    /// Each classifier takes the error type of the operation at its own index (and no other).
+    /// Every operation classifies the internal-error code and the throttling code it arrives with
+    /// as the generic path does (aws-server-errors-services: by the code, whatever the operation).
     #[test]
     fn classifier_table_is_aligned_with_the_catalog() {
-        let meta = || aws_sdk_kinesis::error::ErrorMetadata::builder().code(CATALOG.internal_error_shape).build();
-        let errors = [
-            OperationError::erase(aws_sdk_kinesis::operation::add_tags_to_stream::AddTagsToStreamError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::create_channel::CreateChannelError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::create_stream::CreateStreamError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::decrease_stream_retention_period::DecreaseStreamRetentionPeriodError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::delete_channel::DeleteChannelError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::delete_resource_policy::DeleteResourcePolicyError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::delete_stream::DeleteStreamError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::deregister_stream_consumer::DeregisterStreamConsumerError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::describe_account_settings::DescribeAccountSettingsError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::describe_channel::DescribeChannelError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::describe_limits::DescribeLimitsError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::describe_stream::DescribeStreamError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::describe_stream_consumer::DescribeStreamConsumerError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::describe_stream_summary::DescribeStreamSummaryError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::disable_enhanced_monitoring::DisableEnhancedMonitoringError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::enable_enhanced_monitoring::EnableEnhancedMonitoringError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::get_records::GetRecordsError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::get_resource_policy::GetResourcePolicyError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::get_shard_iterator::GetShardIteratorError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::increase_stream_retention_period::IncreaseStreamRetentionPeriodError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::list_channels::ListChannelsError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::list_shards::ListShardsError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::list_stream_consumers::ListStreamConsumersError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::list_streams::ListStreamsError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::list_tags_for_resource::ListTagsForResourceError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::list_tags_for_stream::ListTagsForStreamError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::merge_shards::MergeShardsError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::put_record::PutRecordError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::put_records::PutRecordsError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::put_resource_policy::PutResourcePolicyError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::register_stream_consumer::RegisterStreamConsumerError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::remove_tags_from_stream::RemoveTagsFromStreamError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::split_shard::SplitShardError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::start_stream_encryption::StartStreamEncryptionError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::stop_stream_encryption::StopStreamEncryptionError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::subscribe_to_shard::SubscribeToShardError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::tag_resource::TagResourceError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::untag_resource::UntagResourceError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::update_account_settings::UpdateAccountSettingsError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::update_channel::UpdateChannelError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::update_max_record_size::UpdateMaxRecordSizeError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::update_shard_count::UpdateShardCountError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::update_stream_mode::UpdateStreamModeError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::update_stream_record_distribution_strategy::UpdateStreamRecordDistributionStrategyError::generic(meta())),
-            OperationError::erase(aws_sdk_kinesis::operation::update_stream_warm_throughput::UpdateStreamWarmThroughputError::generic(meta())),
-        ];
-        assert_eq!(errors.len(), CATALOG.operations.len());
-        for (i, error) in errors.iter().enumerate() {
-            let name = CATALOG.operations[i].name;
-            let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
-            assert_eq!(classified.class, ErrorClass::InternalServerError, "{name}");
-            assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+        let meta = |code: &str| aws_sdk_kinesis::error::ErrorMetadata::builder().code(code).build();
+        let (internal, throttling) = CATALOG.wire_codes;
+        for (code, class) in [(internal, ErrorClass::InternalServerError), (throttling, ErrorClass::Throttling)] {
+            let errors = [
+                OperationError::erase(aws_sdk_kinesis::operation::add_tags_to_stream::AddTagsToStreamError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::create_channel::CreateChannelError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::create_stream::CreateStreamError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::decrease_stream_retention_period::DecreaseStreamRetentionPeriodError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::delete_channel::DeleteChannelError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::delete_resource_policy::DeleteResourcePolicyError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::delete_stream::DeleteStreamError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::deregister_stream_consumer::DeregisterStreamConsumerError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::describe_account_settings::DescribeAccountSettingsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::describe_channel::DescribeChannelError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::describe_limits::DescribeLimitsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::describe_stream::DescribeStreamError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::describe_stream_consumer::DescribeStreamConsumerError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::describe_stream_summary::DescribeStreamSummaryError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::disable_enhanced_monitoring::DisableEnhancedMonitoringError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::enable_enhanced_monitoring::EnableEnhancedMonitoringError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::get_records::GetRecordsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::get_resource_policy::GetResourcePolicyError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::get_shard_iterator::GetShardIteratorError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::increase_stream_retention_period::IncreaseStreamRetentionPeriodError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::list_channels::ListChannelsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::list_shards::ListShardsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::list_stream_consumers::ListStreamConsumersError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::list_streams::ListStreamsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::list_tags_for_resource::ListTagsForResourceError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::list_tags_for_stream::ListTagsForStreamError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::merge_shards::MergeShardsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::put_record::PutRecordError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::put_records::PutRecordsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::put_resource_policy::PutResourcePolicyError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::register_stream_consumer::RegisterStreamConsumerError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::remove_tags_from_stream::RemoveTagsFromStreamError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::split_shard::SplitShardError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::start_stream_encryption::StartStreamEncryptionError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::stop_stream_encryption::StopStreamEncryptionError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::subscribe_to_shard::SubscribeToShardError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::tag_resource::TagResourceError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::untag_resource::UntagResourceError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::update_account_settings::UpdateAccountSettingsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::update_channel::UpdateChannelError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::update_max_record_size::UpdateMaxRecordSizeError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::update_shard_count::UpdateShardCountError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::update_stream_mode::UpdateStreamModeError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::update_stream_record_distribution_strategy::UpdateStreamRecordDistributionStrategyError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kinesis::operation::update_stream_warm_throughput::UpdateStreamWarmThroughputError::generic(meta(code))),
+            ];
+            assert_eq!(errors.len(), CATALOG.operations.len());
+            for (i, error) in errors.iter().enumerate() {
+                let name = CATALOG.operations[i].name;
+                let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
+                assert_eq!(classified.class, class, "{name}: {code}");
+                assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+            }
         }
     }
 

@@ -1402,75 +1402,79 @@ mod tests {
         assert_eq!((crate::SERVICE.key(), crate::SERVICE.name()), ("kms", "KMS"));
     }
 
-    /// Each classifier takes the error type of the operation at its own index (and no other), and
-    /// classifies the service's internal-error code as an internal-server error.
+    /// Each classifier takes the error type of the operation at its own index (and no other).
+    /// Every operation classifies the internal-error code and the throttling code it arrives with
+    /// as the generic path does (aws-server-errors-services: by the code, whatever the operation).
     #[test]
     fn classifier_table_is_aligned_with_the_catalog() {
-        let meta = || aws_sdk_kms::error::ErrorMetadata::builder().code(CATALOG.internal_error_shape).build();
-        let errors = [
-            OperationError::erase(aws_sdk_kms::operation::cancel_key_deletion::CancelKeyDeletionError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::connect_custom_key_store::ConnectCustomKeyStoreError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::create_alias::CreateAliasError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::create_custom_key_store::CreateCustomKeyStoreError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::create_grant::CreateGrantError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::create_key::CreateKeyError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::decapsulate::DecapsulateError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::decrypt::DecryptError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::delete_alias::DeleteAliasError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::delete_custom_key_store::DeleteCustomKeyStoreError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::delete_imported_key_material::DeleteImportedKeyMaterialError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::derive_shared_secret::DeriveSharedSecretError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::describe_custom_key_stores::DescribeCustomKeyStoresError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::describe_key::DescribeKeyError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::disable_key::DisableKeyError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::disable_key_rotation::DisableKeyRotationError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::disconnect_custom_key_store::DisconnectCustomKeyStoreError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::enable_key::EnableKeyError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::enable_key_rotation::EnableKeyRotationError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::encapsulate::EncapsulateError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::encrypt::EncryptError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::generate_data_key::GenerateDataKeyError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::generate_data_key_pair::GenerateDataKeyPairError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::generate_data_key_pair_without_plaintext::GenerateDataKeyPairWithoutPlaintextError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::generate_data_key_without_plaintext::GenerateDataKeyWithoutPlaintextError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::generate_mac::GenerateMacError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::generate_random::GenerateRandomError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::get_key_last_usage::GetKeyLastUsageError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::get_key_policy::GetKeyPolicyError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::get_key_rotation_status::GetKeyRotationStatusError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::get_parameters_for_import::GetParametersForImportError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::get_public_key::GetPublicKeyError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::import_key_material::ImportKeyMaterialError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::list_aliases::ListAliasesError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::list_grants::ListGrantsError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::list_key_policies::ListKeyPoliciesError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::list_key_rotations::ListKeyRotationsError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::list_keys::ListKeysError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::list_resource_tags::ListResourceTagsError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::list_retirable_grants::ListRetirableGrantsError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::put_key_policy::PutKeyPolicyError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::re_encrypt::ReEncryptError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::replicate_key::ReplicateKeyError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::retire_grant::RetireGrantError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::revoke_grant::RevokeGrantError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::rotate_key_on_demand::RotateKeyOnDemandError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::schedule_key_deletion::ScheduleKeyDeletionError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::sign::SignError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::tag_resource::TagResourceError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::untag_resource::UntagResourceError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::update_alias::UpdateAliasError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::update_custom_key_store::UpdateCustomKeyStoreError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::update_key_description::UpdateKeyDescriptionError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::update_primary_region::UpdatePrimaryRegionError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::verify::VerifyError::generic(meta())),
-            OperationError::erase(aws_sdk_kms::operation::verify_mac::VerifyMacError::generic(meta())),
-        ];
-        assert_eq!(errors.len(), CATALOG.operations.len());
-        for (i, error) in errors.iter().enumerate() {
-            let name = CATALOG.operations[i].name;
-            let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
-            assert_eq!(classified.class, ErrorClass::InternalServerError, "{name}");
-            assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+        let meta = |code: &str| aws_sdk_kms::error::ErrorMetadata::builder().code(code).build();
+        let (internal, throttling) = CATALOG.wire_codes;
+        for (code, class) in [(internal, ErrorClass::InternalServerError), (throttling, ErrorClass::Throttling)] {
+            let errors = [
+                OperationError::erase(aws_sdk_kms::operation::cancel_key_deletion::CancelKeyDeletionError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::connect_custom_key_store::ConnectCustomKeyStoreError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::create_alias::CreateAliasError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::create_custom_key_store::CreateCustomKeyStoreError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::create_grant::CreateGrantError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::create_key::CreateKeyError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::decapsulate::DecapsulateError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::decrypt::DecryptError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::delete_alias::DeleteAliasError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::delete_custom_key_store::DeleteCustomKeyStoreError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::delete_imported_key_material::DeleteImportedKeyMaterialError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::derive_shared_secret::DeriveSharedSecretError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::describe_custom_key_stores::DescribeCustomKeyStoresError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::describe_key::DescribeKeyError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::disable_key::DisableKeyError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::disable_key_rotation::DisableKeyRotationError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::disconnect_custom_key_store::DisconnectCustomKeyStoreError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::enable_key::EnableKeyError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::enable_key_rotation::EnableKeyRotationError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::encapsulate::EncapsulateError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::encrypt::EncryptError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::generate_data_key::GenerateDataKeyError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::generate_data_key_pair::GenerateDataKeyPairError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::generate_data_key_pair_without_plaintext::GenerateDataKeyPairWithoutPlaintextError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::generate_data_key_without_plaintext::GenerateDataKeyWithoutPlaintextError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::generate_mac::GenerateMacError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::generate_random::GenerateRandomError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::get_key_last_usage::GetKeyLastUsageError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::get_key_policy::GetKeyPolicyError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::get_key_rotation_status::GetKeyRotationStatusError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::get_parameters_for_import::GetParametersForImportError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::get_public_key::GetPublicKeyError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::import_key_material::ImportKeyMaterialError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::list_aliases::ListAliasesError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::list_grants::ListGrantsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::list_key_policies::ListKeyPoliciesError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::list_key_rotations::ListKeyRotationsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::list_keys::ListKeysError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::list_resource_tags::ListResourceTagsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::list_retirable_grants::ListRetirableGrantsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::put_key_policy::PutKeyPolicyError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::re_encrypt::ReEncryptError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::replicate_key::ReplicateKeyError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::retire_grant::RetireGrantError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::revoke_grant::RevokeGrantError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::rotate_key_on_demand::RotateKeyOnDemandError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::schedule_key_deletion::ScheduleKeyDeletionError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::sign::SignError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::tag_resource::TagResourceError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::untag_resource::UntagResourceError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::update_alias::UpdateAliasError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::update_custom_key_store::UpdateCustomKeyStoreError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::update_key_description::UpdateKeyDescriptionError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::update_primary_region::UpdatePrimaryRegionError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::verify::VerifyError::generic(meta(code))),
+                OperationError::erase(aws_sdk_kms::operation::verify_mac::VerifyMacError::generic(meta(code))),
+            ];
+            assert_eq!(errors.len(), CATALOG.operations.len());
+            for (i, error) in errors.iter().enumerate() {
+                let name = CATALOG.operations[i].name;
+                let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
+                assert_eq!(classified.class, class, "{name}: {code}");
+                assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+            }
         }
     }
 

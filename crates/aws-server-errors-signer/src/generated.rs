@@ -350,64 +350,80 @@ mod tests {
         assert_eq!((crate::SERVICE.key(), crate::SERVICE.name()), ("signer", "signer"));
     }
 
-    /// Each classifier takes the error type of the operation at its own index (and no other), and
-    /// classifies the service's internal-error code as an internal-server error.
+    /// Each classifier takes the error type of the operation at its own index (and no other).
+    /// Every operation classifies the internal-error code and the throttling code it arrives with
+    /// as the generic path does (aws-server-errors-services: by the code, whatever the operation).
     #[test]
     fn classifier_table_is_aligned_with_the_catalog() {
-        let meta = || aws_sdk_signer::error::ErrorMetadata::builder().code(CATALOG.internal_error_shape).build();
-        let errors = [
-            OperationError::erase(
-                aws_sdk_signer::operation::add_profile_permission::AddProfilePermissionError::generic(meta()),
-            ),
-            OperationError::erase(
-                aws_sdk_signer::operation::cancel_signing_profile::CancelSigningProfileError::generic(meta()),
-            ),
-            OperationError::erase(aws_sdk_signer::operation::describe_signing_job::DescribeSigningJobError::generic(
-                meta(),
-            )),
-            OperationError::erase(aws_sdk_signer::operation::get_revocation_status::GetRevocationStatusError::generic(
-                meta(),
-            )),
-            OperationError::erase(aws_sdk_signer::operation::get_signing_platform::GetSigningPlatformError::generic(
-                meta(),
-            )),
-            OperationError::erase(aws_sdk_signer::operation::get_signing_profile::GetSigningProfileError::generic(
-                meta(),
-            )),
-            OperationError::erase(
-                aws_sdk_signer::operation::list_profile_permissions::ListProfilePermissionsError::generic(meta()),
-            ),
-            OperationError::erase(aws_sdk_signer::operation::list_signing_jobs::ListSigningJobsError::generic(meta())),
-            OperationError::erase(
-                aws_sdk_signer::operation::list_signing_platforms::ListSigningPlatformsError::generic(meta()),
-            ),
-            OperationError::erase(aws_sdk_signer::operation::list_signing_profiles::ListSigningProfilesError::generic(
-                meta(),
-            )),
-            OperationError::erase(
-                aws_sdk_signer::operation::list_tags_for_resource::ListTagsForResourceError::generic(meta()),
-            ),
-            OperationError::erase(aws_sdk_signer::operation::put_signing_profile::PutSigningProfileError::generic(
-                meta(),
-            )),
-            OperationError::erase(
-                aws_sdk_signer::operation::remove_profile_permission::RemoveProfilePermissionError::generic(meta()),
-            ),
-            OperationError::erase(aws_sdk_signer::operation::revoke_signature::RevokeSignatureError::generic(meta())),
-            OperationError::erase(
-                aws_sdk_signer::operation::revoke_signing_profile::RevokeSigningProfileError::generic(meta()),
-            ),
-            OperationError::erase(aws_sdk_signer::operation::sign_payload::SignPayloadError::generic(meta())),
-            OperationError::erase(aws_sdk_signer::operation::start_signing_job::StartSigningJobError::generic(meta())),
-            OperationError::erase(aws_sdk_signer::operation::tag_resource::TagResourceError::generic(meta())),
-            OperationError::erase(aws_sdk_signer::operation::untag_resource::UntagResourceError::generic(meta())),
-        ];
-        assert_eq!(errors.len(), CATALOG.operations.len());
-        for (i, error) in errors.iter().enumerate() {
-            let name = CATALOG.operations[i].name;
-            let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
-            assert_eq!(classified.class, ErrorClass::InternalServerError, "{name}");
-            assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+        let meta = |code: &str| aws_sdk_signer::error::ErrorMetadata::builder().code(code).build();
+        let (internal, throttling) = CATALOG.wire_codes;
+        for (code, class) in [(internal, ErrorClass::InternalServerError), (throttling, ErrorClass::Throttling)] {
+            let errors = [
+                OperationError::erase(
+                    aws_sdk_signer::operation::add_profile_permission::AddProfilePermissionError::generic(meta(code)),
+                ),
+                OperationError::erase(
+                    aws_sdk_signer::operation::cancel_signing_profile::CancelSigningProfileError::generic(meta(code)),
+                ),
+                OperationError::erase(
+                    aws_sdk_signer::operation::describe_signing_job::DescribeSigningJobError::generic(meta(code)),
+                ),
+                OperationError::erase(
+                    aws_sdk_signer::operation::get_revocation_status::GetRevocationStatusError::generic(meta(code)),
+                ),
+                OperationError::erase(
+                    aws_sdk_signer::operation::get_signing_platform::GetSigningPlatformError::generic(meta(code)),
+                ),
+                OperationError::erase(aws_sdk_signer::operation::get_signing_profile::GetSigningProfileError::generic(
+                    meta(code),
+                )),
+                OperationError::erase(
+                    aws_sdk_signer::operation::list_profile_permissions::ListProfilePermissionsError::generic(meta(
+                        code,
+                    )),
+                ),
+                OperationError::erase(aws_sdk_signer::operation::list_signing_jobs::ListSigningJobsError::generic(
+                    meta(code),
+                )),
+                OperationError::erase(
+                    aws_sdk_signer::operation::list_signing_platforms::ListSigningPlatformsError::generic(meta(code)),
+                ),
+                OperationError::erase(
+                    aws_sdk_signer::operation::list_signing_profiles::ListSigningProfilesError::generic(meta(code)),
+                ),
+                OperationError::erase(
+                    aws_sdk_signer::operation::list_tags_for_resource::ListTagsForResourceError::generic(meta(code)),
+                ),
+                OperationError::erase(aws_sdk_signer::operation::put_signing_profile::PutSigningProfileError::generic(
+                    meta(code),
+                )),
+                OperationError::erase(
+                    aws_sdk_signer::operation::remove_profile_permission::RemoveProfilePermissionError::generic(meta(
+                        code,
+                    )),
+                ),
+                OperationError::erase(aws_sdk_signer::operation::revoke_signature::RevokeSignatureError::generic(
+                    meta(code),
+                )),
+                OperationError::erase(
+                    aws_sdk_signer::operation::revoke_signing_profile::RevokeSigningProfileError::generic(meta(code)),
+                ),
+                OperationError::erase(aws_sdk_signer::operation::sign_payload::SignPayloadError::generic(meta(code))),
+                OperationError::erase(aws_sdk_signer::operation::start_signing_job::StartSigningJobError::generic(
+                    meta(code),
+                )),
+                OperationError::erase(aws_sdk_signer::operation::tag_resource::TagResourceError::generic(meta(code))),
+                OperationError::erase(aws_sdk_signer::operation::untag_resource::UntagResourceError::generic(meta(
+                    code,
+                ))),
+            ];
+            assert_eq!(errors.len(), CATALOG.operations.len());
+            for (i, error) in errors.iter().enumerate() {
+                let name = CATALOG.operations[i].name;
+                let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
+                assert_eq!(classified.class, class, "{name}: {code}");
+                assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+            }
         }
     }
 

@@ -892,61 +892,65 @@ mod tests {
         assert_eq!((crate::SERVICE.key(), crate::SERVICE.name()), ("sns", "SNS"));
     }
 
-    /// Each classifier takes the error type of the operation at its own index (and no other), and
-    /// classifies the service's internal-error code as an internal-server error.
+    /// Each classifier takes the error type of the operation at its own index (and no other).
+    /// Every operation classifies the internal-error code and the throttling code it arrives with
+    /// as the generic path does (aws-server-errors-services: by the code, whatever the operation).
     #[test]
     fn classifier_table_is_aligned_with_the_catalog() {
-        let meta = || aws_sdk_sns::error::ErrorMetadata::builder().code(CATALOG.internal_error_shape).build();
-        let errors = [
-            OperationError::erase(aws_sdk_sns::operation::add_permission::AddPermissionError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::check_if_phone_number_is_opted_out::CheckIfPhoneNumberIsOptedOutError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::confirm_subscription::ConfirmSubscriptionError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::create_platform_application::CreatePlatformApplicationError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::create_platform_endpoint::CreatePlatformEndpointError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::create_sms_sandbox_phone_number::CreateSMSSandboxPhoneNumberError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::create_topic::CreateTopicError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::delete_endpoint::DeleteEndpointError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::delete_platform_application::DeletePlatformApplicationError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::delete_sms_sandbox_phone_number::DeleteSMSSandboxPhoneNumberError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::delete_topic::DeleteTopicError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::get_data_protection_policy::GetDataProtectionPolicyError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::get_endpoint_attributes::GetEndpointAttributesError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::get_platform_application_attributes::GetPlatformApplicationAttributesError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::get_sms_attributes::GetSMSAttributesError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::get_sms_sandbox_account_status::GetSMSSandboxAccountStatusError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::get_subscription_attributes::GetSubscriptionAttributesError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::get_topic_attributes::GetTopicAttributesError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::list_endpoints_by_platform_application::ListEndpointsByPlatformApplicationError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::list_origination_numbers::ListOriginationNumbersError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::list_phone_numbers_opted_out::ListPhoneNumbersOptedOutError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::list_platform_applications::ListPlatformApplicationsError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::list_sms_sandbox_phone_numbers::ListSMSSandboxPhoneNumbersError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::list_subscriptions::ListSubscriptionsError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::list_subscriptions_by_topic::ListSubscriptionsByTopicError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::list_tags_for_resource::ListTagsForResourceError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::list_topics::ListTopicsError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::opt_in_phone_number::OptInPhoneNumberError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::publish::PublishError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::publish_batch::PublishBatchError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::put_data_protection_policy::PutDataProtectionPolicyError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::remove_permission::RemovePermissionError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::set_endpoint_attributes::SetEndpointAttributesError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::set_platform_application_attributes::SetPlatformApplicationAttributesError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::set_sms_attributes::SetSMSAttributesError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::set_subscription_attributes::SetSubscriptionAttributesError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::set_topic_attributes::SetTopicAttributesError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::subscribe::SubscribeError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::tag_resource::TagResourceError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::unsubscribe::UnsubscribeError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::untag_resource::UntagResourceError::generic(meta())),
-            OperationError::erase(aws_sdk_sns::operation::verify_sms_sandbox_phone_number::VerifySMSSandboxPhoneNumberError::generic(meta())),
-        ];
-        assert_eq!(errors.len(), CATALOG.operations.len());
-        for (i, error) in errors.iter().enumerate() {
-            let name = CATALOG.operations[i].name;
-            let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
-            assert_eq!(classified.class, ErrorClass::InternalServerError, "{name}");
-            assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+        let meta = |code: &str| aws_sdk_sns::error::ErrorMetadata::builder().code(code).build();
+        let (internal, throttling) = CATALOG.wire_codes;
+        for (code, class) in [(internal, ErrorClass::InternalServerError), (throttling, ErrorClass::Throttling)] {
+            let errors = [
+                OperationError::erase(aws_sdk_sns::operation::add_permission::AddPermissionError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::check_if_phone_number_is_opted_out::CheckIfPhoneNumberIsOptedOutError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::confirm_subscription::ConfirmSubscriptionError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::create_platform_application::CreatePlatformApplicationError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::create_platform_endpoint::CreatePlatformEndpointError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::create_sms_sandbox_phone_number::CreateSMSSandboxPhoneNumberError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::create_topic::CreateTopicError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::delete_endpoint::DeleteEndpointError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::delete_platform_application::DeletePlatformApplicationError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::delete_sms_sandbox_phone_number::DeleteSMSSandboxPhoneNumberError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::delete_topic::DeleteTopicError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::get_data_protection_policy::GetDataProtectionPolicyError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::get_endpoint_attributes::GetEndpointAttributesError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::get_platform_application_attributes::GetPlatformApplicationAttributesError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::get_sms_attributes::GetSMSAttributesError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::get_sms_sandbox_account_status::GetSMSSandboxAccountStatusError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::get_subscription_attributes::GetSubscriptionAttributesError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::get_topic_attributes::GetTopicAttributesError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::list_endpoints_by_platform_application::ListEndpointsByPlatformApplicationError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::list_origination_numbers::ListOriginationNumbersError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::list_phone_numbers_opted_out::ListPhoneNumbersOptedOutError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::list_platform_applications::ListPlatformApplicationsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::list_sms_sandbox_phone_numbers::ListSMSSandboxPhoneNumbersError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::list_subscriptions::ListSubscriptionsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::list_subscriptions_by_topic::ListSubscriptionsByTopicError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::list_tags_for_resource::ListTagsForResourceError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::list_topics::ListTopicsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::opt_in_phone_number::OptInPhoneNumberError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::publish::PublishError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::publish_batch::PublishBatchError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::put_data_protection_policy::PutDataProtectionPolicyError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::remove_permission::RemovePermissionError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::set_endpoint_attributes::SetEndpointAttributesError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::set_platform_application_attributes::SetPlatformApplicationAttributesError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::set_sms_attributes::SetSMSAttributesError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::set_subscription_attributes::SetSubscriptionAttributesError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::set_topic_attributes::SetTopicAttributesError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::subscribe::SubscribeError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::tag_resource::TagResourceError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::unsubscribe::UnsubscribeError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::untag_resource::UntagResourceError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sns::operation::verify_sms_sandbox_phone_number::VerifySMSSandboxPhoneNumberError::generic(meta(code))),
+            ];
+            assert_eq!(errors.len(), CATALOG.operations.len());
+            for (i, error) in errors.iter().enumerate() {
+                let name = CATALOG.operations[i].name;
+                let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
+                assert_eq!(classified.class, class, "{name}: {code}");
+                assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+            }
         }
     }
 

@@ -416,62 +416,76 @@ mod tests {
         assert_eq!((crate::SERVICE.key(), crate::SERVICE.name()), ("sqs", "SQS"));
     }
 
-    /// Each classifier takes the error type of the operation at its own index (and no other), and
-    /// classifies the service's internal-error code as an internal-server error.
+    /// Each classifier takes the error type of the operation at its own index (and no other).
+    /// Every operation classifies the internal-error code and the throttling code it arrives with
+    /// as the generic path does (aws-server-errors-services: by the code, whatever the operation).
     #[test]
     fn classifier_table_is_aligned_with_the_catalog() {
-        let meta = || aws_sdk_sqs::error::ErrorMetadata::builder().code(CATALOG.internal_error_shape).build();
-        let errors = [
-            OperationError::erase(aws_sdk_sqs::operation::add_permission::AddPermissionError::generic(meta())),
-            OperationError::erase(
-                aws_sdk_sqs::operation::cancel_message_move_task::CancelMessageMoveTaskError::generic(meta()),
-            ),
-            OperationError::erase(
-                aws_sdk_sqs::operation::change_message_visibility::ChangeMessageVisibilityError::generic(meta()),
-            ),
-            OperationError::erase(
-                aws_sdk_sqs::operation::change_message_visibility_batch::ChangeMessageVisibilityBatchError::generic(
-                    meta(),
+        let meta = |code: &str| aws_sdk_sqs::error::ErrorMetadata::builder().code(code).build();
+        let (internal, throttling) = CATALOG.wire_codes;
+        for (code, class) in [(internal, ErrorClass::InternalServerError), (throttling, ErrorClass::Throttling)] {
+            let errors = [
+                OperationError::erase(aws_sdk_sqs::operation::add_permission::AddPermissionError::generic(meta(code))),
+                OperationError::erase(
+                    aws_sdk_sqs::operation::cancel_message_move_task::CancelMessageMoveTaskError::generic(meta(code)),
                 ),
-            ),
-            OperationError::erase(aws_sdk_sqs::operation::create_queue::CreateQueueError::generic(meta())),
-            OperationError::erase(aws_sdk_sqs::operation::delete_message::DeleteMessageError::generic(meta())),
-            OperationError::erase(aws_sdk_sqs::operation::delete_message_batch::DeleteMessageBatchError::generic(
-                meta(),
-            )),
-            OperationError::erase(aws_sdk_sqs::operation::delete_queue::DeleteQueueError::generic(meta())),
-            OperationError::erase(aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesError::generic(
-                meta(),
-            )),
-            OperationError::erase(aws_sdk_sqs::operation::get_queue_url::GetQueueUrlError::generic(meta())),
-            OperationError::erase(
-                aws_sdk_sqs::operation::list_dead_letter_source_queues::ListDeadLetterSourceQueuesError::generic(meta()),
-            ),
-            OperationError::erase(aws_sdk_sqs::operation::list_message_move_tasks::ListMessageMoveTasksError::generic(
-                meta(),
-            )),
-            OperationError::erase(aws_sdk_sqs::operation::list_queue_tags::ListQueueTagsError::generic(meta())),
-            OperationError::erase(aws_sdk_sqs::operation::list_queues::ListQueuesError::generic(meta())),
-            OperationError::erase(aws_sdk_sqs::operation::purge_queue::PurgeQueueError::generic(meta())),
-            OperationError::erase(aws_sdk_sqs::operation::receive_message::ReceiveMessageError::generic(meta())),
-            OperationError::erase(aws_sdk_sqs::operation::remove_permission::RemovePermissionError::generic(meta())),
-            OperationError::erase(aws_sdk_sqs::operation::send_message::SendMessageError::generic(meta())),
-            OperationError::erase(aws_sdk_sqs::operation::send_message_batch::SendMessageBatchError::generic(meta())),
-            OperationError::erase(aws_sdk_sqs::operation::set_queue_attributes::SetQueueAttributesError::generic(
-                meta(),
-            )),
-            OperationError::erase(aws_sdk_sqs::operation::start_message_move_task::StartMessageMoveTaskError::generic(
-                meta(),
-            )),
-            OperationError::erase(aws_sdk_sqs::operation::tag_queue::TagQueueError::generic(meta())),
-            OperationError::erase(aws_sdk_sqs::operation::untag_queue::UntagQueueError::generic(meta())),
-        ];
-        assert_eq!(errors.len(), CATALOG.operations.len());
-        for (i, error) in errors.iter().enumerate() {
-            let name = CATALOG.operations[i].name;
-            let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
-            assert_eq!(classified.class, ErrorClass::InternalServerError, "{name}");
-            assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+                OperationError::erase(
+                    aws_sdk_sqs::operation::change_message_visibility::ChangeMessageVisibilityError::generic(meta(
+                        code,
+                    )),
+                ),
+                OperationError::erase(
+                    aws_sdk_sqs::operation::change_message_visibility_batch::ChangeMessageVisibilityBatchError::generic(
+                        meta(code),
+                    ),
+                ),
+                OperationError::erase(aws_sdk_sqs::operation::create_queue::CreateQueueError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sqs::operation::delete_message::DeleteMessageError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sqs::operation::delete_message_batch::DeleteMessageBatchError::generic(
+                    meta(code),
+                )),
+                OperationError::erase(aws_sdk_sqs::operation::delete_queue::DeleteQueueError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesError::generic(
+                    meta(code),
+                )),
+                OperationError::erase(aws_sdk_sqs::operation::get_queue_url::GetQueueUrlError::generic(meta(code))),
+                OperationError::erase(
+                    aws_sdk_sqs::operation::list_dead_letter_source_queues::ListDeadLetterSourceQueuesError::generic(
+                        meta(code),
+                    ),
+                ),
+                OperationError::erase(
+                    aws_sdk_sqs::operation::list_message_move_tasks::ListMessageMoveTasksError::generic(meta(code)),
+                ),
+                OperationError::erase(aws_sdk_sqs::operation::list_queue_tags::ListQueueTagsError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sqs::operation::list_queues::ListQueuesError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sqs::operation::purge_queue::PurgeQueueError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sqs::operation::receive_message::ReceiveMessageError::generic(meta(
+                    code,
+                ))),
+                OperationError::erase(aws_sdk_sqs::operation::remove_permission::RemovePermissionError::generic(meta(
+                    code,
+                ))),
+                OperationError::erase(aws_sdk_sqs::operation::send_message::SendMessageError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sqs::operation::send_message_batch::SendMessageBatchError::generic(
+                    meta(code),
+                )),
+                OperationError::erase(aws_sdk_sqs::operation::set_queue_attributes::SetQueueAttributesError::generic(
+                    meta(code),
+                )),
+                OperationError::erase(
+                    aws_sdk_sqs::operation::start_message_move_task::StartMessageMoveTaskError::generic(meta(code)),
+                ),
+                OperationError::erase(aws_sdk_sqs::operation::tag_queue::TagQueueError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sqs::operation::untag_queue::UntagQueueError::generic(meta(code))),
+            ];
+            assert_eq!(errors.len(), CATALOG.operations.len());
+            for (i, error) in errors.iter().enumerate() {
+                let name = CATALOG.operations[i].name;
+                let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
+                assert_eq!(classified.class, class, "{name}: {code}");
+                assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+            }
         }
     }
 

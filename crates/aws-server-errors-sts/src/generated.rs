@@ -202,42 +202,58 @@ mod tests {
         assert_eq!((crate::SERVICE.key(), crate::SERVICE.name()), ("sts", "STS"));
     }
 
-    /// Each classifier takes the error type of the operation at its own index (and no other), and
-    /// classifies the service's internal-error code as an internal-server error.
+    /// Each classifier takes the error type of the operation at its own index (and no other).
+    /// Every operation classifies the internal-error code and the throttling code it arrives with
+    /// as the generic path does (aws-server-errors-services: by the code, whatever the operation).
     #[test]
     fn classifier_table_is_aligned_with_the_catalog() {
-        let meta = || aws_sdk_sts::error::ErrorMetadata::builder().code(CATALOG.internal_error_shape).build();
-        let errors = [
-            OperationError::erase(aws_sdk_sts::operation::assume_role::AssumeRoleError::generic(meta())),
-            OperationError::erase(aws_sdk_sts::operation::assume_role_with_saml::AssumeRoleWithSAMLError::generic(
-                meta(),
-            )),
-            OperationError::erase(
-                aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError::generic(meta()),
-            ),
-            OperationError::erase(aws_sdk_sts::operation::assume_root::AssumeRootError::generic(meta())),
-            OperationError::erase(
-                aws_sdk_sts::operation::decode_authorization_message::DecodeAuthorizationMessageError::generic(meta()),
-            ),
-            OperationError::erase(aws_sdk_sts::operation::get_access_key_info::GetAccessKeyInfoError::generic(meta())),
-            OperationError::erase(aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError::generic(meta())),
-            OperationError::erase(
-                aws_sdk_sts::operation::get_delegated_access_token::GetDelegatedAccessTokenError::generic(meta()),
-            ),
-            OperationError::erase(aws_sdk_sts::operation::get_federation_token::GetFederationTokenError::generic(
-                meta(),
-            )),
-            OperationError::erase(aws_sdk_sts::operation::get_session_token::GetSessionTokenError::generic(meta())),
-            OperationError::erase(aws_sdk_sts::operation::get_web_identity_token::GetWebIdentityTokenError::generic(
-                meta(),
-            )),
-        ];
-        assert_eq!(errors.len(), CATALOG.operations.len());
-        for (i, error) in errors.iter().enumerate() {
-            let name = CATALOG.operations[i].name;
-            let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
-            assert_eq!(classified.class, ErrorClass::InternalServerError, "{name}");
-            assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+        let meta = |code: &str| aws_sdk_sts::error::ErrorMetadata::builder().code(code).build();
+        let (internal, throttling) = CATALOG.wire_codes;
+        for (code, class) in [(internal, ErrorClass::InternalServerError), (throttling, ErrorClass::Throttling)] {
+            let errors = [
+                OperationError::erase(aws_sdk_sts::operation::assume_role::AssumeRoleError::generic(meta(code))),
+                OperationError::erase(aws_sdk_sts::operation::assume_role_with_saml::AssumeRoleWithSAMLError::generic(
+                    meta(code),
+                )),
+                OperationError::erase(
+                    aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError::generic(
+                        meta(code),
+                    ),
+                ),
+                OperationError::erase(aws_sdk_sts::operation::assume_root::AssumeRootError::generic(meta(code))),
+                OperationError::erase(
+                    aws_sdk_sts::operation::decode_authorization_message::DecodeAuthorizationMessageError::generic(
+                        meta(code),
+                    ),
+                ),
+                OperationError::erase(aws_sdk_sts::operation::get_access_key_info::GetAccessKeyInfoError::generic(
+                    meta(code),
+                )),
+                OperationError::erase(aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError::generic(
+                    meta(code),
+                )),
+                OperationError::erase(
+                    aws_sdk_sts::operation::get_delegated_access_token::GetDelegatedAccessTokenError::generic(meta(
+                        code,
+                    )),
+                ),
+                OperationError::erase(aws_sdk_sts::operation::get_federation_token::GetFederationTokenError::generic(
+                    meta(code),
+                )),
+                OperationError::erase(aws_sdk_sts::operation::get_session_token::GetSessionTokenError::generic(meta(
+                    code,
+                ))),
+                OperationError::erase(
+                    aws_sdk_sts::operation::get_web_identity_token::GetWebIdentityTokenError::generic(meta(code)),
+                ),
+            ];
+            assert_eq!(errors.len(), CATALOG.operations.len());
+            for (i, error) in errors.iter().enumerate() {
+                let name = CATALOG.operations[i].name;
+                let classified = crate::SERVICE.classify(i, error).unwrap_or_else(|| panic!("{name} not classified"));
+                assert_eq!(classified.class, class, "{name}: {code}");
+                assert!(crate::SERVICE.classify((i + 1) % errors.len(), error).is_none(), "{name}");
+            }
         }
     }
 

@@ -390,7 +390,10 @@ async fn main() {
 /// write (`Logout`, a POST) is not resent after one.
 async fn no_adapter_crate(metrics: &mut Metrics) {
     let sso = aws_server_errors_services::by_key("sso").expect("in the table of every service");
-    let injector = FaultInjector::new(FaultPlan::new().rule(Rule::new(Fault::InternalError).first(3)));
+    let plan = FaultPlan::new()
+        .rule(Rule::new(Fault::InternalError).operation("ListAccounts").first(2))
+        .rule(Rule::new(Fault::InternalError).operation("Logout"));
+    let injector = FaultInjector::new(plan);
     let server = FaultServer::start(injector.clone(), [sso]).await.expect("bind 127.0.0.1");
     let policy = ServerErrorPolicy::with_services(PolicyConfig::default(), aws_server_errors_services::all())
         .expect("the defaults are valid");
