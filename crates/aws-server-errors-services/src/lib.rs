@@ -151,9 +151,11 @@ pub fn registration(
 /// It pushes an interceptor and a retry classifier (`push_interceptor`, `push_retry_classifier`,
 /// which every SDK config builder has). At the client's first call they find its service in the
 /// table ([`by_sdk_id`], from the call's `Metadata`) and from then on act as an adapter crate's
-/// registration does, classifying from the raw response. A client whose service the table does not
-/// know is left alone (one WARN event says so), as is one that also has an adapter crate's
-/// registration (the adapter classifies). A macro, not a trait method, because SDK config builders
+/// registration does, classifying from the raw response. A client that also has an adapter
+/// crate's registration is left to the adapter. A client whose service the table does not know (an
+/// SDK crate newer than the table) is classified by status and the SDK's own codes, each of its
+/// operations retry-safe only by an idempotent HTTP method (one WARN event says so). A macro, not
+/// a trait method, because SDK config builders
 /// share no trait; the SDK's own `aws_smithy_mocks::mock_client!` works the same way.
 ///
 /// See the [crate docs](crate) for an example.

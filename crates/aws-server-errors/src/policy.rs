@@ -328,8 +328,12 @@ impl ServerErrorPolicy {
     pub fn interceptor(&self, service: &'static Service) -> ServerErrorInterceptor {
         let given = &self.inner.given;
         if !given.is_empty() && !given.contains(&service) && self.state(service).is_none() {
-            let given: Vec<&str> = given.iter().map(|s| s.key()).collect();
-            crate::telemetry::registered_outside_given(service.name(), &given.join(","));
+            // Every service of the SDK may be given (aws-server-errors-services): a count, then.
+            let given = match given.len() {
+                n if n > 20 => format!("{n} services"),
+                _ => given.iter().map(|s| s.key()).collect::<Vec<_>>().join(","),
+            };
+            crate::telemetry::registered_outside_given(service.name(), &given);
         }
         let Entry { state, observer } = self.state_or_create(service);
         ServerErrorInterceptor::new(state, observer, NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed))

@@ -238,14 +238,14 @@ pub(crate) fn registered_outside_given(service: &'static str, given: &str) {
 }
 
 /// Logs a client registered through the table of every service whose service the table does not
-/// know (WARN, once per registration): the policy stands aside for it. `service` is the name the
-/// SDK's generated code reports, bounded as any other logged value.
+/// know (WARN, once per registration): the policy acts on it with what every service shares.
+/// `service` is the name the SDK's generated code reports, bounded as any other logged value.
 pub(crate) fn unknown_service(service: &str) {
     tracing::event!(
         target: LOG_TARGET,
         tracing::Level::WARN,
         rpc.service = &*bounded(service),
-        "no facts about this service (an SDK crate newer than aws-server-errors-services?): the policy does not act on its client"
+        "no facts about this service (an SDK crate newer than aws-server-errors-services?): its errors are classified by status and the SDK's own codes, and an operation is retry-safe only by an idempotent HTTP method"
     );
 }
 

@@ -56,6 +56,8 @@ pub(crate) fn error_code(protocol: Protocol, query_compatible: bool, response: &
     let family = match protocol {
         _ if media.contains("cbor") => Protocol::RpcV2Cbor,
         Protocol::RpcV2Cbor if media.contains("json") => Protocol::AwsJson1_1,
+        // A service the table does not know has a JSON placeholder: an XML body says otherwise.
+        Protocol::RestJson1 | Protocol::AwsJson1_0 | Protocol::AwsJson1_1 if media.contains("xml") => Protocol::RestXml,
         protocol => protocol,
     };
     let code = match family {
@@ -238,6 +240,9 @@ mod tests {
         let cbor = [("content-type", "application/cbor")];
         let indefinite: &'static [u8] = &[0xbf, 0x66, b'_', b'_', b't', b'y', b'p', b'e', 0x61, b'X', 0xff];
         assert_eq!(code(Protocol::AwsJson1_1, false, &cbor, indefinite).as_deref(), Some("X"));
+        let xml = [("content-type", "text/xml")];
+        let body = b"<ErrorResponse><Error><Code>Throttling</Code></Error></ErrorResponse>";
+        assert_eq!(code(Protocol::RestJson1, false, &xml, body).as_deref(), Some("Throttling"), "an XML body");
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! crate does, with a [`generic`](crate::Service::generic) service.
 //!
 //! The service is resolved once per registration (one client config): an SDK client config
-//! belongs to one service. Until then, and for a client whose service the table does not know or
-//! that also has an adapter crate's registration (which takes precedence), both stand aside.
+//! belongs to one service. Until then, and for a client that also has an adapter crate's
+//! registration (which takes precedence), both stand aside. A service the table does not know (an
+//! SDK crate newer than the table) gets facts of its own, from what every service shares
+//! ([`unknown_service`]).
 
 use std::sync::{Arc, OnceLock};
 
@@ -22,6 +24,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 
 use super::ServerErrorInterceptor;
 use crate::adapter::Service;
+use crate::catalog::{Protocol, ServiceCatalog};
 use crate::retry_classifier::InternalErrorClassifier;
 
 /// Finds a service by the name the SDK reports in each operation's `Metadata` (its sdkId).
@@ -90,15 +93,58 @@ impl Registration {
             if components.interceptors().any(|i| i.name() == TYPED) {
                 return None; // an adapter crate's registration takes precedence
             }
-            let Some(service) = (self.lookup)(name) else {
-                crate::telemetry::unknown_service(name);
-                return None;
+            let service = match (self.lookup)(name) {
+                Some(service) => service,
+                None => {
+                    crate::telemetry::unknown_service(name);
+                    unknown_service(name)
+                }
             };
             let (interceptor, classifier) = (self.make)(service);
             Some(Resolved { interceptor, classifier })
         });
         resolved.as_ref().map(|r| &r.interceptor)
     }
+}
+
+/// The facts of a service the table does not know, named `name` in the SDK's `Metadata`: no
+/// operation (each is retry-safe only by an idempotent HTTP method, once the client has called
+/// one), AWS's common `InternalFailure` as its internal error, and the SDK's own throttling
+/// codes. Its errors are classified by those codes and by status; its protocol is a placeholder
+/// (`wire_code` reads a body by its media type). Made once per name and process, and kept: an SDK
+/// names a bounded set of services. Its config key is the name in lower case without spaces
+/// (the SDK's crate naming rule), which no config can name (configs are checked against the
+/// table): it gets the top-level settings.
+pub(crate) fn unknown_service(name: &str) -> &'static Service {
+    static MADE: std::sync::Mutex<Vec<&'static Service>> = std::sync::Mutex::new(Vec::new());
+    let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(service) = made.iter().find(|s| s.name() == name) {
+        return service;
+    }
+    let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    let key: String = name.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect();
+    let catalog = Box::leak(Box::new(ServiceCatalog {
+        service: name,
+        sdk_crate: Box::leak(format!("aws-sdk-{key}").into_boxed_str()),
+        sdk_version: "",
+        protocol: Protocol::RestJson1,
+        signing_name: "",
+        model_namespace: "",
+        model_service: "",
+        internal_error_shape: "InternalFailure",
+        throttling_shape: "ThrottlingException",
+        throttling_status: 400,
+        wire_codes: ("InternalFailure", "ThrottlingException"),
+        query_compatible: false,
+        operations: &[],
+        error_body_members: &[],
+        success_bodies: &[],
+        virtual_hosted_buckets: false,
+        errors_in_200: &[],
+    }));
+    let service: &'static Service = Box::leak(Box::new(Service::generic(catalog, &[])));
+    made.push(service);
+    service
 }
 
 /// `method` as a `&'static str` when RFC 9110 (§9.2.2) defines it as idempotent.

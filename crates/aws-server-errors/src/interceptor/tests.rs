@@ -399,13 +399,25 @@ mod any_service {
     }
 
     #[test]
-    fn a_service_the_table_does_not_know_is_left_alone() {
+    fn a_service_the_table_does_not_know_gets_what_every_service_shares() {
         let policy = generic_policy(|c| c);
-        let (interceptor, _) = policy.any_service(|_| None);
-        let ctx = attempt_with(500, &[]);
+        let (interceptor, classifier) = policy.any_service(|_| None);
         let mut cfg = bag(&SIGNER, "GetSigningProfile", 1);
-        assert!(counted(|| attempt(&interceptor, &components(), &ctx, &mut cfg)).is_empty());
-        assert_eq!(stored_retry_config(&mut cfg), None, "nothing steered");
+        let throttled = attempt_with(400, &[("x-amzn-errortype", "ThrottlingException")]);
+        let lines = counted(|| attempt(&interceptor, &components(), &throttled, &mut cfg));
+        assert_eq!(
+            lines,
+            ["aws.server_errors.attempt_errors{rpc.service=signer,rpc.method=GetSigningProfile,error.class=throttling,error.type=ThrottlingException,classifier=generic} 1"],
+            "one of the SDK's own throttling codes"
+        );
+        assert_eq!(classifier.classify_retry(&throttled), RetryAction::throttling_error());
+        // Its operations are unknown: a 500 is an internal error, not retried on a first sighting.
+        let mut cfg = bag(&SIGNER, "GetSigningProfile", 1);
+        attempt(&interceptor, &components(), &attempt_with(500, &[]), &mut cfg);
+        assert_eq!(call_state(&mut cfg).last.decision, Decision::GiveUp(GiveUpReason::NotRetrySafe));
+        let unknown = super::super::any_service::unknown_service("signer");
+        assert!(std::ptr::eq(unknown, super::super::any_service::unknown_service("signer")), "made once");
+        assert_eq!((unknown.key(), unknown.classifier()), ("signer", "generic"));
     }
 
     #[test]
