@@ -347,6 +347,11 @@ def botocore_facts(model: dict) -> tuple[dict, dict]:
             "source": "botocore",
             "success_body": botocore_skeleton(shapes, op.get("output", {}).get("shape", ""), xml=xml, rest_json=rest_json),
         }
+    return ops, botocore_errors(shapes)
+
+
+def botocore_errors(shapes: dict) -> dict:
+    """The error shapes of a botocore model, by name."""
     errors = {}
     for name, shape in shapes.items():
         if not shape.get("exception"):
@@ -366,17 +371,23 @@ def botocore_facts(model: dict) -> tuple[dict, dict]:
             "throttling": bool(retryable and retryable.get("throttling")),
             "source": "botocore",
         }
-    return ops, errors
+    return errors
+
+
+def botocore_protocol(meta: dict) -> str:
+    """The Smithy name of the protocol a botocore model's metadata names first (the one smithy-rs
+    picks: rpcv2Cbor before awsJson, as CloudWatch's and Backup Gateway's crates show)."""
+    protocol = meta.get("protocols", [meta.get("protocol")])[0]
+    names = {"json": f"awsJson{meta.get('jsonVersion', '1.0').replace('.', '_')}", "rest-json": "restJson1",
+             "rest-xml": "restXml", "query": "awsQuery", "ec2": "ec2Query", "smithy-rpc-v2-cbor": "rpcv2Cbor"}
+    return names.get(protocol, protocol)
 
 
 def botocore_service_facts(model: dict) -> dict:
     """The service-level facts from a botocore model, for a service without a Smithy model."""
     meta = model["metadata"]
-    protocol = meta.get("protocols", [meta.get("protocol")])[0]
-    names = {"json": f"awsJson{meta.get('jsonVersion', '1.0').replace('.', '_')}", "rest-json": "restJson1",
-             "rest-xml": "restXml", "query": "awsQuery", "ec2": "ec2Query", "smithy-rpc-v2-cbor": "rpcv2Cbor"}
     target = meta.get("targetPrefix", "")
-    return {"model_protocol": names.get(protocol, protocol), "service_shape": target or meta["serviceId"],
+    return {"model_protocol": botocore_protocol(meta), "service_shape": target or meta["serviceId"],
             "namespace": f"com.amazonaws.{meta['endpointPrefix']}", "sdk_id": meta["serviceId"]}
 
 

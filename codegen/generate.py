@@ -382,6 +382,7 @@ def generate() -> dict[pathlib.Path, str]:
         )
         internal_shape = service_facts.shape_of(info["internal"], facts, crate)
         throttling_code = info["throttling"][0]
+        throttling_status = info.get("throttling_status") or service_facts.status_of(throttling_code, facts, crate, False)
         error_members = facts["errors"].get(internal_shape, {}).get("body_members", ["message"])
         catalog = (
             HEADER.format(sources=f"aws-sdk-{service} {version} and codegen/model-facts/{service}.json")
@@ -399,7 +400,7 @@ def generate() -> dict[pathlib.Path, str]:
             + f"    model_service: {rust_str(facts['service_shape'])},\n"
             + f"    internal_error_shape: {rust_str(internal_shape)},\n"
             + f"    throttling_shape: {rust_str(service_facts.shape_of(throttling_code, facts, crate))},\n"
-            + f"    throttling_status: {info.get('throttling_status') or service_facts.status_of(throttling_code, facts, crate, False)},\n"
+            + f"    throttling_status: {throttling_status},\n"
             + f"    wire_codes: ({rust_str(info['internal'])}, {rust_str(throttling_code)}),\n"
             + f"    query_compatible: {'true' if crate['query_compatible'] else 'false'},\n"
             + "    operations: &[\n        " + "\n        ".join(rows) + "\n    ],\n"
@@ -418,7 +419,7 @@ def generate() -> dict[pathlib.Path, str]:
             "throttling_shape": service_facts.shape_of(throttling_code, facts, crate),
             "query_compatible": crate["query_compatible"], "operations": table_ops,
             "internal": info["internal"], "throttling": info["throttling"],
-            "throttling_status": info.get("throttling_status") or service_facts.status_of(throttling_code, facts, crate, False),
+            "throttling_status": throttling_status,
         }
         summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
         doc += [

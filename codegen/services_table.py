@@ -39,17 +39,15 @@ ROOT = HERE.parent
 TRAITS = HERE / "smithy-traits.json"
 OUTPUT = ROOT / "crates" / "aws-server-errors-services" / "src" / "generated.rs"
 
-BOTOCORE_PROTOCOLS = {"rest-json": "RestJson1", "rest-xml": "RestXml", "query": "AwsQuery", "ec2": "Ec2Query",
-                      "smithy-rpc-v2-cbor": "RpcV2Cbor"}
 SAFETY_CONSTS = {"Readonly": "RO", "Idempotent": "ID", "IdempotencyToken": "TK", "Documented": "DOC",
                  "SafeHttpMethod": "HM", "NamingConvention": "NC", "NotRetrySafe": "NO", "Unmodeled": "UN"}
 
 
 def protocol_of(meta: dict) -> str:
-    first = meta.get("protocols", [meta.get("protocol")])[0]
-    if first == "json":
-        return "AwsJson1_1" if meta.get("jsonVersion") == "1.1" else "AwsJson1_0"
-    return BOTOCORE_PROTOCOLS[first]
+    """The `Protocol` variant of the protocol a botocore model's metadata names first."""
+    import generate  # generate imports this module
+
+    return generate.PROTOCOLS[distill.botocore_protocol(meta)]
 
 
 def distill_traits(models: pathlib.Path) -> None:
@@ -75,6 +73,7 @@ def model_service(model: dict, traits: dict) -> dict:
     import generate  # the verdict rules are the adapters' (imported here: generate imports us)
 
     meta = model["metadata"]
+    service = distill.botocore_service_facts(model)
     protocol = protocol_of(meta)
     sdk_id = meta["serviceId"]
     query_compatible = "awsQueryCompatible" in meta
@@ -105,33 +104,14 @@ def model_service(model: dict, traits: dict) -> dict:
     # What `derive_entry` reads of a crate, from the model: each operation's errors by wire code.
     crate = {"protocol": protocol, "signing_name": signing_name, "query_compatible": query_compatible,
              "service": sdk_id, "operations": crate_ops}
-    _, errors = _botocore_errors(model)
+    errors = distill.botocore_errors(shapes)
     entry = service_facts.derive_entry(names.crate_key(sdk_id), crate, {"errors": errors, "sdk_id": sdk_id})
     model_facts = {"errors": errors}
     status = service_facts.status_of(entry["throttling"][0], model_facts, crate, False)
     return {"key": names.crate_key(sdk_id), "sdk_id": sdk_id, "protocol": protocol, "signing_name": signing_name,
             "query_compatible": query_compatible, "operations": operations, "throttling_status": status,
             "internal": entry["internal"], "throttling": entry["throttling"],
-            "namespace": f"com.amazonaws.{meta.get('endpointPrefix', '')}",
-            "service_shape": meta.get("targetPrefix") or sdk_id}
-
-
-def _botocore_errors(model: dict) -> tuple[dict, dict]:
-    """The model's errors as `distill.botocore_facts` reads them (without the skeletons)."""
-    errors = {}
-    for name, shape in model["shapes"].items():
-        if not shape.get("exception"):
-            continue
-        retryable = shape.get("retryable")
-        err = shape.get("error", {})
-        errors[name] = {
-            **({"code": err["code"]} if err.get("code") and err["code"] != name else {}),
-            "fault": "server" if shape.get("fault") or (err and not err.get("senderFault")
-                                                        and (err.get("httpStatusCode") or 0) >= 500) else "client",
-            "http_status": err.get("httpStatusCode"),
-            "throttling": bool(retryable and retryable.get("throttling")),
-        }
-    return {}, errors
+            "namespace": service["namespace"], "service_shape": service["service_shape"]}
 
 
 def rust_str(s: str) -> str:

@@ -60,10 +60,9 @@ pub(crate) fn classify_attempt<'a>(
     record.operation = operation.name;
     record.retry_safety = operation.retry_safety;
     let generic = service.generic_throttling();
-    let idempotent_method = |m: &str| matches!(m, "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE");
     if generic.is_some()
         && operation.retry_safety == RetrySafety::Unmodeled
-        && request_method.is_some_and(idempotent_method)
+        && request_method.and_then(idempotent_method).is_some()
     {
         record.retry_safety = RetrySafety::SafeHttpMethod;
     }
@@ -131,6 +130,12 @@ pub(crate) fn classify_attempt<'a>(
         }
     }
     record
+}
+
+/// `method` as a `&'static str` when RFC 9110 (§9.2.2) defines it as idempotent: GET, HEAD, PUT,
+/// DELETE, OPTIONS, TRACE.
+pub(crate) fn idempotent_method(method: &str) -> Option<&'static str> {
+    ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"].into_iter().find(|m| *m == method)
 }
 
 /// The class of an error code of a [`generic`](Service::generic) service, with the catalog's

@@ -25,6 +25,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 use super::ServerErrorInterceptor;
 use crate::adapter::Service;
 use crate::catalog::{Protocol, ServiceCatalog};
+use crate::classify::idempotent_method;
 use crate::retry_classifier::InternalErrorClassifier;
 
 /// Finds a service by the name the SDK reports in each operation's `Metadata` (its sdkId).
@@ -145,11 +146,6 @@ pub(crate) fn unknown_service(name: &str) -> &'static Service {
     let service: &'static Service = Box::leak(Box::new(Service::generic(catalog, &[])));
     made.push(service);
     service
-}
-
-/// `method` as a `&'static str` when RFC 9110 (§9.2.2) defines it as idempotent.
-fn idempotent_method(method: &str) -> Option<&'static str> {
-    ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"].into_iter().find(|m| *m == method)
 }
 
 /// The interceptor of a registration on any client.
