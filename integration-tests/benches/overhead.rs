@@ -25,8 +25,13 @@
 //!   the generic path.
 //! - `steering_floor/pinpoint` (paired only): the same failed-then-retried call with an
 //!   interceptor that only steers the retry through the config bag (a marker, `RetryConfig`, a
-//!   zero-cost `TokenBucket`, the bucket put back), against plain: what any interceptor pays to
-//!   steer the SDK's retry strategy, the floor under the policy's error path.
+//!   zero-cost `TokenBucket`, the bucket put back, each in place where the call's layer holds
+//!   one, as the policy does), against plain: what any interceptor pays to steer the SDK's retry
+//!   strategy, the floor under the policy's error path.
+//! - `success_floor/signer` (paired only): a successful call with an interceptor and a retry
+//!   classifier that do only what the policy's success-path features need (the same three hooks,
+//!   the operation from `Metadata`, one per-operation counter), against plain: the floor under the
+//!   policy's success path.
 //! - `fail_fast/signer` (paired only): a call the open circuit breaker fails fast, against a
 //!   plain successful call of the same operation.
 //! - `concurrency_breaker/64_tasks` (paired only): the same 64 tasks, the default policy against
@@ -460,8 +465,8 @@ fn paired_noop(runtime: &Runtime, rounds: usize, calls: u64) -> Paired {
         RetryConfig::standard(),
     );
     let plain = Signer::client(&sdk, None);
-    let config = aws_sdk_signer::config::Builder::from(&sdk).build();
-    let mut builder = config.to_builder();
+    // The same client (its own retry partition, as every bench client has), with `Noop`.
+    let mut builder = plain.0.config().to_builder();
     builder.push_interceptor(SharedInterceptor::permanent(Noop));
     let noop = Signer(aws_sdk_signer::Client::from_conf(builder.build()));
     paired("noop_interceptor/signer", rounds, calls, |arm, n| time_calls(runtime, if arm { &noop } else { &plain }, n))
@@ -495,6 +500,19 @@ mod steering_floor {
         BUCKET.get_or_init(TokenBucket::unlimited).clone()
     }
 
+    /// The policy's `steer::put`: in place when the call's interceptor layer holds a `T`.
+    fn put<T>(cfg: &mut ConfigBag, value: T)
+    where
+        T: Storable<Storer = StoreReplace<T>> + Send + Sync + std::fmt::Debug + 'static,
+    {
+        match cfg.get_mut_from_interceptor_state::<T>() {
+            Some(slot) => *slot = value,
+            None => {
+                cfg.interceptor_state().store_put(value);
+            }
+        }
+    }
+
     impl Storable for Failed {
         type Storer = StoreReplace<Self>;
     }
@@ -523,20 +541,143 @@ mod steering_floor {
                         .with_max_backoff(delay)
                         .with_use_static_exponential_base(true);
                     let partition = cfg.load::<TokenBucket>().cloned();
-                    let layer = cfg.interceptor_state();
-                    layer.store_put(Failed(partition));
-                    layer.store_put(retry);
-                    layer.store_put(zero_cost());
+                    cfg.interceptor_state().store_put(Failed(partition));
+                    // As the policy does: in place where the call's layer holds the value (the
+                    // orchestrator put the operation's `RetryConfig` there; the partition's
+                    // bucket is in a layer of its own, so the zero-cost one is a new entry).
+                    put(cfg, retry);
+                    put(cfg, zero_cost());
                 }
                 Some(Ok(_)) => {
                     let partition = cfg.interceptor_state().load::<Failed>().and_then(|f| f.0.clone());
                     if let Some(bucket) = partition {
-                        cfg.interceptor_state().store_put(bucket);
+                        put(cfg, bucket);
                     }
                 }
                 None => {}
             }
             Ok(())
+        }
+    }
+}
+
+mod success_floor {
+    //! What the policy's features cost on a successful call, and nothing else: the floor under
+    //! the success path's target (issue 22). The hooks the policy declares for a service without
+    //! a breaker or time budget, each doing only what the features it serves need:
+    //! - `read_before_transmit`: is this attempt a retry (counted when it is sent)?
+    //! - `read_after_attempt`: the operation's name from the SDK's `Metadata` (the `calls`
+    //!   counter is per operation), its index by binary search, one counter increment;
+    //! - `read_after_execution`: did the call fail (a failure's outcome is known only there)?
+    //! - a retry classifier, run by the SDK's strategy after every attempt (the policy's makes
+    //!   retries work under `aws-smithy-mocks` and for services whose throttling the SDK does
+    //!   not recognise).
+
+    use aws_smithy_runtime_api::box_error::BoxError;
+    use aws_smithy_runtime_api::client::interceptors::context::{
+        BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef, InterceptorContext,
+    };
+    use aws_smithy_runtime_api::client::interceptors::{Intercept, OverriddenHooks};
+    use aws_smithy_runtime_api::client::orchestrator::Metadata;
+    use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
+    use aws_smithy_runtime_api::client::retries::RequestAttempts;
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+    use aws_smithy_types::config_bag::ConfigBag;
+
+    /// The operations' names, sorted, and one counter key each.
+    #[derive(Debug)]
+    pub struct MinimalObserve {
+        operations: Vec<&'static str>,
+        keys: Vec<metrics::Key>,
+    }
+
+    impl MinimalObserve {
+        pub fn new(operations: &[&'static str]) -> Self {
+            let mut operations = operations.to_vec();
+            operations.sort_unstable();
+            let keys = operations
+                .iter()
+                .map(|op| {
+                    metrics::Key::from_parts("bench.calls", vec![metrics::Label::from_static_parts("rpc.method", op)])
+                })
+                .collect();
+            Self { operations, keys }
+        }
+    }
+
+    static METADATA: metrics::Metadata<'static> =
+        metrics::Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
+
+    impl Intercept for MinimalObserve {
+        fn name(&self) -> &'static str {
+            "MinimalObserve"
+        }
+
+        fn overridden_hooks(&self) -> OverriddenHooks {
+            OverriddenHooks::READ_BEFORE_TRANSMIT
+                | OverriddenHooks::READ_AFTER_ATTEMPT
+                | OverriddenHooks::READ_AFTER_EXECUTION
+        }
+
+        fn read_before_transmit(
+            &self,
+            _context: &BeforeTransmitInterceptorContextRef<'_>,
+            _runtime_components: &RuntimeComponents,
+            cfg: &mut ConfigBag,
+        ) -> Result<(), BoxError> {
+            if cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts()) > 1 {
+                std::hint::black_box(());
+            }
+            Ok(())
+        }
+
+        fn read_after_attempt(
+            &self,
+            context: &FinalizerInterceptorContextRef<'_>,
+            _runtime_components: &RuntimeComponents,
+            cfg: &mut ConfigBag,
+        ) -> Result<(), BoxError> {
+            let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
+            if let (Some(Ok(_)), 1) = (context.output_or_error(), attempt) {
+                let Some(name) = cfg.load::<Metadata>().map(Metadata::name) else { return Ok(()) };
+                if let Ok(index) = self.operations.binary_search(&name) {
+                    let key = &self.keys[index];
+                    metrics::with_recorder(|recorder| recorder.register_counter(key, &METADATA).increment(1));
+                }
+            }
+            Ok(())
+        }
+
+        fn read_after_execution(
+            &self,
+            context: &FinalizerInterceptorContextRef<'_>,
+            _runtime_components: &RuntimeComponents,
+            _cfg: &mut ConfigBag,
+        ) -> Result<(), BoxError> {
+            if let Some(Err(error)) = context.output_or_error() {
+                std::hint::black_box(error);
+            }
+            Ok(())
+        }
+    }
+
+    /// A classifier that reads only whether the attempt failed.
+    #[derive(Debug)]
+    pub struct MinimalClassifier;
+
+    impl ClassifyRetry for MinimalClassifier {
+        fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+            match ctx.output_or_error() {
+                Some(Err(error)) => {
+                    std::hint::black_box(error);
+                    RetryAction::NoActionIndicated
+                }
+                _ => RetryAction::NoActionIndicated,
+            }
+        }
+
+        fn name(&self) -> &'static str {
+            "MinimalClassifier"
         }
     }
 }
@@ -672,14 +813,39 @@ fn paired_all(quick: bool) -> Vec<Paired> {
         ];
         let sdk = sdk_config(Canned::client(responses.clone_all()), RetryConfig::standard());
         let plain = Pinpoint::client(&sdk, None);
-        let config = aws_sdk_pinpoint::config::Builder::from(&sdk).build();
-        let mut builder = config.to_builder();
+        // The same client (its own retry partition), with the minimal interceptor.
+        let mut builder = plain.0.config().to_builder();
         builder.push_interceptor(aws_smithy_runtime_api::client::interceptors::SharedInterceptor::permanent(
             steering_floor::MinimalSteer,
         ));
         let steered = Pinpoint(aws_sdk_pinpoint::Client::from_conf(builder.build()));
         results.push(paired("steering_floor/pinpoint", rounds, calls / 2, |arm, n| {
             time_calls(&runtime, if arm { &steered } else { &plain }, n)
+        }));
+    }
+
+    if wants("success_floor") {
+        // What the policy's success-path features cost with nothing else (`MinimalObserve` and
+        // `MinimalClassifier`), against the same plain client: the success pair's floor.
+        let sdk = sdk_config(
+            Canned::client(vec![wire::empty_success(&aws_server_errors_signer::SERVICE, "bench")]),
+            RetryConfig::standard(),
+        );
+        let plain = Signer::client(&sdk, None);
+        let operations: Vec<&'static str> =
+            aws_server_errors_signer::SERVICE.catalog().operations.iter().map(|op| op.name).collect();
+        let mut builder = plain.0.config().to_builder();
+        builder.push_interceptor(aws_smithy_runtime_api::client::interceptors::SharedInterceptor::permanent(
+            success_floor::MinimalObserve::new(&operations),
+        ));
+        builder.push_retry_classifier(
+            aws_smithy_runtime_api::client::retries::classifiers::SharedRetryClassifier::new(
+                success_floor::MinimalClassifier,
+            ),
+        );
+        let observed = Signer(aws_sdk_signer::Client::from_conf(builder.build()));
+        results.push(paired("success_floor/signer", rounds, calls, |arm, n| {
+            time_calls(&runtime, if arm { &observed } else { &plain }, n)
         }));
     }
 

@@ -347,7 +347,7 @@ impl Intercept for ServerErrorInterceptor {
             // (its error is the `CircuitOpen`), and nothing is counted for an attempt not sent.
             let client = &CallSession::failure(cfg).expect("loaded above").client;
             let give_up = client.config.clone().with_max_attempts(attempt);
-            cfg.interceptor_state().store_put(give_up);
+            steer::put(cfg, give_up);
             return Ok(());
         }
         let existing = existing.map(|(owner, operation, _)| (owner, operation));
@@ -565,7 +565,7 @@ impl ServerErrorInterceptor {
         let operation = state.operation.name;
         if let Some(bucket) = restore {
             // The strategy releases its permit on success against the partition's own bucket.
-            cfg.interceptor_state().store_put(bucket);
+            steer::put(cfg, bucket);
         }
         telemetry::call_succeeded_after_retries(self.service(), operation, attempt);
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use aws_smithy_runtime::client::retries::TokenBucket;
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
-use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use aws_smithy_types::retry::RetryConfig;
 
 use super::call_state::{ClientRetry, Tally};
@@ -24,17 +24,36 @@ pub(super) struct Steering {
 }
 
 impl Steering {
-    /// Stores it in the call's interceptor layer (which lives for one invocation).
+    /// Puts it in the call's interceptor layer (which lives for one invocation), in place where
+    /// that layer holds the value already ([`put`]).
     pub fn apply(self, cfg: &mut ConfigBag) {
-        let layer = cfg.interceptor_state();
         if let Some(retry_config) = self.retry_config {
-            layer.store_put(retry_config);
+            put(cfg, retry_config);
         }
         if let Some(bucket) = self.bucket {
-            layer.store_put(bucket);
+            put(cfg, bucket);
         }
         if let Some(attempts) = self.request_attempts {
-            layer.store_put(RequestAttempts::new(attempts));
+            put(cfg, RequestAttempts::new(attempts));
+        }
+    }
+}
+
+/// Puts `value` in the call's interceptor layer. When that layer holds a `T` already it is
+/// replaced in place, which allocates nothing: the SDK's `TokenBucketProvider` stores the retry
+/// partition's bucket there before the first attempt, the orchestrator stores `RequestAttempts`
+/// there at every attempt, and a `RetryConfig` is there after the call's first decision. Else it
+/// is a new entry: `Layer::store_put` boxes the value and its debug closure (two allocations,
+/// aws-smithy-types 1.9 `TypeErasedBox::new`). What the strategy loads is the same either way:
+/// the interceptor layer is searched first.
+pub(super) fn put<T>(cfg: &mut ConfigBag, value: T)
+where
+    T: Storable<Storer = StoreReplace<T>> + Send + Sync + std::fmt::Debug + 'static,
+{
+    match cfg.get_mut_from_interceptor_state::<T>() {
+        Some(slot) => *slot = value,
+        None => {
+            cfg.interceptor_state().store_put(value);
         }
     }
 }
@@ -115,6 +134,43 @@ fn exact_retry(client: &RetryConfig, max_attempts: u32, delay: Duration) -> Retr
 mod tests {
     use super::*;
     use crate::decide::GiveUpReason;
+
+    /// Where the call's interceptor layer keeps its `T`: the same address after a `put` means the
+    /// value was replaced in place (a new entry is a new box, made while the old one is alive).
+    fn address<T>(cfg: &mut ConfigBag) -> Option<usize>
+    where
+        T: Storable<Storer = StoreReplace<T>> + Send + Sync + std::fmt::Debug + 'static,
+    {
+        cfg.get_mut_from_interceptor_state::<T>().map(|t| t as *mut T as usize)
+    }
+
+    #[test]
+    fn a_value_the_calls_layer_holds_is_replaced_in_place() {
+        // As the orchestrator leaves the bag: the operation's `RetryConfig` and the attempt's
+        // `RequestAttempts` in the interceptor layer; the partition's bucket in a layer below.
+        let mut cfg = ConfigBag::base();
+        let mut partition = aws_smithy_types::config_bag::Layer::new("token_bucket_partition");
+        partition.store_put(TokenBucket::new(0));
+        cfg.push_layer(partition);
+        cfg.interceptor_state().store_put(RetryConfig::standard());
+        cfg.interceptor_state().store_put(RequestAttempts::new(1));
+        let (config_at, attempts_at) = (address::<RetryConfig>(&mut cfg), address::<RequestAttempts>(&mut cfg));
+        put(&mut cfg, RetryConfig::standard().with_max_attempts(7));
+        put(&mut cfg, RequestAttempts::new(3));
+        assert_eq!(address::<RetryConfig>(&mut cfg), config_at, "replaced in place");
+        assert_eq!(address::<RequestAttempts>(&mut cfg), attempts_at, "replaced in place");
+        assert_eq!(cfg.load::<RetryConfig>().map(RetryConfig::max_attempts), Some(7));
+        assert_eq!(cfg.load::<RequestAttempts>().map(|a| a.attempts()), Some(3));
+        // The bucket is a new entry of the interceptor layer the first time, then in place.
+        assert_eq!(address::<TokenBucket>(&mut cfg), None);
+        put(&mut cfg, zero_cost_bucket());
+        let bucket_at = address::<TokenBucket>(&mut cfg);
+        assert!(bucket_at.is_some());
+        assert!(!cfg.load::<TokenBucket>().unwrap().is_empty(), "the zero-cost bucket is the one loaded");
+        put(&mut cfg, TokenBucket::new(0));
+        assert_eq!(address::<TokenBucket>(&mut cfg), bucket_at, "replaced in place");
+        assert!(cfg.load::<TokenBucket>().unwrap().is_empty(), "the partition's bucket is back");
+    }
 
     fn client() -> ClientRetry {
         ClientRetry {
