@@ -16,7 +16,9 @@ For each arm it reports:
   `__rust_alloc_zeroed`). glibc's cost per allocation depends on the heap's state and does not
   reproduce from run to run; the count outside it reproduces within about 200 instructions per
   call (the SDK's hash tables are seeded at random);
-- allocations: callgrind's call count of `__rust_alloc` (and `__rust_alloc_zeroed`).
+- allocations: callgrind's call count of `__rust_alloc` (and `__rust_alloc_zeroed`);
+- reallocations: its call count of `__rust_realloc` (a growing `Vec` or table: a new block, unless
+  the allocator can extend the old one in place).
 
 Callgrind counts instructions, not time: the counts are the same whatever else the machine does.
 The prefix must select exactly one pair (the bench prints one `paired` line per pair it ran).
@@ -30,6 +32,9 @@ import tempfile
 
 ALLOCATOR = ("__rust_alloc", "__rust_dealloc", "__rust_realloc", "__rust_alloc_zeroed")
 ALLOCATIONS = ("__rust_alloc", "__rust_alloc_zeroed")
+# A growing `Vec` or hash table may reallocate instead: a new block unless the old one can be
+# extended in place. Counted apart.
+REALLOCATIONS = ("__rust_realloc",)
 
 
 def short(name: str) -> str:
@@ -37,10 +42,11 @@ def short(name: str) -> str:
     return name.rsplit("::", 1)[-1]
 
 
-def parse(path: str) -> tuple[int, int, int]:
-    """(total instructions, instructions inside the allocator shims, allocations) of one run."""
+def parse(path: str) -> tuple[int, int, int, int]:
+    """(total instructions, instructions inside the allocator shims, allocations,
+    reallocations) of one run."""
     names: dict[str, str] = {}
-    total = inside = allocations = 0
+    total = inside = allocations = reallocations = 0
     callee = None
     pending_call = False
     # Where Ir is on a cost line: after the position columns (`positions:`), at its place among
@@ -72,6 +78,8 @@ def parse(path: str) -> tuple[int, int, int]:
                 count = int(line.split("=", 1)[1].split()[0])
                 if callee in ALLOCATIONS:
                     allocations += count
+                if callee in REALLOCATIONS:
+                    reallocations += count
                 pending_call = True
                 continue
             if pending_call:
@@ -82,10 +90,10 @@ def parse(path: str) -> tuple[int, int, int]:
                     column = len(positions) + events.index("Ir")
                     if len(fields) > column:
                         inside += int(fields[column])
-    return total, inside, allocations
+    return total, inside, allocations, reallocations
 
 
-def run(binary: str, only: str, arm: str, rounds: int) -> tuple[int, int, int]:
+def run(binary: str, only: str, arm: str, rounds: int) -> tuple[int, int, int, int]:
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "callgrind.out")
         env = dict(os.environ, PAIRED_ONLY=only, PAIRED_ONE_ARM=arm, PAIRED_ROUNDS=str(rounds))
@@ -123,12 +131,14 @@ def main() -> None:
         a, b = run(binary, only, arm, low), run(binary, only, arm, high)
         rows[arm] = [(y - x) / calls for x, y in zip(a, b)]
     print(f"{only}: marginal per call over {calls} calls (rounds {low} and {high})")
-    print("| arm | instructions | outside the allocator | allocations |")
-    print("|---|---:|---:|---:|")
-    for arm, (total, inside, allocs) in rows.items():
-        print(f"| {arm} | {total:,.0f} | {total - inside:,.0f} | {allocs:.2f} |")
-    (pt, pi, pa), (wt, wi, wa) = rows["plain"], rows["policy"]
-    print(f"| policy − plain | {wt - pt:+,.0f} | {(wt - wi) - (pt - pi):+,.0f} | {wa - pa:+.2f} |")
+    print("| arm | instructions | outside the allocator | allocations | reallocations |")
+    print("|---|---:|---:|---:|---:|")
+    for arm, (total, inside, allocs, reallocs) in rows.items():
+        print(f"| {arm} | {total:,.0f} | {total - inside:,.0f} | {allocs:.2f} | {reallocs:.2f} |")
+    (pt, pi, pa, pr), (wt, wi, wa, wr) = rows["plain"], rows["policy"]
+    print(
+        f"| policy − plain | {wt - pt:+,.0f} | {(wt - wi) - (pt - pi):+,.0f} | {wa - pa:+.2f} | {wr - pr:+.2f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -24,9 +24,8 @@
 //!   against the adapter crate's registration: the "plain" arm is the adapter, the "policy" arm
 //!   the generic path.
 //! - `steering_floor/pinpoint` (paired only): the same failed-then-retried call with an
-//!   interceptor that only steers the retry through the config bag (a marker, `RetryConfig`, a
-//!   zero-cost `TokenBucket`, the bucket put back, each in place where the call's layer holds
-//!   one, as the policy does), against plain: what any interceptor pays to steer the SDK's retry
+//!   interceptor that only steers the retry through the config bag (a marker, `RetryConfig` in
+//!   place, a zero-cost `TokenBucket` in a shared layer, as the policy does), against plain: what any interceptor pays to steer the SDK's retry
 //!   strategy, the floor under the policy's error path.
 //! - `success_floor/signer` (paired only): a successful call with an interceptor and a retry
 //!   classifier that do only what the policy's success-path features need (the same three hooks,
@@ -474,8 +473,8 @@ fn paired_noop(runtime: &Runtime, rounds: usize, calls: u64) -> Paired {
 
 /// The least an interceptor does to steer the SDK's retry strategy as the policy does: after a
 /// failed attempt it stores a per-call marker, a `RetryConfig` that waits exactly 100 ms for one
-/// more attempt, and a zero-cost `TokenBucket`; after the retry succeeds it puts a bucket back.
-/// No classification, decision, budget, metric or log: what the config bag alone costs.
+/// more attempt, and a zero-cost `TokenBucket` in force. No classification, decision, budget,
+/// metric or log: what the config bag alone costs.
 mod steering_floor {
     use std::time::Duration;
 
@@ -484,20 +483,29 @@ mod steering_floor {
     use aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef;
     use aws_smithy_runtime_api::client::interceptors::{Intercept, OverriddenHooks};
     use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-    use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+    use aws_smithy_types::config_bag::{ConfigBag, FrozenLayer, Layer, Storable, StoreReplace};
     use aws_smithy_types::retry::RetryConfig;
 
     #[derive(Debug)]
     pub struct MinimalSteer;
 
-    /// The call failed once: the per-call state, with the retry partition's bucket to put back.
+    /// The call failed once: the per-call state, with the retry partition's bucket (kept as the
+    /// policy keeps it, for a client retry that would follow).
     #[derive(Debug)]
-    struct Failed(Option<TokenBucket>);
+    struct Failed {
+        _partition: Option<TokenBucket>,
+    }
 
-    /// The zero-cost bucket, built once (as the policy's is).
-    fn zero_cost() -> TokenBucket {
-        static BUCKET: std::sync::OnceLock<TokenBucket> = std::sync::OnceLock::new();
-        BUCKET.get_or_init(TokenBucket::unlimited).clone()
+    /// The zero-cost bucket in a layer built once and shared (as the policy's is).
+    fn zero_cost_layer() -> FrozenLayer {
+        static LAYER: std::sync::OnceLock<FrozenLayer> = std::sync::OnceLock::new();
+        LAYER
+            .get_or_init(|| {
+                let mut layer = Layer::new("zero-cost bucket");
+                layer.store_put(TokenBucket::unlimited());
+                layer.freeze()
+            })
+            .clone()
     }
 
     /// The policy's `steer::put`: in place when the call's interceptor layer holds a `T`.
@@ -541,19 +549,16 @@ mod steering_floor {
                         .with_max_backoff(delay)
                         .with_use_static_exponential_base(true);
                     let partition = cfg.load::<TokenBucket>().cloned();
-                    cfg.interceptor_state().store_put(Failed(partition));
-                    // As the policy does: in place where the call's layer holds the value (the
-                    // orchestrator put the operation's `RetryConfig` there; the partition's
-                    // bucket is in a layer of its own, so the zero-cost one is a new entry).
+                    cfg.interceptor_state().store_put(Failed { _partition: partition });
+                    // As the policy does: the `RetryConfig` in place (the orchestrator put the
+                    // operation's in the call's layer), the zero-cost bucket in a shared layer
+                    // on top of the partition's.
                     put(cfg, retry);
-                    put(cfg, zero_cost());
+                    cfg.push_shared_layer(zero_cost_layer());
                 }
-                Some(Ok(_)) => {
-                    let partition = cfg.interceptor_state().load::<Failed>().and_then(|f| f.0.clone());
-                    if let Some(bucket) = partition {
-                        put(cfg, bucket);
-                    }
-                }
+                // A success in a default partition (every bench client's) leaves the zero-cost
+                // bucket in force: only a custom partition's bucket may reward it.
+                Some(Ok(_)) => {}
                 None => {}
             }
             Ok(())

@@ -102,9 +102,10 @@ pub(super) struct ClientRetry {
     pub config: RetryConfig,
     /// The attempts a [`CallOverride`] gives this call.
     pub call_attempts: Option<u32>,
-    /// The retry partition's token bucket, put back after a policy retry.
+    /// The retry partition's token bucket, put back when the client's own config decides a retry
+    /// after a policy retry, or when a success follows one in a custom partition.
     pub bucket: Option<TokenBucket>,
-    /// A zero-cost bucket is stored in its place.
+    /// The zero-cost bucket is in force in its place.
     pub bucket_overridden: bool,
 }
 

@@ -29,6 +29,7 @@ mod steer;
 #[cfg(test)]
 mod tests;
 
+use aws_smithy_runtime::client::retries::RetryPartition;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextMut, BeforeTransmitInterceptorContextRef,
@@ -71,6 +72,9 @@ pub struct ServerErrorInterceptor {
     observer: std::sync::Arc<Observer>,
     /// Tells registrations apart.
     id: u64,
+    /// The retry partition of the calls seen, and whether it is a custom one
+    /// ([`Self::partition_may_reward_success`]).
+    partition: std::sync::OnceLock<(RetryPartition, bool)>,
 }
 
 /// Applies a breaker transition to a service's state (its listeners, the incident report of a
@@ -85,7 +89,7 @@ pub(crate) fn transitioned(state: &ServiceState, observer: &Observer, t: Transit
 impl ServerErrorInterceptor {
     pub(crate) fn new(state: std::sync::Arc<ServiceState>, observer: std::sync::Arc<Observer>, id: u64) -> Self {
         state.register();
-        Self { state, observer, id }
+        Self { state, observer, id, partition: std::sync::OnceLock::new() }
     }
 
     /// Applies a breaker transition to the state and reports it ([`transitioned`]).
@@ -174,6 +178,26 @@ impl ServerErrorInterceptor {
 
     fn service(&self) -> &'static str {
         self.state.service().name()
+    }
+
+    /// Whether the bucket of the call's retry partition may reward a success: the strategy
+    /// rewards the bucket in force, so after a policy retry the partition's own bucket is put
+    /// back for it. Only a custom partition's bucket can have a reward: the SDK builds every
+    /// other partition's without one (aws-smithy-runtime 1.16, `token_bucket_for_spec`: success
+    /// reward 0), and a bucket's reward is crate-private. Whether a partition is custom is
+    /// public only as its inequality to `RetryPartition::new` of its name, so the answer is
+    /// remembered for the partition seen first (one comparison a call after that). `true` when
+    /// the bag has no partition (the safe side).
+    fn partition_may_reward_success(&self, cfg: &ConfigBag) -> bool {
+        let Some(partition) = cfg.load::<RetryPartition>() else { return true };
+        match self.partition.get() {
+            Some((seen, custom)) if seen == partition => *custom,
+            _ => {
+                let custom = *partition != RetryPartition::new(partition.to_string());
+                let _ = self.partition.set((partition.clone(), custom));
+                custom
+            }
+        }
     }
 
     /// Records the request's HTTP method in the call's session when the call is of an operation
@@ -563,8 +587,8 @@ impl ServerErrorInterceptor {
         let client = &mut state.client;
         let restore = std::mem::take(&mut client.bucket_overridden).then(|| client.bucket.clone()).flatten();
         let operation = state.operation.name;
-        if let Some(bucket) = restore {
-            // The strategy releases its permit on success against the partition's own bucket.
+        if let Some(bucket) = restore.filter(|_| self.partition_may_reward_success(cfg)) {
+            // The strategy rewards the success to the bucket in force.
             steer::put(cfg, bucket);
         }
         telemetry::call_succeeded_after_retries(self.service(), operation, attempt);

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use aws_smithy_runtime::client::retries::TokenBucket;
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
-use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+use aws_smithy_types::config_bag::{ConfigBag, FrozenLayer, Layer, Storable, StoreReplace};
 use aws_smithy_types::retry::RetryConfig;
 
 use super::call_state::{ClientRetry, Tally};
@@ -19,19 +19,29 @@ use crate::decide::Decision;
 #[derive(Debug)]
 pub(super) struct Steering {
     pub retry_config: Option<RetryConfig>,
-    pub bucket: Option<TokenBucket>,
+    pub bucket: Option<BucketChange>,
     pub request_attempts: Option<u32>,
 }
 
+/// Which token bucket the strategy is to use from now on in the call.
+#[derive(Debug)]
+pub(super) enum BucketChange {
+    /// The zero-cost bucket: a policy retry costs the SDK's quota nothing.
+    ZeroCost,
+    /// The retry partition's own bucket, back in force (the client's own retries pay it).
+    Partition(TokenBucket),
+}
+
 impl Steering {
-    /// Puts it in the call's interceptor layer (which lives for one invocation), in place where
-    /// that layer holds the value already ([`put`]).
+    /// Puts it in the call's config bag, where the strategy loads it at its next decision.
     pub fn apply(self, cfg: &mut ConfigBag) {
         if let Some(retry_config) = self.retry_config {
             put(cfg, retry_config);
         }
-        if let Some(bucket) = self.bucket {
-            put(cfg, bucket);
+        match self.bucket {
+            Some(BucketChange::ZeroCost) => use_zero_cost_bucket(cfg),
+            Some(BucketChange::Partition(bucket)) => put(cfg, bucket),
+            None => {}
         }
         if let Some(attempts) = self.request_attempts {
             put(cfg, RequestAttempts::new(attempts));
@@ -39,13 +49,12 @@ impl Steering {
     }
 }
 
-/// Puts `value` in the call's interceptor layer. When that layer holds a `T` already it is
-/// replaced in place, which allocates nothing: the SDK's `TokenBucketProvider` stores the retry
-/// partition's bucket there before the first attempt, the orchestrator stores `RequestAttempts`
-/// there at every attempt, and a `RetryConfig` is there after the call's first decision. Else it
-/// is a new entry: `Layer::store_put` boxes the value and its debug closure (two allocations,
-/// aws-smithy-types 1.9 `TypeErasedBox::new`). What the strategy loads is the same either way:
-/// the interceptor layer is searched first.
+/// Puts `value` in the call's interceptor layer, the first the strategy searches (it lives for
+/// one invocation). When that layer holds a `T` already it is replaced in place, which allocates
+/// nothing: the orchestrator stores the operation's merged `RetryConfig` there before the first
+/// attempt and `RequestAttempts` at every attempt (aws-smithy-runtime 1.16, `orchestrator.rs`).
+/// Else it is a new entry: `Layer::store_put` boxes the value and its debug closure (two
+/// allocations, aws-smithy-types 1.9 `TypeErasedBox::new`).
 pub(super) fn put<T>(cfg: &mut ConfigBag, value: T)
 where
     T: Storable<Storer = StoreReplace<T>> + Send + Sync + std::fmt::Debug + 'static,
@@ -58,10 +67,34 @@ where
     }
 }
 
+/// Puts the zero-cost bucket in force. The retry partition's bucket is not in the call's
+/// interceptor layer: the SDK's `TokenBucketProvider` pushes it in a frozen layer of its own
+/// (aws-smithy-runtime 1.16, `strategy/standard.rs`). The zero-cost bucket goes on top of it the
+/// same way, in a layer built once and shared by every call (pushing it clones an `Arc`), so it
+/// adds no entry to the interceptor layer. Only once the partition's bucket was put back in that
+/// layer (a client retry after a policy retry) is the zero-cost one written there, in place.
+fn use_zero_cost_bucket(cfg: &mut ConfigBag) {
+    static LAYER: OnceLock<FrozenLayer> = OnceLock::new();
+    match cfg.get_mut_from_interceptor_state::<TokenBucket>() {
+        Some(slot) => *slot = zero_cost_bucket(),
+        None => {
+            let layer = LAYER.get_or_init(|| {
+                let mut layer = Layer::new("aws-server-errors: zero-cost token bucket");
+                layer.store_put(zero_cost_bucket());
+                layer.freeze()
+            });
+            cfg.push_shared_layer(layer.clone());
+        }
+    }
+}
+
 /// What makes the strategy carry out `decision` after failed attempt `attempt`. `time_budget`
 /// and `elapsed` bound the client's own retries; `tally` says how many attempts were not
 /// internal errors. Swaps the partition's bucket for the zero-cost one at the first policy retry
-/// (once: it stays for the ones after), and back at the next decision that is not one.
+/// (once: it stays for the ones after), and back when the client's own config decides a retry
+/// after it. A give-up needs no bucket: the strategy takes no permit when it does not retry.
+/// (After a success, [`super::ServerErrorInterceptor`] puts it back when the partition may reward
+/// the success.)
 pub(super) fn steer(
     client: &mut ClientRetry,
     decision: Decision,
@@ -93,22 +126,22 @@ pub(super) fn steer(
         }
     };
     let bucket = match decision {
-        // Stored at the call's first policy retry; it stays in the call's layer until put back.
+        // In force from the call's first policy retry until put back.
         Decision::Retry { .. } if client.bucket_overridden => None,
         Decision::Retry { .. } => {
             client.bucket_overridden = true;
-            Some(zero_cost_bucket())
+            Some(BucketChange::ZeroCost)
         }
-        _ if client.bucket_overridden => {
+        Decision::ClientPolicy if client.bucket_overridden => {
             client.bucket_overridden = false;
-            client.bucket.clone()
+            client.bucket.clone().map(BucketChange::Partition)
         }
-        _ => None,
+        Decision::ClientPolicy | Decision::GiveUp(_) => None,
     };
     Steering { retry_config, bucket, request_attempts }
 }
 
-/// The zero-cost bucket stored for a policy retry's decision: the SDK's quota is not the policy's.
+/// The zero-cost bucket in force for a policy retry: the SDK's quota is not the policy's.
 pub(super) fn zero_cost_bucket() -> TokenBucket {
     static BUCKET: OnceLock<TokenBucket> = OnceLock::new();
     BUCKET.get_or_init(TokenBucket::unlimited).clone()
@@ -191,17 +224,49 @@ mod tests {
         let config = s.retry_config.unwrap();
         assert_eq!((config.max_attempts(), config.initial_backoff(), config.max_backoff()), (3, MS(40), MS(40)));
         assert!(config.use_static_exponential_base());
-        assert!(!s.bucket.unwrap().is_empty(), "the zero-cost bucket");
+        assert!(matches!(s.bucket, Some(BucketChange::ZeroCost)));
         assert!(c.bucket_overridden);
-        // Another policy retry: the zero-cost bucket is still in the call's layer.
+        // Another policy retry: the zero-cost bucket is still in force.
         let s = steer(&mut c, Decision::Retry { delay: MS(80) }, 3, None, None, &Tally::default());
         assert_eq!(s.retry_config.unwrap().max_attempts(), 4);
-        assert!(s.bucket.is_none(), "not stored again");
-        // The next decision that is not a policy retry puts the partition's bucket back.
+        assert!(s.bucket.is_none(), "not put again");
+        // A give-up: no retry, no permit, so no bucket to change.
         let s = steer(&mut c, Decision::GiveUp(GiveUpReason::MaxAttempts), 4, None, None, &Tally::default());
         assert_eq!(s.retry_config.unwrap().max_attempts(), 4);
-        assert!(s.bucket.unwrap().is_empty(), "the partition's own bucket");
+        assert!(s.bucket.is_none() && c.bucket_overridden);
+    }
+
+    #[test]
+    fn a_client_retry_after_a_policy_retry_pays_the_partitions_bucket_again() {
+        let mut c = client();
+        steer(&mut c, Decision::Retry { delay: MS(40) }, 1, None, None, &Tally::default());
+        let tally = Tally { attempts: 2, internal: 1, other: 1 };
+        let s = steer(&mut c, Decision::ClientPolicy, 2, None, None, &tally);
+        let Some(BucketChange::Partition(bucket)) = s.bucket else { panic!("{:?}", s.bucket) };
+        assert!(bucket.is_empty(), "the partition's own bucket");
         assert!(!c.bucket_overridden);
+    }
+
+    #[test]
+    fn the_zero_cost_bucket_goes_on_top_of_the_partitions_layer_and_adds_no_entry() {
+        // As the SDK leaves the bag: the partition's bucket in a layer of its own.
+        let mut cfg = ConfigBag::base();
+        let mut partition = aws_smithy_types::config_bag::Layer::new("token_bucket_partition");
+        partition.store_put(TokenBucket::new(0));
+        cfg.push_layer(partition);
+        let retry = |bucket| Steering { retry_config: None, bucket: Some(bucket), request_attempts: None };
+
+        retry(BucketChange::ZeroCost).apply(&mut cfg);
+        assert!(address::<TokenBucket>(&mut cfg).is_none(), "no entry in the interceptor layer");
+        assert!(!cfg.load::<TokenBucket>().unwrap().is_empty(), "the zero-cost bucket is the one loaded");
+        // Put back for a client retry: an entry of the interceptor layer, which shadows the
+        // zero-cost layer; a later policy retry then replaces it in place.
+        retry(BucketChange::Partition(TokenBucket::new(0))).apply(&mut cfg);
+        assert!(cfg.load::<TokenBucket>().unwrap().is_empty(), "the partition's bucket");
+        let at = address::<TokenBucket>(&mut cfg);
+        retry(BucketChange::ZeroCost).apply(&mut cfg);
+        assert!(!cfg.load::<TokenBucket>().unwrap().is_empty(), "the zero-cost bucket again");
+        assert_eq!(address::<TokenBucket>(&mut cfg), at, "in place");
     }
 
     #[test]

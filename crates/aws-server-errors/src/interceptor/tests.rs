@@ -171,8 +171,9 @@ fn an_internal_error_of_a_retry_safe_operation_steers_an_exact_retry() {
         (retry.initial_backoff(), retry.max_backoff()),
         (Duration::from_millis(100), Duration::from_millis(100))
     );
-    let bucket = cfg.interceptor_state().load::<TokenBucket>().expect("a bucket for the retry");
+    let bucket = cfg.load::<TokenBucket>().expect("a bucket for the retry");
     assert_eq!(format!("{bucket:?}"), format!("{:?}", zero_cost_bucket()));
+    assert!(cfg.interceptor_state().load::<TokenBucket>().is_none(), "in a shared layer, not a new entry");
     // 5. Reported.
     assert_eq!(
         counters,
@@ -244,6 +245,37 @@ fn the_retry_is_counted_when_it_is_sent_and_its_success_gives_the_token_back() {
     assert_eq!(policy.retry_budget_tokens(&SIGNER), Some(20.0), "the retry worked: its token is back");
     let bucket = cfg.interceptor_state().load::<TokenBucket>().expect("the partition's bucket, restored");
     assert_eq!(format!("{bucket:?}"), format!("{:?}", TokenBucket::default()));
+}
+
+/// After a policy retry that succeeded, the partition's bucket is put back only where it may
+/// reward the success: a custom partition's (its bucket is the user's), not a default one's.
+#[test]
+fn a_success_after_a_policy_retry_puts_back_only_a_bucket_that_may_reward_it() {
+    use aws_smithy_runtime::client::retries::RetryPartition;
+
+    let policy = policy(|c| c);
+    // One registration for all: the kind of the partition it saw first is remembered, and a call
+    // in another partition is told apart.
+    let interceptor = policy.interceptor(&SIGNER);
+    for (partition, custom) in [
+        (RetryPartition::new("signer"), false),
+        (RetryPartition::custom("mine").token_bucket(TokenBucket::builder().success_reward(0.5).build()).build(), true),
+        (RetryPartition::new("other"), false),
+        (RetryPartition::custom("signer").build(), true),
+    ] {
+        for _ in 0..2 {
+            let mut cfg = bag(&SIGNER, "GetSigningProfile", 1);
+            let mut layer = Layer::new("partition");
+            layer.store_put(partition.clone());
+            cfg.push_layer(layer);
+            after_attempt(&interceptor, &attempt_with(500, &[]), &mut cfg);
+            next_attempt(&mut cfg, 2);
+            after_attempt(&interceptor, &attempt_with(200, &[]), &mut cfg);
+            let in_force = cfg.load::<TokenBucket>().expect("a bucket");
+            let zero_cost = format!("{in_force:?}") == format!("{:?}", zero_cost_bucket());
+            assert_eq!(zero_cost, !custom, "{partition}: custom {custom}");
+        }
+    }
 }
 
 #[test]
