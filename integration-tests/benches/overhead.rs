@@ -132,6 +132,22 @@ impl AsyncSleep for NoSleep {
     }
 }
 
+/// An SDK config whose client answers every call of `service` with its empty success.
+fn success_sdk(service: &aws_server_errors::Service) -> SdkConfig {
+    sdk_config(Canned::client(vec![wire::empty_success(service, "bench")]), RetryConfig::standard())
+}
+
+/// An SDK config whose client answers Pinpoint calls with an internal error (500), then a
+/// success, in turn: each call fails once and its retry succeeds. Each client that must keep its
+/// own fail/succeed cycle needs a config of its own.
+fn fail_once_sdk() -> SdkConfig {
+    let responses = vec![
+        wire::error_response(&aws_server_errors_pinpoint::SERVICE, &Fault::InternalError, "bench-request-id"),
+        wire::empty_success(&aws_server_errors_pinpoint::SERVICE, "bench"),
+    ];
+    sdk_config(Canned::client(responses), RetryConfig::standard())
+}
+
 fn sdk_config(http_client: SharedHttpClient, retry: RetryConfig) -> SdkConfig {
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -154,7 +170,7 @@ fn current_thread() -> Runtime {
 }
 
 fn success_path<C: Case>(c: &mut Criterion, runtime: &Runtime) {
-    let sdk = sdk_config(Canned::client(vec![wire::empty_success(C::SERVICE, "bench")]), RetryConfig::standard());
+    let sdk = success_sdk(C::SERVICE);
     let policy = policy();
     let arms = [("plain", C::client(&sdk, None)), ("policy", C::client(&sdk, Some(&policy)))];
     let mut group = c.benchmark_group(format!("success/{}", C::SERVICE.catalog().key()));
@@ -236,38 +252,16 @@ fn classify(c: &mut Criterion) {
 
 fn failed_attempt(c: &mut Criterion) {
     let runtime = current_thread();
-    let responses = vec![
-        wire::error_response(&aws_server_errors_pinpoint::SERVICE, &Fault::InternalError, "bench-request-id"),
-        wire::empty_success(&aws_server_errors_pinpoint::SERVICE, "bench"),
-    ];
     let policy = policy();
     let mut group = c.benchmark_group("failed_attempt/pinpoint");
     for (name, with_policy) in [("plain", false), ("policy", true)] {
         // A client of its own per arm: the fail/succeed cycle must not interleave across arms.
-        let sdk = sdk_config(Canned::client(responses.clone_all()), RetryConfig::standard());
+        let sdk = fail_once_sdk();
         let client = Pinpoint::client(&sdk, with_policy.then_some(&policy));
         assert_eq!(runtime.block_on(client.call_safe()), aws_server_errors_integration_tests::Outcome::Ok);
         group.bench_function(name, |b| b.to_async(&runtime).iter(|| client.call_safe()));
     }
     group.finish();
-}
-
-/// `http::Response<Bytes>` is not `Clone`; copy the parts.
-trait CloneAll {
-    fn clone_all(&self) -> Vec<http::Response<Bytes>>;
-}
-
-impl CloneAll for Vec<http::Response<Bytes>> {
-    fn clone_all(&self) -> Vec<http::Response<Bytes>> {
-        self.iter()
-            .map(|r| {
-                let mut copy = http::Response::new(r.body().clone());
-                *copy.status_mut() = r.status();
-                *copy.headers_mut() = r.headers().clone();
-                copy
-            })
-            .collect()
-    }
 }
 
 /// Concurrent tasks in the concurrency benchmarks.
@@ -297,10 +291,7 @@ fn concurrent_calls(runtime: &Runtime, client: &Arc<Signer>, calls: u64) -> Dura
 
 fn concurrency(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let sdk = sdk_config(
-        Canned::client(vec![wire::empty_success(&aws_server_errors_signer::SERVICE, "bench")]),
-        RetryConfig::standard(),
-    );
+    let sdk = success_sdk(&aws_server_errors_signer::SERVICE);
     let policy = policy();
     let mut group = c.benchmark_group("concurrency/64_tasks");
     group.throughput(Throughput::Elements(1));
@@ -434,7 +425,7 @@ fn paired_success_with<C: Case>(
     policy: &ServerErrorPolicy,
     group: &str,
 ) -> Paired {
-    let sdk = sdk_config(Canned::client(vec![wire::empty_success(C::SERVICE, "bench")]), RetryConfig::standard());
+    let sdk = success_sdk(C::SERVICE);
     let (plain, with_policy) = (C::client(&sdk, None), C::client(&sdk, Some(policy)));
     paired(&format!("{group}/{}", C::SERVICE.catalog().key()), rounds, calls, |arm, n| {
         time_calls(runtime, if arm { &with_policy } else { &plain }, n)
@@ -459,10 +450,7 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for Noop {
 /// A plain Signer client against the same client with [`Noop`] registered, paired.
 fn paired_noop(runtime: &Runtime, rounds: usize, calls: u64) -> Paired {
     use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
-    let sdk = sdk_config(
-        Canned::client(vec![wire::empty_success(&aws_server_errors_signer::SERVICE, "bench")]),
-        RetryConfig::standard(),
-    );
+    let sdk = success_sdk(&aws_server_errors_signer::SERVICE);
     let plain = Signer::client(&sdk, None);
     // The same client (its own retry partition, as every bench client has), with `Noop`.
     let mut builder = plain.0.config().to_builder();
@@ -759,12 +747,8 @@ fn paired_all(quick: bool) -> Vec<Paired> {
 
     let policy = policy();
     if wants("failed_attempt") {
-        let responses = vec![
-            wire::error_response(&aws_server_errors_pinpoint::SERVICE, &Fault::InternalError, "bench-request-id"),
-            wire::empty_success(&aws_server_errors_pinpoint::SERVICE, "bench"),
-        ];
         let failing = |with_policy: bool| {
-            let sdk = sdk_config(Canned::client(responses.clone_all()), RetryConfig::standard());
+            let sdk = fail_once_sdk();
             Pinpoint::client(&sdk, with_policy.then_some(&policy))
         };
         let (plain, with_policy) = (failing(false), failing(true));
@@ -777,10 +761,7 @@ fn paired_all(quick: bool) -> Vec<Paired> {
         // The same successful GET through the generic path (aws-server-errors-services) against
         // the adapter crate: what finding the service at run time and checking the operation
         // before a non-POST request is sent cost.
-        let sdk = sdk_config(
-            Canned::client(vec![wire::empty_success(&aws_server_errors_signer::SERVICE, "bench")]),
-            RetryConfig::standard(),
-        );
+        let sdk = success_sdk(&aws_server_errors_signer::SERVICE);
         let typed = Signer::client(&sdk, Some(&policy));
         let generic = {
             let _generic = generic_path();
@@ -794,12 +775,8 @@ fn paired_all(quick: bool) -> Vec<Paired> {
         // A failed-then-retried GetApp through the generic path against the adapter crate: the
         // classification from the raw response (its JSON body read for the code) against the
         // typed one.
-        let responses = vec![
-            wire::error_response(&aws_server_errors_pinpoint::SERVICE, &Fault::InternalError, "bench-request-id"),
-            wire::empty_success(&aws_server_errors_pinpoint::SERVICE, "bench"),
-        ];
         let failing = |generic: bool| {
-            let sdk = sdk_config(Canned::client(responses.clone_all()), RetryConfig::standard());
+            let sdk = fail_once_sdk();
             let _generic = generic.then(generic_path);
             Pinpoint::client(&sdk, Some(&policy))
         };
@@ -812,11 +789,7 @@ fn paired_all(quick: bool) -> Vec<Paired> {
     if wants("steering_floor") {
         // What any interceptor pays to steer one retry through the config bag, as the policy
         // does, and nothing else: the floor under the policy's failed-then-retried cost.
-        let responses = vec![
-            wire::error_response(&aws_server_errors_pinpoint::SERVICE, &Fault::InternalError, "bench-request-id"),
-            wire::empty_success(&aws_server_errors_pinpoint::SERVICE, "bench"),
-        ];
-        let sdk = sdk_config(Canned::client(responses.clone_all()), RetryConfig::standard());
+        let sdk = fail_once_sdk();
         let plain = Pinpoint::client(&sdk, None);
         // The same client (its own retry partition), with the minimal interceptor.
         let mut builder = plain.0.config().to_builder();
@@ -832,10 +805,7 @@ fn paired_all(quick: bool) -> Vec<Paired> {
     if wants("success_floor") {
         // What the policy's success-path features cost with nothing else (`MinimalObserve` and
         // `MinimalClassifier`), against the same plain client: the success pair's floor.
-        let sdk = sdk_config(
-            Canned::client(vec![wire::empty_success(&aws_server_errors_signer::SERVICE, "bench")]),
-            RetryConfig::standard(),
-        );
+        let sdk = success_sdk(&aws_server_errors_signer::SERVICE);
         let plain = Signer::client(&sdk, None);
         let operations: Vec<&'static str> =
             aws_server_errors_signer::SERVICE.catalog().operations.iter().map(|op| op.name).collect();
@@ -859,10 +829,7 @@ fn paired_all(quick: bool) -> Vec<Paired> {
         // call of the same operation: no request is built, signed or sent.
         let isolated = breaker_policy();
         isolated.isolate(&aws_server_errors_signer::SERVICE).expect("the breaker policy has a breaker");
-        let sdk = sdk_config(
-            Canned::client(vec![wire::empty_success(&aws_server_errors_signer::SERVICE, "bench")]),
-            RetryConfig::standard(),
-        );
+        let sdk = success_sdk(&aws_server_errors_signer::SERVICE);
         let (plain, fast) = (Signer::client(&sdk, None), Signer::client(&sdk, Some(&isolated)));
         results.push(paired("fail_fast/signer", rounds, calls, |arm, n| {
             time_calls(&runtime, if arm { &fast } else { &plain }, n)
@@ -873,10 +840,7 @@ fn paired_all(quick: bool) -> Vec<Paired> {
         // every success) against the default policy without it.
         let multi =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        let sdk = sdk_config(
-            Canned::client(vec![wire::empty_success(&aws_server_errors_signer::SERVICE, "bench")]),
-            RetryConfig::standard(),
-        );
+        let sdk = success_sdk(&aws_server_errors_signer::SERVICE);
         let breaker = breaker_policy();
         let clients = [Arc::new(Signer::client(&sdk, Some(&policy))), Arc::new(Signer::client(&sdk, Some(&breaker)))];
         let (rounds, calls) = if quick { (2, TASKS) } else { (150, 20 * TASKS) };
@@ -889,10 +853,7 @@ fn paired_all(quick: bool) -> Vec<Paired> {
     }
 
     let multi = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let sdk = sdk_config(
-        Canned::client(vec![wire::empty_success(&aws_server_errors_signer::SERVICE, "bench")]),
-        RetryConfig::standard(),
-    );
+    let sdk = success_sdk(&aws_server_errors_signer::SERVICE);
     let clients = [Arc::new(Signer::client(&sdk, None)), Arc::new(Signer::client(&sdk, Some(&policy)))];
     let (rounds, calls) = if quick { (2, TASKS) } else { (150, 20 * TASKS) };
     results.push(paired("concurrency/64_tasks", rounds, calls, |arm, n| {
